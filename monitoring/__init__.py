@@ -1,0 +1,60 @@
+"""Case management for worker-driven monitoring of electronics supply chains."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from monitoring.config import load_config
+
+csrf = CSRFProtect()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create the application: configuration, extensions, blueprints and CLI."""
+    settings = load_config(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    from monitoring.core.auth import init_auth
+    from monitoring.core.db import db
+    from monitoring.core.errors import init_errors
+    from monitoring.core.i18n import init_i18n
+    from monitoring.core.security import init_security
+    from monitoring.core.sessions import DatabaseSessionInterface
+
+    db.init_app(app)
+    app.session_interface = DatabaseSessionInterface()
+    csrf.init_app(app)
+    init_i18n(app)
+    init_auth(app)
+    init_security(app)
+    init_errors(app)
+
+    from monitoring.accounts.views import bp as accounts_bp
+    from monitoring.admin.views import bp as admin_bp
+    from monitoring.api import bp as api_bp
+    from monitoring.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+
+    from monitoring.core.auth import public
+
+    public(app.view_functions["static"])
+
+    from monitoring.cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,147 @@
+"""Organisations, users, login attempts and API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from monitoring.core.db import Base
+from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
+
+
+class OrganisationKind(TitledEnum):
+    operator = "operator"
+    monitor = "monitor"
+    affiliate = "affiliate"
+    supplier = "supplier"
+
+    @staticmethod
+    def __titles__() -> dict[OrganisationKind, str]:
+        return {
+            OrganisationKind.operator: _l("Operating organisation"),
+            OrganisationKind.monitor: _l("Monitoring organisation"),
+            OrganisationKind.affiliate: _l("Public buyer"),
+            OrganisationKind.supplier: _l("Supplier"),
+        }
+
+
+class UserRole(TitledEnum):
+    admin = "admin"
+    coordinator = "coordinator"
+    monitor = "monitor"
+    affiliate = "affiliate"
+    supplier = "supplier"
+
+    @staticmethod
+    def __titles__() -> dict[UserRole, str]:
+        return {
+            UserRole.admin: _l("Administrator"),
+            UserRole.coordinator: _l("Coordinator"),
+            UserRole.monitor: _l("Monitor"),
+            UserRole.affiliate: _l("Affiliate (public buyer)"),
+            UserRole.supplier: _l("Supplier"),
+        }
+
+
+# The kind of organisation each role belongs to.
+ROLE_ORGANISATION_KIND = {
+    UserRole.admin: OrganisationKind.operator,
+    UserRole.coordinator: OrganisationKind.operator,
+    UserRole.monitor: OrganisationKind.monitor,
+    UserRole.affiliate: OrganisationKind.affiliate,
+    UserRole.supplier: OrganisationKind.supplier,
+}
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind, "kind"))
+    country: Mapped[str | None] = mapped_column(String(2))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.kind.value} {self.name!r}>"
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint(
+            "deactivated_dt IS NULL OR NOT is_active", name="deactivated_dt_if_inactive"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[UserRole] = mapped_column(enum_column(UserRole, "role"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deactivated_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
+
+    # Flask-Login
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value} {self.email}>"
+
+
+class LoginAttempt(Base):
+    """A failed login, keyed by an HMAC of the account name or the client address."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_dt", "key", "attempted_dt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    attempted_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        CheckConstraint("revoked_dt IS NULL OR revoked_dt >= created_dt", name="revoked_after_created"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_dt is None

@@ -1,0 +1,362 @@
+"""Operations on accounts. They take the actor explicitly, flush and audit; never commit."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from monitoring.accounts.models import (
+    ROLE_ORGANISATION_KIND,
+    ApiToken,
+    LoginAttempt,
+    Organisation,
+    OrganisationKind,
+    User,
+    UserRole,
+)
+from monitoring.core import audit
+from monitoring.core.auth import hash_token
+from monitoring.core.db import db
+from monitoring.core.operations import OperationError
+from monitoring.core.sessions import end_user_sessions
+from monitoring.core.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _hasher_for(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    # Verified against when an account does not exist, so both answers take as long.
+    return hasher, hasher.hash(secrets.token_urlsafe(16))
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """argon2id with the configured cost (RFC 9106's second profile by default)."""
+    config = current_app.config
+    return _hasher_for(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"])
+
+MIN_PASSWORD_LENGTH = 12
+TOKEN_PREFIX = "mon_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher()[0].hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Verify a password in constant work whether or not the user exists."""
+    hasher, dummy = _hasher()
+    try:
+        hasher.verify(user.password_hash if user else dummy, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    return user is not None
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def validate_password(password: str, email: str = "") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise OperationError(
+            _l("The password must be at least %(num)d characters long.", num=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    if email and password.strip().lower() == email.lower():
+        raise OperationError(_l("The password must not be your e-mail address."), field="password")
+
+
+# --- organisations --------------------------------------------------------------------------
+
+
+def create_organisation(
+    actor: User | None, name: str, kind: OrganisationKind, country: str | None = None
+) -> Organisation:
+    name = " ".join(name.split())
+    if not name:
+        raise OperationError(_l("Please give the organisation a name."), field="name")
+    exists = db.session.scalar(
+        select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
+    )
+    if exists:
+        raise OperationError(_l("An organisation with this name already exists."), field="name")
+    country = (country or "").strip().upper() or None
+    if country is not None and (len(country) != 2 or not country.isalpha()):
+        raise OperationError(_l("Give the country as a two-letter ISO code."), field="country")
+    org = Organisation(name=name, kind=kind, country=country, is_active=True)
+    db.session.add(org)
+    db.session.flush()
+    audit.record(
+        "organisation.create",
+        f"Created {kind.value} organisation {name!r}",
+        actor=actor,
+        obj=org,
+        data={"name": name, "kind": kind.value, "country": country},
+    )
+    return org
+
+
+def set_organisation_active(actor: User, org: Organisation, active: bool) -> None:
+    if org.is_active == active:
+        return
+    org.is_active = active
+    if not active:
+        for user in org.users:
+            end_user_sessions(user.id)
+    db.session.flush()
+    audit.record(
+        "organisation.activate" if active else "organisation.deactivate",
+        f"{'Reactivated' if active else 'Deactivated'} organisation {org.name!r}",
+        actor=actor,
+        obj=org,
+        data={"is_active": [not active, active]},
+    )
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def create_user(
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    role: UserRole,
+    organisation: Organisation,
+    password: str,
+    locale: str | None = None,
+    must_change_password: bool = True,
+) -> User:
+    email = normalise_email(email)
+    name = " ".join(name.split())
+    if "@" not in email or len(email) > 254:
+        raise OperationError(_l("Please give a valid e-mail address."), field="email")
+    if not name:
+        raise OperationError(_l("Please give the person's name."), field="name")
+    if ROLE_ORGANISATION_KIND[role] is not organisation.kind:
+        raise OperationError(
+            _l("A %(role)s must belong to an organisation of the kind: %(kind)s.",
+               role=role.title, kind=ROLE_ORGANISATION_KIND[role].title),
+            field="organisation",
+        )
+    if not organisation.is_active:
+        raise OperationError(_l("This organisation is deactivated."), field="organisation")
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise OperationError(_l("A user with this e-mail address already exists."), field="email")
+    validate_password(password, email)
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        organisation=organisation,
+        password_hash=hash_password(password),
+        locale=locale,
+        is_active=True,
+        must_change_password=must_change_password,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user.create",
+        f"Created {role.value} {email} in {organisation.name!r}",
+        actor=actor,
+        obj=user,
+        data={"email": email, "role": role.value, "organisation_id": organisation.id},
+    )
+    return user
+
+
+def set_user_active(actor: User, user: User, active: bool) -> None:
+    if user.is_active == active:
+        return
+    if not active and actor.id == user.id:
+        raise OperationError(_l("You cannot deactivate your own account."))
+    user.is_active = active
+    user.deactivated_dt = None if active else utcnow()
+    ended = 0 if active else end_user_sessions(user.id)
+    if not active:
+        _revoke_all_tokens(user)
+    db.session.flush()
+    audit.record(
+        "user.activate" if active else "user.deactivate",
+        f"{'Reactivated' if active else 'Deactivated'} {user.email}",
+        actor=actor,
+        obj=user,
+        data={"is_active": [not active, active], "sessions_ended": ended},
+    )
+
+
+def reset_password(actor: User | None, user: User) -> str:
+    """Give a user a random temporary password that must be changed at next login."""
+    temporary = secrets.token_urlsafe(12)
+    user.password_hash = hash_password(temporary)
+    user.must_change_password = True
+    user.password_changed_dt = utcnow()
+    ended = end_user_sessions(user.id)
+    db.session.flush()
+    audit.record(
+        "user.password_reset",
+        f"Reset the password of {user.email}",
+        actor=actor,
+        obj=user,
+        data={"sessions_ended": ended},
+    )
+    return temporary
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change one's own password; every session of the user ends."""
+    if not check_password(user, current):
+        raise OperationError(_l("The current password is not correct."), field="current_password")
+    if new == current:
+        raise OperationError(_l("The new password must differ from the current one."), field="password")
+    validate_password(new, user.email)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.password_changed_dt = utcnow()
+    ended = end_user_sessions(user.id)
+    db.session.flush()
+    audit.record(
+        "user.password_change",
+        f"{user.email} changed their password",
+        actor=user,
+        obj=user,
+        data={"sessions_ended": ended},
+    )
+
+
+def set_locale(user: User, locale: str) -> None:
+    if user.locale == locale:
+        return
+    old = user.locale
+    user.locale = locale
+    db.session.flush()
+    audit.record(
+        "user.locale", f"{user.email} chose the language {locale}", actor=user, obj=user,
+        data={"locale": [old, locale]},
+    )
+
+
+# --- login ----------------------------------------------------------------------------------
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    throttled: bool = False
+
+
+def _attempt_key(kind: str, value: str) -> str:
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, f"login:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _failures_since(key: str, since: object) -> int:
+    return db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.key == key, LoginAttempt.attempted_dt >= since
+        )
+    ) or 0
+
+
+def authenticate(email: str, password: str, address: str) -> LoginResult:
+    """Check a login, throttled per account name and per client address.
+
+    The answer is the same whether or not the account exists: failures are counted by the
+    name typed, and a missing account costs the same argon2 verification.
+    """
+    email = normalise_email(email)
+    config = current_app.config
+    since = utcnow() - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+    account_key = _attempt_key("account", email)
+    address_key = _attempt_key("address", address or "unknown")
+    throttled = (
+        _failures_since(account_key, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        or _failures_since(address_key, since) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    )
+    user = db.session.scalar(select(User).where(User.email == email))
+    ok = check_password(user, password)  # always run, so timing tells nothing
+    if throttled:
+        db.session.add_all([LoginAttempt(key=account_key), LoginAttempt(key=address_key)])
+        audit.record(
+            "login.throttled", f"Login for {email} refused: too many failures",
+            object_type="user_account", object_id=user.id if user else None,
+            data={"email": email},
+        )
+        return LoginResult(None, throttled=True)
+    if not ok or user is None or not user.is_active or not user.organisation.is_active:
+        db.session.add_all([LoginAttempt(key=account_key), LoginAttempt(key=address_key)])
+        audit.record(
+            "login.failure", f"Failed login for {email}",
+            object_type="user_account", object_id=user.id if user else None,
+            data={"email": email},
+        )
+        return LoginResult(None)
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == account_key))
+    if _hasher()[0].check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    db.session.flush()
+    audit.record("login.success", f"{email} logged in", actor=user, obj=user)
+    return LoginResult(user)
+
+
+def record_logout(user: User) -> None:
+    audit.record("logout", f"{user.email} logged out", actor=user, obj=user)
+
+
+def purge_login_attempts() -> int:
+    """Delete login attempts older than the throttle window."""
+    since = utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+    result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_dt < since))
+    return result.rowcount or 0
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a bearer token; the clear token is returned once and never stored."""
+    name = " ".join(name.split())
+    if not name:
+        raise OperationError(_l("Please name the token, e.g. after the script that uses it."), field="name")
+    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name[:100], token_hash=hash_token(clear), prefix=clear[:12])
+    db.session.add(token)
+    db.session.flush()
+    audit.record(
+        "token.create", f"{user.email} created API token {name!r}", actor=user, obj=token,
+        data={"name": name, "prefix": token.prefix},
+    )
+    return token, clear
+
+
+def revoke_token(actor: User, token: ApiToken) -> None:
+    if token.revoked_dt is not None:
+        return
+    token.revoked_dt = utcnow()
+    db.session.flush()
+    audit.record(
+        "token.revoke", f"Revoked API token {token.name!r} of {token.user.email}",
+        actor=actor, obj=token, data={"prefix": token.prefix},
+    )
+
+
+def _revoke_all_tokens(user: User) -> None:
+    now = utcnow()
+    for token in db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_dt.is_(None))
+    ):
+        token.revoked_dt = now

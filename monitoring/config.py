@@ -1,0 +1,147 @@
+"""Configuration: defaults, ``MONITORING_*`` environment variables and secret files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = ROOT / "instance"
+
+LOCALES = ("en", "es", "sv", "zh_Hans", "th")
+
+# Values that may be set as MONITORING_<NAME>; the type of the default decides the parsing.
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "DATABASE_URL": "",
+    "INSTANCE_PATH": str(DEFAULT_INSTANCE),
+    "SECRETS_FILE": "",
+    "SECRET_KEY": "",
+    "AUDIT_KEY": "",
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "ANONYMOUS_SESSION_MINUTES": 60,
+    "LOGIN_WINDOW_MINUTES": 15,
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_KIB": 65536,
+    "BEHIND_HTTPS": False,
+    "TRUSTED_PROXIES": 0,
+    "DEFAULT_LOCALE": "en",
+    "PAGE_SIZE": 50,
+    "SQL_ECHO": False,
+}
+
+SECRET_NAMES = ("SECRET_KEY", "AUDIT_KEY")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to do."""
+
+
+def _parse(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the configuration from defaults, the environment, secret files and overrides."""
+    config = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        raw = os.environ.get(f"MONITORING_{name}")
+        if raw is not None:
+            config[name] = _parse(raw, default)
+    config.update(overrides or {})
+
+    instance = Path(config["INSTANCE_PATH"])
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'monitoring.sqlite3'}"
+    secrets_file = Path(config["SECRETS_FILE"] or instance / "secrets.json")
+    config["SECRETS_FILE"] = str(secrets_file)
+    config["SECRETS_KIND"] = _load_secrets(config, secrets_file)
+    _check(config)
+    _derive_flask_settings(config)
+    return config
+
+
+def _load_secrets(config: dict[str, Any], path: Path) -> str:
+    """Fill secrets missing from the environment out of the secrets file; return its kind."""
+    if not path.exists():
+        return "environment"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the secrets file {path}: {exc}") from exc
+    for name in SECRET_NAMES:
+        if not config.get(name) and data.get(name.lower()):
+            config[name] = data[name.lower()]
+    return str(data.get("kind", "production"))
+
+
+def _check(config: dict[str, Any]) -> None:
+    env = config["ENV"]
+    if env not in {"development", "production", "testing"}:
+        raise ConfigError(f"MONITORING_ENV must be development, production or testing, not {env!r}")
+    missing = [name for name in SECRET_NAMES if not config.get(name)]
+    if missing:
+        names = ", ".join(f"MONITORING_{n}" for n in missing)
+        hint = (
+            "set them in the environment or in a secrets file (MONITORING_SECRETS_FILE)"
+            if env == "production"
+            else "run `make run`, or `python -m monitoring.core.devkeys` to generate dev keys"
+        )
+        raise ConfigError(f"missing secret(s) {names}: {hint}")
+    if env == "production":
+        if config["SECRETS_KIND"] == "development":
+            raise ConfigError(
+                f"refusing to start in production with development keys from "
+                f"{config['SECRETS_FILE']}; generate production secrets and keep them outside "
+                f"the repository"
+            )
+        if config["DATABASE_URL"].startswith("sqlite"):
+            raise ConfigError("production needs PostgreSQL: set MONITORING_DATABASE_URL")
+        for name in SECRET_NAMES:
+            if len(str(config[name])) < 32:
+                raise ConfigError(f"MONITORING_{name} must be at least 32 characters long")
+
+
+def _derive_flask_settings(config: dict[str, Any]) -> None:
+    production = config["ENV"] == "production"
+    secure = production or config["BEHIND_HTTPS"]
+    config.update(
+        TESTING=config["ENV"] == "testing",
+        SESSION_COOKIE_NAME="__Host-session" if secure else "session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        PREFERRED_URL_SCHEME="https" if secure else "http",
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=secure,
+        BABEL_DEFAULT_LOCALE=config["DEFAULT_LOCALE"],
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+
+
+def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
+    """Return overrides for a test application with throwaway secrets."""
+    import secrets
+
+    return {
+        "ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "AUDIT_KEY": secrets.token_urlsafe(32),
+        "SECRETS_FILE": os.devnull + ".absent",
+        # Cheap hashing keeps the suite fast; production keeps the defaults.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 1024,
+        **overrides,
+    }

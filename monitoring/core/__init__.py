@@ -1,0 +1,1 @@
+"""Plumbing that every feature uses."""

@@ -1,0 +1,163 @@
+"""Who may use which route: declarations, login manager and bearer tokens.
+
+Every view declares its audience with ``@public``, ``@authenticated`` or
+``@roles(...)``. A view with no declaration is refused (deny by default), and a route a
+role may not use answers 404, exactly as a missing object does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask_login import LoginManager, current_user
+from sqlalchemy import select
+
+from monitoring.core.db import db
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+login_manager = LoginManager()
+login_manager.session_protection = None  # the session id is renewed at login instead
+login_manager.login_view = "accounts.login"
+
+
+@dataclass(frozen=True)
+class Access:
+    roles: frozenset[str] | None  # None: anyone, even without an account
+    password_change_exempt: bool = False
+
+    @property
+    def public(self) -> bool:
+        return self.roles is None
+
+
+def _declare(access: Access) -> Callable[[F], F]:
+    def decorator(view: F) -> F:
+        if hasattr(view, "_access"):
+            raise RuntimeError(f"{view.__name__} declares its access twice")
+        view._access = access  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def public(view: F) -> F:
+    """Declare a view open to everyone, logged in or not."""
+    return _declare(Access(roles=None))(view)
+
+
+def roles(*allowed: Any, password_change_exempt: bool = False) -> Callable[[F], F]:
+    """Declare the roles that may use a view; others get 404."""
+    if not allowed:
+        raise ValueError("roles() needs at least one role")
+    names = frozenset(getattr(r, "value", r) for r in allowed)
+    return _declare(Access(roles=names, password_change_exempt=password_change_exempt))
+
+
+def authenticated(view: F | None = None, *, password_change_exempt: bool = False) -> Any:
+    """Declare a view open to every logged-in user, whatever the role."""
+    from monitoring.accounts.models import UserRole
+
+    decorator = roles(*UserRole, password_change_exempt=password_change_exempt)
+    return decorator(view) if view is not None else decorator
+
+
+def access_of(view: Callable[..., Any]) -> Access | None:
+    return getattr(view, "_access", None)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is a local path, else None (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def enforce_access() -> Any:
+    """Refuse the request unless the matched view's declaration admits the current user."""
+    if request.endpoint is None:
+        return None  # routing failed; the 404/405 handler answers
+    view = current_app.view_functions[request.endpoint]
+    access = access_of(view)
+    if access is None:
+        logger.error("refused %s: the view declares no access", request.endpoint)
+        abort(403)
+    if access.public:
+        return None
+    if not current_user.is_authenticated:
+        if is_api_request():
+            abort(401)
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    if current_user.role.value not in access.roles:
+        abort(404)
+    if (
+        current_user.must_change_password
+        and not access.password_change_exempt
+        and not is_api_request()
+    ):
+        return redirect(url_for("accounts.change_password"))
+    return None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def init_auth(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.before_request(enforce_access)
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> Any:
+        from monitoring.accounts.models import User
+
+        if is_api_request():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.is_active or not user.organisation.is_active:
+            return None
+        return user
+
+    @login_manager.request_loader
+    def load_user_from_token(req: Any) -> Any:
+        from monitoring.accounts.models import ApiToken
+
+        if not is_api_request():
+            return None
+        header = req.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        api_token = db.session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()))
+        )
+        if api_token is None or not api_token.is_active:
+            return None
+        user = api_token.user
+        if not user.is_active or not user.organisation.is_active:
+            return None
+        g.api_token = api_token
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Any:
+        abort(401)
+
+
+def role_names(items: Iterable[Any]) -> list[str]:
+    return sorted(getattr(i, "value", i) for i in items)

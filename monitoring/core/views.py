@@ -1,0 +1,42 @@
+"""Pages every user reaches: the start page, the language switcher, a health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from monitoring.accounts import operations
+from monitoring.core.auth import authenticated, public, safe_next
+from monitoring.core.db import db
+from monitoring.core.i18n import available_locales
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+@authenticated
+def index() -> Any:
+    return render_template("core/index.html")
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language() -> Any:
+    locale = request.form.get("locale", "")
+    if locale in available_locales():
+        if current_user.is_authenticated:
+            operations.set_locale(current_user, locale)
+            db.session.commit()
+        else:
+            session["locale"] = locale
+    return redirect(safe_next(request.form.get("next")) or url_for("core.index"))
+
+
+@bp.route("/healthz")
+@public
+def health() -> Any:
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")
