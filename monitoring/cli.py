@@ -72,16 +72,30 @@ def _pybabel(*args: str) -> None:
 def i18n_extract() -> None:
     """Extract every translatable string into translations/messages.pot."""
     _pybabel(
-        "extract", "-F", str(BABEL_CFG), "-k", "_l", "-k", "lazy_gettext", "-k", "pgettext:1c,2",
-        "--no-location", "--sort-output", "--omit-header", "-o", str(POT), str(ROOT / "monitoring"),
+        "extract",
+        "-F",
+        str(BABEL_CFG),
+        "-k",
+        "_l",
+        "-k",
+        "lazy_gettext",
+        "-k",
+        "pgettext:1c,2",
+        "--no-location",
+        "--sort-output",
+        "--omit-header",
+        "-o",
+        str(POT),
+        str(ROOT / "monitoring"),
     )
 
 
 @i18n_cli.command("update")
 def i18n_update() -> None:
     """Merge messages.pot into every catalog (new strings appear untranslated)."""
-    _pybabel("update", "-i", str(POT), "-d", str(ROOT / "translations"), "--no-fuzzy-matching",
-             "--omit-header")
+    _pybabel(
+        "update", "-i", str(POT), "-d", str(ROOT / "translations"), "--no-fuzzy-matching", "--omit-header"
+    )
 
 
 @i18n_cli.command("compile")

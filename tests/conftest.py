@@ -86,8 +86,9 @@ def _rollback(app: Flask) -> Iterator[None]:
 
 @pytest.fixture
 def create_organisation(app: Flask) -> Callable[..., Organisation]:
-    def _create(kind: OrganisationKind | str = OrganisationKind.monitor, name: str | None = None,
-                **kwargs: Any) -> Organisation:
+    def _create(
+        kind: OrganisationKind | str = OrganisationKind.monitor, name: str | None = None, **kwargs: Any
+    ) -> Organisation:
         kind = OrganisationKind(kind)
         with app.app_context():
             org = operations.create_organisation(
@@ -103,18 +104,29 @@ def create_organisation(app: Flask) -> Callable[..., Organisation]:
 def create_user(app: Flask, create_organisation: Callable[..., Organisation]) -> Callable[..., User]:
     """Create a user of a role, in a new organisation of the right kind unless one is given."""
 
-    def _create(role: UserRole | str = UserRole.monitor, *, organisation: Organisation | None = None,
-                email: str | None = None, password: str = PASSWORD,
-                must_change_password: bool = False, **kwargs: Any) -> User:
+    def _create(
+        role: UserRole | str = UserRole.monitor,
+        *,
+        organisation: Organisation | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+        must_change_password: bool = False,
+        **kwargs: Any,
+    ) -> User:
         role = UserRole(role)
         org = organisation or create_organisation(ROLE_ORGANISATION_KIND[role])
         n = next(_counter)
         with app.app_context():
             org = db.session.get(Organisation, org.id)
             user = operations.create_user(
-                None, email=email or f"{role.value}{n}@example.org", name=f"{role.value.title()} {n}",
-                role=role, organisation=org, password=password,
-                must_change_password=must_change_password, **kwargs,
+                None,
+                email=email or f"{role.value}{n}@example.org",
+                name=f"{role.value.title()} {n}",
+                role=role,
+                organisation=org,
+                password=password,
+                must_change_password=must_change_password,
+                **kwargs,
             )
             db.session.commit()
             return user
@@ -169,8 +181,13 @@ def login(client: FlaskClient, user: User | str, password: str = PASSWORD) -> An
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
-def post_form(client: FlaskClient, url: str, data: dict[str, Any] | None = None,
-              form_page: str | None = None, **kwargs: Any) -> Any:
+def post_form(
+    client: FlaskClient,
+    url: str,
+    data: dict[str, Any] | None = None,
+    form_page: str | None = None,
+    **kwargs: Any,
+) -> Any:
     """POST a form with a CSRF token taken from ``form_page`` (default: the start page)."""
     token = csrf_token(client, form_page or "/")
     return client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)

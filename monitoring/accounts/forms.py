@@ -16,7 +16,8 @@ class LoginForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=12, max=1024)],
+        _l("New password"),
+        validators=[DataRequired(), Length(min=12, max=1024)],
         description=_l("At least 12 characters. A few unrelated words make a good password."),
     )
     confirm = PasswordField(
@@ -27,7 +28,8 @@ class ChangePasswordForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(
-        _l("Token name"), validators=[DataRequired(), Length(max=100)],
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=100)],
         description=_l("What will use this token, e.g. “monthly report script”."),
     )
 

@@ -76,9 +76,7 @@ class User(Base):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
-        CheckConstraint(
-            "deactivated_dt IS NULL OR NOT is_active", name="deactivated_dt_if_inactive"
-        ),
+        CheckConstraint("deactivated_dt IS NULL OR NOT is_active", name="deactivated_dt_if_inactive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -47,8 +47,9 @@ def _hasher() -> tuple[PasswordHasher, str]:
     config = current_app.config
     return _hasher_for(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"])
 
+
 MIN_PASSWORD_LENGTH = 12
-TOKEN_PREFIX = "mon_"
+TOKEN_PREFIX = "mon_"  # noqa: S105 - a label, not a secret
 
 
 def hash_password(password: str) -> str:
@@ -88,9 +89,7 @@ def create_organisation(
     name = " ".join(name.split())
     if not name:
         raise OperationError(_l("Please give the organisation a name."), field="name")
-    exists = db.session.scalar(
-        select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
-    )
+    exists = db.session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower()))
     if exists:
         raise OperationError(_l("An organisation with this name already exists."), field="name")
     country = (country or "").strip().upper() or None
@@ -148,8 +147,11 @@ def create_user(
         raise OperationError(_l("Please give the person's name."), field="name")
     if ROLE_ORGANISATION_KIND[role] is not organisation.kind:
         raise OperationError(
-            _l("A %(role)s must belong to an organisation of the kind: %(kind)s.",
-               role=role.title, kind=ROLE_ORGANISATION_KIND[role].title),
+            _l(
+                "A %(role)s must belong to an organisation of the kind: %(kind)s.",
+                role=role.title,
+                kind=ROLE_ORGANISATION_KIND[role].title,
+            ),
             field="organisation",
         )
     if not organisation.is_active:
@@ -245,7 +247,10 @@ def set_locale(user: User, locale: str) -> None:
     user.locale = locale
     db.session.flush()
     audit.record(
-        "user.locale", f"{user.email} chose the language {locale}", actor=user, obj=user,
+        "user.locale",
+        f"{user.email} chose the language {locale}",
+        actor=user,
+        obj=user,
         data={"locale": [old, locale]},
     )
 
@@ -265,11 +270,14 @@ def _attempt_key(kind: str, value: str) -> str:
 
 
 def _failures_since(key: str, since: object) -> int:
-    return db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.key == key, LoginAttempt.attempted_dt >= since
+    return (
+        db.session.scalar(
+            select(func.count(LoginAttempt.id)).where(
+                LoginAttempt.key == key, LoginAttempt.attempted_dt >= since
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def authenticate(email: str, password: str, address: str) -> LoginResult:
@@ -292,16 +300,20 @@ def authenticate(email: str, password: str, address: str) -> LoginResult:
     if throttled:
         db.session.add_all([LoginAttempt(key=account_key), LoginAttempt(key=address_key)])
         audit.record(
-            "login.throttled", f"Login for {email} refused: too many failures",
-            object_type="user_account", object_id=user.id if user else None,
+            "login.throttled",
+            f"Login for {email} refused: too many failures",
+            object_type="user_account",
+            object_id=user.id if user else None,
             data={"email": email},
         )
         return LoginResult(None, throttled=True)
     if not ok or user is None or not user.is_active or not user.organisation.is_active:
         db.session.add_all([LoginAttempt(key=account_key), LoginAttempt(key=address_key)])
         audit.record(
-            "login.failure", f"Failed login for {email}",
-            object_type="user_account", object_id=user.id if user else None,
+            "login.failure",
+            f"Failed login for {email}",
+            object_type="user_account",
+            object_id=user.id if user else None,
             data={"email": email},
         )
         return LoginResult(None)
@@ -337,7 +349,10 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     db.session.add(token)
     db.session.flush()
     audit.record(
-        "token.create", f"{user.email} created API token {name!r}", actor=user, obj=token,
+        "token.create",
+        f"{user.email} created API token {name!r}",
+        actor=user,
+        obj=token,
         data={"name": name, "prefix": token.prefix},
     )
     return token, clear
@@ -349,8 +364,11 @@ def revoke_token(actor: User, token: ApiToken) -> None:
     token.revoked_dt = utcnow()
     db.session.flush()
     audit.record(
-        "token.revoke", f"Revoked API token {token.name!r} of {token.user.email}",
-        actor=actor, obj=token, data={"prefix": token.prefix},
+        "token.revoke",
+        f"Revoked API token {token.name!r} of {token.user.email}",
+        actor=actor,
+        obj=token,
+        data={"prefix": token.prefix},
     )
 
 

@@ -33,9 +33,7 @@ def login() -> Any:
         db.session.commit()
         if result.user is None:
             if result.throttled:
-                form.email.errors = [
-                    _("Too many failed attempts. Please wait a few minutes and try again.")
-                ]
+                form.email.errors = [_("Too many failed attempts. Please wait a few minutes and try again.")]
                 return render_template("accounts/login.html", form=form), 429
             form.email.errors = [_("The e-mail address or the password is not correct.")]
             return render_template("accounts/login.html", form=form), 200
@@ -87,11 +85,11 @@ def change_password() -> Any:
 @bp.route("/account")
 @authenticated
 def account() -> Any:
-    tokens = db.session.scalars(
-        visible_tokens(current_user).order_by(ApiToken.created_dt.desc())
-    ).all()
+    tokens = db.session.scalars(visible_tokens(current_user).order_by(ApiToken.created_dt.desc())).all()
     return render_template(
-        "accounts/account.html", tokens=tokens, token_form=TokenForm(),
+        "accounts/account.html",
+        tokens=tokens,
+        token_form=TokenForm(),
         new_token=session.pop("new_token", None),
     )
 
@@ -125,4 +123,3 @@ def revoke_token(token_id: int) -> Any:
     db.session.commit()
     flash(_("The token was revoked."), "success")
     return redirect(url_for(".account"))
-

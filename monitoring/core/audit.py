@@ -168,7 +168,10 @@ def verify_chain(key: bytes, batch: int = 1000) -> VerifyResult:
         for entry in entries:
             if entry.prev_hash != prev_hash:
                 return VerifyResult(
-                    False, checked, entry.id, "does not follow the previous entry (one was removed or inserted)"
+                    False,
+                    checked,
+                    entry.id,
+                    "does not follow the previous entry (one was removed or inserted)",
                 )
             if not hmac.compare_digest(entry.hash, compute_hash(key, entry)):
                 return VerifyResult(False, checked, entry.id, "its content was changed")

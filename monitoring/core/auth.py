@@ -105,11 +105,7 @@ def enforce_access() -> Any:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     if current_user.role.value not in access.roles:
         abort(404)
-    if (
-        current_user.must_change_password
-        and not access.password_change_exempt
-        and not is_api_request()
-    ):
+    if current_user.must_change_password and not access.password_change_exempt and not is_api_request():
         return redirect(url_for("accounts.change_password"))
     return None
 

@@ -33,9 +33,7 @@ class WebSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     data: Mapped[str] = mapped_column(Text, default="{}")
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
