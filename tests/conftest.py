@@ -67,21 +67,22 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     application = create_app(test_config(database_url, INSTANCE_PATH=str(instance)))
     alembic.upgrade(alembic_config(database_url), "head")
     yield application
-    db.engine.dispose()
+    db.state(application).engine.dispose()
 
 
 @pytest.fixture(autouse=True)
 def _rollback(app: Flask) -> Iterator[None]:
     """Run the test inside a transaction; every commit only releases a savepoint."""
-    connection = db.engine.connect()
+    state = db.state(app)
+    connection = state.engine.connect()
     transaction = connection.begin()
-    db.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    state.bind, state.join_transaction_mode = connection, "create_savepoint"
     try:
         yield
     finally:
         transaction.rollback()
         connection.close()
-        db.session_factory.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+        state.bind, state.join_transaction_mode = state.engine, "conditional_savepoint"
 
 
 @pytest.fixture

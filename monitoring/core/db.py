@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask
+from dataclasses import dataclass
+
+from flask import Flask, current_app
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 logger = logging.getLogger(__name__)
 
@@ -35,18 +37,40 @@ def _app_context_id() -> int:
     return id(g._get_current_object())
 
 
+@dataclass
+class DatabaseState:
+    """Per-application engine, and what new sessions bind to (tests bind a connection)."""
+
+    engine: Engine
+    bind: Engine | Connection
+    join_transaction_mode: str = "conditional_savepoint"
+
+
 class Database:
-    """Hold the engine and the context-scoped session of one application."""
+    """The context-scoped session; each application keeps its own engine."""
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.session_factory = sessionmaker(expire_on_commit=False)
-        self.session = scoped_session(self.session_factory, scopefunc=_app_context_id)
+        self.session = scoped_session(self._make_session, scopefunc=_app_context_id)
+
+    @staticmethod
+    def state(app: Flask | None = None) -> DatabaseState:
+        return (app or current_app).extensions["monitoring.db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self.state().engine
+
+    def _make_session(self) -> Session:
+        state = self.state()
+        return Session(
+            bind=state.bind,
+            expire_on_commit=False,
+            join_transaction_mode=state.join_transaction_mode,  # type: ignore[arg-type]
+        )
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
-        self.session_factory.configure(bind=self.engine)
-        app.extensions["monitoring.db"] = self
+        engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
+        app.extensions["monitoring.db"] = DatabaseState(engine=engine, bind=engine)
 
         @app.teardown_appcontext
         def _remove_session(exc: BaseException | None) -> None:

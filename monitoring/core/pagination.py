@@ -1,0 +1,212 @@
+"""Keyset pagination shared by HTML pages and the JSON API.
+
+A page is read with ONE query: the keys of the last row seen (the cursor) become a WHERE
+condition and ``limit + 1`` rows are fetched to learn whether another page follows. The
+cursor is opaque to clients: the urlsafe base64 of a JSON list of key values.
+
+The key columns must not be NULL and must end with a unique column (usually the id), so
+the order is total and no row is skipped or repeated between pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, literal, or_, tuple_
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+from werkzeug.exceptions import BadRequest
+
+logger = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+
+
+class InvalidCursor(BadRequest):
+    """The ``after`` cursor was not made by us for this list (HTTP 400)."""
+
+    _monitoring_message = True  # the error handlers show this description to the user
+
+    def __init__(self) -> None:
+        super().__init__(
+            description=str(
+                _l("This link to a page of results is not valid. Please start from the first page.")
+            )
+        )
+
+
+@dataclass
+class Page:
+    """One page of results and the cursor of the next page (None on the last page)."""
+
+    items: list[Any]
+    next_cursor: str | None
+    limit: int = field(default=DEFAULT_PAGE_SIZE)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+@dataclass(frozen=True)
+class _Key:
+    expr: ColumnElement[Any]
+    descending: bool
+
+
+def _keys(key_columns: Sequence[Any]) -> list[_Key]:
+    keys = []
+    for column in key_columns:
+        if isinstance(column, UnaryExpression) and column.modifier in (operators.desc_op, operators.asc_op):
+            keys.append(_Key(column.element, column.modifier is operators.desc_op))
+        else:
+            keys.append(
+                _Key(column.__clause_element__() if hasattr(column, "__clause_element__") else column, False)
+            )
+    if not keys:
+        raise ValueError("paginate() needs at least one key column")
+    return keys
+
+
+def page_size(limit: int | None) -> int:
+    """Clamp a requested page size; None gives the configured default."""
+    if limit is None:
+        limit = (
+            current_app.config.get("PAGE_SIZE", DEFAULT_PAGE_SIZE) if has_app_context() else DEFAULT_PAGE_SIZE
+        )
+    return max(1, min(int(limit), MAX_PAGE_SIZE))
+
+
+def _python_type(expr: ColumnElement[Any]) -> Any:
+    try:
+        return expr.type.python_type
+    except NotImplementedError:
+        return None
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _decode_value(raw: Any, expr: ColumnElement[Any]) -> Any:
+    kind = _python_type(expr)
+    try:
+        if raw is None:
+            raise ValueError("NULL key")
+        if kind is None:
+            if isinstance(raw, dict | list):
+                raise ValueError("not a scalar")
+            return raw
+        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+            return kind(raw)
+        if kind is datetime:
+            if not isinstance(raw, str):
+                raise ValueError("not a datetime")
+            return datetime.fromisoformat(raw)
+        if kind is date:
+            if not isinstance(raw, str):
+                raise ValueError("not a date")
+            return date.fromisoformat(raw)
+        if kind is bool:
+            if not isinstance(raw, bool):
+                raise ValueError("not a boolean")
+            return raw
+        if kind is int:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise ValueError("not an integer")
+            return raw
+        if kind is float:
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                raise ValueError("not a number")
+            return float(raw)
+        if kind is str:
+            if not isinstance(raw, str):
+                raise ValueError("not a string")
+            return raw
+        return kind(raw)
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor() from exc
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    """Turn key values into an opaque cursor."""
+    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, key_columns: Sequence[Any]) -> list[Any]:
+    """Read a cursor back into key values of the right types; raise InvalidCursor if it is bad."""
+    keys = _keys(key_columns)
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode())
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise InvalidCursor() from exc
+    if not isinstance(raw, list) or len(raw) != len(keys):
+        raise InvalidCursor()
+    return [_decode_value(value, key.expr) for value, key in zip(raw, keys, strict=True)]
+
+
+def _after_condition(keys: list[_Key], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order given by ``keys``."""
+    binds = [literal(v, type_=k.expr.type) for k, v in zip(keys, values, strict=True)]
+    if len(keys) > 1 and all(k.descending == keys[0].descending for k in keys):
+        # One row-value comparison, which both SQLite and PostgreSQL can serve from an index.
+        left = tuple_(*(k.expr for k in keys))
+        right = tuple_(*binds)
+        return left < right if keys[0].descending else left > right
+    # (a > x) OR (a = x AND b < y) OR ...: works for any mix of directions.
+    clauses: list[ColumnElement[bool]] = []
+    for i, key in enumerate(keys):
+        equal = [keys[j].expr == binds[j] for j in range(i)]
+        step = key.expr < binds[i] if key.descending else key.expr > binds[i]
+        clauses.append(and_(*equal, step))
+    return clauses[0] if len(clauses) == 1 else or_(*clauses)
+
+
+def paginate(
+    session: Session,
+    query: Select[Any],
+    *,
+    key_columns: Sequence[Any],
+    after: str | None = None,
+    limit: int | None = None,
+) -> Page:
+    """Return one page of ``query`` ordered by ``key_columns``, starting after the cursor.
+
+    ``key_columns`` are columns or ``column.desc()``; the last must be unique (the id).
+    Any ORDER BY on ``query`` is replaced. Runs exactly one query. A query of one entity
+    (``select(User)``) gives entities; a query of several columns gives rows.
+    """
+    keys = _keys(key_columns)
+    size = page_size(limit)
+    single = len(query.column_descriptions) == 1
+    width = len(query.column_descriptions)
+    paged = query.add_columns(*(k.expr for k in keys)).order_by(None)
+    paged = paged.order_by(*(k.expr.desc() if k.descending else k.expr.asc() for k in keys))
+    if after:
+        paged = paged.where(_after_condition(keys, decode_cursor(after, key_columns)))
+    rows = session.execute(paged.limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    items = [row[0] if single else tuple(row[:width]) for row in rows]
+    next_cursor = encode_cursor(list(rows[-1][width:])) if more and rows else None
+    return Page(items=items, next_cursor=next_cursor, limit=size)

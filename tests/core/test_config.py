@@ -1,0 +1,70 @@
+"""Configuration from the environment; production refuses dev keys and missing secrets."""
+
+import json
+
+import pytest
+
+from monitoring.config import ConfigError, load_config
+from monitoring.core.devkeys import ensure_dev_secrets
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ("ENV", "SECRET_KEY", "AUDIT_KEY", "DATABASE_URL", "SECRETS_FILE", "SESSION_IDLE_MINUTES"):
+        monkeypatch.delenv(f"MONITORING_{name}", raising=False)
+    return monkeypatch
+
+
+def test_environment_variables_override_defaults(clean_env, tmp_path):
+    clean_env.setenv("MONITORING_SESSION_IDLE_MINUTES", "5")
+    clean_env.setenv("MONITORING_SECRET_KEY", "s" * 40)
+    clean_env.setenv("MONITORING_AUDIT_KEY", "a" * 40)
+    config = load_config({"INSTANCE_PATH": str(tmp_path)})
+    assert config["SESSION_IDLE_MINUTES"] == 5
+    assert config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
+
+
+def test_development_reads_generated_dev_keys(clean_env, tmp_path):
+    path, created = ensure_dev_secrets(tmp_path)
+    assert created and (path.stat().st_mode & 0o777) == 0o600
+    assert ensure_dev_secrets(tmp_path) == (path, False)
+    config = load_config({"INSTANCE_PATH": str(tmp_path)})
+    assert config["SECRET_KEY"] == json.loads(path.read_text())["secret_key"]
+
+
+def test_missing_secrets_are_refused_with_a_clear_message(clean_env, tmp_path):
+    with pytest.raises(ConfigError, match="MONITORING_SECRET_KEY"):
+        load_config({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_production_refuses_dev_keys(clean_env, tmp_path):
+    ensure_dev_secrets(tmp_path)
+    clean_env.setenv("MONITORING_ENV", "production")
+    clean_env.setenv("MONITORING_DATABASE_URL", "postgresql+psycopg://db/monitoring")
+    with pytest.raises(ConfigError, match="development keys"):
+        load_config({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_production_refuses_missing_secret(clean_env, tmp_path):
+    clean_env.setenv("MONITORING_ENV", "production")
+    clean_env.setenv("MONITORING_DATABASE_URL", "postgresql+psycopg://db/monitoring")
+    clean_env.setenv("MONITORING_SECRET_KEY", "s" * 40)
+    with pytest.raises(ConfigError, match="MONITORING_AUDIT_KEY"):
+        load_config({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_production_starts_with_real_secrets(clean_env, tmp_path):
+    clean_env.setenv("MONITORING_ENV", "production")
+    clean_env.setenv("MONITORING_DATABASE_URL", "postgresql+psycopg://db/monitoring")
+    clean_env.setenv("MONITORING_SECRET_KEY", "s" * 40)
+    clean_env.setenv("MONITORING_AUDIT_KEY", "a" * 40)
+    config = load_config({"INSTANCE_PATH": str(tmp_path)})
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_sqlite(clean_env, tmp_path):
+    clean_env.setenv("MONITORING_ENV", "production")
+    clean_env.setenv("MONITORING_SECRET_KEY", "s" * 40)
+    clean_env.setenv("MONITORING_AUDIT_KEY", "a" * 40)
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        load_config({"INSTANCE_PATH": str(tmp_path)})

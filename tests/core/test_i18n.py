@@ -1,0 +1,126 @@
+"""Every catalog is complete; the locale follows the user, then the browser, then English."""
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from monitoring.config import LOCALES, ROOT
+from monitoring.core.i18n import negotiate
+from tests.conftest import post_form
+
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "_l": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
+}
+METHOD_MAP = [("monitoring/**.py", "python"), ("monitoring/templates/**.html", "jinja2")]
+
+
+def _source_messages() -> set:
+    """Extract the messages from the source now, so a new string without translation fails."""
+    messages = set()
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
+        str(ROOT),
+        METHOD_MAP,
+        keywords=KEYWORDS,
+        options_map={"monitoring/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+    ):
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            messages.add((msgid, context))
+    return messages
+
+
+SOURCE = _source_messages()
+
+
+def test_extraction_finds_messages():
+    assert ("Log in", None) in SOURCE
+    assert len(SOURCE) > 50
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_catalog_is_complete(locale):
+    path = Path(ROOT, "translations", locale, "LC_MESSAGES", "messages.po")
+    assert path.exists(), f"no catalog for {locale}"
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    missing, fuzzy = [], []
+    for msgid, context in SOURCE:
+        message = catalog.get(msgid, context=context)
+        strings = message.string if message else None
+        if not message or not (all(strings) if isinstance(strings, tuple) else strings):
+            missing.append(msgid)
+        elif message.fuzzy:
+            fuzzy.append(msgid)
+    assert missing == [], f"{locale}: {len(missing)} untranslated, e.g. {missing[:5]}"
+    assert fuzzy == [], f"{locale}: fuzzy: {fuzzy[:5]}"
+    problems = [(m.id, errors) for m, errors in catalog.check()]
+    assert problems == [], f"{locale}: placeholders differ: {problems[:5]}"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (["zh-CN", "en"], "zh_Hans"),
+        (["zh"], "zh_Hans"),
+        (["th-TH"], "th"),
+        (["sv-SE", "en"], "sv"),
+        (["es-MX"], "es"),
+        (["fr", "de"], None),
+    ],
+)
+def test_browser_language_negotiation(accept, expected):
+    assert negotiate(accept, LOCALES) == expected
+
+
+def test_pages_follow_the_browser_language(app):
+    response = app.test_client().get("/login", headers={"Accept-Language": "es-ES,es;q=0.9"})
+    with app.test_request_context(), force_locale("es"):
+        title = _("Log in")
+    assert title != "Log in"
+    assert title in response.get_data(as_text=True)
+    assert 'lang="es"' in response.get_data(as_text=True)
+
+
+def test_error_pages_are_translated(app):
+    response = app.test_client().get("/nowhere", headers={"Accept-Language": "th"})
+    assert response.status_code == 404
+    with app.test_request_context(), force_locale("th"):
+        title = _("Not found")
+    assert title != "Not found" and title in response.get_data(as_text=True)
+
+
+def test_anonymous_language_switch(app):
+    client = app.test_client()
+    response = post_form(client, "/language", {"locale": "sv", "next": "/login"}, form_page="/login")
+    assert response.headers["Location"] == "/login"
+    assert 'lang="sv"' in client.get("/login").get_data(as_text=True)
+
+
+def test_user_setting_wins_over_the_browser(app, client_for, monitor):
+    client = client_for(monitor)
+    post_form(client, "/language", {"locale": "zh_Hans"}, form_page="/account")
+    page = client.get("/account", headers={"Accept-Language": "th"}).get_data(as_text=True)
+    assert 'lang="zh-Hans"' in page
+
+
+def test_dates_are_formatted_per_locale(app):
+    from datetime import UTC, datetime
+
+    from flask_babel import format_date
+
+    day = datetime(2026, 3, 5, tzinfo=UTC)
+    with app.test_request_context(), force_locale("sv"):
+        swedish = format_date(day, "long")
+    with app.test_request_context(), force_locale("en"):
+        english = format_date(day, "long")
+    assert swedish == "5 mars 2026" and english == "March 5, 2026"
