@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import MetaData, create_engine, event

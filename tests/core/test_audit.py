@@ -1,5 +1,7 @@
 """The audit chain detects edits, deletions and a truncated tail; it never holds secrets."""
 
+import itertools
+
 import pytest
 from sqlalchemy import delete, select, update
 
@@ -90,5 +92,5 @@ def test_entries_link_in_order(app, entries):
         rows = db.session.scalars(
             select(AuditEntry).where(AuditEntry.id.in_(entries)).order_by(AuditEntry.id)
         ).all()
-    for previous, current in zip(rows, rows[1:], strict=False):
+    for previous, current in itertools.pairwise(rows):
         assert current.prev_hash == previous.hash
