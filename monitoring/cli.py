@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from alembic import command as alembic
@@ -92,10 +93,44 @@ def i18n_extract() -> None:
 
 @i18n_cli.command("update")
 def i18n_update() -> None:
-    """Merge messages.pot into every catalog (new strings appear untranslated)."""
-    _pybabel(
-        "update", "-i", str(POT), "-d", str(ROOT / "translations"), "--no-fuzzy-matching", "--omit-header"
-    )
+    """Merge messages.pot into every catalog, creating missing ones; English copies the source."""
+    from monitoring.config import LOCALES
+
+    for locale in LOCALES:
+        po = ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            _pybabel(
+                "update",
+                "-i",
+                str(POT),
+                "-d",
+                str(ROOT / "translations"),
+                "-l",
+                locale,
+                "--no-fuzzy-matching",
+                "--omit-header",
+            )
+        else:
+            _pybabel("init", "-i", str(POT), "-d", str(ROOT / "translations"), "-l", locale)
+    _fill_source_catalog(ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po")
+
+
+def _fill_source_catalog(path: Path) -> None:
+    """The source strings are English: the English catalog translates each to itself."""
+    from babel.messages.pofile import read_po, write_po
+
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale="en")
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):  # plural: singular and plural forms
+            if not all(message.string):
+                message.string = message.id
+        elif not message.string:
+            message.string = message.id
+    with path.open("wb") as fh:
+        write_po(fh, catalog, omit_header=True, sort_output=True, no_location=True)
 
 
 @i18n_cli.command("compile")
