@@ -1,5 +1,8 @@
-"""The JSON API under /api/v1."""
+"""The JSON API under /api/v1: the blueprint with every feature's routes."""
 
-from flask import Blueprint
+# Importing a feature's api module declares its routes on the blueprint.
+from monitoring.accounts import api as accounts_api  # noqa: F401
+from monitoring.admin import api as admin_api  # noqa: F401
+from monitoring.core.api import bp
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+__all__ = ["bp"]

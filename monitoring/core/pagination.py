@@ -26,6 +26,7 @@ from sqlalchemy import Select, and_, literal, or_, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+from sqlalchemy.types import TypeDecorator
 from werkzeug.exceptions import BadRequest
 
 logger = logging.getLogger(__name__)
@@ -40,11 +41,9 @@ class InvalidCursor(BadRequest):
     _monitoring_message = True  # the error handlers show this description to the user
 
     def __init__(self) -> None:
-        super().__init__(
-            description=str(
-                _l("This link to a page of results is not valid. Please start from the first page.")
-            )
-        )
+        # Lazy: translated when the error page or the JSON body is rendered.
+        message = _l("This link to a page of results is not valid. Please start from the first page.")
+        super().__init__(description=message)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -90,10 +89,14 @@ def page_size(limit: int | None) -> int:
 
 
 def _python_type(expr: ColumnElement[Any]) -> Any:
+    type_ = expr.type
+    while isinstance(type_, TypeDecorator):
+        type_ = type_.impl_instance
     try:
-        return expr.type.python_type
+        kind = type_.python_type
     except NotImplementedError:
         return None
+    return None if kind is object else kind
 
 
 def _encode_value(value: Any) -> Any:

@@ -1,0 +1,140 @@
+"""Input and output schemas of accounts: users, organisations and API tokens.
+
+No schema exposes a password hash or a token hash.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import fields, validate
+
+from monitoring.accounts.models import OrganisationKind, UserRole
+from monitoring.config import LOCALES
+from monitoring.core.schemas import BaseSchema, PageArgs
+
+# --- output -------------------------------------------------------------------------------------
+
+
+class OrganisationRefSchema(BaseSchema):
+    """An organisation in brief, as shown next to a user."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    kind = fields.Enum(OrganisationKind, by_value=True, dump_only=True)
+
+
+class OrganisationSchema(OrganisationRefSchema):
+    country = fields.String(dump_only=True, allow_none=True)
+    is_active = fields.Boolean(dump_only=True)
+    created_dt = fields.AwareDateTime(dump_only=True)
+
+
+class UserRefSchema(BaseSchema):
+    """A user in brief, e.g. the actor of an audit entry."""
+
+    id = fields.Integer(dump_only=True)
+    email = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+
+
+class MeSchema(UserRefSchema):
+    """The current user."""
+
+    role = fields.Enum(UserRole, by_value=True, dump_only=True)
+    organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
+    locale = fields.String(dump_only=True, allow_none=True)
+    must_change_password = fields.Boolean(dump_only=True)
+
+
+class UserSchema(MeSchema):
+    """A user as administrators see it."""
+
+    is_active = fields.Boolean(dump_only=True)
+    created_dt = fields.AwareDateTime(dump_only=True)
+    password_changed_dt = fields.AwareDateTime(dump_only=True)
+    deactivated_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class UserWithPasswordSchema(BaseSchema):
+    """A user and the temporary password just given to them (shown only this once)."""
+
+    user = fields.Nested(UserSchema, dump_only=True)
+    temporary_password = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": _l("Shown only this once; null when the password was given in the request.")
+        },
+    )
+
+
+class ApiTokenSchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    prefix = fields.String(dump_only=True, metadata={"description": _l("The first characters of the token.")})
+    is_active = fields.Boolean(dump_only=True)
+    created_dt = fields.AwareDateTime(dump_only=True)
+    last_used_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+    revoked_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class NewApiTokenSchema(BaseSchema):
+    """A token just created, with its secret (shown only this once)."""
+
+    token = fields.Nested(ApiTokenSchema, dump_only=True)
+    secret = fields.String(
+        dump_only=True,
+        metadata={"description": _l("The bearer token. It is shown only this once and cannot be recovered.")},
+    )
+
+
+# --- input --------------------------------------------------------------------------------------
+
+_name_length = validate.Length(min=1, max=200, error=_l("Give between 1 and 200 characters."))
+
+
+class CreateTokenArgs(BaseSchema):
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100, error=_l("Give between 1 and 100 characters.")),
+    )
+
+
+class ListTokensArgs(PageArgs):
+    pass
+
+
+class CreateOrganisationArgs(BaseSchema):
+    name = fields.String(required=True, validate=_name_length)
+    kind = fields.Enum(OrganisationKind, by_value=True, required=True)
+    country = fields.String(
+        allow_none=True,
+        validate=validate.Length(equal=2, error=_l("Give the country as a two-letter ISO code.")),
+        metadata={"description": _l("ISO 3166-1 alpha-2 code.")},
+    )
+
+
+class ListOrganisationsArgs(PageArgs):
+    kind = fields.Enum(OrganisationKind, by_value=True)
+    is_active = fields.Boolean()
+
+
+class CreateUserArgs(BaseSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(required=True, validate=_name_length)
+    role = fields.Enum(UserRole, by_value=True, required=True)
+    organisation_id = fields.Integer(required=True, strict=True)
+    password = fields.String(
+        load_only=True,
+        validate=validate.Length(max=1000),
+        metadata={"description": _l("Omit it to have a temporary password generated and returned once.")},
+    )
+    locale = fields.String(
+        allow_none=True, validate=validate.OneOf(LOCALES, error=_l("This language is not available."))
+    )
+
+
+class ListUsersArgs(PageArgs):
+    organisation_id = fields.Integer()
+    role = fields.Enum(UserRole, by_value=True)
+    is_active = fields.Boolean()
