@@ -108,9 +108,11 @@ def create_organisation(
     return org
 
 
-def set_organisation_active(actor: User, org: Organisation, active: bool) -> None:
+def set_organisation_active(actor: User | None, org: Organisation, active: bool) -> None:
     if org.is_active == active:
         return
+    if not active and actor is not None and actor.organisation_id == org.id:
+        raise OperationError(_l("You cannot deactivate your own organisation."))
     org.is_active = active
     if not active:
         for user in org.users:
@@ -181,10 +183,10 @@ def create_user(
     return user
 
 
-def set_user_active(actor: User, user: User, active: bool) -> None:
+def set_user_active(actor: User | None, user: User, active: bool) -> None:
     if user.is_active == active:
         return
-    if not active and actor.id == user.id:
+    if not active and actor is not None and actor.id == user.id:
         raise OperationError(_l("You cannot deactivate your own account."))
     user.is_active = active
     user.deactivated_dt = None if active else utcnow()
@@ -339,8 +341,12 @@ def purge_login_attempts() -> int:
 # --- API tokens -----------------------------------------------------------------------------
 
 
-def create_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a bearer token; the clear token is returned once and never stored."""
+def create_token(user: User, name: str, *, actor: User | bool | None = True) -> tuple[ApiToken, str]:
+    """Create a bearer token; the clear token is returned once and never stored.
+
+    The actor is the user themself unless another is given (None: the command line).
+    """
+    actor = user if actor is True else actor
     name = " ".join(name.split())
     if not name:
         raise OperationError(_l("Please name the token, e.g. after the script that uses it."), field="name")
@@ -358,7 +364,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     return token, clear
 
 
-def revoke_token(actor: User, token: ApiToken) -> None:
+def revoke_token(actor: User | None, token: ApiToken) -> None:
     if token.revoked_dt is not None:
         return
     token.revoked_dt = utcnow()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import click
 from flask import current_app, has_request_context, request
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -124,6 +125,8 @@ def record(
     payload = dict(_clean(data or {}))
     if has_request_context() and request.endpoint:
         payload.setdefault("endpoint", request.endpoint)
+    elif (command := click.get_current_context(silent=True)) is not None:
+        payload.setdefault("cli", command.command_path)
     entry = AuditEntry(
         created_dt=utcnow(),
         actor_id=getattr(actor, "id", None),

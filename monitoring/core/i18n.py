@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from babel import Locale, negotiate_locale
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _  # noqa: F401 - re-exported for features
 from flask_babel import lazy_gettext as _l  # noqa: F401
@@ -28,6 +28,8 @@ def negotiate(accept: list[str], available: tuple[str, ...]) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the command line, jobs
+        return current_app.config["DEFAULT_LOCALE"]
     available = available_locales()
     if current_user and current_user.is_authenticated and current_user.locale in available:
         return current_user.locale
