@@ -87,7 +87,7 @@ def i18n_extract() -> None:
         "--omit-header",
         "-o",
         str(POT),
-        str(ROOT / "monitoring"),
+        str(ROOT),  # babel.cfg's patterns are relative to the project root
     )
 
 
