@@ -1,5 +1,170 @@
-"""``flask demo load``: idempotent demonstration data."""
+"""``flask demo load``: idempotent demonstration data.
 
+Every name here is fictional. The demo passwords are public (they are in the README), so the
+command refuses to run in production. Running it again changes nothing: organisations are
+looked up by name and users by e-mail address before anything is created, and existing rows are
+left as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import click
+from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from monitoring.accounts import operations
+from monitoring.accounts.models import Organisation, OrganisationKind, User, UserRole
+from monitoring.core.db import db
+from monitoring.core.operations import OperationError
+
+logger = logging.getLogger(__name__)
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    name: str
+    kind: OrganisationKind
+    country: str
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    password: str
+    name: str
+    role: UserRole
+    organisation: str
+
+
+OPERATOR = DemoOrganisation("Fair Circuits Network", OrganisationKind.operator, "NL")
+MONITORS = (
+    DemoOrganisation("Chao Phraya Workers' Voice", OrganisationKind.monitor, "TH"),
+    DemoOrganisation("Straits Labour Watch", OrganisationKind.monitor, "MY"),  # also works in southern China
+)
+AFFILIATES = (  # public buyers: a city, a region, a university
+    DemoOrganisation("City of Northhaven", OrganisationKind.affiliate, "SE"),
+    DemoOrganisation("Valmora Regional Council", OrganisationKind.affiliate, "ES"),
+    DemoOrganisation("University of Eastmere", OrganisationKind.affiliate, "GB"),
+)
+SUPPLIERS = (  # a brand, a reseller to public buyers, a contract manufacturer
+    DemoOrganisation("Lumenbyte Devices", OrganisationKind.supplier, "US"),
+    DemoOrganisation("Nordic Public IT Supply", OrganisationKind.supplier, "SE"),
+    DemoOrganisation("Pearl River Precision Assembly", OrganisationKind.supplier, "CN"),
+)
+ORGANISATIONS = (OPERATOR, *MONITORS, *AFFILIATES, *SUPPLIERS)
+
+# One login per role; the passwords are documented in README.md and are for the demo only.
+LOGINS = (
+    DemoLogin("admin@demo.example", "demo-admin-pass", "Ada Lindqvist", UserRole.admin, OPERATOR.name),
+    DemoLogin(
+        "coordinator@demo.example",
+        "demo-coordinator-pass",
+        "Carmen Ortiz",
+        UserRole.coordinator,
+        OPERATOR.name,
+    ),
+    DemoLogin(
+        "monitor@demo.example", "demo-monitor-pass", "Somchai Prasert", UserRole.monitor, MONITORS[0].name
+    ),
+    DemoLogin(
+        "affiliate@demo.example", "demo-affiliate-pass", "Elin Berg", UserRole.affiliate, AFFILIATES[0].name
+    ),
+    DemoLogin(
+        "supplier@demo.example", "demo-supplier-pass", "Wei Chen", UserRole.supplier, SUPPLIERS[0].name
+    ),
+)
+
+
+class DemoRefused(RuntimeError):
+    """Demo data must not be loaded here."""
+
+
+@dataclass
+class DemoResult:
+    created_organisations: list[str] = field(default_factory=list)
+    created_users: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created_organisations or self.created_users)
+
+
+def _organisation_named(name: str) -> Organisation | None:
+    return db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower()))
+
+
+def load_demo() -> DemoResult:
+    """Create whatever demo organisations and users are missing; flush, never commit."""
+    if current_app.config["ENV"] == "production":
+        raise DemoRefused("refusing to load demo data (public passwords) into a production system")
+    result = DemoResult()
+    organisations: dict[str, Organisation] = {}
+    for spec in ORGANISATIONS:
+        org = _organisation_named(spec.name)
+        if org is None:
+            org = operations.create_organisation(None, spec.name, spec.kind, spec.country)
+            result.created_organisations.append(spec.name)
+        elif org.kind is not spec.kind:
+            raise DemoRefused(
+                f"an organisation named {spec.name!r} exists but is not of kind {spec.kind.value}"
+            )
+        organisations[spec.name] = org
+    for login in LOGINS:
+        email = operations.normalise_email(login.email)
+        if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+            continue
+        operations.create_user(
+            None,
+            email=email,
+            name=login.name,
+            role=login.role,
+            organisation=organisations[login.organisation],
+            password=login.password,
+            must_change_password=False,
+        )
+        result.created_users.append(email)
+    logger.info(
+        "demo data: %d organisations and %d users created",
+        len(result.created_organisations),
+        len(result.created_users),
+    )
+    return result
+
+
+def logins_table() -> str:
+    """The demo logins as a plain-text table."""
+    rows = [("e-mail", "password", "role", "organisation")]
+    rows += [(x.email, x.password, x.role.value, x.organisation) for x in LOGINS]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Create the demo organisations and one user per role (safe to run again)."""
+    try:
+        result = load_demo()
+    except DemoRefused as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    except OperationError as exc:  # e.g. a demo organisation was deactivated since
+        db.session.rollback()
+        raise click.ClickException(f"cannot complete the demo data: {exc.message}") from exc
+    db.session.commit()
+    if result.changed:
+        click.echo(
+            f"Demo data loaded: {len(result.created_organisations)} organisations and "
+            f"{len(result.created_users)} users created."
+        )
+    else:
+        click.echo("Demo data already present; nothing changed.")
+    click.echo("\nDemo logins (for development only):\n")
+    click.echo(logins_table())

@@ -7,7 +7,6 @@ operation's message and exit code 1 without writing anything, and commit once. S
 
 from __future__ import annotations
 
-import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,10 +64,6 @@ def _organisation_by_name(name: str) -> Organisation:
     return org
 
 
-def _temporary_password() -> str:
-    return secrets.token_urlsafe(12)
-
-
 def _read_password() -> str:
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
@@ -114,7 +109,7 @@ def create_user(
     if locale is not None and locale not in available_locales():
         raise _fail(f"unknown locale {locale!r}; choose one of {', '.join(available_locales())}")
     org = _organisation_by_name(org_name)
-    password = _read_password() if password_stdin else _temporary_password()
+    password = _read_password() if password_stdin else operations.temporary_password()
     with _refusals():
         user = operations.create_user(
             None,

@@ -70,6 +70,11 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def temporary_password() -> str:
+    """A random password for an administrator to hand over; it must be changed at first login."""
+    return secrets.token_urlsafe(12)
+
+
 def validate_password(password: str, email: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise OperationError(
@@ -205,7 +210,7 @@ def set_user_active(actor: User | None, user: User, active: bool) -> None:
 
 def reset_password(actor: User | None, user: User) -> str:
     """Give a user a random temporary password that must be changed at next login."""
-    temporary = secrets.token_urlsafe(12)
+    temporary = temporary_password()
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     user.password_changed_dt = utcnow()

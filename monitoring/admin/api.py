@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any
 
 from flask import abort
@@ -169,7 +168,7 @@ def create_user(args: dict[str, Any]) -> dict[str, Any]:
     if org is None:
         message = _("There is no such organisation.")
         raise ApiError(422, message, {"organisation_id": [message]})
-    temporary = None if "password" in args else secrets.token_urlsafe(12)
+    temporary = None if "password" in args else operations.temporary_password()
     try:
         user = operations.create_user(
             actor,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -79,10 +78,6 @@ def _load_user(user_id: int) -> User:
 def _active_organisations() -> list[Organisation]:
     query = visible_organisations(current_user).where(Organisation.is_active.is_(True))
     return list(db.session.scalars(query))
-
-
-def _temporary_password() -> str:
-    return secrets.token_urlsafe(12)
 
 
 def _remember_password(user: User, password: str) -> None:
@@ -240,7 +235,7 @@ def user_create() -> Any:
         )
         if org is None:
             abort(404)
-        password = _temporary_password()
+        password = operations.temporary_password()
         try:
             user = operations.create_user(
                 current_user,
