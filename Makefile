@@ -1,0 +1,173 @@
+# Worker-driven monitoring: development tasks.
+#
+#   make run    set everything up, load the demo data and serve on http://127.0.0.1:5000
+#   make test   lint, then the test suite on SQLite (and on PostgreSQL when
+#               MONITORING_TEST_DATABASE_URL is set; .ci/run sets it up)
+#
+# Everything lives in .venv; it is (re)installed when pyproject.toml changes.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PYTEST := $(BIN)/python -m pytest
+STAMP := .stamp-install
+LINT_PATHS := monitoring tests migrations/env.py
+PO_FILES = $(wildcard translations/*/LC_MESSAGES/*.po)
+HOST := 127.0.0.1
+PORT := 5000
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help run test lint format i18n translations devkeys install clean distclean
+
+help:  ## List the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+# --- set-up -----------------------------------------------------------------------------
+
+$(VENV)/pyvenv.cfg:
+	$(PYTHON) -m venv $(VENV)
+
+# A new venv (newer pyvenv.cfg) or a changed pyproject.toml means installing again.
+$(STAMP): pyproject.toml $(VENV)/pyvenv.cfg
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)  ## Create .venv and install the project with its dev dependencies
+
+devkeys: install  ## Generate development secrets in instance/ unless they exist
+	@$(BIN)/python -m monitoring.core.devkeys $${MONITORING_INSTANCE_PATH:-instance}
+
+# The flask CLI needs an app, and an app needs secrets: development keys are enough here.
+translations: export MONITORING_ENV = development
+translations: devkeys  ## Compile the translation catalogs (skipped while there are none)
+ifneq ($(strip $(PO_FILES)),)
+	@$(FLASK) i18n compile
+else
+	@echo "no translation catalogs yet (translations/<locale>/LC_MESSAGES/messages.po): nothing to compile"
+endif
+
+# --- run --------------------------------------------------------------------------------
+
+run: export MONITORING_ENV = development
+run: translations  ## Migrate, load the demo data and serve on http://127.0.0.1:5000
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo
+	@echo "Serving on http://$(HOST):$(PORT)/ (development; stop with Ctrl-C)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# --- checks -----------------------------------------------------------------------------
+
+lint: install  ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check $(LINT_PATHS)
+
+format: install  ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format $(LINT_PATHS)
+
+# The browser tests run once, in the SQLite pass; pytest's exit code 5 (no tests) is a failure.
+test: translations lint  ## Lint, then pytest on SQLite (and on PostgreSQL if MONITORING_TEST_DATABASE_URL is set)
+	@mkdir -p artefacts && rm -f artefacts/junit-*.xml
+	@sqlite=0; postgres=skip; \
+	echo "==> pytest on SQLite"; \
+	env -u MONITORING_TEST_DATABASE_URL $(PYTEST) --junitxml=artefacts/junit-sqlite.xml || sqlite=$$?; \
+	if [ -n "$${MONITORING_TEST_DATABASE_URL:-}" ]; then \
+	  echo "==> pytest on PostgreSQL ($${MONITORING_TEST_DATABASE_URL##*@})"; \
+	  postgres=0; \
+	  $(PYTEST) -m "not browser" --junitxml=artefacts/junit-postgresql.xml || postgres=$$?; \
+	fi; \
+	$(BIN)/python -c "$$TEST_SUMMARY" "$$sqlite" "$$postgres"
+
+# --- translations -----------------------------------------------------------------------
+
+i18n: export MONITORING_ENV = development
+i18n: devkeys  ## Extract messages.pot and merge it into every catalog (creating missing ones)
+	@mkdir -p translations
+	$(FLASK) i18n extract
+	$(FLASK) i18n update
+
+# --- cleaning ---------------------------------------------------------------------------
+
+clean:  ## Remove caches, build output, test artefacts and compiled catalogs (keeps .venv and instance/)
+	rm -rf artefacts .pytest_cache .ruff_cache build dist *.egg-info .stamp-*
+	find monitoring tests migrations -name __pycache__ -type d -prune -exec rm -rf {} +
+	[ ! -d translations ] || find translations -name '*.mo' -delete
+
+distclean: clean  ## Also remove .venv (instance/ with the local database and dev keys stays)
+	rm -rf $(VENV)
+
+# --- the summary printed at the end of `make test` --------------------------------------
+
+define TEST_SUMMARY
+import os
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+
+def counts(path, prefix=""):
+    if not Path(path).exists():
+        return None
+    result = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0, "xfailed": 0}
+    for case in ET.parse(path).iter("testcase"):
+        if not case.get("classname", "").startswith(prefix):
+            continue
+        skipped = case.find("skipped")
+        if case.find("failure") is not None:
+            result["failed"] += 1
+        elif case.find("error") is not None:
+            result["errors"] += 1
+        elif skipped is not None and skipped.get("type") == "pytest.xfail":
+            result["xfailed"] += 1
+        elif skipped is not None:
+            result["skipped"] += 1
+        else:
+            result["passed"] += 1
+    return result
+
+
+def describe(result, code):
+    if result is None:
+        return f"no results (pytest exit {code})"
+    text = ", ".join(f"{n} {k}" for k, n in result.items() if n) or "no tests ran"
+    return text if code == "0" else f"{text} (pytest exit {code})"
+
+
+sqlite_code, postgres_code = sys.argv[1], sys.argv[2]
+ci = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ok = sqlite_code == "0" and postgres_code in {"0", "skip"}
+lines = ["SQLite: " + describe(counts("artefacts/junit-sqlite.xml"), sqlite_code)]
+if postgres_code == "skip":
+    lines.append("PostgreSQL: not run (set MONITORING_TEST_DATABASE_URL, or run .ci/run)")
+else:
+    lines.append("PostgreSQL: " + describe(counts("artefacts/junit-postgresql.xml"), postgres_code))
+browser = counts("artefacts/junit-sqlite.xml", "tests.browser")
+if not browser or not any(browser.values()):
+    state, browser_ok = "no browser tests collected", False
+elif browser["failed"] or browser["errors"]:
+    state, browser_ok = "FAILED", False
+elif browser["skipped"]:
+    state, browser_ok = f"SKIPPED ({browser['skipped']}; see the reasons above)", False
+else:
+    state, browser_ok = f"ran ({browser['passed']} passed)", True
+lines.append("browser: " + state)
+if ci and not browser_ok:
+    ok = False
+    lines.append("CI=true: the browser tests must run and pass")
+print()
+print("=" * 72)
+for line in lines:
+    print(line)
+print("make test: " + ("OK" if ok else "FAILED"))
+print("=" * 72)
+sys.exit(0 if ok else 1)
+endef
+export TEST_SUMMARY
