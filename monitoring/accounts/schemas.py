@@ -101,7 +101,7 @@ class CreateTokenArgs(BaseSchema):
 
 
 class ListTokensArgs(PageArgs):
-    pass
+    """Paging through one's own tokens, newest first; no filters."""
 
 
 class CreateOrganisationArgs(BaseSchema):

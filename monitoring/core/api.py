@@ -326,7 +326,7 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
             }
     success: dict[str, Any] = {"description": str(_("Success"))}
     if item.status == 204:
-        pass
+        success["description"] = str(_("Success"))  # no content
     elif item.paginated:
         success["content"] = {
             "application/json": {
