@@ -324,10 +324,9 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
                 "required": _has_required(item.args),
                 "content": {"application/json": {"schema": item.args}},
             }
+    # A 204 answer has a description and no content.
     success: dict[str, Any] = {"description": str(_("Success"))}
-    if item.status == 204:
-        success["description"] = str(_("Success"))  # no content
-    elif item.paginated:
+    if item.status != 204 and item.paginated:
         success["content"] = {
             "application/json": {
                 "schema": {
@@ -343,7 +342,7 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
                 }
             }
         }
-    elif item.response is not None:
+    elif item.status != 204 and item.response is not None:
         success["content"] = {"application/json": {"schema": item.response}}
     operation["responses"][str(item.status)] = success
     errors = [422]
