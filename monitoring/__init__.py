@@ -44,10 +44,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.admin.views import bp as admin_bp
     from monitoring.api import bp as api_bp
     from monitoring.core.views import bp as core_bp
+    from monitoring.supplychain.views import bp as supplychain_bp
+    from monitoring.testimony.public import bp as report_bp
+    from monitoring.testimony.views import bp as testimony_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(supplychain_bp)
+    app.register_blueprint(testimony_bp)
+    app.register_blueprint(report_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
 

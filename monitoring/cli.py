@@ -18,6 +18,8 @@ db_cli = AppGroup("db", help="Database migrations (Alembic).")
 i18n_cli = AppGroup("i18n", help="Extract, update and compile translations.")
 audit_cli = AppGroup("audit", help="The audit log.")
 jobs_cli = AppGroup("jobs", help="Background jobs, meant for cron or a systemd timer.")
+# Features add their importers to this group (``flask import facilities``, ``flask import survey``...).
+import_cli = AppGroup("import", help="Import files: facility lists, disclosures, survey exports.")
 
 
 def _alembic():
@@ -182,7 +184,11 @@ def jobs_run() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (db_cli, i18n_cli, audit_cli, jobs_cli):
+    # Importing a feature's cli module adds its commands to the shared groups.
+    import monitoring.supplychain.cli
+    import monitoring.testimony.cli  # noqa: F401
+
+    for group in (db_cli, i18n_cli, audit_cli, jobs_cli, import_cli):
         app.cli.add_command(group)
     from monitoring.accounts.cli import users_cli
     from monitoring.demo import demo_cli

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monitoring.core.db import Base
@@ -91,6 +100,15 @@ class User(Base):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deactivated_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The user's X25519 key pair: organisation keys are wrapped to the public key; the private
+    # key is stored wrapped under a key derived from the password (see ``monitoring.accounts.keys``).
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    private_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary(256))
+    # TOTP second factor: the secret under the server keyring, the last time step used (codes
+    # are accepted once) and when enrolment was confirmed.
+    totp_secret_ct: Mapped[bytes | None] = mapped_column(LargeBinary(256))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    totp_enabled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
 
@@ -137,9 +155,61 @@ class ApiToken(Base):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The user's private key wrapped under a key derived from the token itself, so that a
+    # token made while the user's keys were unlocked can open sealed data; NULL otherwise.
+    private_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary(256))
 
     user: Mapped[User] = relationship(lazy="joined")
 
     @property
     def is_active(self) -> bool:
         return self.revoked_dt is None
+
+
+class OrganisationKey(Base):
+    """One version of a monitor organisation's X25519 key pair for sealed data.
+
+    The private key is never stored in the clear: it is wrapped to each member
+    (:class:`OrganisationKeyGrant`) and to the organisation's recovery key.
+    """
+
+    __tablename__ = "organisation_key"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "version"),
+        CheckConstraint("retired_dt IS NULL OR retired_dt >= created_dt", name="retired_after_created"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The recovery key's public half, and this version's private key sealed to it.
+    recovery_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    recovery_wrapped: Mapped[bytes] = mapped_column(LargeBinary(256))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    retired_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OrganisationKey {self.id} org={self.organisation_id} v{self.version}>"
+
+
+class OrganisationKeyGrant(Base):
+    """An organisation key version's private key, sealed to one member's public key."""
+
+    __tablename__ = "organisation_key_grant"
+    __table_args__ = (UniqueConstraint("organisation_key_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_key_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation_key.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary(256))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation_key: Mapped[OrganisationKey] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

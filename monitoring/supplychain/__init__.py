@@ -1,0 +1,1 @@
+"""The supply-chain registry: sites, products, contracts and disclosures."""

@@ -1,0 +1,1 @@
+"""Sealed worker testimony: intake, anonymous reports, survey imports and evidence files."""

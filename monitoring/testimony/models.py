@@ -1,0 +1,318 @@
+"""Worker testimony: reports, their conversation with the worker and evidence files.
+
+Identity, testimony, the worker's description of the workplace, conversation messages and
+evidence file names and contents are *sealed*: encrypted under a per-report data key that is
+wrapped (HPKE) to the public key of the receiving monitor organisation. Everything else on
+these rows is metadata (DESIGN.md, confidentiality levels).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from monitoring.accounts.models import Organisation, OrganisationKey, User
+from monitoring.core.db import Base
+from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
+from monitoring.supplychain.models import Site
+
+
+class ReportChannel(TitledEnum):
+    offsite_interview = "offsite_interview"
+    onsite_interview = "onsite_interview"
+    survey = "survey"
+    hotline = "hotline"
+    web = "web"
+    document = "document"
+
+    @staticmethod
+    def __titles__() -> dict[ReportChannel, str]:
+        return {
+            ReportChannel.offsite_interview: _l("Offsite interview"),
+            ReportChannel.onsite_interview: _l("Onsite interview"),
+            ReportChannel.survey: _l("Survey"),
+            ReportChannel.hotline: _l("Hotline"),
+            ReportChannel.web: _l("Web report"),
+            ReportChannel.document: _l("Document"),
+        }
+
+
+class ReportStatus(TitledEnum):
+    received = "received"
+    acknowledged = "acknowledged"
+    investigating = "investigating"
+    closed = "closed"
+
+    @staticmethod
+    def __titles__() -> dict[ReportStatus, str]:
+        return {
+            ReportStatus.received: _l("Received"),
+            ReportStatus.acknowledged: _l("Acknowledged"),
+            ReportStatus.investigating: _l("Being looked into"),
+            ReportStatus.closed: _l("Closed"),
+        }
+
+
+class RetaliationRisk(TitledEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+    @staticmethod
+    def __titles__() -> dict[RetaliationRisk, str]:
+        return {
+            RetaliationRisk.low: _l("Low"),
+            RetaliationRisk.medium: _l("Medium"),
+            RetaliationRisk.high: _l("High"),
+        }
+
+
+class IssueCategory(TitledEnum):
+    """The checklist of issues a worker or monitor ticks; metadata, used for counts and filters."""
+
+    forced_labour = "forced_labour"
+    recruitment_fees = "recruitment_fees"
+    retained_documents = "retained_documents"
+    student_labour = "student_labour"
+    child_labour = "child_labour"
+    freedom_of_association = "freedom_of_association"
+    discrimination = "discrimination"
+    harassment = "harassment"
+    wages = "wages"
+    working_hours = "working_hours"
+    health_safety = "health_safety"
+    chemicals = "chemicals"
+    dormitory = "dormitory"
+    agency_work = "agency_work"
+    retaliation = "retaliation"
+    other = "other"
+
+    @staticmethod
+    def __titles__() -> dict[IssueCategory, str]:
+        return {
+            IssueCategory.forced_labour: _l("Forced labour or threats"),
+            IssueCategory.recruitment_fees: _l("Recruitment fees or debts"),
+            IssueCategory.retained_documents: _l("Passport or documents kept by others"),
+            IssueCategory.student_labour: _l("Student or intern labour"),
+            IssueCategory.child_labour: _l("Child labour"),
+            IssueCategory.freedom_of_association: _l("Union rights"),
+            IssueCategory.discrimination: _l("Discrimination"),
+            IssueCategory.harassment: _l("Harassment or violence"),
+            IssueCategory.wages: _l("Wages and benefits"),
+            IssueCategory.working_hours: _l("Working hours and overtime"),
+            IssueCategory.health_safety: _l("Health and safety"),
+            IssueCategory.chemicals: _l("Chemicals"),
+            IssueCategory.dormitory: _l("Dormitory and living conditions"),
+            IssueCategory.agency_work: _l("Agency or temporary work"),
+            IssueCategory.retaliation: _l("Punishment for speaking up"),
+            IssueCategory.other: _l("Something else"),
+        }
+
+
+class MonitorCoverage(Base):
+    """Which monitor organisation receives reports about workplaces in a country.
+
+    The row with ``country`` NULL is the fallback for countries no organisation covers.
+    """
+
+    __tablename__ = "monitor_coverage"
+    __table_args__ = (
+        UniqueConstraint("country"),
+        CheckConstraint("country IS NULL OR length(country) = 2", name="country_iso_alpha2"),
+        Index(
+            "uq_monitor_coverage_fallback",
+            "is_fallback",
+            unique=True,
+            sqlite_where=text("is_fallback"),
+            postgresql_where=text("is_fallback"),
+        ),
+        CheckConstraint("(country IS NULL) = is_fallback", name="fallback_has_no_country"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    is_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class SurveyImport(Base):
+    """One survey export (KoboToolbox CSV) turned into reports."""
+
+    __tablename__ = "survey_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    rows: Mapped[int] = mapped_column(Integer)
+    imported_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkerReport(Base):
+    """What one worker told a monitor, or filed anonymously at /report."""
+
+    __tablename__ = "worker_report"
+    __table_args__ = (
+        CheckConstraint("country IS NULL OR length(country) = 2", name="country_iso_alpha2"),
+        CheckConstraint(
+            "(receipt_lookup IS NULL) = (receipt_public_key IS NULL)", name="receipt_key_if_receipt"
+        ),
+        CheckConstraint(
+            "(status = 'received') = (acknowledged_dt IS NULL)", name="acknowledged_dt_unless_received"
+        ),
+        Index("ix_worker_report_org_status", "organisation_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The monitor organisation the report is sealed to, and the key version that wraps it.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    organisation_key_id: Mapped[int] = mapped_column(ForeignKey("organisation_key.id"), index=True)
+    # The report's data key, sealed (HPKE) to that organisation key.
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(256))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    channel: Mapped[ReportChannel] = mapped_column(enum_column(ReportChannel, "channel"))
+    collected_date: Mapped[date] = mapped_column(Date)
+    language: Mapped[str] = mapped_column(String(16))
+    consent_share_buyers: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_share_supplier: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    retaliation_risk: Mapped[RetaliationRisk | None] = mapped_column(
+        enum_column(RetaliationRisk, "retaliation_risk")
+    )
+    status: Mapped[ReportStatus] = mapped_column(
+        enum_column(ReportStatus, "status"), default=ReportStatus.received
+    )
+    # Sealed fields (AES-256-GCM under the data key, bound to table, column and row).
+    identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    testimony_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    workplace_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    survey_import_id: Mapped[int | None] = mapped_column(ForeignKey("survey_import.id"), index=True)
+    # Anonymous reports: a lookup derived from the receipt (never the receipt itself) and the
+    # public key that replies to the worker are sealed to.
+    receipt_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
+    receipt_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # Whistleblower Directive clocks: acknowledge within 7 days, feedback within 3 months.
+    acknowledge_due_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feedback_due_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feedback_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    organisation_key: Mapped[OrganisationKey] = relationship()
+    site: Mapped[Site | None] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship()
+    categories: Mapped[list[ReportCategory]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def __repr__(self) -> str:
+        return f"<WorkerReport {self.id} {self.channel.value} {self.status.value}>"
+
+
+class ReportCategory(Base):
+    __tablename__ = "report_category"
+    __table_args__ = (UniqueConstraint("report_id", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("worker_report.id", ondelete="CASCADE"), index=True)
+    category: Mapped[IssueCategory] = mapped_column(enum_column(IssueCategory, "category"))
+
+    report: Mapped[WorkerReport] = relationship(back_populates="categories")
+
+
+class ReportMessage(Base):
+    """One message of the conversation between a worker and the monitors; append-only.
+
+    Its body is sealed under a message key wrapped twice: to the organisation (for the monitors)
+    and, on anonymous reports, to the receipt's public key (for the worker).
+    """
+
+    __tablename__ = "report_message"
+    __table_args__ = (CheckConstraint("from_worker OR author_id IS NOT NULL", name="author_unless_worker"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("worker_report.id"), index=True)
+    from_worker: Mapped[bool] = mapped_column(Boolean)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    organisation_key_id: Mapped[int] = mapped_column(ForeignKey("organisation_key.id"), index=True)
+    organisation_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(256))
+    receipt_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary(256))
+    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[WorkerReport] = relationship()
+    author: Mapped[User | None] = relationship()
+
+
+class Evidence(Base):
+    """A file attached to a report, stored encrypted in 64 KiB chunks in the file store."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (CheckConstraint("size >= 0", name="size_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("worker_report.id"), index=True)
+    # The file's own key, wrapped under the report's data key.
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(128))
+    name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The checked type (from the allow-list) and size are metadata.
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    # The random name of the encrypted object in the file store.
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    uploaded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    report: Mapped[WorkerReport] = relationship()
+
+
+class ReportGrant(Base):
+    """A report's data key sealed to a coordinator whom the monitor organisation lets read it."""
+
+    __tablename__ = "report_grant"
+    __table_args__ = (UniqueConstraint("report_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("worker_report.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(256))
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[WorkerReport] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class ThrottleCounter(Base):
+    """Requests counted per key and time window, for rate limits shared by every app server.
+
+    Keys are HMACs under a per-window key, so nothing here links back to a client address once
+    the window's rows are purged.
+    """
+
+    __tablename__ = "throttle_counter"
+    __table_args__ = (UniqueConstraint("key", "window_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
