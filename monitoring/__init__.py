@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.admin.views import bp as admin_bp
     from monitoring.api import bp as api_bp
     from monitoring.core.views import bp as core_bp
+    from monitoring.supplychain.import_views import bp as supplychain_tools_bp
     from monitoring.supplychain.views import bp as supplychain_bp
     from monitoring.testimony.public import bp as report_bp
     from monitoring.testimony.views import bp as testimony_bp
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(supplychain_bp)
+    app.register_blueprint(supplychain_tools_bp)
     app.register_blueprint(testimony_bp)
     app.register_blueprint(report_bp)
     app.register_blueprint(api_bp)
