@@ -29,10 +29,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.core.db import db
     from monitoring.core.errors import init_errors
     from monitoring.core.i18n import init_i18n
+    from monitoring.core.keyring import init_keyring
     from monitoring.core.security import init_security
     from monitoring.core.sessions import DatabaseSessionInterface
 
     db.init_app(app)
+    init_keyring(app)
     app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)
     init_i18n(app)

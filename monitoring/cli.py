@@ -11,7 +11,7 @@ from alembic import command as alembic
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from monitoring.config import ROOT
+from monitoring.config import ROOT, key_file_kind
 from monitoring.core.db import db
 
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
@@ -19,6 +19,7 @@ i18n_cli = AppGroup("i18n", help="Extract, update and compile translations.")
 audit_cli = AppGroup("audit", help="The audit log.")
 jobs_cli = AppGroup("jobs", help="Background jobs, meant for cron or a systemd timer.")
 # Features add their importers to this group (``flask import facilities``, ``flask import survey``...).
+keys_cli = AppGroup("keys", help="The server keyring: init, status, rotate, rewrap, retire, verify.")
 import_cli = AppGroup("import", help="Import files: facility lists, disclosures, survey exports.")
 
 
@@ -168,6 +169,146 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+# --- keys -----------------------------------------------------------------------------------
+
+
+def _keyring_file() -> Path:
+    if current_app.config["KEYRING"]:
+        raise click.ClickException(
+            "the keyring comes from MONITORING_KEYRING; change it there (this command edits the keyring file)"
+        )
+    return Path(current_app.config["KEYRING_FILE"])
+
+
+@keys_cli.command("init")
+def keys_init() -> None:
+    """Create a production keyring file with one new key (refuses to overwrite one)."""
+    from monitoring.core.crypto import Keyring, write_keyring_file
+
+    path = Path(current_app.config["KEYRING_FILE"])
+    if path.exists():
+        raise click.ClickException(f"{path} exists already")
+    write_keyring_file(path, Keyring.generate(), kind="production")
+    click.echo(f"created the keyring {path}; back it up outside the database server")
+
+
+@keys_cli.command("status")
+def keys_status() -> None:
+    """Show the keys and how many protected values each one encrypts."""
+    from monitoring.core.keyring import current_keyring, key_usage
+
+    keyring = current_keyring()
+    usage = key_usage(db.session)
+    for key_id in sorted(keyring.keys):
+        used = sum(counts[key_id] for counts in usage.values())
+        marker = " (active)" if key_id == keyring.active else ""
+        click.echo(f"{key_id}{marker}: {used} protected values")
+    unknown = {k for counts in usage.values() for k in counts} - set(keyring.keys)
+    for key_id in sorted(unknown):
+        click.echo(f"{key_id} (MISSING from the keyring): values cannot be read", err=True)
+
+
+def _rewrap(batch_size: int, max_batches: int | None) -> int:
+    from monitoring.core import audit
+    from monitoring.core.keyring import current_keyring, rewrap_batch
+
+    total = batches = 0
+    while max_batches is None or batches < max_batches:
+        done = rewrap_batch(db.session, batch_size=batch_size)
+        if not done:
+            break
+        audit.record(
+            "keys.rewrap",
+            f"Re-encrypted {done} protected values under key {current_keyring().active}",
+            data={"count": done, "key_id": current_keyring().active},
+        )
+        db.session.commit()  # each batch is its own transaction, so an interrupted run resumes
+        total += done
+        batches += 1
+    return total
+
+
+@keys_cli.command("rotate")
+@click.option("--batch-size", default=500, show_default=True)
+def keys_rotate(batch_size: int) -> None:
+    """Add a new active key to the keyring file and re-encrypt everything under it."""
+    from monitoring.core import audit
+    from monitoring.core.crypto import write_keyring_file
+    from monitoring.core.keyring import current_keyring, set_keyring
+
+    path = _keyring_file()
+    keyring = current_keyring().with_new_key()
+    write_keyring_file(path, keyring, kind=key_file_kind(path) or "production")
+    set_keyring(current_app, keyring)
+    audit.record("keys.rotate", f"Added key {keyring.active} to the keyring", data={"key_id": keyring.active})
+    db.session.commit()
+    click.echo(f"new active key {keyring.active}; copy {path} to every app server before they write again")
+    total = _rewrap(batch_size, None)
+    click.echo(f"re-encrypted {total} protected values; retire old keys with `flask keys retire`")
+
+
+@keys_cli.command("rewrap")
+@click.option("--batch-size", default=500, show_default=True)
+@click.option("--max-batches", type=int, default=None, help="Stop after this many batches.")
+def keys_rewrap(batch_size: int, max_batches: int | None) -> None:
+    """Re-encrypt protected values that are not under the active key (resumable)."""
+    total = _rewrap(batch_size, max_batches)
+    click.echo(f"re-encrypted {total} protected values")
+
+
+@keys_cli.command("retire")
+@click.argument("key_id")
+def keys_retire(key_id: str) -> None:
+    """Remove KEY_ID from the keyring file once no protected value uses it."""
+    from monitoring.core import audit
+    from monitoring.core.crypto import KeyringError, write_keyring_file
+    from monitoring.core.keyring import current_keyring, key_usage, set_keyring
+
+    path = _keyring_file()
+    keyring = current_keyring()
+    if key_id not in keyring.keys:
+        raise click.ClickException(f"no key {key_id!r} in the keyring")
+    used = sum(counts[key_id] for counts in key_usage(db.session).values())
+    if used:
+        raise click.ClickException(
+            f"key {key_id} still encrypts {used} values: run `flask keys rewrap` first"
+        )
+    try:
+        keyring = keyring.without(key_id)
+    except KeyringError as exc:
+        raise click.ClickException(str(exc)) from exc
+    write_keyring_file(path, keyring, kind=key_file_kind(path) or "production")
+    set_keyring(current_app, keyring)
+    audit.record("keys.retire", f"Retired key {key_id}", data={"key_id": key_id})
+    db.session.commit()
+    click.echo(f"retired {key_id}")
+
+
+@keys_cli.command("verify")
+def keys_verify() -> None:
+    """Decrypt every protected value to check that the keyring can read them all."""
+    from sqlalchemy import select
+
+    from monitoring.core.crypto import DecryptionError
+    from monitoring.core.keyring import REGISTRY, current_keyring
+
+    keyring = current_keyring()
+    checked = failed = 0
+    for entry in REGISTRY:
+        col = getattr(entry.model, entry.column)
+        rows = db.session.execute(select(entry.model.id, col).where(col.is_not(None))).yield_per(1000)
+        for row_id, blob in rows:
+            checked += 1
+            try:
+                keyring.decrypt(blob, table=entry.table, column=entry.column, row=row_id)
+            except DecryptionError:
+                failed += 1
+                click.echo(f"cannot decrypt {entry.table}.{entry.column} row {row_id}", err=True)
+    click.echo(f"{checked} protected values checked, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
 # --- jobs -----------------------------------------------------------------------------------
 
 
@@ -181,6 +322,10 @@ def jobs_run() -> None:
     attempts = purge_login_attempts()
     db.session.commit()
     click.echo(f"purged {sessions} expired sessions and {attempts} old login attempts")
+    # Values left under an older key after `flask keys rotate` move on a few batches per run.
+    rewrapped = _rewrap(batch_size=500, max_batches=10)
+    if rewrapped:
+        click.echo(f"re-encrypted {rewrapped} protected values under the active key")
 
 
 def register_cli(app: Flask) -> None:
@@ -188,7 +333,7 @@ def register_cli(app: Flask) -> None:
     import monitoring.supplychain.cli
     import monitoring.testimony.cli  # noqa: F401
 
-    for group in (db_cli, i18n_cli, audit_cli, jobs_cli, import_cli):
+    for group in (db_cli, i18n_cli, audit_cli, jobs_cli, import_cli, keys_cli):
         app.cli.add_command(group)
     from monitoring.accounts.cli import users_cli
     from monitoring.demo import demo_cli

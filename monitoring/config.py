@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "SECRETS_FILE": "",
     "SECRET_KEY": "",
     "AUDIT_KEY": "",
+    "KEYRING": "",
+    "KEYRING_FILE": "",
+    "FILE_STORE_PATH": "",
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,
     "ANONYMOUS_SESSION_MINUTES": 60,
@@ -32,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "DEFAULT_LOCALE": "en",
     "PAGE_SIZE": 50,
+    "REPORT_ACKNOWLEDGE_DAYS": 7,
+    "REPORT_FEEDBACK_DAYS": 90,
+    "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
     "SQL_ECHO": False,
 }
 
@@ -65,6 +71,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     secrets_file = Path(config["SECRETS_FILE"] or instance / "secrets.json")
     config["SECRETS_FILE"] = str(secrets_file)
     config["SECRETS_KIND"] = _load_secrets(config, secrets_file)
+    config["KEYRING_FILE"] = str(Path(config["KEYRING_FILE"] or instance / "keyring.json"))
+    config["FILE_STORE_PATH"] = str(Path(config["FILE_STORE_PATH"] or instance / "files"))
     _check(config)
     _derive_flask_settings(config)
     return config
@@ -82,6 +90,14 @@ def _load_secrets(config: dict[str, Any], path: Path) -> str:
         if not config.get(name) and data.get(name.lower()):
             config[name] = data[name.lower()]
     return str(data.get("kind", "production"))
+
+
+def key_file_kind(path: Path) -> str | None:
+    """Return the ``kind`` a JSON key file declares, or None when it is absent or unreadable."""
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8")).get("kind", "production"))
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _check(config: dict[str, Any]) -> None:
@@ -103,6 +119,11 @@ def _check(config: dict[str, Any]) -> None:
                 f"refusing to start in production with development keys from "
                 f"{config['SECRETS_FILE']}; generate production secrets and keep them outside "
                 f"the repository"
+            )
+        if not config["KEYRING"] and key_file_kind(Path(config["KEYRING_FILE"])) == "development":
+            raise ConfigError(
+                f"refusing to start in production with the development keyring {config['KEYRING_FILE']}; "
+                "create a production keyring with `flask keys init` or set MONITORING_KEYRING"
             )
         if config["DATABASE_URL"].startswith("sqlite"):
             raise ConfigError("production needs PostgreSQL: set MONITORING_DATABASE_URL")
@@ -134,11 +155,14 @@ def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
     """Return overrides for a test application with throwaway secrets."""
     import secrets
 
+    from monitoring.core.crypto import Keyring
+
     return {
         "ENV": "testing",
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(32),
         "AUDIT_KEY": secrets.token_urlsafe(32),
+        "KEYRING": json.dumps(Keyring.generate().to_json()),
         "SECRETS_FILE": os.devnull + ".absent",
         # Cheap hashing keeps the suite fast; production keeps the defaults.
         "ARGON2_TIME_COST": 1,

@@ -107,7 +107,8 @@ def upgrade() -> None:
     op.create_table('evidence',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
-    sa.Column('wrapped_key', sa.LargeBinary(length=128), nullable=False),
+    sa.Column('organisation_key_id', sa.Integer(), nullable=False),
+    sa.Column('wrapped_key', sa.LargeBinary(length=256), nullable=False),
     sa.Column('name_sealed', sa.LargeBinary(), nullable=False),
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
@@ -115,12 +116,14 @@ def upgrade() -> None:
     sa.Column('uploaded_dt', monitoring.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('size >= 0', name=op.f('ck_evidence_size_not_negative')),
+    sa.ForeignKeyConstraint(['organisation_key_id'], ['organisation_key.id'], name=op.f('fk_evidence_organisation_key_id_organisation_key')),
     sa.ForeignKeyConstraint(['report_id'], ['worker_report.id'], name=op.f('fk_evidence_report_id_worker_report')),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], name=op.f('fk_evidence_uploaded_by_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence')),
     sa.UniqueConstraint('storage_key', name=op.f('uq_evidence_storage_key'))
     )
     with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evidence_organisation_key_id'), ['organisation_key_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evidence_report_id'), ['report_id'], unique=False)
 
     op.create_table('report_category',
@@ -190,6 +193,7 @@ def downgrade() -> None:
     op.drop_table('report_category')
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_report_id'))
+        batch_op.drop_index(batch_op.f('ix_evidence_organisation_key_id'))
 
     op.drop_table('evidence')
     with op.batch_alter_table('worker_report', schema=None) as batch_op:

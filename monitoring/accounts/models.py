@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from monitoring.core.crypto import ProtectedBytes
 from monitoring.core.db import Base
 from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
 
@@ -106,7 +107,7 @@ class User(Base):
     private_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary(256))
     # TOTP second factor: the secret under the server keyring, the last time step used (codes
     # are accepted once) and when enrolment was confirmed.
-    totp_secret_ct: Mapped[bytes | None] = mapped_column(LargeBinary(256))
+    totp_secret_ct: Mapped[bytes | None] = mapped_column(ProtectedBytes(256))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     totp_enabled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from monitoring.config import DEFAULT_INSTANCE, SECRET_NAMES
+from monitoring.core.crypto import Keyring, write_keyring_file
 
 
 def ensure_dev_secrets(instance: Path) -> tuple[Path, bool]:
@@ -29,10 +30,21 @@ def ensure_dev_secrets(instance: Path) -> tuple[Path, bool]:
     return path, True
 
 
+def ensure_dev_keyring(instance: Path) -> tuple[Path, bool]:
+    """Write ``keyring.json`` with one fresh development key unless it exists."""
+    path = instance / "keyring.json"
+    if path.exists():
+        return path, False
+    write_keyring_file(path, Keyring.generate(), kind="development")
+    return path, True
+
+
 def main(argv: list[str]) -> int:
     instance = Path(argv[1]) if len(argv) > 1 else DEFAULT_INSTANCE
     path, created = ensure_dev_secrets(instance)
     print(f"{'created' if created else 'kept existing'} development secrets in {path}")
+    path, created = ensure_dev_keyring(instance)
+    print(f"{'created' if created else 'kept existing'} development keyring in {path}")
     return 0
 
 

@@ -271,8 +271,9 @@ class Evidence(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("worker_report.id"), index=True)
-    # The file's own key, wrapped under the report's data key.
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(128))
+    # The file's own key, sealed to this version of the organisation's key.
+    organisation_key_id: Mapped[int] = mapped_column(ForeignKey("organisation_key.id"), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(256))
     name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     # The checked type (from the allow-list) and size are metadata.
     content_type: Mapped[str] = mapped_column(String(100))

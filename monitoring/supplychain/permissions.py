@@ -1,0 +1,185 @@
+"""Who may see and change what in the supply-chain registry.
+
+Coordinators and monitors read everything; coordinators manage sites, products and currency
+rates. An affiliate (public buyer) manages its own contracts and reads them, the products they
+cover and the sites those products reach through current disclosures (any supplier's). A supplier
+reads the contracts it is party to, their products, its own disclosures and their sites, and
+discloses sites only for products one of its contracts covers. Administrators see none of it.
+Everything a user may not see answers 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+
+from monitoring.accounts.models import User, UserRole
+from monitoring.core.db import db
+from monitoring.supplychain.models import Contract, ContractProduct, Disclosure, Product, Site
+
+READER_ROLES = (UserRole.coordinator, UserRole.monitor)
+REGISTRY_ROLES = (UserRole.coordinator, UserRole.monitor, UserRole.affiliate, UserRole.supplier)
+
+
+def _role(user: User) -> UserRole | None:
+    return user.role if user.is_authenticated else None
+
+
+def reads_everything(user: User) -> bool:
+    """Coordinators and monitors read the whole registry."""
+    return _role(user) in READER_ROLES
+
+
+def is_affiliate(user: User) -> bool:
+    return _role(user) is UserRole.affiliate
+
+
+def is_supplier(user: User) -> bool:
+    return _role(user) is UserRole.supplier
+
+
+# --- what is current ------------------------------------------------------------------------
+
+
+def disclosure_is_current(today: date) -> ColumnElement[bool]:
+    """Valid today and not withdrawn."""
+    return and_(
+        Disclosure.valid_from <= today,
+        or_(Disclosure.valid_to.is_(None), Disclosure.valid_to >= today),
+        Disclosure.withdrawn_dt.is_(None),
+    )
+
+
+def contract_in_force(today: date) -> ColumnElement[bool]:
+    return and_(Contract.start_date <= today, or_(Contract.end_date.is_(None), Contract.end_date >= today))
+
+
+# --- scoping queries ------------------------------------------------------------------------
+
+
+def _own_contracts(user: User) -> ColumnElement[bool]:
+    """The contracts the user's organisation is party to (as buyer or as supplier)."""
+    if is_affiliate(user):
+        return Contract.affiliate_id == user.organisation_id
+    if is_supplier(user):
+        return Contract.supplier_id == user.organisation_id
+    return false()
+
+
+def _contract_product_ids(user: User) -> Select[tuple[int]]:
+    return select(ContractProduct.product_id).join(Contract).where(_own_contracts(user))
+
+
+def visible_contracts(user: User) -> Select[tuple[Contract]]:
+    query = select(Contract)
+    return query if reads_everything(user) else query.where(_own_contracts(user))
+
+
+def visible_products(user: User) -> Select[tuple[Product]]:
+    """Everything for readers; the products of their contracts for affiliates and suppliers.
+
+    A supplier also keeps sight of the products of its own disclosures (its own statements), e.g.
+    after a product was removed from its contract.
+    """
+    query = select(Product)
+    if reads_everything(user):
+        return query
+    if is_supplier(user):
+        disclosed = select(Disclosure.product_id).where(Disclosure.supplier_id == user.organisation_id)
+        return query.where(or_(Product.id.in_(_contract_product_ids(user)), Product.id.in_(disclosed)))
+    return query.where(Product.id.in_(_contract_product_ids(user)))
+
+
+def visible_disclosures(user: User, today: date | None = None) -> Select[tuple[Disclosure]]:
+    """All for readers; a supplier's own (also past and withdrawn); for an affiliate the current
+    disclosures of the products its contracts cover, whoever made them."""
+    query = select(Disclosure)
+    if reads_everything(user):
+        return query
+    if is_supplier(user):
+        return query.where(Disclosure.supplier_id == user.organisation_id)
+    if is_affiliate(user):
+        return query.where(
+            Disclosure.product_id.in_(_contract_product_ids(user)),
+            disclosure_is_current(today or date.today()),
+        )
+    return query.where(false())
+
+
+def visible_sites(user: User, today: date | None = None) -> Select[tuple[Site]]:
+    """All sites for readers (merged ones too: their pages say where they went); for affiliates
+    and suppliers the sites of the disclosures they see, never a merged one."""
+    query = select(Site)
+    if reads_everything(user):
+        return query
+    site_ids = visible_disclosures(user, today).with_only_columns(Disclosure.site_id)
+    return query.where(Site.merged_into_id.is_(None), Site.id.in_(site_ids))
+
+
+def listed_sites(user: User, today: date | None = None) -> Select[tuple[Site]]:
+    """The sites a list shows: the visible ones that were not merged into another."""
+    return visible_sites(user, today).where(Site.merged_into_id.is_(None))
+
+
+def disclosable_products(user: User) -> Select[tuple[Product]]:
+    """The products a supplier may disclose sites for: those its own contracts cover."""
+    if not is_supplier(user):
+        return select(Product).where(false())
+    return select(Product).where(Product.id.in_(_contract_product_ids(user)))
+
+
+# --- capabilities ---------------------------------------------------------------------------
+
+
+def can_view_registry(user: User) -> bool:
+    return _role(user) in REGISTRY_ROLES
+
+
+def can_manage_sites(user: User) -> bool:
+    """Create and update sites, products and currency rates."""
+    return _role(user) is UserRole.coordinator
+
+
+can_manage_products = can_manage_sites
+can_set_currency_rates = can_manage_sites
+
+
+def can_view_leverage(user: User) -> bool:
+    """The leverage ranking and the names of every affiliate a site concerns."""
+    return reads_everything(user)
+
+
+def can_create_contract(user: User) -> bool:
+    return is_affiliate(user)
+
+
+def can_manage_contract(user: User, contract: Contract) -> bool:
+    """Update a contract, its clauses and the products it covers (adding a new product too)."""
+    return is_affiliate(user) and contract.affiliate_id == user.organisation_id
+
+
+def can_disclose(user: User) -> bool:
+    return is_supplier(user)
+
+
+def can_disclose_product(user: User, product: Product) -> bool:
+    return is_supplier(user) and bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    ContractProduct.product_id == product.id,
+                    ContractProduct.contract_id == Contract.id,
+                    Contract.supplier_id == user.organisation_id,
+                )
+            )
+        )
+    )
+
+
+def can_withdraw_disclosure(user: User, disclosure: Disclosure) -> bool:
+    return (
+        is_supplier(user)
+        and disclosure.supplier_id == user.organisation_id
+        and disclosure.withdrawn_dt is None
+    )

@@ -1,0 +1,254 @@
+"""What a site's links derive, computed by the database.
+
+A site concerns an affiliate when one of the affiliate's contracts in force today covers a
+product that a current disclosure (valid today, not withdrawn, by any supplier) places at the
+site. The *collective leverage* of a site is the number of distinct affiliates it concerns and
+their total annual spend in euros: each contract's spend counts once per site however many
+products and disclosures link it, and contracts whose currency has no rate are counted apart
+instead of being dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Select,
+    Subquery,
+    and_,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    select,
+    type_coerce,
+)
+
+from monitoring.accounts.models import Organisation
+from monitoring.core.db import db
+from monitoring.supplychain.models import Contract, ContractProduct, CurrencyRate, Disclosure, Product, Site
+from monitoring.supplychain.permissions import contract_in_force, disclosure_is_current
+
+BASE_CURRENCY = "EUR"
+
+
+@dataclass(frozen=True)
+class Leverage:
+    affiliates: int
+    contracts: int
+    spend_cents: int  # in euro cents
+    unconverted_contracts: int  # contracts with a spend in a currency that has no rate
+
+    @property
+    def spend_eur(self) -> Decimal:
+        return Decimal(self.spend_cents).scaleb(-2)
+
+
+NO_LEVERAGE = Leverage(0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class RankedSite:
+    site: Site
+    leverage: Leverage
+
+
+@dataclass(frozen=True)
+class ConcernedAffiliate:
+    organisation: Organisation
+    leverage: Leverage  # its own contracts, spend and unconverted contracts (affiliates = 1)
+
+
+@dataclass(frozen=True)
+class ConcernedSupplier:
+    organisation: Organisation
+    disclosed: bool  # it states that a product is made at the site
+    contracted: bool  # it is the supplier of a contract in force that reaches the site
+
+
+@dataclass(frozen=True)
+class UnconvertedSpend:
+    currency: str
+    annual_spend: Decimal
+    contracts: int
+
+
+def links(today: date, site_id: int | None = None, affiliate_id: int | None = None) -> Subquery:
+    """Each (site, contract) pair linked today, once, with the contract's parties and spend."""
+    query = (
+        select(
+            Disclosure.site_id,
+            Contract.id.label("contract_id"),
+            Contract.affiliate_id,
+            Contract.supplier_id,
+            Contract.annual_spend,
+            Contract.currency,
+        )
+        .join(ContractProduct, ContractProduct.product_id == Disclosure.product_id)
+        .join(Contract, Contract.id == ContractProduct.contract_id)
+        .where(disclosure_is_current(today), contract_in_force(today))
+        .distinct()
+    )
+    if site_id is not None:
+        query = query.where(Disclosure.site_id == site_id)
+    if affiliate_id is not None:
+        query = query.where(Contract.affiliate_id == affiliate_id)
+    return query.subquery("links")
+
+
+def _spend_columns(linked: Subquery) -> list[Any]:
+    """Contracts, spend in euro cents and unconverted contracts of the grouped links.
+
+    The query must outer-join ``CurrencyRate`` on the link's currency.
+    """
+    eur = case(
+        (linked.c.currency == BASE_CURRENCY, linked.c.annual_spend),
+        else_=linked.c.annual_spend * CurrencyRate.eur_per_unit,
+    )
+    unconverted = and_(
+        linked.c.annual_spend.is_not(None),
+        linked.c.currency != BASE_CURRENCY,
+        CurrencyRate.currency.is_(None),
+    )
+    return [
+        func.count(linked.c.contract_id).label("contracts"),
+        cast(func.round(func.coalesce(func.sum(eur), 0) * 100), BigInteger).label("spend_cents"),
+        func.coalesce(func.sum(case((unconverted, 1), else_=0)), 0).label("unconverted"),
+    ]
+
+
+def leverage_by_site(today: date) -> Subquery:
+    """One row per linked site: affiliates, contracts, spend_cents, unconverted."""
+    linked = links(today)
+    return (
+        select(
+            linked.c.site_id,
+            func.count(distinct(linked.c.affiliate_id)).label("affiliates"),
+            *_spend_columns(linked),
+        )
+        .select_from(linked)
+        .outerjoin(CurrencyRate, CurrencyRate.currency == linked.c.currency)
+        .group_by(linked.c.site_id)
+        .subquery("leverage")
+    )
+
+
+def leverage_ranking(today: date) -> tuple[Select[Any], list[Any]]:
+    """Sites by leverage (affiliates, then euro spend, descending) and the keyset to page it by."""
+    lev = leverage_by_site(today)
+    query = (
+        select(Site, lev.c.affiliates, lev.c.contracts, lev.c.spend_cents, lev.c.unconverted)
+        .join(lev, lev.c.site_id == Site.id)
+        .where(Site.merged_into_id.is_(None))
+    )
+    return query, [lev.c.affiliates.desc(), lev.c.spend_cents.desc(), Site.id]
+
+
+def ranked(rows: Sequence[Any]) -> list[RankedSite]:
+    """Turn rows of :func:`leverage_ranking` into RankedSite objects."""
+    return [RankedSite(site, Leverage(int(a), int(c), int(s), int(u))) for site, a, c, s, u in rows]
+
+
+def site_leverage(site_id: int, today: date) -> Leverage:
+    linked = links(today, site_id=site_id)
+    row = db.session.execute(
+        select(func.count(distinct(linked.c.affiliate_id)), *_spend_columns(linked))
+        .select_from(linked)
+        .outerjoin(CurrencyRate, CurrencyRate.currency == linked.c.currency)
+    ).one()
+    return Leverage(*(int(value or 0) for value in row))
+
+
+def concerned_affiliates(
+    site_id: int, today: date, affiliate_id: int | None = None
+) -> list[ConcernedAffiliate]:
+    """The affiliates a site concerns, largest euro spend first (or only the one given)."""
+    linked = links(today, site_id=site_id, affiliate_id=affiliate_id)
+    columns = _spend_columns(linked)
+    rows = db.session.execute(
+        select(Organisation, *columns)
+        .join(linked, linked.c.affiliate_id == Organisation.id)
+        .outerjoin(CurrencyRate, CurrencyRate.currency == linked.c.currency)
+        .group_by(Organisation.id)
+        .order_by(columns[1].desc(), Organisation.name, Organisation.id)
+    ).all()
+    return [ConcernedAffiliate(org, Leverage(1, int(c), int(s), int(u))) for org, c, s, u in rows]
+
+
+def other_affiliates(site_id: int, today: date, affiliate_id: int) -> int:
+    """How many affiliates other than the given one a site concerns (their names stay hidden)."""
+    linked = links(today, site_id=site_id)
+    return (
+        db.session.scalar(
+            select(func.count(distinct(linked.c.affiliate_id))).where(linked.c.affiliate_id != affiliate_id)
+        )
+        or 0
+    )
+
+
+def concerned_suppliers(
+    site_id: int, today: date, affiliate_id: int | None = None
+) -> list[ConcernedSupplier]:
+    """Suppliers that disclose a current product at the site or supply a contract reaching it.
+
+    With ``affiliate_id``, only those an affiliate may know of: the suppliers of its own
+    contracts that reach the site, and those disclosing the products its contracts cover.
+    """
+    contracted = select(links(today, site_id=site_id, affiliate_id=affiliate_id).c.supplier_id)
+    disclosed = select(Disclosure.supplier_id).where(
+        Disclosure.site_id == site_id, disclosure_is_current(today)
+    )
+    if affiliate_id is not None:
+        covered = select(ContractProduct.product_id).join(Contract)
+        covered = covered.where(Contract.affiliate_id == affiliate_id)
+        disclosed = disclosed.where(Disclosure.product_id.in_(covered))
+    is_disclosing = Organisation.id.in_(disclosed)
+    is_contracted = Organisation.id.in_(contracted)
+    rows = db.session.execute(
+        select(Organisation, type_coerce(is_disclosing, Boolean), type_coerce(is_contracted, Boolean))
+        .where(is_disclosing | is_contracted)
+        .order_by(Organisation.name, Organisation.id)
+    ).all()
+    return [ConcernedSupplier(org, bool(d), bool(c)) for org, d, c in rows]
+
+
+def unconverted_spend(site_id: int, today: date) -> list[UnconvertedSpend]:
+    """The spend of contracts reaching a site whose currency has no rate, per currency."""
+    linked = links(today, site_id=site_id)
+    rows = db.session.execute(
+        select(linked.c.currency, func.sum(linked.c.annual_spend), func.count(linked.c.contract_id))
+        .select_from(linked)
+        .outerjoin(CurrencyRate, CurrencyRate.currency == linked.c.currency)
+        .where(
+            linked.c.annual_spend.is_not(None),
+            linked.c.currency != BASE_CURRENCY,
+            CurrencyRate.currency.is_(None),
+        )
+        .group_by(linked.c.currency)
+        .order_by(linked.c.currency)
+    ).all()
+    return [UnconvertedSpend(currency, Decimal(total), int(n)) for currency, total, n in rows]
+
+
+def contracts_reaching_site(site_id: int, today: date, affiliate_id: int) -> list[tuple[Contract, Product]]:
+    """An affiliate's contracts in force that cover a product currently made at the site."""
+    made_here = exists().where(
+        Disclosure.product_id == ContractProduct.product_id,
+        Disclosure.site_id == site_id,
+        disclosure_is_current(today),
+    )
+    rows = db.session.execute(
+        select(Contract, Product)
+        .join(ContractProduct, ContractProduct.contract_id == Contract.id)
+        .join(Product, Product.id == ContractProduct.product_id)
+        .where(Contract.affiliate_id == affiliate_id, contract_in_force(today), made_here)
+        .order_by(Contract.reference, Product.brand, Product.model, Product.id)
+    ).all()
+    return [(contract, product) for contract, product in rows]

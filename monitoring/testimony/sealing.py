@@ -1,0 +1,582 @@
+"""Sealing and opening worker testimony.
+
+A report's fields are encrypted under its own random data key, bound to table, column and
+row; the data key is sealed (HPKE) to the newest key of the monitor organisation that receives
+the report. Conversation messages and evidence files have keys of their own: a message key is
+sealed to the organisation and, on anonymous reports, to the public key derived from the
+worker's receipt; a file key is wrapped under the report's data key.
+
+Opening anything sealed needs a member's unlocked private key (see
+:mod:`monitoring.accounts.keys`) and writes an audit entry naming who, what and why. A failed
+opening raises :class:`SealedAccessError` *after* writing an audit entry; the handler commits
+that entry and shows a generic error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import IO
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitoring.accounts.models import Organisation, OrganisationKey, User, UserRole
+from monitoring.core import audit, crypto
+from monitoring.core.crypto import DecryptionError
+from monitoring.core.db import db
+from monitoring.core.operations import OperationError
+from monitoring.core.storage import file_store, new_object_name
+from monitoring.core.types import utcnow
+from monitoring.supplychain.models import Site
+from monitoring.testimony.models import (
+    Evidence,
+    IssueCategory,
+    MonitorCoverage,
+    ReportCategory,
+    ReportChannel,
+    ReportGrant,
+    ReportMessage,
+    RetaliationRisk,
+    SurveyImport,
+    WorkerReport,
+)
+
+logger = logging.getLogger(__name__)
+
+REPORT = WorkerReport.__tablename__
+# Channels whose reports come from the worker directly and start the Whistleblower Directive clocks.
+DIRECT_CHANNELS = frozenset({ReportChannel.web, ReportChannel.hotline})
+
+# Evidence types accepted, recognised by their first bytes (never by the name or the browser's claim).
+ALLOWED_TYPES: dict[str, str] = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "audio/mpeg": ".mp3",
+    "audio/ogg": ".ogg",
+    "audio/wav": ".wav",
+    "audio/amr": ".amr",
+    "video/mp4": ".mp4",
+}
+
+
+class SealedAccessError(Exception):
+    """Sealed content could not be opened; the reason is logged and audited, not shown."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str = ""
+    contact: str = ""
+    employee_number: str = ""
+    employer: str = ""
+    nationality: str = ""
+    gender: str = ""
+    age_band: str = ""
+
+    def is_empty(self) -> bool:
+        return not any(asdict(self).values())
+
+
+@dataclass(frozen=True)
+class Testimony:
+    text: str
+    categories: list[IssueCategory] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OpenedReport:
+    identity: Identity | None
+    testimony: str
+    workplace: str
+
+
+@dataclass(frozen=True)
+class OpenedMessage:
+    message: ReportMessage
+    body: str
+
+
+def responsible_organisation(session: Session, *, site: Site | None, country: str | None) -> Organisation:
+    """Return the monitor organisation that receives reports about this workplace."""
+    country = site.country if site is not None else (country or "").upper() or None
+    coverage = None
+    if country:
+        coverage = session.scalar(select(MonitorCoverage).where(MonitorCoverage.country == country))
+    if coverage is None:
+        coverage = session.scalar(select(MonitorCoverage).where(MonitorCoverage.is_fallback))
+    if coverage is None or not coverage.organisation.is_active:
+        raise OperationError(_l("No monitoring organisation receives reports for this country yet."))
+    return coverage.organisation
+
+
+def _current_key(organisation: Organisation) -> OrganisationKey:
+    from monitoring.accounts import keys
+
+    org_key = keys.current_organisation_key(organisation)
+    if org_key is None:
+        raise OperationError(
+            _l(
+                "%(organisation)s cannot receive sealed reports yet: it has no key.",
+                organisation=organisation.name,
+            )
+        )
+    return org_key
+
+
+def _data_key_context(org_key_id: int) -> tuple[object, ...]:
+    return (REPORT, "data_key", org_key_id)
+
+
+def _seal_field(data_key: bytes, report: WorkerReport, column: str, value: object) -> bytes:
+    plaintext = json.dumps(value, ensure_ascii=False).encode()
+    return crypto.encrypt_field(data_key, plaintext, table=REPORT, column=column, row=report.id)
+
+
+def _open_field(data_key: bytes, report: WorkerReport, column: str) -> object:
+    blob = getattr(report, column)
+    if blob is None:
+        return None
+    plaintext = crypto.decrypt_field(data_key, blob, table=REPORT, column=column, row=report.id)
+    return json.loads(plaintext)
+
+
+def create_report(
+    *,
+    organisation: Organisation,
+    site: Site | None,
+    country: str | None,
+    channel: ReportChannel,
+    collected_date: date,
+    language: str,
+    consent_share_buyers: bool,
+    consent_share_supplier: bool,
+    consent_contact: bool,
+    retaliation_risk: RetaliationRisk | None,
+    identity: Identity | None,
+    testimony: Testimony,
+    workplace: str = "",
+    created_by: User | None = None,
+    receipt_lookup: str | None = None,
+    receipt_public_key: bytes | None = None,
+    survey_import: SurveyImport | None = None,
+) -> WorkerReport:
+    """Seal a new report to the organisation's newest key; flush; audit metadata only."""
+    org_key = _current_key(organisation)
+    data_key = crypto.new_key()
+    now = utcnow()
+    direct = channel in DIRECT_CHANNELS
+    config = current_app.config
+    report = WorkerReport(
+        organisation=organisation,
+        organisation_key_id=org_key.id,
+        wrapped_key=crypto.seal(org_key.public_key, data_key, context=_data_key_context(org_key.id)),
+        site=site,
+        country=site.country if site is not None else country,
+        channel=channel,
+        collected_date=collected_date,
+        language=language,
+        consent_share_buyers=consent_share_buyers,
+        consent_share_supplier=consent_share_supplier,
+        consent_contact=consent_contact,
+        retaliation_risk=retaliation_risk,
+        created_by=created_by,
+        receipt_lookup=receipt_lookup,
+        receipt_public_key=receipt_public_key,
+        survey_import_id=survey_import.id if survey_import is not None else None,
+        acknowledge_due_dt=now + timedelta(days=config["REPORT_ACKNOWLEDGE_DAYS"]) if direct else None,
+        feedback_due_dt=now + timedelta(days=config["REPORT_FEEDBACK_DAYS"]) if direct else None,
+        categories=[ReportCategory(category=c) for c in dict.fromkeys(testimony.categories)],
+    )
+    db.session.add(report)
+    db.session.flush()  # the row id is part of every field's associated data
+    if identity is not None and not identity.is_empty():
+        report.identity_sealed = _seal_field(data_key, report, "identity_sealed", asdict(identity))
+    report.testimony_sealed = _seal_field(data_key, report, "testimony_sealed", testimony.text)
+    if workplace:
+        report.workplace_sealed = _seal_field(data_key, report, "workplace_sealed", workplace)
+    db.session.flush()
+    audit.record(
+        "report.create",
+        f"Received sealed report {report.id} ({channel.value}) for {organisation.name}",
+        actor=created_by,
+        obj=report,
+        data={
+            "channel": channel.value,
+            "site_id": report.site_id,
+            "country": report.country,
+            "organisation_key_id": org_key.id,
+            "anonymous": receipt_lookup is not None,
+        },
+    )
+    return report
+
+
+def _fail(
+    user: User | None, report: WorkerReport, what: str, reason: str, exc: Exception
+) -> SealedAccessError:
+    error = type(exc).__name__
+    logger.warning("cannot open %s of report %s for user %s: %s", what, report.id, user and user.id, error)
+    audit.record(
+        "report.open_failed",
+        f"Could not open the {what} of report {report.id}",
+        actor=user,
+        obj=report,
+        data={"what": what, "reason": reason, "error": error},
+    )
+    return SealedAccessError(what)
+
+
+def _report_data_key(user: User, report: WorkerReport) -> bytes:
+    """Unwrap a report's data key with what this user holds (organisation key or a grant)."""
+    from monitoring.accounts import keys
+
+    if user.role == UserRole.monitor and user.organisation_id == report.organisation_id:
+        private = keys.organisation_private_key(user, report.organisation_key)
+        context = _data_key_context(report.organisation_key_id)
+        return crypto.unseal(private, report.wrapped_key, context=context)
+    grant = db.session.scalar(
+        select(ReportGrant).where(ReportGrant.report_id == report.id, ReportGrant.user_id == user.id)
+    )
+    if grant is None:
+        raise keys.NoKeyAccess()
+    private = keys.unlocked_private_key(user)
+    return crypto.unseal(private, grant.wrapped_key, context=("report_grant", report.id, user.id))
+
+
+def _access_errors() -> tuple[type[Exception], ...]:
+    from monitoring.accounts import keys
+
+    return (DecryptionError, keys.KeysLocked, keys.NoKeyAccess)
+
+
+def open_report(user: User, report: WorkerReport, *, reason: str) -> OpenedReport:
+    """Decrypt identity, testimony and workplace for a member; audit who, which and why."""
+    try:
+        data_key = _report_data_key(user, report)
+        identity = _open_field(data_key, report, "identity_sealed")
+        testimony = _open_field(data_key, report, "testimony_sealed")
+        workplace = _open_field(data_key, report, "workplace_sealed")
+    except _access_errors() as exc:
+        raise _fail(user, report, "report", reason, exc) from exc
+    audit.record(
+        "report.open",
+        f"Opened sealed report {report.id}",
+        actor=user,
+        obj=report,
+        data={"reason": reason},
+    )
+    return OpenedReport(
+        identity=Identity(**identity) if isinstance(identity, dict) else None,
+        testimony=str(testimony or ""),
+        workplace=str(workplace or ""),
+    )
+
+
+def grant_report(granter: User, report: WorkerReport, grantee: User) -> ReportGrant:
+    """Let a coordinator read one report: seal its data key to the coordinator's public key."""
+    if grantee.role != UserRole.coordinator or not grantee.is_active or grantee.public_key is None:
+        raise OperationError(_l("Reports can be shared only with active coordinators."), "user")
+    try:
+        data_key = _report_data_key(granter, report)
+    except _access_errors() as exc:
+        raise _fail(granter, report, "data key", "grant", exc) from exc
+    grant = db.session.scalar(
+        select(ReportGrant).where(ReportGrant.report_id == report.id, ReportGrant.user_id == grantee.id)
+    )
+    if grant is not None:
+        raise OperationError(_l("%(name)s can already read this report.", name=grantee.name), "user")
+    grant = ReportGrant(
+        report_id=report.id,
+        user_id=grantee.id,
+        granted_by_id=granter.id,
+        wrapped_key=crypto.seal(
+            grantee.public_key, data_key, context=("report_grant", report.id, grantee.id)
+        ),
+    )
+    db.session.add(grant)
+    db.session.flush()
+    audit.record(
+        "report.grant",
+        f"Shared report {report.id} with coordinator {grantee.email}",
+        actor=granter,
+        obj=report,
+        data={"grantee_id": grantee.id},
+    )
+    return grant
+
+
+def revoke_report_grant(actor: User, grant: ReportGrant) -> None:
+    report_id, grantee_id = grant.report_id, grant.user_id
+    db.session.delete(grant)
+    db.session.flush()
+    audit.record(
+        "report.grant_revoke",
+        f"Stopped sharing report {report_id} with user {grantee_id}",
+        actor=actor,
+        object_type="WorkerReport",
+        object_id=report_id,
+        data={"grantee_id": grantee_id},
+    )
+
+
+# --- Conversation with the worker ---------------------------------------------------------
+
+
+def _message_context(report: WorkerReport, recipient: str, key_id: object) -> tuple[object, ...]:
+    return (ReportMessage.__tablename__, recipient, report.id, key_id)
+
+
+def _body_aad(report: WorkerReport, message_key: bytes) -> dict[str, object]:
+    # Each message has its own key, so a body moved to another message fails to open.
+    return {"table": ReportMessage.__tablename__, "column": "body_sealed", "row": report.id}
+
+
+def add_message(report: WorkerReport, *, body: str, author: User | None) -> ReportMessage:
+    """Append a message (author None: the worker), sealed to the organisation and the receipt."""
+    body = body.strip()
+    if not body:
+        raise OperationError(_l("Write a message first."), "body")
+    org_key = _current_key(report.organisation)
+    message_key = crypto.new_key()
+    message = ReportMessage(
+        report=report,
+        from_worker=author is None,
+        author=author,
+        organisation_key_id=org_key.id,
+        organisation_wrapped_key=crypto.seal(
+            org_key.public_key, message_key, context=_message_context(report, "organisation", org_key.id)
+        ),
+        receipt_wrapped_key=(
+            crypto.seal(
+                report.receipt_public_key, message_key, context=_message_context(report, "receipt", "worker")
+            )
+            if report.receipt_public_key is not None
+            else None
+        ),
+        body_sealed=crypto.encrypt_field(message_key, body.encode(), **_body_aad(report, message_key)),
+    )
+    db.session.add(message)
+    db.session.flush()
+    audit.record(
+        "report.message",
+        f"{'Worker' if author is None else 'Monitor'} message {message.id} on report {report.id}",
+        actor=author,
+        obj=report,
+        data={"message_id": message.id, "from_worker": author is None},
+    )
+    return message
+
+
+def _messages(report: WorkerReport) -> list[ReportMessage]:
+    return list(
+        db.session.scalars(
+            select(ReportMessage).where(ReportMessage.report_id == report.id).order_by(ReportMessage.id)
+        )
+    )
+
+
+def read_messages(user: User, report: WorkerReport, *, reason: str) -> list[OpenedMessage]:
+    """Decrypt the conversation for a member of the receiving organisation."""
+    from monitoring.accounts import keys
+
+    opened = []
+    private_keys: dict[int, bytes] = {}
+    try:
+        for message in _messages(report):
+            if message.organisation_key_id not in private_keys:
+                org_key = db.session.get(OrganisationKey, message.organisation_key_id)
+                if user.role != UserRole.monitor or user.organisation_id != report.organisation_id:
+                    raise keys.NoKeyAccess()
+                private_keys[message.organisation_key_id] = keys.organisation_private_key(user, org_key)
+            message_key = crypto.unseal(
+                private_keys[message.organisation_key_id],
+                message.organisation_wrapped_key,
+                context=_message_context(report, "organisation", message.organisation_key_id),
+            )
+            body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(report, message_key))
+            opened.append(OpenedMessage(message, body.decode()))
+    except _access_errors() as exc:
+        raise _fail(user, report, "conversation", reason, exc) from exc
+    if opened:
+        audit.record(
+            "report.read_messages",
+            f"Read the conversation of report {report.id}",
+            actor=user,
+            obj=report,
+            data={"reason": reason, "messages": len(opened)},
+        )
+    return opened
+
+
+def read_messages_with_receipt(report: WorkerReport, receipt_private_key: bytes) -> list[OpenedMessage]:
+    """Decrypt the conversation for the worker who holds the receipt."""
+    opened = []
+    try:
+        for message in _messages(report):
+            if message.receipt_wrapped_key is None:
+                continue
+            message_key = crypto.unseal(
+                receipt_private_key,
+                message.receipt_wrapped_key,
+                context=_message_context(report, "receipt", "worker"),
+            )
+            body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(report, message_key))
+            opened.append(OpenedMessage(message, body.decode()))
+    except DecryptionError as exc:
+        raise _fail(None, report, "conversation", "worker follow-up", exc) from exc
+    return opened
+
+
+# --- Evidence files -----------------------------------------------------------------------
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """Recognise an allowed file type from its first bytes."""
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "audio/mpeg"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"#!AMR"):
+        return "audio/amr"
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    return None
+
+
+class _Prepended:
+    """A readable stream with bytes already read put back in front."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head = head
+        self.rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            if size < 0:
+                data, self.head = self.head + self.rest.read(), b""
+                return data
+            data, self.head = self.head[:size], self.head[size:]
+            if len(data) < size:
+                data += self.rest.read(size - len(data))
+            return data
+        return self.rest.read(size)
+
+
+class _Counting:
+    def __init__(self, stream: IO[bytes] | _Prepended, limit: int) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.size += len(data)
+        if self.size > self.limit:
+            raise OperationError(_l("The file is too large."), "file")
+        return data
+
+
+def _file_context(report: WorkerReport, storage_key: str) -> tuple[object, ...]:
+    return (Evidence.__tablename__, report.id, storage_key)
+
+
+def add_evidence(
+    report: WorkerReport, *, stream: IO[bytes], filename: str, uploaded_by: User | None
+) -> Evidence:
+    """Check the file's type by its content, seal it in chunks to the file store, record it.
+
+    The file key is sealed to the organisation's newest key, so a worker without an account can
+    add evidence too. The caller has already refused a request whose declared length exceeds
+    the limit; the limit is enforced again while reading, for bodies without a declared length.
+    """
+    head = stream.read(16)
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise OperationError(
+            _l("This type of file is not accepted. Send a PDF, a photo (JPEG, PNG, WebP), audio or video."),
+            "file",
+        )
+    org_key = _current_key(report.organisation)
+    file_key = crypto.new_key()
+    counting = _Counting(_Prepended(head, stream), current_app.config["EVIDENCE_MAX_BYTES"])
+    storage_key = new_object_name()
+    context = _file_context(report, storage_key)
+    file_store().write(storage_key, crypto.encrypt_stream(file_key, counting, context=context))
+    evidence = Evidence(
+        report=report,
+        organisation_key_id=org_key.id,
+        wrapped_key=crypto.seal(org_key.public_key, file_key, context=(*context, org_key.id)),
+        name_sealed=crypto.encrypt_field(
+            file_key, filename.encode(), table=Evidence.__tablename__, column="name_sealed", row=storage_key
+        ),
+        content_type=content_type,
+        size=counting.size,
+        storage_key=storage_key,
+        uploaded_by=uploaded_by,
+    )
+    db.session.add(evidence)
+    db.session.flush()
+    audit.record(
+        "report.evidence_add",
+        f"Added a sealed {content_type} file ({counting.size} bytes) to report {report.id}",
+        actor=uploaded_by,
+        obj=report,
+        data={"evidence_id": evidence.id, "content_type": content_type, "size": counting.size},
+    )
+    return evidence
+
+
+def open_evidence(user: User, evidence: Evidence, *, reason: str) -> tuple[str, Iterator[bytes]]:
+    """Return the file name and a decrypting iterator over the content; audit the opening."""
+    from monitoring.accounts import keys
+
+    report = evidence.report
+    context = _file_context(report, evidence.storage_key)
+    try:
+        if user.role != UserRole.monitor or user.organisation_id != report.organisation_id:
+            raise keys.NoKeyAccess()
+        org_key = db.session.get(OrganisationKey, evidence.organisation_key_id)
+        private = keys.organisation_private_key(user, org_key)
+        key_context = (*context, evidence.organisation_key_id)
+        file_key = crypto.unseal(private, evidence.wrapped_key, context=key_context)
+        name = crypto.decrypt_field(
+            file_key,
+            evidence.name_sealed,
+            table=Evidence.__tablename__,
+            column="name_sealed",
+            row=evidence.storage_key,
+        ).decode()
+    except _access_errors() as exc:
+        raise _fail(user, report, "evidence", reason, exc) from exc
+    audit.record(
+        "report.evidence_open",
+        f"Opened sealed file {evidence.id} of report {report.id}",
+        actor=user,
+        obj=report,
+        data={"reason": reason, "evidence_id": evidence.id},
+    )
+
+    def chunks() -> Iterator[bytes]:
+        # Decryption errors here surface mid-download; the file was tampered with in the store.
+        with file_store().open(evidence.storage_key) as fh:
+            yield from crypto.decrypt_stream(file_key, fh, context=context)
+
+    return name, chunks()
