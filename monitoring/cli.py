@@ -72,13 +72,15 @@ def _pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True)  # noqa: S603
 
 
-@i18n_cli.command("extract")
-def i18n_extract() -> None:
-    """Extract every translatable string into translations/messages.pot."""
+WORKER_BABEL_CFG = ROOT / "babel-worker.cfg"
+WORKER_POT = ROOT / "translations" / "worker.pot"
+
+
+def _extract(config: Path, output: Path) -> None:
     _pybabel(
         "extract",
         "-F",
-        str(BABEL_CFG),
+        str(config),
         "-k",
         "_l",
         "-k",
@@ -89,32 +91,43 @@ def i18n_extract() -> None:
         "--sort-output",
         "--omit-header",
         "-o",
-        str(POT),
-        str(ROOT),  # babel.cfg's patterns are relative to the project root
+        str(output),
+        str(ROOT),  # the configs' patterns are relative to the project root
     )
+
+
+@i18n_cli.command("extract")
+def i18n_extract() -> None:
+    """Extract the strings into messages.pot (everything) and worker.pot (worker pages)."""
+    _extract(BABEL_CFG, POT)
+    _extract(WORKER_BABEL_CFG, WORKER_POT)
 
 
 @i18n_cli.command("update")
 def i18n_update() -> None:
-    """Merge messages.pot into every catalog, creating missing ones; English copies the source."""
-    from monitoring.config import LOCALES
+    """Merge the templates into every catalog, creating missing ones; English copies the source.
 
-    for locale in LOCALES:
-        po = ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po"
-        if po.exists():
-            _pybabel(
-                "update",
-                "-i",
-                str(POT),
-                "-d",
-                str(ROOT / "translations"),
-                "-l",
-                locale,
-                "--no-fuzzy-matching",
-                "--omit-header",
-            )
-        else:
-            _pybabel("init", "-i", str(POT), "-d", str(ROOT / "translations"), "-l", locale)
+    Interface languages get every message; worker-only languages get the worker pages' messages.
+    """
+    from monitoring.config import LOCALES, WORKER_ONLY_LOCALES
+
+    for template, locales in ((POT, LOCALES), (WORKER_POT, WORKER_ONLY_LOCALES)):
+        for locale in locales:
+            po = ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po"
+            if po.exists():
+                _pybabel(
+                    "update",
+                    "-i",
+                    str(template),
+                    "-d",
+                    str(ROOT / "translations"),
+                    "-l",
+                    locale,
+                    "--no-fuzzy-matching",
+                    "--omit-header",
+                )
+            else:
+                _pybabel("init", "-i", str(template), "-d", str(ROOT / "translations"), "-l", locale)
     _fill_source_catalog(ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po")
 
 
@@ -290,11 +303,11 @@ def keys_verify() -> None:
     from sqlalchemy import select
 
     from monitoring.core.crypto import DecryptionError
-    from monitoring.core.keyring import REGISTRY, current_keyring
+    from monitoring.core.keyring import current_keyring, protected_columns
 
     keyring = current_keyring()
     checked = failed = 0
-    for entry in REGISTRY:
+    for entry in protected_columns():
         col = getattr(entry.model, entry.column)
         rows = db.session.execute(select(entry.model.id, col).where(col.is_not(None))).yield_per(1000)
         for row_id, blob in rows:

@@ -10,7 +10,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
 
+# Languages of the whole interface (every catalog complete).
 LOCALES = ("en", "es", "sv", "zh_Hans", "th")
+# Languages of the anonymous worker pages at /report: the interface languages plus languages
+# whose catalogs hold only the worker pages' messages (extracted with babel-worker.cfg).
+WORKER_LOCALES = (*LOCALES, "my", "vi", "ms", "ne", "cs")
+WORKER_ONLY_LOCALES = tuple(code for code in WORKER_LOCALES if code not in LOCALES)
 
 # Values that may be set as MONITORING_<NAME>; the type of the default decides the parsing.
 DEFAULTS: dict[str, Any] = {
@@ -29,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_WINDOW_MINUTES": 15,
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    "TWO_FACTOR_ISSUER": "Worker-driven monitoring",
+    "DEMO_RELAX_TWO_FACTOR": False,
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_KIB": 65536,
     "BEHIND_HTTPS": False,
@@ -125,6 +132,8 @@ def _check(config: dict[str, Any]) -> None:
                 f"refusing to start in production with the development keyring {config['KEYRING_FILE']}; "
                 "create a production keyring with `flask keys init` or set MONITORING_KEYRING"
             )
+        if config["DEMO_RELAX_TWO_FACTOR"]:
+            raise ConfigError("MONITORING_DEMO_RELAX_TWO_FACTOR is for the demo only; production refuses it")
         if config["DATABASE_URL"].startswith("sqlite"):
             raise ConfigError("production needs PostgreSQL: set MONITORING_DATABASE_URL")
         for name in SECRET_NAMES:

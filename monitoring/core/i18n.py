@@ -9,7 +9,7 @@ from flask_babel import gettext as _  # noqa: F401 - re-exported for features
 from flask_babel import lazy_gettext as _l  # noqa: F401
 from flask_login import current_user
 
-from monitoring.config import LOCALES
+from monitoring.config import LOCALES, WORKER_LOCALES
 
 babel = Babel()
 
@@ -17,7 +17,17 @@ babel = Babel()
 ALIASES = {"zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_hans_cn": "zh_Hans"}
 
 
+# Blueprints whose pages are for workers without an account, offered in WORKER_LOCALES.
+WORKER_BLUEPRINTS = frozenset({"report"})
+
+
+def is_worker_page() -> bool:
+    return has_request_context() and request.blueprint in WORKER_BLUEPRINTS
+
+
 def available_locales() -> tuple[str, ...]:
+    if is_worker_page():
+        return tuple(current_app.config.get("WORKER_LOCALES", WORKER_LOCALES))
     return tuple(current_app.config.get("LOCALES", LOCALES))
 
 
@@ -31,7 +41,14 @@ def select_locale() -> str:
     if not has_request_context():  # the command line, jobs
         return current_app.config["DEFAULT_LOCALE"]
     available = available_locales()
-    if current_user and current_user.is_authenticated and current_user.locale in available:
+    if is_worker_page():
+        # A worker picks the language with ?lang= links (no JavaScript); remember it.
+        asked = request.args.get("lang")
+        if asked in available:
+            if session is not None and session.get("locale") != asked:
+                session["locale"] = asked
+            return asked
+    elif current_user and current_user.is_authenticated and current_user.locale in available:
         return current_user.locale
     chosen = session.get("locale") if session is not None else None
     if chosen in available:

@@ -7,9 +7,9 @@ plus a :class:`protected` attribute that reads and writes its plaintext::
     summary = protected("summary_ct")
 
 The ciphertext is bound to the table, the column and the row id, so the row must have been
-flushed (have an id) before a protected value is set. Every protected column is registered so
-that ``flask keys rewrap`` can move it to the active key and ``flask keys retire`` can tell
-whether a key is still used.
+flushed (have an id) before a protected value is set. Every ProtectedBytes column is found
+in the mapped models, so that ``flask keys rewrap`` can move it to the active key and
+``flask keys retire`` can tell whether a key is still used.
 """
 
 from __future__ import annotations
@@ -67,8 +67,16 @@ class ProtectedColumn:
         return self.model.__tablename__
 
 
-# Every protected column of every model, registered by :class:`protected`.
-REGISTRY: list[ProtectedColumn] = []
+def protected_columns() -> list[ProtectedColumn]:
+    """Every :class:`~monitoring.core.crypto.ProtectedBytes` column of every mapped model."""
+    from monitoring.core.db import Base
+
+    found = []
+    for mapper in Base.registry.mappers:
+        for attr in mapper.column_attrs:
+            if any(isinstance(col.type, crypto.ProtectedBytes) for col in attr.columns):
+                found.append(ProtectedColumn(mapper.class_, attr.key))
+    return sorted(found, key=lambda c: (c.table, c.column))
 
 
 class protected:  # lower case: declared like a column
@@ -79,7 +87,6 @@ class protected:  # lower case: declared like a column
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
-        REGISTRY.append(ProtectedColumn(owner, self.column))
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
@@ -102,7 +109,7 @@ class protected:  # lower case: declared like a column
 def key_usage(session: Session) -> dict[tuple[str, str], Counter[str]]:
     """Count, per protected column, the ciphertexts under each key id."""
     usage: dict[tuple[str, str], Counter[str]] = {}
-    for entry in REGISTRY:
+    for entry in protected_columns():
         col = getattr(entry.model, entry.column)
         counts: Counter[str] = Counter()
         for (blob,) in session.execute(select(col).where(col.is_not(None))).yield_per(1000):
@@ -120,7 +127,7 @@ def rewrap_batch(session: Session, *, batch_size: int = 500) -> int:
     keyring = current_keyring()
     active_prefix = crypto.protected_prefix(keyring.active)
     done = 0
-    for entry in REGISTRY:
+    for entry in protected_columns():
         model = entry.model
         col = getattr(model, entry.column)
         stale = (

@@ -1,5 +1,6 @@
 """Every catalog is complete; the locale follows the user, then the browser, then English."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from monitoring.config import LOCALES, ROOT
+from monitoring.config import LOCALES, ROOT, WORKER_ONLY_LOCALES
 from monitoring.core.i18n import negotiate
 from tests.conftest import post_form
 
@@ -24,14 +25,19 @@ KEYWORDS = {
 METHOD_MAP = [("monitoring/**.py", "python"), ("monitoring/templates/**.html", "jinja2")]
 
 
-def _source_messages() -> set:
+def _worker_method_map() -> list[tuple[str, str]]:
+    """The worker pages' sources, as listed in babel-worker.cfg."""
+    sections = re.findall(r"^\[(\w+): ([^\]]+)\]", (ROOT / "babel-worker.cfg").read_text(), re.MULTILINE)
+    return [(pattern.strip(), method) for method, pattern in sections]
+
+
+def _source_messages(method_map: list[tuple[str, str]] = METHOD_MAP) -> set:
     """Extract the messages from the source now, so a new string without translation fails."""
     messages = set()
+    jinja = {"extensions": "jinja2.ext.i18n"}
+    options = {pattern: jinja for pattern, method in method_map if method == "jinja2"}
     for _filename, _lineno, message, _comments, context in extract_from_dir(
-        str(ROOT),
-        METHOD_MAP,
-        keywords=KEYWORDS,
-        options_map={"monitoring/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        str(ROOT), method_map, keywords=KEYWORDS, options_map=options
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
@@ -40,6 +46,7 @@ def _source_messages() -> set:
 
 
 SOURCE = _source_messages()
+WORKER_SOURCE = _source_messages(_worker_method_map())
 
 
 def test_extraction_finds_messages():
@@ -47,14 +54,24 @@ def test_extraction_finds_messages():
     assert len(SOURCE) > 50
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_catalog_is_complete(locale):
+def test_worker_pages_have_their_own_messages():
+    assert WORKER_SOURCE < SOURCE
+    assert ("Skip to main content", None) in WORKER_SOURCE
+
+
+@pytest.mark.parametrize(
+    ("locale", "source"),
+    [*((code, "all") for code in LOCALES), *((code, "worker") for code in WORKER_ONLY_LOCALES)],
+)
+def test_catalog_is_complete(locale, source):
+    """Interface languages translate everything; worker-only languages the worker pages."""
+    messages = SOURCE if source == "all" else WORKER_SOURCE
     path = Path(ROOT, "translations", locale, "LC_MESSAGES", "messages.po")
     assert path.exists(), f"no catalog for {locale}"
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=locale)
     missing, fuzzy = [], []
-    for msgid, context in SOURCE:
+    for msgid, context in messages:
         message = catalog.get(msgid, context=context)
         strings = message.string if message else None
         if not message or not (all(strings) if isinstance(strings, tuple) else strings):
