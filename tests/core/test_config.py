@@ -45,6 +45,19 @@ def test_production_refuses_dev_keys(clean_env, tmp_path):
         load_config({"INSTANCE_PATH": str(tmp_path)})
 
 
+def test_production_refuses_the_development_keyring(clean_env, tmp_path):
+    from monitoring.core.devkeys import ensure_dev_keyring
+
+    ensure_dev_keyring(tmp_path)
+    clean_env.delenv("MONITORING_KEYRING", raising=False)
+    clean_env.setenv("MONITORING_ENV", "production")
+    clean_env.setenv("MONITORING_DATABASE_URL", "postgresql+psycopg://db/monitoring")
+    clean_env.setenv("MONITORING_SECRET_KEY", "s" * 40)
+    clean_env.setenv("MONITORING_AUDIT_KEY", "a" * 40)
+    with pytest.raises(ConfigError, match="development keyring"):
+        load_config({"INSTANCE_PATH": str(tmp_path)})
+
+
 def test_production_refuses_missing_secret(clean_env, tmp_path):
     clean_env.setenv("MONITORING_ENV", "production")
     clean_env.setenv("MONITORING_DATABASE_URL", "postgresql+psycopg://db/monitoring")
