@@ -18,6 +18,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -144,8 +145,16 @@ def _decode_value(raw: Any, expr: ColumnElement[Any]) -> Any:
             if not isinstance(raw, str):
                 raise ValueError("not a string")
             return raw
+        if kind is Decimal:
+            if isinstance(raw, bool) or not isinstance(raw, str | int):
+                raise ValueError("not a decimal")
+            value = Decimal(raw)
+            # Finite and of a size a NUMERIC column can hold, so the database never overflows.
+            if not value.is_finite() or abs(value.adjusted()) > 30:
+                raise ValueError("not a usable decimal")
+            return value
         return kind(raw)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:
         raise InvalidCursor() from exc
 
 

@@ -164,3 +164,21 @@ def test_page_size_is_clamped(app):
         assert page_size(None) == app.config["PAGE_SIZE"]
         assert page_size(0) == 1
         assert page_size(10_000) == MAX_PAGE_SIZE
+
+
+@pytest.mark.parametrize("raw", ['"1e999999999"', '"NaN"', '"twelve"', "true", "[1]"])
+def test_bad_decimal_cursor_is_refused(app, raw):
+    from monitoring.supplychain.models import Contract
+
+    cursor = base64.urlsafe_b64encode(f"[{raw},1]".encode()).decode().rstrip("=")
+    with pytest.raises(InvalidCursor):
+        decode_cursor(cursor, [Contract.annual_spend, Contract.id])
+
+
+def test_decimal_cursor_round_trips(app):
+    from decimal import Decimal
+
+    from monitoring.supplychain.models import Contract
+
+    cursor = encode_cursor([Decimal("1234.50"), 7])
+    assert decode_cursor(cursor, [Contract.annual_spend, Contract.id]) == [Decimal("1234.50"), 7]

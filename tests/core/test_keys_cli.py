@@ -68,7 +68,9 @@ def test_rotate_re_encrypts_everything_and_records_it(app, keyring_file, secrets
     assert actions == ["keys.rewrap", "keys.rotate"]
 
 
-def test_an_interrupted_rewrap_resumes_and_the_old_key_retires_only_when_unused(app, keyring_file, secrets_of):
+def test_an_interrupted_rewrap_resumes_and_the_old_key_retires_only_when_unused(
+    app, keyring_file, secrets_of
+):
     with app.app_context():
         rotated = current_keyring().with_new_key()
     crypto.write_keyring_file(keyring_file, rotated, kind="production")
