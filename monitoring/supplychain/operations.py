@@ -111,13 +111,20 @@ class SiteData:
     longitude: float | None = None
 
 
+def _site_kind(value: Any) -> SiteKind:
+    try:
+        return SiteKind(value)
+    except ValueError:
+        raise OperationError(_l("Choose the kind of site."), field="kind") from None
+
+
 def _clean_site(data: SiteData) -> dict[str, Any]:
     values = {
         "name": _required(data.name, 300, "name", _l("Please give the site's name.")),
         "address": _max_length(_text(data.address), 500, "address"),
         "city": _max_length(_text(data.city), 200, "city"),
         "country": _country(data.country),
-        "kind": SiteKind(data.kind),
+        "kind": _site_kind(data.kind),
         "os_id": _text(data.os_id).upper() or None,
         "workers_approx": data.workers_approx,
         "latitude": data.latitude,
@@ -227,7 +234,7 @@ def _product_values(brand: str, model: str, category: ProductCategory) -> dict[s
     }
 
 
-def _find_product(brand: str, model: str) -> Product | None:
+def find_product(brand: str, model: str) -> Product | None:
     return db.session.scalar(
         select(Product).where(
             Product.brand_key == _text(brand).casefold(), Product.model_key == _text(model).casefold()
@@ -283,7 +290,7 @@ def find_or_create_product(
     actor: User | None, brand: str, model: str, category: ProductCategory | None
 ) -> Product:
     """The product with this brand and model (case and spacing ignored), else a new one."""
-    product = _find_product(brand, model)
+    product = find_product(brand, model)
     if product is not None:
         return product
     if category is None:
@@ -328,7 +335,13 @@ def _currency(value: str | None, field_name: str = "currency") -> str:
 
 def _contract_values(affiliate_id: int, data: ContractData, contract: Contract | None) -> dict[str, Any]:
     supplier = data.supplier
-    if supplier is None or supplier.kind is not OrganisationKind.supplier or not supplier.is_active:
+    # A contract keeps a supplier deactivated since; a new one or a change needs an active one.
+    unchanged = contract is not None and contract.supplier_id == getattr(supplier, "id", None)
+    if (
+        supplier is None
+        or supplier.kind is not OrganisationKind.supplier
+        or not (supplier.is_active or unchanged)
+    ):
         raise OperationError(_l("Choose an active supplier organisation."), field="supplier")
     reference = _required(data.reference, 100, "reference", _l("Please give the contract's reference."))
     title = _required(data.title, 300, "title", _l("Please give the contract a title."))
@@ -385,11 +398,15 @@ def _clause_summary(contract: Contract) -> list[dict[str, Any]]:
     return [{"kind": c.kind.value, "reference": c.reference, "text": c.text} for c in contract.clauses]
 
 
-def create_contract(actor: User, data: ContractData) -> Contract:
-    """A contract of the actor's organisation (an affiliate) with a supplier."""
-    values = _contract_values(actor.organisation_id, data, None)
+def create_contract(
+    actor: User | None, data: ContractData, affiliate: Organisation | None = None
+) -> Contract:
+    """A contract of the actor's organisation (an affiliate), or of the affiliate given when there
+    is no actor (the command line), with a supplier."""
+    affiliate_id = affiliate.id if affiliate is not None else actor.organisation_id  # type: ignore[union-attr]
+    values = _contract_values(affiliate_id, data, None)
     clauses = _clauses(data.clauses)
-    contract = Contract(affiliate_id=actor.organisation_id, **values)
+    contract = Contract(affiliate_id=affiliate_id, **values)
     db.session.add(contract)
     db.session.flush()
     _set_clauses(contract, clauses)
@@ -430,7 +447,7 @@ def update_contract(
 
 
 def add_contract_product(
-    actor: User, contract: Contract, product: Product, quantity: int | None = None
+    actor: User | None, contract: Contract, product: Product, quantity: int | None = None
 ) -> ContractProduct:
     if quantity is not None and quantity <= 0:
         raise OperationError(_l("The quantity must be at least 1."), field="quantity")
@@ -447,6 +464,20 @@ def add_contract_product(
         data={"product_id": product.id, "quantity": quantity},
     )
     return item
+
+
+def add_product_by_name(
+    actor: User,
+    contract: Contract,
+    brand: str,
+    model: str,
+    category: ProductCategory | None,
+    quantity: int | None = None,
+) -> ContractProduct:
+    """Cover a product named by brand and model, adding it to the registry if it is new."""
+    return add_contract_product(
+        actor, contract, find_or_create_product(actor, brand, model, category), quantity
+    )
 
 
 def remove_contract_product(actor: User, contract: Contract, product: Product) -> None:
@@ -541,6 +572,28 @@ def create_disclosure(
         },
     )
     return disclosure
+
+
+def disclose(
+    actor: User,
+    product_id: int | None,
+    site: int | SiteData | None,
+    part: DisclosurePart,
+    valid_from: date | None,
+    valid_to: date | None = None,
+    source: str = "",
+) -> Disclosure:
+    """Disclose a product at one of the actor's sites (by id) or at a described site, which is
+    matched against the registry first. Errors about the described site name ``site_<field>``."""
+    product = disclosable_product(actor, product_id)
+    if isinstance(site, SiteData):
+        try:
+            site = find_or_create_site(actor, site)
+        except OperationError as exc:
+            raise OperationError(exc.message, field=f"site_{exc.field}" if exc.field else "site") from exc
+    else:
+        site = choosable_site(actor, site)
+    return create_disclosure(actor, product, site, part, valid_from, valid_to, source)
 
 
 def withdraw_disclosure(actor: User, disclosure: Disclosure) -> None:

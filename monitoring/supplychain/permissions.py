@@ -55,6 +55,20 @@ def contract_in_force(today: date) -> ColumnElement[bool]:
     return and_(Contract.start_date <= today, or_(Contract.end_date.is_(None), Contract.end_date >= today))
 
 
+def is_in_force(contract: Contract, today: date) -> bool:
+    """:func:`contract_in_force` for one loaded contract."""
+    return contract.start_date <= today and (contract.end_date is None or contract.end_date >= today)
+
+
+def is_current(disclosure: Disclosure, today: date) -> bool:
+    """:func:`disclosure_is_current` for one loaded disclosure."""
+    return (
+        disclosure.withdrawn_dt is None
+        and disclosure.valid_from <= today
+        and (disclosure.valid_to is None or disclosure.valid_to >= today)
+    )
+
+
 # --- scoping queries ------------------------------------------------------------------------
 
 

@@ -57,6 +57,7 @@ NO_LEVERAGE = Leverage(0, 0, 0, 0)
 @dataclass(frozen=True)
 class RankedSite:
     site: Site
+    rank: int
     leverage: Leverage
 
 
@@ -141,19 +142,33 @@ def leverage_by_site(today: date) -> Subquery:
 
 
 def leverage_ranking(today: date) -> tuple[Select[Any], list[Any]]:
-    """Sites by leverage (affiliates, then euro spend, descending) and the keyset to page it by."""
+    """Sites by leverage (affiliates, then euro spend, descending) with their rank (equal for
+    ties), and the keyset to page it by."""
     lev = leverage_by_site(today)
-    query = (
-        select(Site, lev.c.affiliates, lev.c.contracts, lev.c.spend_cents, lev.c.unconverted)
-        .join(lev, lev.c.site_id == Site.id)
+    order = (lev.c.affiliates.desc(), lev.c.spend_cents.desc())
+    ranking = (
+        select(*lev.c, func.rank().over(order_by=order).label("rank"))
+        .join(Site, Site.id == lev.c.site_id)
         .where(Site.merged_into_id.is_(None))
+        .subquery("ranking")
     )
-    return query, [lev.c.affiliates.desc(), lev.c.spend_cents.desc(), Site.id]
+    query = select(
+        Site,
+        ranking.c.rank,
+        ranking.c.affiliates,
+        ranking.c.contracts,
+        ranking.c.spend_cents,
+        ranking.c.unconverted,
+    ).join(ranking, ranking.c.site_id == Site.id)
+    return query, [ranking.c.rank, Site.id]
 
 
 def ranked(rows: Sequence[Any]) -> list[RankedSite]:
     """Turn rows of :func:`leverage_ranking` into RankedSite objects."""
-    return [RankedSite(site, Leverage(int(a), int(c), int(s), int(u))) for site, a, c, s, u in rows]
+    return [
+        RankedSite(site, int(rank), Leverage(int(a), int(c), int(s), int(u)))
+        for site, rank, a, c, s, u in rows
+    ]
 
 
 def site_leverage(site_id: int, today: date) -> Leverage:

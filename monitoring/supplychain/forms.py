@@ -1,0 +1,248 @@
+"""Forms of the supply-chain registry pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from monitoring.accounts.models import Organisation
+from monitoring.admin.forms import optional_int
+from monitoring.core.types import TitledEnum
+from monitoring.supplychain.models import ClauseKind, DisclosurePart, Product, ProductCategory, Site, SiteKind
+from monitoring.supplychain.operations import country_choices
+
+# Empty clause rows offered at the end of the contract form (filled ones are kept).
+SPARE_CLAUSES = 2
+
+
+def _placeholder(label: Any) -> SelectChoice:
+    return SelectChoice("", str(label))
+
+
+def enum_choices(enum_cls: type[TitledEnum], placeholder: Any = None) -> list[SelectChoice]:
+    choices = [SelectChoice(m.value, m.title) for m in enum_cls]
+    return [_placeholder(placeholder), *choices] if placeholder is not None else choices
+
+
+def countries(placeholder: Any) -> list[SelectChoice]:
+    """Every country by its name in the user's language."""
+    return [
+        _placeholder(placeholder),
+        *(SelectChoice(c, n) for c, n in country_choices(get_locale() or "en")),
+    ]
+
+
+class _FilterForm(FlaskForm):
+    """A GET form that narrows a list; it changes nothing, so it carries no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+
+class SiteFilterForm(_FilterForm):
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    country = SelectField(_l("Country"), default="")
+    kind = SelectField(_l("Kind of site"), default="")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = countries(_l("Any country"))
+        self.kind.choices = enum_choices(SiteKind, _l("Any kind"))
+
+
+class ProductFilterForm(_FilterForm):
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    category = SelectField(_l("Category"), default="")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = enum_choices(ProductCategory, _l("Any category"))
+
+
+class SiteForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=200)])
+    country = SelectField(_l("Country"), validators=[DataRequired()])
+    kind = SelectField(_l("Kind of site"), validators=[DataRequired()])
+    os_id = StringField(
+        _l("Open Supply Hub id (optional)"),
+        validators=[Optional(), Length(max=32)],
+        description=_l("For example CN2019303BQ3FZP."),
+    )
+    workers_approx = IntegerField(
+        _l("Approximate number of workers (optional)"), validators=[Optional(), NumberRange(min=0)]
+    )
+    latitude = DecimalField(
+        _l("Latitude (optional)"), places=None, validators=[Optional(), NumberRange(min=-90, max=90)]
+    )
+    longitude = DecimalField(
+        _l("Longitude (optional)"), places=None, validators=[Optional(), NumberRange(min=-180, max=180)]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = countries(_l("Choose a country"))
+        self.kind.choices = enum_choices(SiteKind, _l("Choose a kind"))
+
+
+class ProductForm(FlaskForm):
+    brand = StringField(_l("Brand"), validators=[DataRequired(), Length(max=200)])
+    model = StringField(_l("Model"), validators=[DataRequired(), Length(max=200)])
+    category = SelectField(_l("Category"), validators=[DataRequired()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = enum_choices(ProductCategory, _l("Choose a category"))
+
+
+class ClauseForm(Form):
+    """One clause row of the contract form; a row without text is left out."""
+
+    kind = SelectField(_l("Kind of clause"), default=ClauseKind.labour_standards.value)
+    reference = StringField(
+        _l("Where in the contract (optional)"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("For example § 12.3 or Annex 4."),
+    )
+    text = TextAreaField(_l("Text of the clause"), validators=[Optional(), Length(max=20000)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = enum_choices(ClauseKind)
+
+
+class ContractForm(FlaskForm):
+    supplier = SelectField(_l("Supplier"), coerce=optional_int, validators=[DataRequired()])
+    reference = StringField(
+        _l("Reference"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("Your own reference, e.g. the procurement number."),
+    )
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    start_date = DateField(_l("Start date"), validators=[DataRequired()])
+    end_date = DateField(_l("End date (optional)"), validators=[Optional()])
+    annual_spend = DecimalField(
+        _l("Annual spend (optional)"), places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    currency = StringField(
+        _l("Currency"),
+        default="EUR",
+        validators=[DataRequired(), Length(min=3, max=3)],
+        description=_l("Three-letter ISO 4217 code, e.g. EUR, SEK or GBP."),
+    )
+    labour_conditions = BooleanField(_l("The contract carries labour-standards conditions"), default=True)
+    clauses = FieldList(FormField(ClauseForm), min_entries=SPARE_CLAUSES, max_entries=100)
+
+    def __init__(self, suppliers: Iterable[Organisation], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.supplier.choices = [
+            _placeholder(_l("Choose a supplier")),
+            *(SelectChoice(str(org.id), org.name) for org in suppliers),
+        ]
+
+    def validate_end_date(self, field: DateField) -> None:
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError(_l("The end date must not be before the start date."))
+
+    def add_spare_clauses(self) -> None:
+        for _ in range(SPARE_CLAUSES):
+            self.clauses.append_entry()
+
+
+class ContractProductForm(FlaskForm):
+    brand = StringField(_l("Brand"), validators=[DataRequired(), Length(max=200)])
+    model = StringField(_l("Model"), validators=[DataRequired(), Length(max=200)])
+    category = SelectField(
+        _l("Category"),
+        default="",
+        description=_l("Only needed for a product that is not in the registry yet."),
+    )
+    quantity = IntegerField(_l("Quantity (optional)"), validators=[Optional(), NumberRange(min=1)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = enum_choices(ProductCategory, _l("Choose a category"))
+
+
+NEW_SITE = "new"
+
+
+class DisclosureForm(FlaskForm):
+    # Checked by the operation, which names the field, rather than as a choice.
+    product = SelectField(
+        _l("Product"), coerce=optional_int, validate_choice=False, validators=[DataRequired()]
+    )
+    part = SelectField(_l("Part made at the site"), validators=[DataRequired()])
+    site = SelectField(
+        _l("Site"),
+        validate_choice=False,
+        description=_l("One of the sites you disclosed before, or a new site described below."),
+    )
+    site_name = StringField(_l("Name of the new site"), validators=[Optional(), Length(max=300)])
+    site_address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
+    site_city = StringField(_l("City"), validators=[Optional(), Length(max=200)])
+    site_country = SelectField(_l("Country"), default="")
+    site_kind = SelectField(_l("Kind of site"), default="")
+    site_os_id = StringField(_l("Open Supply Hub id (optional)"), validators=[Optional(), Length(max=32)])
+    valid_from = DateField(_l("True from"), validators=[DataRequired()])
+    valid_to = DateField(_l("True until (optional)"), validators=[Optional()])
+    source = StringField(
+        _l("Source (optional)"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("The document this comes from, e.g. a supplier list or an audit report."),
+    )
+
+    def __init__(self, products: Iterable[Product], sites: Iterable[Site], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.product.choices = [
+            _placeholder(_l("Choose a product")),
+            *(SelectChoice(str(p.id), f"{p.brand} {p.model}") for p in products),
+        ]
+        self.part.choices = enum_choices(DisclosurePart, _l("Choose a part"))
+        self.site.choices = [
+            SelectChoice(NEW_SITE, str(_l("A new site (describe it below)"))),
+            *(SelectChoice(str(s.id), f"{s.name}, {s.city or s.country}") for s in sites),
+        ]
+        self.site_country.choices = countries(_l("Choose a country"))
+        self.site_kind.choices = enum_choices(SiteKind, _l("Choose a kind"))
+
+    def validate_valid_to(self, field: DateField) -> None:
+        if field.data and self.valid_from.data and field.data < self.valid_from.data:
+            raise ValidationError(_l("The end date must not be before the start date."))
+
+    def validate_site_name(self, field: StringField) -> None:
+        if self.site.data in (None, "", NEW_SITE) and not (field.data or "").strip():
+            raise ValidationError(_l("Please give the new site's name, or choose one of your sites."))
+
+
+class CurrencyRateForm(FlaskForm):
+    currency = StringField(
+        _l("Currency"),
+        validators=[DataRequired(), Length(min=3, max=3)],
+        description=_l("Three-letter ISO 4217 code, e.g. SEK."),
+    )
+    eur_per_unit = DecimalField(
+        _l("Euros per unit"),
+        places=None,
+        validators=[InputRequired(), NumberRange(min=0)],
+        description=_l("How many euros one unit of the currency is worth, e.g. 0.087 for SEK."),
+    )

@@ -1,0 +1,322 @@
+"""Input and output schemas of the supply-chain registry API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from monitoring.accounts.schemas import OrganisationRefSchema
+from monitoring.core.schemas import BaseSchema, PageArgs
+from monitoring.supplychain.models import ClauseKind, DisclosurePart, ProductCategory, SiteKind
+
+
+def _money(**kwargs: Any) -> fields.Decimal:
+    return fields.Decimal(places=2, as_string=True, **kwargs)
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+class SiteRefSchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    city = fields.String(dump_only=True)
+    country = fields.String(dump_only=True, metadata={"description": _l("ISO 3166-1 alpha-2 code.")})
+    kind = fields.Enum(SiteKind, by_value=True, dump_only=True)
+
+
+class SiteSchema(SiteRefSchema):
+    address = fields.String(dump_only=True)
+    os_id = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": _l("Open Supply Hub id.")}
+    )
+    workers_approx = fields.Integer(dump_only=True, allow_none=True)
+    latitude = fields.Float(dump_only=True, allow_none=True)
+    longitude = fields.Float(dump_only=True, allow_none=True)
+    merged_into_id = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("The site this one was merged into; merged sites are not listed.")},
+    )
+    created_dt = fields.AwareDateTime(dump_only=True)
+    updated_dt = fields.AwareDateTime(dump_only=True)
+
+
+class ProductSchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    brand = fields.String(dump_only=True)
+    model = fields.String(dump_only=True)
+    category = fields.Enum(ProductCategory, by_value=True, dump_only=True)
+
+
+class ClauseSchema(BaseSchema):
+    position = fields.Integer(dump_only=True)
+    kind = fields.Enum(ClauseKind, by_value=True, dump_only=True)
+    reference = fields.String(dump_only=True)
+    text = fields.String(dump_only=True)
+
+
+class ContractProductSchema(BaseSchema):
+    product = fields.Nested(ProductSchema, dump_only=True)
+    quantity = fields.Integer(dump_only=True, allow_none=True)
+    added_dt = fields.AwareDateTime(dump_only=True)
+
+
+class ContractSchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    affiliate = fields.Nested(OrganisationRefSchema, dump_only=True)
+    supplier = fields.Nested(OrganisationRefSchema, dump_only=True)
+    reference = fields.String(dump_only=True)
+    title = fields.String(dump_only=True)
+    start_date = fields.Date(dump_only=True)
+    end_date = fields.Date(dump_only=True, allow_none=True)
+    annual_spend = _money(dump_only=True, allow_none=True)
+    currency = fields.String(dump_only=True, metadata={"description": _l("ISO 4217 code.")})
+    labour_conditions = fields.Boolean(
+        dump_only=True,
+        metadata={"description": _l("Whether the contract carries labour-standards conditions.")},
+    )
+    clauses = fields.List(fields.Nested(ClauseSchema), dump_only=True)
+    products = fields.List(fields.Nested(ContractProductSchema), dump_only=True)
+    created_dt = fields.AwareDateTime(dump_only=True)
+    updated_dt = fields.AwareDateTime(dump_only=True)
+
+
+class DisclosureSchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    supplier = fields.Nested(OrganisationRefSchema, dump_only=True)
+    product = fields.Nested(ProductSchema, dump_only=True)
+    site = fields.Nested(SiteRefSchema, dump_only=True)
+    part = fields.Enum(DisclosurePart, by_value=True, dump_only=True)
+    valid_from = fields.Date(dump_only=True)
+    valid_to = fields.Date(dump_only=True, allow_none=True)
+    source = fields.String(dump_only=True)
+    disclosed_dt = fields.AwareDateTime(dump_only=True)
+    withdrawn_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class LeverageSchema(BaseSchema):
+    affiliates = fields.Integer(
+        dump_only=True, metadata={"description": _l("Affiliates with a contract in force reaching the site.")}
+    )
+    contracts = fields.Integer(dump_only=True)
+    spend_eur = _money(
+        dump_only=True, metadata={"description": _l("Their total annual spend, converted to euros.")}
+    )
+    unconverted_contracts = fields.Integer(
+        dump_only=True,
+        metadata={"description": _l("Contracts left out of spend_eur: their currency has no rate.")},
+    )
+
+
+class RankedSiteSchema(BaseSchema):
+    rank = fields.Integer(
+        dump_only=True, metadata={"description": _l("Equal for sites with equal leverage.")}
+    )
+    site = fields.Nested(SiteRefSchema, dump_only=True)
+    leverage = fields.Nested(LeverageSchema, dump_only=True)
+
+
+class ConcernedAffiliateSchema(BaseSchema):
+    organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
+    leverage = fields.Nested(LeverageSchema, dump_only=True)
+
+
+class ConcernedSupplierSchema(BaseSchema):
+    organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
+    disclosed = fields.Boolean(
+        dump_only=True, metadata={"description": _l("It discloses a product made at the site.")}
+    )
+    contracted = fields.Boolean(
+        dump_only=True, metadata={"description": _l("It supplies a contract in force that reaches the site.")}
+    )
+
+
+class UnconvertedSpendSchema(BaseSchema):
+    currency = fields.String(dump_only=True)
+    annual_spend = _money(dump_only=True)
+    contracts = fields.Integer(dump_only=True)
+
+
+class ConcernedSchema(BaseSchema):
+    """Whom a site concerns, as far as the user may know."""
+
+    affiliates = fields.List(
+        fields.Nested(ConcernedAffiliateSchema),
+        dump_only=True,
+        metadata={
+            "description": _l("Every affiliate for coordinators and monitors; an affiliate sees itself.")
+        },
+    )
+    other_affiliates = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("For an affiliate: how many other affiliates the site concerns.")},
+    )
+    suppliers = fields.List(fields.Nested(ConcernedSupplierSchema), dump_only=True)
+    leverage = fields.Nested(LeverageSchema, dump_only=True, allow_none=True)
+    unconverted = fields.List(fields.Nested(UnconvertedSpendSchema), dump_only=True, allow_none=True)
+
+
+class CurrencyRateSchema(BaseSchema):
+    currency = fields.String(dump_only=True)
+    eur_per_unit = fields.Decimal(places=8, as_string=True, dump_only=True)
+    updated_dt = fields.AwareDateTime(dump_only=True)
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+class _Partial:
+    """Mixin of update schemas: every field may be left out."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)  # type: ignore[call-arg]
+
+
+class ListSitesArgs(PageArgs):
+    country = fields.String(validate=validate.Length(equal=2))
+    kind = fields.Enum(SiteKind, by_value=True)
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": _l("Text in the name, address, city or Open Supply Hub id.")},
+    )
+
+
+class SiteArgs(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    address = fields.String(validate=validate.Length(max=500))
+    city = fields.String(validate=validate.Length(max=200))
+    country = fields.String(required=True, metadata={"description": _l("ISO 3166-1 alpha-2 code.")})
+    kind = fields.Enum(SiteKind, by_value=True, required=True)
+    os_id = fields.String(allow_none=True, metadata={"description": _l("Open Supply Hub id.")})
+    workers_approx = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
+    latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
+
+
+class CreateSiteArgs(SiteArgs):
+    pass
+
+
+class UpdateSiteArgs(_Partial, SiteArgs):
+    pass
+
+
+class RankingArgs(PageArgs):
+    """Paging through the ranking; no filters."""
+
+
+class ListProductsArgs(PageArgs):
+    category = fields.Enum(ProductCategory, by_value=True)
+    q = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class ProductArgs(BaseSchema):
+    brand = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    model = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    category = fields.Enum(ProductCategory, by_value=True, required=True)
+
+
+class CreateProductArgs(ProductArgs):
+    pass
+
+
+class UpdateProductArgs(_Partial, ProductArgs):
+    pass
+
+
+class ClauseArgs(BaseSchema):
+    kind = fields.Enum(ClauseKind, by_value=True, required=True)
+    reference = fields.String(validate=validate.Length(max=100))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+
+
+class ListContractsArgs(PageArgs):
+    affiliate_id = fields.Integer()
+    supplier_id = fields.Integer()
+    in_force = fields.Boolean(metadata={"description": _l("Only contracts in force today (or only not).")})
+
+
+class ContractArgs(BaseSchema):
+    supplier_id = fields.Integer(required=True, strict=True)
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(allow_none=True)
+    annual_spend = fields.Decimal(places=2, allow_none=True, metadata={"description": _l("At least 0.")})
+    currency = fields.String(load_default="EUR", metadata={"description": _l("ISO 4217 code.")})
+    labour_conditions = fields.Boolean(load_default=True)
+    clauses = fields.List(
+        fields.Nested(ClauseArgs),
+        validate=validate.Length(max=100),
+        metadata={
+            "description": _l("The contract's clauses, in order; on update they replace the old ones.")
+        },
+    )
+
+
+class CreateContractArgs(ContractArgs):
+    pass
+
+
+class UpdateContractArgs(_Partial, ContractArgs):
+    pass
+
+
+class AddContractProductArgs(BaseSchema):
+    """A product by id, or by brand and model (a new product also needs its category)."""
+
+    product_id = fields.Integer(strict=True)
+    brand = fields.String(validate=validate.Length(min=1, max=200))
+    model = fields.String(validate=validate.Length(min=1, max=200))
+    category = fields.Enum(ProductCategory, by_value=True)
+    quantity = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
+
+    @validates_schema
+    def _one_product(self, data: dict[str, Any], **kwargs: Any) -> None:
+        by_name = "brand" in data or "model" in data
+        if ("product_id" in data) == by_name:
+            raise ValidationError(_l("Give either product_id, or brand and model."), "product_id")
+        if by_name and not ("brand" in data and "model" in data):
+            raise ValidationError(_l("Give both brand and model."), "model" if "brand" in data else "brand")
+
+
+class ListDisclosuresArgs(PageArgs):
+    product_id = fields.Integer()
+    site_id = fields.Integer()
+    current = fields.Boolean(metadata={"description": _l("Only disclosures valid today (or only not).")})
+
+
+class CreateDisclosureArgs(BaseSchema):
+    product_id = fields.Integer(required=True, strict=True)
+    site_id = fields.Integer(
+        strict=True, metadata={"description": _l("One of your sites; or describe `site`.")}
+    )
+    site = fields.Nested(
+        SiteArgs,
+        metadata={
+            "description": _l("A site to match or add: reused when its OS id or name and address match.")
+        },
+    )
+    part = fields.Enum(DisclosurePart, by_value=True, required=True)
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(allow_none=True)
+    source = fields.String(validate=validate.Length(max=500))
+
+    @validates_schema
+    def _one_site(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("site_id" in data) == ("site" in data):
+            raise ValidationError(_l("Give either site_id or site."), "site_id")
+
+
+class ListCurrencyRatesArgs(PageArgs):
+    """Paging through the rates by currency code; no filters."""
+
+
+class SetCurrencyRateArgs(BaseSchema):
+    eur_per_unit = fields.Decimal(
+        required=True, places=8, metadata={"description": _l("How many euros one unit is worth (above 0).")}
+    )
