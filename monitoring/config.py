@@ -14,7 +14,7 @@ DEFAULT_INSTANCE = ROOT / "instance"
 LOCALES = ("en", "es", "sv", "zh_Hans", "th")
 # Languages of the anonymous worker pages at /report: the interface languages plus languages
 # whose catalogs hold only the worker pages' messages (extracted with babel-worker.cfg).
-WORKER_LOCALES = (*LOCALES, "my", "vi", "ms", "ne", "cs")
+WORKER_LOCALES = ("en", "zh_Hans", "th", "my", "vi", "ms", "ne", "cs", "es")
 WORKER_ONLY_LOCALES = tuple(code for code in WORKER_LOCALES if code not in LOCALES)
 
 # Values that may be set as MONITORING_<NAME>; the type of the default decides the parsing.
@@ -45,6 +45,16 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_ACKNOWLEDGE_DAYS": 7,
     "REPORT_FEEDBACK_DAYS": 90,
     "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
+    # Anonymous worker reports (/report): receipt KDF and rate limits.
+    "RECEIPT_KDF_TIME_COST": 3,
+    "RECEIPT_KDF_MEMORY_KIB": 65536,
+    "WORKER_FOLLOWUP_WINDOW_MINUTES": 15,
+    "WORKER_FOLLOWUP_MAX_PER_CLIENT": 10,
+    "WORKER_FOLLOWUP_MAX_PER_MINUTE": 300,
+    "WORKER_REPORT_WINDOW_MINUTES": 60,
+    "WORKER_REPORT_MAX_PER_CLIENT": 5,
+    "WORKER_REPORT_MAX_PER_MINUTE": 120,
+    "SURVEY_MAX_ROWS": 5000,
     "SQL_ECHO": False,
 }
 
@@ -176,5 +186,7 @@ def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         # Cheap hashing keeps the suite fast; production keeps the defaults.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_KIB": 1024,
+        "RECEIPT_KDF_TIME_COST": 1,
+        "RECEIPT_KDF_MEMORY_KIB": 1024,
         **overrides,
     }

@@ -42,11 +42,9 @@ def select_locale() -> str:
         return current_app.config["DEFAULT_LOCALE"]
     available = available_locales()
     if is_worker_page():
-        # A worker picks the language with ?lang= links (no JavaScript); remember it.
+        # Worker pages carry the language in ?lang= on every link (see testimony.public).
         asked = request.args.get("lang")
         if asked in available:
-            if session is not None and session.get("locale") != asked:
-                session["locale"] = asked
             return asked
     elif current_user and current_user.is_authenticated and current_user.locale in available:
         return current_user.locale

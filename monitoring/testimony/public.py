@@ -1,7 +1,483 @@
-"""Anonymous worker pages at /report: no login, no client address stored."""
+"""Anonymous worker pages at /report: no login, no client address stored.
+
+A worker finds the workplace (or describes it), tells what happened and gets a receipt shown
+once; with the receipt, /report/follow-up shows the status and the conversation with the
+monitors. The pages:
+
+* need no account, no JavaScript and nothing from another host, and stay small (< 50 KB)
+  for a cheap phone on a slow connection;
+* speak the worker's language, chosen with ``?lang=`` (carried on every link and form action,
+  so no cookie is needed for it) or negotiated from the browser;
+* store no client address: rate limits count HMACs of it (:mod:`.throttle`), the audit log
+  records no address, and the receipt never travels in a URL or a cookie;
+* are never cached (``Cache-Control: no-store``), so a shared phone keeps no receipt or reply.
+
+Over-large uploads and rate-limited clients are refused *before* the request body is read;
+the CSRF token is then checked by the form itself (the blueprint is exempt from the
+application-wide check, which would read the body first).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import functools
+import io
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from babel import Locale
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from werkzeug.exceptions import HTTPException
+
+from monitoring.accounts.models import Organisation
+from monitoring.config import WORKER_LOCALES
+from monitoring.core.auth import public
+from monitoring.core.db import db
+from monitoring.core.forms import apply_error
+from monitoring.core.i18n import negotiate
+from monitoring.core.operations import OperationError
+from monitoring.core.types import utcnow
+from monitoring.supplychain.matching import is_country_code
+from monitoring.supplychain.models import Site
+from monitoring.supplychain.operations import country_choices, country_name
+from monitoring.testimony import receipts, sealing, throttle
+from monitoring.testimony.models import IssueCategory, ReportChannel, WorkerReport
+from monitoring.testimony.public_forms import FollowUpForm, MessageForm, ReportForm
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("report", __name__, url_prefix="/report")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SEARCH_RESULTS = 20
+# Room for the text fields of a form next to its file, in the declared request size.
+FORM_ALLOWANCE = 256 * 1024
+
+MESSAGES = {
+    400: _l("Something in what you sent could not be understood. Please go back and try again."),
+    404: _l("This page does not exist."),
+    405: _l("This page does not exist."),
+    413: _l(
+        "The file is too large. Nothing was sent. Go back, choose a smaller file "
+        "(at most %(size)s MB) or send your report without it."
+    ),
+    429: _l(
+        "Too many attempts from your connection, or from everyone right now. Please wait "
+        "%(minutes)s minutes and try again. Nothing you typed was saved."
+    ),
+    500: _l("Something went wrong on our side. Nothing was saved. Please try again later."),
+}
+
+
+# --- language --------------------------------------------------------------------------------
+
+
+def worker_locale() -> str:
+    """The worker's language: ``?lang=``, else the browser's preference, else English."""
+    chosen = request.args.get("lang", "")
+    if chosen in WORKER_LOCALES:
+        return chosen
+    accept = [value for value, _quality in request.accept_languages]
+    return negotiate(accept, WORKER_LOCALES) or "en"
+
+
+def _language_links(endpoint: str, args: dict[str, Any]) -> list[tuple[str, str, str]]:
+    links = []
+    for code in WORKER_LOCALES:
+        name = Locale.parse(code).get_display_name(code) or code
+        links.append((code, name[:1].upper() + name[1:], url_for(endpoint, **{**args, "lang": code})))
+    return links
+
+
+def render(
+    template: str,
+    *,
+    status: int = 200,
+    languages_for: tuple[str, dict[str, Any]] | None = None,
+    **context: Any,
+) -> Response:
+    """Render a worker page in the worker's language, never to be cached.
+
+    ``languages_for`` is the page (endpoint, arguments) the language links lead to; by
+    default the page itself, for GET pages. ``languages_for=("", {})`` shows no chooser.
+    """
+    lang = worker_locale()
+    if languages_for is None:
+        # The page itself, fetched again (a POST answer's links lead to the same page's GET).
+        rule = request.url_rule
+        if rule is not None and request.endpoint and "GET" in (rule.methods or ()):
+            args = {**(request.view_args or {}), **request.args.to_dict(flat=True)}
+            languages_for = (request.endpoint, args)
+        else:
+            languages_for = ("report.start", {})
+    with force_locale(lang):
+        endpoint, args = languages_for
+        languages = _language_links(endpoint, args) if endpoint else []
+        html = render_template(template, lang=lang, languages=languages, **context)
+    response = make_response(html, status)
+    return response
+
+
+def worker_page(view: F) -> F:
+    """Run the view in the worker's language."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with force_locale(worker_locale()):
+            return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@bp.after_request
+def _never_cache(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def _max_mb() -> int:
+    return max(1, current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024))
+
+
+def _error_page(code: int, **values: Any) -> Response:
+    message = MESSAGES.get(code, MESSAGES[500])
+    with force_locale(worker_locale()):
+        text = str(message) % values if values else str(message)
+    return render(
+        "report/error.html", status=code, code=code, message=text, languages_for=("report.start", {})
+    )
+
+
+@bp.errorhandler(throttle.Throttled)
+def _throttled(exc: throttle.Throttled) -> Response:
+    db.session.rollback()
+    response = _error_page(429, minutes=max(1, -(-exc.retry_after // 60)))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    db.session.rollback()
+    code = exc.code or 500
+    if code == 413:
+        return _error_page(413, size=_max_mb())
+    return _error_page(code if code in MESSAGES else 400)
+
+
+def keep_uploads_in_memory() -> None:
+    """Parse this request's files into memory: sealed content never reaches a disk in clear.
+
+    (Werkzeug would spool files over 500 KB to a temporary file.) Call it before the body is
+    parsed; the body is bounded by ``max_content_length``.
+    """
+    req = request._get_current_object()  # type: ignore[attr-defined]
+
+    def memory_stream(*args: Any, **kwargs: Any) -> io.BytesIO:
+        return io.BytesIO()
+
+    req._get_file_stream = memory_stream
+
+
+def _prepare_body() -> None:
+    """Refuse a body larger than a file plus the form's text, before reading any of it."""
+    limit = current_app.config["EVIDENCE_MAX_BYTES"] + FORM_ALLOWANCE
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
+    # A body without a declared length is cut off at the same size while it is read.
+    request.max_content_length = limit
+    keep_uploads_in_memory()
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@public
+@worker_page
+def start() -> Any:
+    return render("report/start.html")
+
+
+def _search_sites(query: str) -> list[Site]:
+    pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(
+        db.session.scalars(
+            select(Site)
+            .where(
+                Site.merged_into_id.is_(None),
+                or_(
+                    func.lower(Site.name).like(pattern, escape="\\"),
+                    func.lower(Site.city).like(pattern, escape="\\"),
+                ),
+            )
+            .order_by(Site.name, Site.city, Site.id)
+            .limit(SEARCH_RESULTS + 1)
+        )
+    )
+
+
+@bp.route("/workplace")
+@public
+@worker_page
+def workplace() -> Any:
+    query = " ".join(request.args.get("q", "").split())[:200]
+    sites = _search_sites(query) if len(query) >= 2 else []
+    lang = worker_locale()
+    return render(
+        "report/workplace.html",
+        query=query,
+        too_short=0 < len(query) < 2,
+        sites=sites[:SEARCH_RESULTS],
+        more=len(sites) > SEARCH_RESULTS,
+        country_name=lambda code: country_name(code, lang),
+        countries=country_choices(lang),
+    )
+
+
+def _chosen_workplace() -> tuple[Site | None, str | None] | None:
+    """The site (``?site=``) or the country of a described workplace (``?country=``), if any."""
+    site_id = request.args.get("site", "")
+    if site_id:
+        if not site_id.isdigit():
+            abort(404)
+        site = db.session.get(Site, int(site_id))
+        for _hop in range(10):  # a merged site leads to the site it was merged into
+            if site is None or site.merged_into_id is None:
+                break
+            site = site.merged_into
+        if site is None or site.merged_into_id is not None:
+            abort(404)
+        return site, None
+    country = request.args.get("country", "").upper()
+    if not is_country_code(country):
+        return None
+    return None, country
+
+
+def _count_report() -> None:
+    # Counted once the report is filed; the checks above refused full windows beforehand.
+    throttle.hit(throttle.report_client_limit())
+    throttle.hit(throttle.report_global_limit())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@public
+@worker_page
+def new_report() -> Any:
+    chosen = _chosen_workplace()
+    lang = worker_locale()
+    if chosen is None:
+        return redirect(url_for("report.workplace", lang=lang))
+    site, country = chosen
+    workplace_country = country_name(site.country if site else country or "", lang)
+    try:
+        organisation = sealing.responsible_organisation(db.session, site=site, country=country)
+    except OperationError:
+        return render("report/nobody.html", site=site, country_label=workplace_country)
+    if request.method == "POST":
+        # Refuse before reading the body: a rate-limited client, then an over-large upload.
+        throttle.check(throttle.report_client_limit())
+        throttle.check(throttle.report_global_limit())
+        _prepare_body()
+    form = ReportForm(describe_workplace=site is None)
+    if form.validate_on_submit():
+        try:
+            receipt = _file_report(form, site=site, country=country, organisation=organisation, lang=lang)
+        except OperationError as exc:
+            db.session.rollback()
+            apply_error(form, exc)
+        else:
+            _count_report()
+            db.session.commit()
+            logger.info("anonymous report filed")
+            # Shown once, in this response only: no redirect, no cookie, no URL holds it.
+            return render(
+                "report/receipt.html",
+                groups=receipts.receipt_groups(receipt),
+                receipt=receipts.format_receipt(receipt),
+                organisation=organisation,
+                languages_for=("", {}),
+            )
+    expired = bool(form.csrf_token.errors) if request.method == "POST" else False
+    return render(
+        "report/form.html",
+        form=form,
+        site=site,
+        country=country,
+        country_label=workplace_country,
+        organisation=organisation,
+        expired=expired,
+        max_mb=_max_mb(),
+    )
+
+
+def _new_receipt() -> tuple[str, receipts.ReceiptSecrets]:
+    """A receipt whose lookup is not taken yet (a clash is astronomically unlikely, but cheap to rule out)."""
+    while True:
+        receipt = receipts.new_receipt()
+        derived = receipts.receipt_secrets(receipt)
+        taken = db.session.scalar(
+            select(WorkerReport.id).where(WorkerReport.receipt_lookup == derived.lookup)
+        )
+        if taken is None:
+            return receipt, derived
+
+
+def _file_report(
+    form: ReportForm, *, site: Site | None, country: str | None, organisation: Organisation, lang: str
+) -> str:
+    receipt, derived = _new_receipt()
+    contact = (form.contact.data or "").strip()
+    report = sealing.create_report(
+        organisation=organisation,
+        site=site,
+        country=country,
+        channel=ReportChannel.web,
+        collected_date=utcnow().date(),
+        language=lang,
+        consent_share_buyers=bool(form.consent_share_buyers.data),
+        consent_share_supplier=bool(form.consent_share_supplier.data),
+        consent_contact=bool(form.consent_contact.data),
+        retaliation_risk=None,
+        identity=sealing.Identity(contact=contact) if contact else None,
+        testimony=sealing.Testimony(
+            text=form.testimony.data.strip(),
+            categories=[IssueCategory(value) for value in form.categories.data or []],
+        ),
+        workplace=(form.workplace.data or "").strip() if site is None else "",
+        created_by=None,
+        receipt_lookup=derived.lookup,
+        receipt_public_key=derived.public_key,
+    )
+    _attach_evidence(report, form.evidence.data)
+    return receipt
+
+
+def _attach_evidence(report: WorkerReport, upload: Any) -> None:
+    if upload is None or not getattr(upload, "filename", ""):
+        return
+    sealing.add_evidence(report, stream=upload.stream, filename=upload.filename, uploaded_by=None)
+
+
+# --- follow-up with the receipt ------------------------------------------------------------
+
+
+def _find_by_receipt(text: str | None) -> tuple[WorkerReport, receipts.ReceiptSecrets] | None:
+    """Look the report up by its receipt, counting failures per client and every try globally.
+
+    The counters are committed at once, so they hold whatever happens to the rest of the request.
+    """
+    throttle.check(throttle.followup_client_limit())
+    throttle.consume(throttle.followup_global_limit())
+    db.session.commit()
+    receipt = receipts.normalise_receipt(text)
+    found = None
+    if receipt is not None:
+        derived = receipts.receipt_secrets(receipt)
+        report = db.session.scalar(select(WorkerReport).where(WorkerReport.receipt_lookup == derived.lookup))
+        if report is not None:
+            found = (report, derived)
+    if found is None:
+        throttle.hit(throttle.followup_client_limit())
+        db.session.commit()
+    return found
+
+
+def _conversation(
+    report: WorkerReport,
+    derived: receipts.ReceiptSecrets,
+    form: MessageForm,
+    *,
+    sent: bool = False,
+    expired: bool = False,
+) -> Response:
+    try:
+        messages = sealing.read_messages_with_receipt(report, derived.private_key)
+    except sealing.SealedAccessError:
+        db.session.commit()  # keep the audit entry of the failure
+        abort(500)
+    lang = worker_locale()
+    return render(
+        "report/conversation.html",
+        report=report,
+        messages=messages,
+        form=form,
+        sent=sent,
+        expired=expired,
+        max_mb=_max_mb(),
+        country_label=country_name(report.site.country if report.site else report.country or "", lang),
+        languages_for=("report.follow_up", {}),
+    )
+
+
+@bp.route("/follow-up", methods=["GET", "POST"])
+@public
+@worker_page
+def follow_up() -> Any:
+    if request.method == "POST":
+        throttle.check(throttle.followup_client_limit())
+        _prepare_body()
+    form = FollowUpForm()
+    not_found = False
+    if form.validate_on_submit():
+        found = _find_by_receipt(form.receipt.data)
+        if found is not None:
+            report, derived = found
+            message_form = MessageForm(formdata=None, receipt=form.receipt.data)
+            return _conversation(report, derived, message_form)
+        not_found = True
+    if form.receipt.data:
+        form.receipt.data = ""  # a wrong receipt is not shown again
+    return render("report/follow_up.html", form=form, not_found=not_found)
+
+
+@bp.route("/follow-up/message", methods=["POST"])
+@public
+@worker_page
+def send_message() -> Any:
+    throttle.check(throttle.followup_client_limit())
+    _prepare_body()
+    form = MessageForm()
+    valid = form.validate()
+    if form.receipt.errors:
+        abort(400)
+    found = _find_by_receipt(form.receipt.data)
+    if found is None:
+        entry = FollowUpForm(formdata=None)
+        return render(
+            "report/follow_up.html", form=entry, not_found=True, languages_for=("report.follow_up", {})
+        )
+    report, derived = found
+    if not valid:
+        # An expired form (CSRF) shows the conversation again with the message kept, unsent.
+        return _conversation(report, derived, form, expired=bool(form.csrf_token.errors))
+    try:
+        sealing.add_message(report, body=form.body.data, author=None)
+        _attach_evidence(report, form.evidence.data)
+    except OperationError as exc:
+        db.session.rollback()
+        apply_error(form, exc)
+        return _conversation(report, derived, form)
+    db.session.commit()
+    logger.info("worker message added to an anonymous report")
+    return _conversation(report, derived, MessageForm(formdata=None, receipt=form.receipt.data), sent=True)

@@ -1,0 +1,177 @@
+"""Pages of two-factor sign-in: set-up, the code at login, one's own status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from monitoring.accounts import keys, two_factor
+from monitoring.accounts.models import User
+from monitoring.core.auth import authenticated, safe_next
+from monitoring.core.db import db
+from monitoring.core.forms import apply_error
+from monitoring.core.operations import OperationError
+
+bp = Blueprint("two_factor", __name__)
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Six-digit code"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("The code your authenticator app shows now for this account."),
+        render_kw={"inputmode": "numeric", "pattern": "[0-9 ]*", "maxlength": "20", "spellcheck": "false"},
+    )
+
+
+class BeginForm(FlaskForm):
+    """Only the CSRF token (CSRFProtect checks it): starting the set-up makes a new secret."""
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _next() -> str | None:
+    return safe_next(request.args.get("next"))
+
+
+def _continue() -> Any:
+    """Where to go once the second factor passed: a forced password change first, else onwards."""
+    if current_user.must_change_password:
+        flash(_("Please choose a new password before you go on."), "warning")
+        return redirect(url_for("accounts.change_password"))
+    return redirect(_next() or url_for("core.index"))
+
+
+def _passed(user: User) -> None:
+    """Record the passed second factor in a session with a new id (the unlocked keys move along)."""
+    with keys.unlock_kept(user):
+        session.regenerate()  # type: ignore[attr-defined]
+        two_factor.mark_passed(user)
+
+
+def redirect_to_second_factor(user: User, next_url: str | None) -> Any:
+    """Send a user who still needs the second factor to the code page, or to the set-up."""
+    endpoint = ".verify" if two_factor.is_enrolled(user) else ".setup"
+    return redirect(url_for(f"two_factor{endpoint}", next=safe_next(next_url)))
+
+
+def qr_code(uri: str) -> str:
+    """The otpauth address as an SVG QR code in a data: URL (no script, no third party)."""
+    return segno.make(uri, error="m").svg_data_uri(scale=5, border=4, dark="#000", light="#fff")
+
+
+@bp.app_context_processor
+def two_factor_context() -> dict[str, Any]:
+    def demo_notice() -> bool:
+        return bool(current_user.is_authenticated and two_factor.demo_relaxed(current_user))
+
+    return {"two_factor_demo_notice": demo_notice}
+
+
+@bp.route("/account/two-factor")
+@authenticated
+def status() -> Any:
+    user = _me()
+    return render_template(
+        "accounts/two_factor_status.html",
+        enrolled=two_factor.is_enrolled(user),
+        required=two_factor.two_factor_required(user),
+        relaxed=two_factor.demo_relaxed(user),
+        begin_form=BeginForm(),
+    )
+
+
+@bp.route("/account/two-factor/setup", methods=["GET", "POST"])
+@authenticated(password_change_exempt=True, two_factor_exempt=True)
+def setup() -> Any:
+    user = _me()
+    if two_factor.is_enrolled(user):
+        if two_factor.second_factor_pending(user):
+            return redirect(url_for(".verify", next=_next()))
+        flash(_("Two-factor sign-in is already switched on for your account."), "success")
+        return redirect(url_for(".status"))
+    enrolment = two_factor.pending_enrolment(user)
+    if enrolment is None:
+        # Nothing to confirm yet: explain, and offer to make the key.
+        return render_template(
+            "accounts/two_factor_setup.html",
+            enrolment=None,
+            required=two_factor.two_factor_required(user),
+            begin_form=BeginForm(),
+        )
+    form = CodeForm()
+    status_code = 200
+    if form.validate_on_submit():
+        try:
+            result = two_factor.confirm_enrolment(user, form.code.data or "")
+        except OperationError as exc:
+            apply_error(form, exc)
+        else:
+            db.session.commit()
+            if result.ok:
+                _passed(user)
+                flash(_("Two-factor sign-in is switched on. You will need a code at every login."), "success")
+                return _continue()
+            if result.throttled:
+                form.code.errors = [_("Too many wrong codes. Please wait a few minutes and try again.")]
+                status_code = 429
+            else:
+                form.code.errors = [_("This code is not correct, or it was already used. Try the next one.")]
+    return (
+        render_template(
+            "accounts/two_factor_setup.html",
+            enrolment=enrolment,
+            qr_code=qr_code(enrolment.uri),
+            required=two_factor.two_factor_required(user),
+            form=form,
+            begin_form=BeginForm(),
+        ),
+        status_code,
+    )
+
+
+@bp.route("/account/two-factor/begin", methods=["POST"])
+@authenticated(password_change_exempt=True, two_factor_exempt=True)
+def begin() -> Any:
+    user = _me()
+    try:
+        two_factor.begin_enrolment(user)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for(".status"))
+    db.session.commit()
+    return redirect(url_for(".setup", next=_next()))
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@authenticated(password_change_exempt=True, two_factor_exempt=True)
+def verify() -> Any:
+    user = _me()
+    if not two_factor.is_enrolled(user):
+        return redirect(url_for(".setup", next=_next()))
+    if two_factor.has_passed(user):
+        return _continue()
+    form = CodeForm()
+    status_code = 200
+    if form.validate_on_submit():
+        result = two_factor.verify_code(user, form.code.data or "")
+        db.session.commit()
+        if result.ok:
+            _passed(user)
+            return _continue()
+        if result.throttled:
+            form.code.errors = [_("Too many wrong codes. Please wait a few minutes and try again.")]
+            status_code = 429
+        else:
+            form.code.errors = [_("This code is not correct, or it was already used. Try the next one.")]
+    return render_template("accounts/two_factor_verify.html", form=form), status_code
