@@ -42,6 +42,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     init_errors(app)
 
+    from monitoring.accounts.key_views import bp as keys_bp
+    from monitoring.accounts.two_factor_views import bp as two_factor_bp
     from monitoring.accounts.views import bp as accounts_bp
     from monitoring.admin.views import bp as admin_bp
     from monitoring.api import bp as api_bp
@@ -49,17 +51,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.supplychain.import_views import bp as supplychain_tools_bp
     from monitoring.supplychain.views import bp as supplychain_bp
     from monitoring.testimony.public import bp as report_bp
+    from monitoring.testimony.survey_views import bp as survey_bp
     from monitoring.testimony.views import bp as testimony_bp
+    from monitoring.testimony.views import coverage_bp as testimony_coverage_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(keys_bp)
+    app.register_blueprint(two_factor_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(supplychain_bp)
     app.register_blueprint(supplychain_tools_bp)
     app.register_blueprint(testimony_bp)
+    app.register_blueprint(testimony_coverage_bp)
     app.register_blueprint(report_bp)
+    app.register_blueprint(survey_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
+    # Worker forms check their CSRF token themselves, after refusing over-large bodies unread.
+    csrf.exempt(report_bp)
 
     from monitoring.core.auth import public
 

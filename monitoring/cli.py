@@ -335,6 +335,11 @@ def jobs_run() -> None:
     attempts = purge_login_attempts()
     db.session.commit()
     click.echo(f"purged {sessions} expired sessions and {attempts} old login attempts")
+    from monitoring.testimony.throttle import purge_throttle_counters
+
+    counters = purge_throttle_counters()
+    db.session.commit()
+    click.echo(f"purged {counters} rate-limit counters of ended windows")
     # Values left under an older key after `flask keys rotate` move on a few batches per run.
     rewrapped = _rewrap(batch_size=500, max_batches=10)
     if rewrapped:

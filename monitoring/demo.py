@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from monitoring.accounts import operations
+from monitoring.accounts import keys, operations
 from monitoring.accounts.models import Organisation, OrganisationKind, User, UserRole
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
@@ -89,10 +89,20 @@ class DemoRefused(RuntimeError):
 class DemoResult:
     created_organisations: list[str] = field(default_factory=list)
     created_users: list[str] = field(default_factory=list)
+    created_supplychain: int = 0  # sites, products, rates, contracts and disclosures
+    created_testimony: int = 0  # report routing rows and sealed demo reports
+    # Organisation name -> the recovery code of the key just created for it (printed once).
+    recovery_codes: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created_organisations or self.created_users)
+        return bool(
+            self.created_organisations
+            or self.created_users
+            or self.created_supplychain
+            or self.created_testimony
+            or self.recovery_codes
+        )
 
 
 def _organisation_named(name: str) -> Organisation | None:
@@ -129,12 +139,38 @@ def load_demo() -> DemoResult:
             must_change_password=False,
         )
         result.created_users.append(email)
+    _create_monitor_keys(organisations, result)
+    from monitoring.supplychain.demo import load_supplychain_demo
+
+    result.created_supplychain = load_supplychain_demo()
+    from monitoring.testimony.demo import load_testimony_demo
+
+    result.created_testimony = load_testimony_demo()
     logger.info(
         "demo data: %d organisations and %d users created",
         len(result.created_organisations),
         len(result.created_users),
     )
     return result
+
+
+def _create_monitor_keys(organisations: dict[str, Organisation], result: DemoResult) -> None:
+    """Give each demo monitor's organisation a key, created by that monitor (as the setup page does)."""
+    for login in LOGINS:
+        if login.role is not UserRole.monitor:
+            continue
+        organisation = organisations[login.organisation]
+        user = db.session.scalar(select(User).where(User.email == operations.normalise_email(login.email)))
+        if user is None or not user.is_active or keys.current_organisation_key(organisation) is not None:
+            continue
+        try:
+            code = keys.create_organisation_key(user, organisation, password=login.password)
+        except keys.KeysLocked:
+            logger.warning(
+                "demo: %s no longer has the demo password; %s keeps no key", login.email, organisation.name
+            )
+            continue
+        result.recovery_codes[organisation.name] = code
 
 
 def logins_table() -> str:
@@ -168,3 +204,14 @@ def demo_load() -> None:
         click.echo("Demo data already present; nothing changed.")
     click.echo("\nDemo logins (for development only):\n")
     click.echo(logins_table())
+    for name, code in result.recovery_codes.items():
+        click.echo(f"\nRecovery code of the key of {name} (shown once, not stored): {code}")
+    if current_app.config["DEMO_RELAX_TWO_FACTOR"]:
+        click.echo(
+            "\nTwo-factor sign-in is switched off for these demo accounts (MONITORING_DEMO_RELAX_TWO_FACTOR)."
+        )
+    else:
+        click.echo(
+            "\nThe admin, coordinator and monitor set up two-factor sign-in (an authenticator app) at their "
+            "first login; MONITORING_DEMO_RELAX_TWO_FACTOR=1 (set by `make run`) switches it off for them."
+        )

@@ -11,6 +11,7 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from monitoring import create_app
-from monitoring.accounts import operations
+from monitoring.accounts import keys, operations
 from monitoring.accounts.models import (
     ROLE_ORGANISATION_KIND,
     Organisation,
@@ -192,9 +193,14 @@ def csrf_token(client: FlaskClient, url: str = "/login") -> str:
 
 
 def login(client: FlaskClient, user: User | str, password: str = PASSWORD) -> Any:
+    """Log in the real way: the password (which also unlocks the user's keys), then the second
+    factor when the server asks for it. Returns the answer of the last step."""
+    from tests.accounts.two_factor_helpers import complete_login
+
     email = user if isinstance(user, str) else user.email
     token = csrf_token(client, "/login")
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    return complete_login(client, email, response)
 
 
 def post_form(
@@ -227,9 +233,14 @@ def api_client(app: Flask) -> Callable[[User], Any]:
     """A client that sends a fresh bearer token of the given user with every request."""
 
     class _ApiClient:
-        def __init__(self, user: User) -> None:
-            with app.app_context():
-                _token, self.token = operations.create_token(db.session.get(User, user.id), "test")
+        def __init__(self, user: User, *, unlocked: bool = False, password: str = PASSWORD) -> None:
+            # unlocked=True: the token is made while the user's keys are unlocked, so it carries
+            # the private key and can open sealed data (as a token made on the account page).
+            with app.test_request_context("/") if unlocked else app.app_context():
+                owner = db.session.get(User, user.id)
+                if unlocked:
+                    keys.unlock(owner, password)
+                _token, self.token = operations.create_token(owner, "test")
                 db.session.commit()
             self.client = app.test_client()
 
@@ -245,7 +256,88 @@ def api_client(app: Flask) -> Callable[[User], Any]:
         def patch(self, url: str, **kwargs: Any) -> Any:
             return self.client.patch(url, headers=self._headers(kwargs), **kwargs)
 
+        def put(self, url: str, **kwargs: Any) -> Any:
+            return self.client.put(url, headers=self._headers(kwargs), **kwargs)
+
         def delete(self, url: str, **kwargs: Any) -> Any:
             return self.client.delete(url, headers=self._headers(kwargs), **kwargs)
 
     return _ApiClient
+
+
+# --- sealed data: member keys and organisation keys -----------------------------------------
+
+# The recovery code of each organisation whose key a test helper created, by organisation id.
+RECOVERY_CODES: dict[int, str] = {}
+
+
+@contextmanager
+def unlocked_as(app: Flask, user: User, password: str = PASSWORD) -> Iterator[User]:
+    """A request context in which ``user``'s keys are unlocked, as after a real login.
+
+    Yields the user loaded in that context; call sealed-data functions inside (e.g.
+    ``keys.organisation_private_key(user, key)`` or ``sealing.open_report(user, ...)``).
+    """
+    with app.test_request_context("/"):
+        loaded = db.session.get(User, user.id)
+        assert loaded is not None
+        keys.unlock(loaded, password)
+        yield loaded
+
+
+def give_key_access(app: Flask, user: User, password: str = PASSWORD) -> str:
+    """Make sure the monitor's organisation has a key and that the monitor holds it.
+
+    The first call for an organisation creates the key as this monitor (as the setup page
+    does); later calls grant access with the organisation's recovery code. Returns the code.
+    """
+    with unlocked_as(app, user, password) as loaded:
+        organisation = loaded.organisation
+        if keys.current_organisation_key(organisation) is None:
+            RECOVERY_CODES[organisation.id] = keys.create_organisation_key(loaded, organisation)
+        else:
+            keys.recover(loaded, organisation, RECOVERY_CODES[organisation.id])
+        db.session.commit()
+        return RECOVERY_CODES[organisation.id]
+
+
+@pytest.fixture
+def grant_keys(app: Flask) -> Callable[..., str]:
+    """``grant_keys(monitor)``: give a monitor access to their organisation's key (see give_key_access)."""
+
+    def _grant(user: User, password: str = PASSWORD) -> str:
+        return give_key_access(app, user, password)
+
+    return _grant
+
+
+@pytest.fixture
+def monitor_with_keys(app: Flask, create_user: Callable[..., User]) -> User:
+    """A monitor whose (new) organisation has a key, created by and granted to them."""
+    user = create_user(UserRole.monitor)
+    give_key_access(app, user)
+    return user
+
+
+@pytest.fixture
+def as_unlocked(app: Flask) -> Callable[..., AbstractContextManager[User]]:
+    """``with as_unlocked(monitor) as user:`` a request context with the user's keys unlocked."""
+
+    def _unlocked(user: User, password: str = PASSWORD) -> AbstractContextManager[User]:
+        return unlocked_as(app, user, password)
+
+    return _unlocked
+
+
+@contextmanager
+def session_of(app: Flask, client: FlaskClient) -> Iterator[None]:
+    """A request context that carries ``client``'s session cookie, as its next request would.
+
+    Inside, ``keys.unlocked_private_key(user)`` and ``keys.organisation_private_key(user, key)``
+    answer exactly what that browser session can open (its key is held under its cookie).
+    """
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+    headers = {"Cookie": f"{name}={cookie.value}"} if cookie else {}
+    with app.test_request_context("/", headers=headers):
+        yield

@@ -100,3 +100,70 @@ def test_refused_in_production(app, monkeypatch) -> None:
     assert "production" in result.output
     with app.app_context():
         assert db.session.scalar(select(User).where(User.email == LOGINS[0].email)) is None
+
+
+# --- the supply-chain registry ------------------------------------------------------------------
+
+
+def _registry_counts() -> dict[str, int]:
+    from monitoring.supplychain.models import (
+        Contract,
+        ContractProduct,
+        CurrencyRate,
+        Disclosure,
+        Product,
+        Site,
+    )
+
+    models = (Site, Product, Contract, ContractProduct, CurrencyRate, Disclosure)
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) or 0 for m in models}
+
+
+def test_demo_registry_is_complete_and_loads_once(app) -> None:
+    from datetime import date
+
+    from monitoring.supplychain import queries
+    from monitoring.supplychain.demo import CONTRACTS, DISCLOSURES, PRODUCTS, RATES, SITES
+    from monitoring.supplychain.models import Contract, Product, ProductCategory, Site
+
+    with app.app_context():
+        result = load_demo()
+        db.session.commit()
+        counts = _registry_counts()
+        assert counts["Site"] == len(SITES)
+        assert counts["Product"] == len(PRODUCTS)
+        assert counts["Contract"] == len(CONTRACTS)
+        assert counts["Disclosure"] == len(DISCLOSURES)
+        expected = len(SITES) + len(PRODUCTS) + len(CONTRACTS) + len(DISCLOSURES) + len(RATES)
+        assert result.created_supplychain == expected
+        assert set(db.session.scalars(select(Site.country))) == {"CN", "TH", "MY", "CZ", "MX"}
+        assert set(db.session.scalars(select(Product.category))) == set(ProductCategory)
+        assert set(db.session.scalars(select(Contract.currency))) == {"EUR", "SEK", "GBP"}
+        query, keys = queries.leverage_ranking(date.today())
+        ranking = queries.ranked(db.session.execute(query.order_by(*keys)).all())
+        assert ranking[0].leverage.affiliates == 3
+        assert {r.leverage.affiliates for r in ranking} >= {1, 2, 3}
+        assert all(r.leverage.unconverted_contracts == 0 for r in ranking)
+
+        again = load_demo()
+        db.session.commit()
+        assert again.created_supplychain == 0
+        assert not again.changed
+        assert _registry_counts() == counts
+
+
+def test_demo_logins_see_their_supply_chain(app) -> None:
+    from tests.conftest import login
+
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+    logins = {x.role: x for x in LOGINS}
+    affiliate = app.test_client()
+    login(affiliate, logins[UserRole.affiliate].email, logins[UserRole.affiliate].password)
+    page = affiliate.get("/my-supply-chain").get_data(as_text=True)
+    assert "NH-2024-117" in page and "Aurora 14 G3" in page and "Chongqing" in page
+    assert "VRC/TIC/2024/08" not in page  # another buyer's contract
+    supplier = app.test_client()
+    login(supplier, logins[UserRole.supplier].email, logins[UserRole.supplier].password)
+    assert "Rackline R740" in supplier.get("/disclosures").get_data(as_text=True)

@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from monitoring.accounts import operations
+from monitoring.accounts import operations, two_factor
 from monitoring.accounts.models import ApiToken, Organisation, OrganisationKind, User, UserRole
 from monitoring.core.db import db
 from monitoring.core.i18n import available_locales
@@ -174,6 +174,17 @@ def reset_password(email: str) -> None:
     db.session.commit()
     click.echo(f"reset the password of {user.email}; their sessions ended")
     _show_secret("temporary password, to be changed at the next login", password)
+
+
+@users_cli.command("reset-2fa")
+@click.argument("email")
+def reset_two_factor(email: str) -> None:
+    """Remove a user's two-factor key (a lost phone); they set it up again at the next login."""
+    user = _user_by_email(email)
+    with _refusals():
+        two_factor.reset_two_factor(None, user)
+    db.session.commit()
+    click.echo(f"reset the two-factor sign-in of {user.email}; their sessions ended")
 
 
 @token_cli.command("create")

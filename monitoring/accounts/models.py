@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monitoring.core.crypto import ProtectedBytes
 from monitoring.core.db import Base
+from monitoring.core.keyring import protected
 from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
 
 
@@ -110,6 +111,7 @@ class User(Base):
     totp_secret_ct: Mapped[bytes | None] = mapped_column(ProtectedBytes(256))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     totp_enabled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_secret = protected("totp_secret_ct")
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
 

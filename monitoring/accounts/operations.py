@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
+from monitoring.accounts import keys
 from monitoring.accounts.models import (
     ROLE_ORGANISATION_KIND,
     ApiToken,
@@ -178,6 +179,7 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
+    keys.create_user_keys(user, password)
     audit.record(
         "user.create",
         f"Created {role.value} {email} in {organisation.name!r}",
@@ -199,6 +201,9 @@ def set_user_active(actor: User | None, user: User, active: bool) -> None:
     if not active:
         _revoke_all_tokens(user)
     db.session.flush()
+    if not active and user.role is UserRole.monitor:
+        # A member leaving rotates the organisation's key (if they held it).
+        keys.remove_member(actor, user, user.organisation)
     audit.record(
         "user.activate" if active else "user.deactivate",
         f"{'Reactivated' if active else 'Deactivated'} {user.email}",
@@ -215,6 +220,8 @@ def reset_password(actor: User | None, user: User) -> str:
     user.must_change_password = True
     user.password_changed_dt = utcnow()
     ended = end_user_sessions(user.id)
+    # A new key pair without grants: whoever knows the temporary password reads nothing sealed.
+    keys.reset_user_keys(user, temporary)
     db.session.flush()
     audit.record(
         "user.password_reset",
@@ -233,6 +240,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if new == current:
         raise OperationError(_l("The new password must differ from the current one."), field="password")
     validate_password(new, user.email)
+    keys.rewrap_user_key(user, current, new)
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.password_changed_dt = utcnow()
@@ -366,6 +374,8 @@ def create_token(user: User, name: str, *, actor: User | bool | None = True) -> 
         obj=token,
         data={"name": name, "prefix": token.prefix},
     )
+    # Made while the user's keys are unlocked in this request, the token can open sealed data.
+    keys.attach_to_token(user, token, clear)
     return token, clear
 
 
@@ -373,6 +383,7 @@ def revoke_token(actor: User | None, token: ApiToken) -> None:
     if token.revoked_dt is not None:
         return
     token.revoked_dt = utcnow()
+    token.private_key_wrapped = None
     db.session.flush()
     audit.record(
         "token.revoke",
@@ -389,3 +400,4 @@ def _revoke_all_tokens(user: User) -> None:
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_dt.is_(None))
     ):
         token.revoked_dt = now
+        token.private_key_wrapped = None

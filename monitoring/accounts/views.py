@@ -8,10 +8,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from monitoring.accounts import operations
+from monitoring.accounts import key_views, keys, operations, two_factor
 from monitoring.accounts.forms import ChangePasswordForm, LoginForm, TokenForm
 from monitoring.accounts.models import ApiToken
 from monitoring.accounts.permissions import can_revoke_token, visible_tokens
+from monitoring.accounts.two_factor_views import redirect_to_second_factor
 from monitoring.core.auth import authenticated, public, safe_next
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error
@@ -40,15 +41,24 @@ def login() -> Any:
         session.clear()
         session.regenerate()  # type: ignore[attr-defined]
         login_user(result.user)
+        # The private key is kept for this session, encrypted under the new session id.
+        keys.unlock(result.user, form.password.data or "")
+        db.session.commit()
+        if two_factor.second_factor_pending(result.user):
+            # The code comes before anything else, a forced password change included.
+            return redirect_to_second_factor(
+                result.user, safe_next(request.args.get("next")) or key_views.setup_page(result.user)
+            )
         if result.user.must_change_password:
             flash(_("Please choose a new password before you go on."), "warning")
             return redirect(url_for("accounts.change_password"))
-        return redirect(safe_next(request.args.get("next")) or url_for("core.index"))
+        landing = safe_next(request.args.get("next")) or key_views.setup_page(result.user)
+        return redirect(landing or url_for("core.index"))
     return render_template("accounts/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
-@authenticated(password_change_exempt=True)
+@authenticated(password_change_exempt=True, two_factor_exempt=True)
 def logout() -> Any:
     operations.record_logout(current_user)
     db.session.commit()
@@ -73,12 +83,17 @@ def change_password() -> Any:
         else:
             db.session.commit()
             user = current_user._get_current_object()
+            passed_second_factor = two_factor.has_passed(user)
             # Every session ended, this one too; continue in a brand-new one.
             session.clear()
             session.regenerate()  # type: ignore[attr-defined]
             login_user(user)
+            if passed_second_factor:
+                two_factor.mark_passed(user)
+            keys.unlock(user, form.password.data or "")
+            db.session.commit()
             flash(_("Your password was changed. Other devices have been logged out."), "success")
-            return redirect(url_for("accounts.account"))
+            return redirect(key_views.setup_page(user) or url_for("accounts.account"))
     return render_template("accounts/change_password.html", form=form)
 
 

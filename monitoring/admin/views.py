@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from monitoring.accounts import operations
+from monitoring.accounts import operations, two_factor
 from monitoring.accounts.models import (
     ROLE_ORGANISATION_KIND,
     Organisation,
@@ -320,6 +320,24 @@ def user_reset_password(user_id: int) -> Any:
     _remember_password(target, password)
     flash(
         _("The password of %(name)s was reset; they were logged out everywhere.", name=target.name), "success"
+    )
+    return redirect(url_for(".user", user_id=target.id))
+
+
+@bp.route("/users/<int:user_id>/reset-two-factor", methods=["POST"])
+@roles(UserRole.admin)
+def user_reset_two_factor(user_id: int) -> Any:
+    target = _load_user(user_id)
+    _require(can_manage_accounts(current_user))
+    try:
+        two_factor.reset_two_factor(current_user, target)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for(".user", user_id=target.id))
+    db.session.commit()
+    flash(
+        _("The two-factor sign-in of %(name)s was reset; they were logged out everywhere.", name=target.name),
+        "success",
     )
     return redirect(url_for(".user", user_id=target.id))
 

@@ -2,10 +2,13 @@
 
 # Importing a feature's api module declares its routes on the blueprint.
 from monitoring.accounts import api as accounts_api  # noqa: F401
+from monitoring.accounts import key_api as accounts_key_api  # noqa: F401
+from monitoring.accounts import two_factor_api  # noqa: F401
 from monitoring.admin import api as admin_api  # noqa: F401
 from monitoring.core.api import bp
 from monitoring.supplychain import api as supplychain_api  # noqa: F401
 from monitoring.supplychain import import_api as supplychain_import_api  # noqa: F401
 from monitoring.testimony import api as testimony_api  # noqa: F401
+from monitoring.testimony import survey_api  # noqa: F401
 
 __all__ = ["bp"]

@@ -322,7 +322,8 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
         else:
             operation["requestBody"] = {
                 "required": _has_required(item.args),
-                "content": {"application/json": {"schema": item.args}},
+                # An args schema may name another body type (file uploads: multipart/form-data).
+                "content": {getattr(item.args, "content_type", "application/json"): {"schema": item.args}},
             }
     # A 204 answer has a description and no content.
     success: dict[str, Any] = {"description": str(_("Success"))}

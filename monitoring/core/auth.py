@@ -33,6 +33,7 @@ login_manager.login_view = "accounts.login"
 class Access:
     roles: frozenset[str] | None  # None: anyone, even without an account
     password_change_exempt: bool = False
+    two_factor_exempt: bool = False  # reachable before the second factor passed (its own pages)
 
     @property
     def public(self) -> bool:
@@ -54,19 +55,29 @@ def public(view: F) -> F:
     return _declare(Access(roles=None))(view)
 
 
-def roles(*allowed: Any, password_change_exempt: bool = False) -> Callable[[F], F]:
+def roles(
+    *allowed: Any, password_change_exempt: bool = False, two_factor_exempt: bool = False
+) -> Callable[[F], F]:
     """Declare the roles that may use a view; others get 404."""
     if not allowed:
         raise ValueError("roles() needs at least one role")
     names = frozenset(getattr(r, "value", r) for r in allowed)
-    return _declare(Access(roles=names, password_change_exempt=password_change_exempt))
+    return _declare(
+        Access(
+            roles=names, password_change_exempt=password_change_exempt, two_factor_exempt=two_factor_exempt
+        )
+    )
 
 
-def authenticated(view: F | None = None, *, password_change_exempt: bool = False) -> Any:
+def authenticated(
+    view: F | None = None, *, password_change_exempt: bool = False, two_factor_exempt: bool = False
+) -> Any:
     """Declare a view open to every logged-in user, whatever the role."""
     from monitoring.accounts.models import UserRole
 
-    decorator = roles(*UserRole, password_change_exempt=password_change_exempt)
+    decorator = roles(
+        *UserRole, password_change_exempt=password_change_exempt, two_factor_exempt=two_factor_exempt
+    )
     return decorator(view) if view is not None else decorator
 
 
@@ -105,6 +116,15 @@ def enforce_access() -> Any:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     if current_user.role.value not in access.roles:
         abort(404)
+    # The second factor comes before anything else, a forced password change included. API
+    # requests carry a bearer token, which only a session that passed it can make.
+    if not access.two_factor_exempt and not is_api_request():
+        from monitoring.accounts import two_factor
+
+        if two_factor.second_factor_pending(current_user):
+            endpoint = "two_factor.verify" if two_factor.is_enrolled(current_user) else "two_factor.setup"
+            target = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for(endpoint, next=target))
     if current_user.must_change_password and not access.password_change_exempt and not is_api_request():
         return redirect(url_for("accounts.change_password"))
     return None

@@ -54,11 +54,26 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.sid = sid
         self.modified = False
         self.rotate = False
+        self.next_sid: str | None = None
 
     def regenerate(self) -> None:
         """Give the session a new id at the next save and drop the old row."""
         self.rotate = True
         self.modified = True
+        self.next_sid = None
+
+    @property
+    def cookie_id(self) -> str:
+        """The id the cookie holds after this response, chosen now if it is to be new.
+
+        Secrets kept in the session are encrypted under a key derived from it (see
+        ``monitoring.accounts.keys``): the database holds only its hash.
+        """
+        if self.rotate or self.sid is None:
+            if self.next_sid is None:
+                self.next_sid = secrets.token_urlsafe(32)
+            return self.next_sid
+        return self.sid
 
 
 def end_user_sessions(user_id: int) -> int:
@@ -136,7 +151,7 @@ class DatabaseSessionInterface(SessionInterface):
         now = utcnow()
         user_id = _user_id(session)
         if row_id is None:
-            session.sid = secrets.token_urlsafe(32)
+            session.sid = session.next_sid or secrets.token_urlsafe(32)
             db.session.add(
                 WebSession(
                     sid_hash=hash_sid(session.sid),

@@ -1,3 +1,571 @@
-"""JSON API of sealed testimony (monitors only)."""
+"""JSON API of sealed testimony (monitors, and coordinators for reports shared with them).
+
+Every route answers 404 to administrators, affiliates and suppliers, and for a report of
+another organisation. Lists and details carry metadata only; sealed content is in the answer
+of ``POST /worker-reports/{id}/open`` (with a reason, audited) and nowhere else.
+
+A refused opening answers 403 with a generic message (locked keys and missing access say so
+and what to do); the audit entry of the attempt is committed first.
+
+Which monitor organisation receives which country's reports (``/monitor-coverage``) is routing
+metadata for administrators and coordinators.
+"""
 
 from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import abort, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from monitoring.accounts.models import Organisation, User, UserRole
+from monitoring.core.api import (
+    ApiRoute,
+    bp,
+    make_response,
+    operation_error,
+    paginate,
+    route,
+    routes,
+    translate_errors,
+)
+from monitoring.core.auth import access_of, roles
+from monitoring.core.db import db
+from monitoring.core.errors import MESSAGES, ApiError
+from monitoring.core.operations import OperationError
+from monitoring.core.pagination import Page
+from monitoring.supplychain.models import Site
+from monitoring.testimony import operations, sealing
+from monitoring.testimony.models import Evidence, MonitorCoverage, ReportGrant, WorkerReport
+from monitoring.testimony.operations import IntakeData
+from monitoring.testimony.permissions import (
+    COVERAGE_ROLES,
+    SEALED_ROLES,
+    can_add_evidence,
+    can_manage_coverage,
+    can_manage_organisation_keys,
+    can_manage_report,
+    can_open_evidence,
+    can_open_report,
+    can_record_report,
+    can_share_report,
+    visible_evidence,
+    visible_grants,
+    visible_reports,
+)
+from monitoring.testimony.schemas import (
+    CoverageView,
+    CreateWorkerReportArgs,
+    ListMonitorCoverageArgs,
+    ListWorkerReportsArgs,
+    MonitorCoverageSchema,
+    OpenedWorkerReportSchema,
+    OpenSealedArgs,
+    ReplyToWorkerArgs,
+    ReportDetailView,
+    ReportEvidenceSchema,
+    ReportKeyVersionsSchema,
+    ReportMessageSchema,
+    ReportView,
+    RewrapReportKeysArgs,
+    RewrapReportKeysResultSchema,
+    SetMonitorCoverageArgs,
+    SetReportStatusArgs,
+    ShareReportArgs,
+    UploadEvidenceArgs,
+    WorkerReportDetailSchema,
+    WorkerReportGrantSchema,
+    WorkerReportSchema,
+)
+from monitoring.testimony.views import (
+    download_response,
+    keep_uploads_in_memory,
+    too_large_message,
+    upload_limit,
+)
+
+logger = logging.getLogger(__name__)
+
+TAG = "testimony"
+IDENTITY_FIELDS = tuple(sealing.Identity.__dataclass_fields__)
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        abort(404)
+
+
+def _load(report_id: int) -> ReportView:
+    query = (
+        visible_reports(_me()).add_columns(*operations.deadline_columns()).where(WorkerReport.id == report_id)
+    )
+    row = db.session.execute(query).first()
+    if row is None:
+        abort(404)
+    return ReportView(row[0], bool(row[1]), bool(row[2]))
+
+
+def _member_report(report_id: int, check: Any) -> WorkerReport:
+    view = _load(report_id)
+    _require(check(_me(), view.report))
+    return view.report
+
+
+def _refused(exc: sealing.SealedAccessError) -> ApiError:
+    """Commit the audit entry of the failed opening; answer 403 without details."""
+    db.session.commit()
+    if exc.kind in ("locked", "no_access"):
+        return ApiError(403, str(exc.message))
+    return ApiError(403, _("The sealed content could not be opened. The attempt was recorded."))
+
+
+def _detail(view: ReportView) -> ReportDetailView:
+    user = _me()
+    report = view.report
+    evidence = list(db.session.scalars(visible_evidence(user, report).order_by(Evidence.id)))
+    grants = list(db.session.scalars(visible_grants(user, report).order_by(ReportGrant.id)))
+    return ReportDetailView(report, view.acknowledge_overdue, view.feedback_overdue, evidence, grants)
+
+
+# --- reports --------------------------------------------------------------------------------
+
+
+@route(
+    "/worker-reports",
+    summary=_l("Worker reports"),
+    description=_l(
+        "Metadata only, newest first: reports received by your organisation, or shared with you. "
+        "Overdue flags follow the acknowledgement and feedback deadlines."
+    ),
+    args=ListWorkerReportsArgs,
+    response=WorkerReportSchema,
+    paginated=True,
+    tag=TAG,
+)
+@roles(*SEALED_ROLES)
+def list_worker_reports(args: dict[str, Any]) -> Page:
+    now = operations.current_time()
+    query = visible_reports(_me()).add_columns(*operations.deadline_columns(now))
+    for name in ("status", "channel", "site_id"):
+        if name in args:
+            query = query.where(getattr(WorkerReport, name) == args[name])
+    if "country" in args:
+        query = query.where(WorkerReport.country == args["country"].upper())
+    if args.get("overdue") is True:
+        query = query.where(operations.overdue(now))
+    elif args.get("overdue") is False:
+        query = query.where(~operations.overdue(now))
+    page = paginate(
+        query,
+        [WorkerReport.created_dt.desc(), WorkerReport.id.desc()],
+        args.get("after"),
+        args.get("limit"),
+    )
+    page.items = [ReportView(r, bool(a), bool(f)) for r, a, f in page.items]
+    return page
+
+
+@route(
+    "/worker-reports",
+    method="POST",
+    summary=_l("Record a worker's testimony"),
+    description=_l(
+        "Identity, testimony and workplace are sealed to your organisation's key; the answer "
+        "holds metadata only."
+    ),
+    args=CreateWorkerReportArgs,
+    response=WorkerReportSchema,
+    status=201,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def create_worker_report(args: dict[str, Any]) -> Any:
+    user = _me()
+    _require(can_record_report(user))
+    site = None
+    if args.get("site_id") is not None:
+        site = db.session.get(Site, args["site_id"])
+        if site is None:
+            message = _("There is no such workplace.")
+            raise ApiError(422, message, {"site_id": [message]})
+    identity = args["identity"]
+    data = IntakeData(
+        site=site,
+        country=args.get("country") if site is None else None,
+        workplace=args["workplace"],
+        channel=args["channel"],
+        collected_date=args["collected_date"],
+        language=args["language"],
+        identity=sealing.Identity(**identity),
+        testimony=args["testimony"],
+        categories=args["categories"],
+        consent_share_buyers=args["consent_share_buyers"],
+        consent_share_supplier=args["consent_share_supplier"],
+        consent_contact=args["consent_contact"],
+        retaliation_risk=args["retaliation_risk"],
+    )
+    try:
+        report = operations.record_report(user, data)
+    except OperationError as exc:
+        rename = {"site": "site_id", **{name: f"identity.{name}" for name in IDENTITY_FIELDS}}
+        raise operation_error(exc, rename=rename) from exc
+    db.session.commit()
+    return ReportView(report, False, False), 201
+
+
+@route(
+    "/worker-reports/<int:report_id>",
+    summary=_l("A worker report"),
+    description=_l("Metadata only; files and grants are listed for the monitors of the organisation."),
+    response=WorkerReportDetailSchema,
+    tag=TAG,
+)
+@roles(*SEALED_ROLES)
+def get_worker_report(report_id: int) -> ReportDetailView:
+    return _detail(_load(report_id))
+
+
+@route(
+    "/worker-reports/<int:report_id>/open",
+    method="POST",
+    summary=_l("Open a report's sealed content"),
+    description=_l(
+        "Decrypts identity, testimony, workplace and (for monitors) the conversation with your "
+        "unlocked keys. Every opening is recorded in the audit log with its reason. "
+        "403 when your keys are locked, you hold no key for it, or the content does not open."
+    ),
+    args=OpenSealedArgs,
+    response=OpenedWorkerReportSchema,
+    tag=TAG,
+)
+@roles(*SEALED_ROLES)
+def open_worker_report(report_id: int, args: dict[str, Any]) -> operations.OpenedContent:
+    user = _me()
+    report = _load(report_id).report
+    _require(can_open_report(user, report))
+    reason = operations.reason_text(args["reason"], args["reason_text"])
+    try:
+        opened = operations.open_report(user, report, reason)
+    except sealing.SealedAccessError as exc:
+        raise _refused(exc) from exc
+    db.session.commit()
+    return opened
+
+
+@route(
+    "/worker-reports/<int:report_id>/acknowledge",
+    method="POST",
+    summary=_l("Acknowledge a report"),
+    response=WorkerReportSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def acknowledge_worker_report(report_id: int) -> ReportView:
+    report = _member_report(report_id, can_manage_report)
+    operations.acknowledge(_me(), report)
+    db.session.commit()
+    return _load(report_id)
+
+
+@route(
+    "/worker-reports/<int:report_id>/status",
+    method="POST",
+    summary=_l("Change a report's status"),
+    args=SetReportStatusArgs,
+    response=WorkerReportSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def set_worker_report_status(report_id: int, args: dict[str, Any]) -> ReportView:
+    report = _member_report(report_id, can_manage_report)
+    operations.set_status(_me(), report, args["status"])
+    db.session.commit()
+    return _load(report_id)
+
+
+@route(
+    "/worker-reports/<int:report_id>/feedback",
+    method="POST",
+    summary=_l("Record that the worker was given feedback"),
+    description=_l("Stops the feedback deadline, e.g. after feedback given by telephone."),
+    response=WorkerReportSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def record_worker_report_feedback(report_id: int) -> ReportView:
+    report = _member_report(report_id, can_manage_report)
+    operations.record_feedback(_me(), report)
+    db.session.commit()
+    return _load(report_id)
+
+
+@route(
+    "/worker-reports/<int:report_id>/messages",
+    method="POST",
+    summary=_l("Reply to the worker"),
+    description=_l(
+        "Sealed to your organisation and to the worker's receipt; only anonymous reports have one."
+    ),
+    args=ReplyToWorkerArgs,
+    response=ReportMessageSchema,
+    status=201,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def reply_to_worker(report_id: int, args: dict[str, Any]) -> Any:
+    report = _member_report(report_id, can_manage_report)
+    message = operations.reply_to_worker(_me(), report, args["body"], feedback=args["feedback"])
+    db.session.commit()
+    return message, 201
+
+
+# --- evidence -------------------------------------------------------------------------------
+
+
+def upload_worker_report_evidence(report_id: int) -> Any:
+    """The file is the request body (any content type); its name is the ``filename`` parameter.
+
+    Registered without :func:`route`, whose wrapper would read the body as JSON before the size
+    is checked.
+    """
+    report = _member_report(report_id, can_add_evidence)
+    limit = upload_limit(multipart=False)
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, too_large_message())
+    # One byte more than allowed: a body without a declared length that is cut off at the
+    # maximum would otherwise pass as a complete file; sealing refuses anything over the limit.
+    request.max_content_length = limit + 1
+    keep_uploads_in_memory()
+    try:
+        args = UploadEvidenceArgs().load(request.args.to_dict(flat=True))
+    except ValidationError as exc:
+        raise ApiError(422, str(MESSAGES[422]), translate_errors(exc.messages)) from exc
+    try:
+        evidence = operations.add_evidence(_me(), report, request.stream, args["filename"])
+    except OperationError as exc:
+        raise operation_error(exc) from exc
+    db.session.commit()
+    return make_response(evidence, ReportEvidenceSchema(), 201, False)
+
+
+def _register_upload() -> None:
+    rule = "/worker-reports/<int:report_id>/evidence"
+    view = roles(UserRole.monitor)(upload_worker_report_evidence)
+    bp.add_url_rule(rule, endpoint="upload_worker_report_evidence", view_func=view, methods=["POST"])
+    routes.append(
+        ApiRoute(
+            rule=rule,
+            method="POST",
+            endpoint="api.upload_worker_report_evidence",
+            summary=_l("Add a file to a report"),
+            description=_l(
+                "Send the file itself as the request body (e.g. Content-Type: application/octet-stream) "
+                "and its name in the query parameter `filename`. The type is recognised from the "
+                "content (PDF, JPEG, PNG, WebP, MP3, Ogg, WAV, AMR, MP4); the size limit is checked "
+                "before the body is read (413). Name and content are sealed."
+            ),
+            args=None,
+            response=ReportEvidenceSchema,
+            status=201,
+            paginated=False,
+            access=access_of(view),  # type: ignore[arg-type]
+            tag=TAG,
+        )
+    )
+
+
+_register_upload()
+
+
+@route(
+    "/worker-reports/<int:report_id>/evidence/<int:evidence_id>/download",
+    method="POST",
+    summary=_l("Download a report's file"),
+    description=_l(
+        "Decrypts the file (audited with the reason) and sends it as an attachment. "
+        "403 when your keys are locked or you hold no key for it."
+    ),
+    args=OpenSealedArgs,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def download_worker_report_evidence(report_id: int, evidence_id: int, args: dict[str, Any]) -> Any:
+    user = _me()
+    report = _member_report(report_id, can_open_evidence)
+    evidence = db.session.scalar(visible_evidence(user, report).where(Evidence.id == evidence_id))
+    if evidence is None:
+        abort(404)
+    reason = operations.reason_text(args["reason"], args["reason_text"])
+    try:
+        name, chunks = operations.open_evidence(user, evidence, reason)
+    except sealing.SealedAccessError as exc:
+        raise _refused(exc) from exc
+    db.session.commit()
+    return download_response(evidence, name, chunks)
+
+
+# --- sharing with coordinators --------------------------------------------------------------
+
+
+@route(
+    "/worker-reports/<int:report_id>/grants",
+    method="POST",
+    summary=_l("Share a report with a coordinator"),
+    description=_l("Seals the report's key to the coordinator's key; needs your unlocked keys."),
+    args=ShareReportArgs,
+    response=WorkerReportGrantSchema,
+    status=201,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def share_worker_report(report_id: int, args: dict[str, Any]) -> Any:
+    user = _me()
+    report = _member_report(report_id, can_share_report)
+    grantee = next((c for c in operations.shareable_coordinators(report) if c.id == args["user_id"]), None)
+    if grantee is None:
+        message = _("Reports can be shared only with active coordinators who cannot read it yet.")
+        raise ApiError(422, message, {"user_id": [message]})
+    try:
+        grant = operations.share_report(user, report, grantee)
+    except sealing.SealedAccessError as exc:
+        raise _refused(exc) from exc
+    except OperationError as exc:
+        raise operation_error(exc, rename={"user": "user_id"}) from exc
+    db.session.commit()
+    return grant, 201
+
+
+@route(
+    "/worker-reports/<int:report_id>/grants/<int:grant_id>",
+    method="DELETE",
+    summary=_l("Stop sharing a report with a coordinator"),
+    status=204,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def revoke_worker_report_grant(report_id: int, grant_id: int) -> Any:
+    user = _me()
+    report = _member_report(report_id, can_share_report)
+    grant = db.session.scalar(visible_grants(user, report).where(ReportGrant.id == grant_id))
+    if grant is None:
+        abort(404)
+    operations.stop_sharing(user, grant)
+    db.session.commit()
+    return None, 204
+
+
+# --- organisation key versions --------------------------------------------------------------
+
+
+@route(
+    "/worker-report-keys",
+    summary=_l("Your organisation's key versions"),
+    description=_l(
+        "What each version still seals; after a rotation, older versions are re-wrapped and retired."
+    ),
+    response=ReportKeyVersionsSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def worker_report_key_versions() -> operations.KeyVersions:
+    user = _me()
+    _require(can_manage_organisation_keys(user))
+    return operations.key_versions(user.organisation)
+
+
+@route(
+    "/worker-report-keys/rewrap",
+    method="POST",
+    summary=_l("Re-wrap older reports to the newest key version"),
+    description=_l(
+        "Re-seals report, message and file keys from older versions to the newest, in batches "
+        "that are each committed; call again while `to_rewrap` is above 0. A version nothing "
+        "refers to any more is retired."
+    ),
+    args=RewrapReportKeysArgs,
+    response=RewrapReportKeysResultSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def rewrap_worker_report_keys(args: dict[str, Any]) -> operations.RewrapResult:
+    user = _me()
+    _require(can_manage_organisation_keys(user))
+    try:
+        return operations.rewrap_versions(
+            user, batch_size=args["batch_size"], max_batches=args["max_batches"], end_batch=db.session.commit
+        )
+    except sealing.SealedAccessError as exc:
+        raise _refused(exc) from exc
+
+
+# --- routing --------------------------------------------------------------------------------
+
+
+@route(
+    "/monitor-coverage",
+    summary=_l("Which monitoring organisation receives reports for which country"),
+    args=ListMonitorCoverageArgs,
+    response=MonitorCoverageSchema,
+    paginated=True,
+    tag=TAG,
+)
+@roles(*COVERAGE_ROLES)
+def list_monitor_coverage(args: dict[str, Any]) -> Page:
+    _require(can_manage_coverage(_me()))
+    page = paginate(select(MonitorCoverage), [MonitorCoverage.id], args.get("after"), args.get("limit"))
+    with_key = operations.organisations_with_key({c.organisation_id for c in page.items})
+    page.items = [CoverageView(c, c.organisation_id in with_key) for c in page.items]
+    return page
+
+
+@route(
+    "/monitor-coverage",
+    method="POST",
+    summary=_l("Route a country's reports to a monitoring organisation"),
+    description=_l("`country` null sets the fallback for every country nobody covers."),
+    args=SetMonitorCoverageArgs,
+    response=MonitorCoverageSchema,
+    tag=TAG,
+)
+@roles(*COVERAGE_ROLES)
+def set_monitor_coverage(args: dict[str, Any]) -> CoverageView:
+    user = _me()
+    _require(can_manage_coverage(user))
+    organisation = db.session.get(Organisation, args["organisation_id"])
+    if organisation is None:
+        message = _("There is no such organisation.")
+        raise ApiError(422, message, {"organisation_id": [message]})
+    try:
+        coverage = operations.set_coverage(user, organisation, args["country"])
+    except OperationError as exc:
+        raise operation_error(exc, rename={"organisation": "organisation_id"}) from exc
+    db.session.commit()
+    return CoverageView(coverage, organisation.id in operations.organisations_with_key({organisation.id}))
+
+
+@route(
+    "/monitor-coverage/<int:coverage_id>",
+    method="DELETE",
+    summary=_l("Stop routing a country's reports"),
+    status=204,
+    tag=TAG,
+)
+@roles(*COVERAGE_ROLES)
+def remove_monitor_coverage(coverage_id: int) -> Any:
+    user = _me()
+    _require(can_manage_coverage(user))
+    coverage = db.session.get(MonitorCoverage, coverage_id)
+    if coverage is None:
+        abort(404)
+    operations.remove_coverage(user, coverage)
+    db.session.commit()
+    return None, 204

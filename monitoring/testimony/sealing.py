@@ -19,12 +19,12 @@ import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from typing import IO
+from typing import IO, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, lazyload
 
 from monitoring.accounts.models import Organisation, OrganisationKey, User, UserRole
 from monitoring.core import audit, crypto
@@ -68,7 +68,19 @@ ALLOWED_TYPES: dict[str, str] = {
 
 
 class SealedAccessError(Exception):
-    """Sealed content could not be opened; the reason is logged and audited, not shown."""
+    """Sealed content could not be opened; the cause is logged and audited.
+
+    ``kind`` tells the handler which explanation to show, without details of a failed check:
+    ``locked`` (the user's keys are not unlocked in this session), ``no_access`` (the user holds
+    no key for it) or ``failed`` (the ciphertext does not open: moved, altered or damaged).
+    """
+
+    def __init__(self, what: str, kind: str = "failed", message: object = None) -> None:
+        super().__init__(what)
+        self.what = what
+        self.kind = kind
+        # The translated explanation for locked keys or missing access (None: say nothing more).
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -231,6 +243,17 @@ def _fail(
         obj=report,
         data={"what": what, "reason": reason, "error": error},
     )
+    return _access_error(what, exc)
+
+
+def _access_error(what: str, exc: Exception) -> SealedAccessError:
+    """The error to raise for a failed opening, telling locked keys from missing access."""
+    from monitoring.accounts import keys
+
+    if isinstance(exc, keys.KeysLocked):
+        return SealedAccessError(what, "locked", exc.message)
+    if isinstance(exc, keys.NoKeyAccess):
+        return SealedAccessError(what, "no_access", exc.message)
     return SealedAccessError(what)
 
 
@@ -330,8 +353,8 @@ def revoke_report_grant(actor: User, grant: ReportGrant) -> None:
 # --- Conversation with the worker ---------------------------------------------------------
 
 
-def _message_context(report: WorkerReport, recipient: str, key_id: object) -> tuple[object, ...]:
-    return (ReportMessage.__tablename__, recipient, report.id, key_id)
+def _message_context(report_id: int, recipient: str, key_id: object) -> tuple[object, ...]:
+    return (ReportMessage.__tablename__, recipient, report_id, key_id)
 
 
 def _body_aad(report: WorkerReport, message_key: bytes) -> dict[str, object]:
@@ -352,11 +375,13 @@ def add_message(report: WorkerReport, *, body: str, author: User | None) -> Repo
         author=author,
         organisation_key_id=org_key.id,
         organisation_wrapped_key=crypto.seal(
-            org_key.public_key, message_key, context=_message_context(report, "organisation", org_key.id)
+            org_key.public_key, message_key, context=_message_context(report.id, "organisation", org_key.id)
         ),
         receipt_wrapped_key=(
             crypto.seal(
-                report.receipt_public_key, message_key, context=_message_context(report, "receipt", "worker")
+                report.receipt_public_key,
+                message_key,
+                context=_message_context(report.id, "receipt", "worker"),
             )
             if report.receipt_public_key is not None
             else None
@@ -399,7 +424,7 @@ def read_messages(user: User, report: WorkerReport, *, reason: str) -> list[Open
             message_key = crypto.unseal(
                 private_keys[message.organisation_key_id],
                 message.organisation_wrapped_key,
-                context=_message_context(report, "organisation", message.organisation_key_id),
+                context=_message_context(report.id, "organisation", message.organisation_key_id),
             )
             body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(report, message_key))
             opened.append(OpenedMessage(message, body.decode()))
@@ -426,7 +451,7 @@ def read_messages_with_receipt(report: WorkerReport, receipt_private_key: bytes)
             message_key = crypto.unseal(
                 receipt_private_key,
                 message.receipt_wrapped_key,
-                context=_message_context(report, "receipt", "worker"),
+                context=_message_context(report.id, "receipt", "worker"),
             )
             body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(report, message_key))
             opened.append(OpenedMessage(message, body.decode()))
@@ -494,8 +519,8 @@ class _Counting:
         return data
 
 
-def _file_context(report: WorkerReport, storage_key: str) -> tuple[object, ...]:
-    return (Evidence.__tablename__, report.id, storage_key)
+def _file_context(report_id: int, storage_key: str) -> tuple[object, ...]:
+    return (Evidence.__tablename__, report_id, storage_key)
 
 
 def add_evidence(
@@ -507,7 +532,9 @@ def add_evidence(
     add evidence too. The caller has already refused a request whose declared length exceeds
     the limit; the limit is enforced again while reading, for bodies without a declared length.
     """
-    head = stream.read(16)
+    head = b""
+    while len(head) < 16 and (more := stream.read(16 - len(head))):
+        head += more  # a network stream may hand out fewer bytes than asked for
     content_type = sniff_content_type(head)
     if content_type is None:
         raise OperationError(
@@ -518,7 +545,7 @@ def add_evidence(
     file_key = crypto.new_key()
     counting = _Counting(_Prepended(head, stream), current_app.config["EVIDENCE_MAX_BYTES"])
     storage_key = new_object_name()
-    context = _file_context(report, storage_key)
+    context = _file_context(report.id, storage_key)
     file_store().write(storage_key, crypto.encrypt_stream(file_key, counting, context=context))
     evidence = Evidence(
         report=report,
@@ -530,7 +557,7 @@ def add_evidence(
         content_type=content_type,
         size=counting.size,
         storage_key=storage_key,
-        uploaded_by=uploaded_by,
+        uploaded_by_id=uploaded_by.id if uploaded_by is not None else None,
     )
     db.session.add(evidence)
     db.session.flush()
@@ -549,7 +576,7 @@ def open_evidence(user: User, evidence: Evidence, *, reason: str) -> tuple[str, 
     from monitoring.accounts import keys
 
     report = evidence.report
-    context = _file_context(report, evidence.storage_key)
+    context = _file_context(report.id, evidence.storage_key)
     try:
         if user.role != UserRole.monitor or user.organisation_id != report.organisation_id:
             raise keys.NoKeyAccess()
@@ -580,3 +607,161 @@ def open_evidence(user: User, evidence: Evidence, *, reason: str) -> tuple[str, 
             yield from crypto.decrypt_stream(file_key, fh, context=context)
 
     return name, chunks()
+
+
+# --- Key versions: re-wrap to the newest, then retire the old ------------------------------
+
+
+@dataclass(frozen=True)
+class KeyVersionUsage:
+    """How many sealed keys one version of an organisation's key still wraps."""
+
+    key: OrganisationKey
+    reports: int
+    messages: int
+    files: int
+
+    @property
+    def total(self) -> int:
+        return self.reports + self.messages + self.files
+
+
+def key_version_usage(organisation: Organisation) -> list[KeyVersionUsage]:
+    """Every version of the organisation's key, newest first, with what still refers to it."""
+    versions = db.session.scalars(
+        select(OrganisationKey)
+        .where(OrganisationKey.organisation_id == organisation.id)
+        .order_by(OrganisationKey.version.desc())
+    ).all()
+    counts: dict[Any, dict[int, int]] = {}
+    for model in (WorkerReport, ReportMessage, Evidence):
+        counts[model] = dict(
+            db.session.execute(
+                select(model.organisation_key_id, func.count())
+                .join(OrganisationKey, OrganisationKey.id == model.organisation_key_id)
+                .where(OrganisationKey.organisation_id == organisation.id)
+                .group_by(model.organisation_key_id)
+            ).all()
+        )
+    return [
+        KeyVersionUsage(
+            key=key,
+            reports=counts[WorkerReport].get(key.id, 0),
+            messages=counts[ReportMessage].get(key.id, 0),
+            files=counts[Evidence].get(key.id, 0),
+        )
+        for key in versions
+    ]
+
+
+def _stale(
+    model: type[WorkerReport] | type[ReportMessage] | type[Evidence],
+    organisation: Organisation,
+    current: OrganisationKey,
+    limit: int,
+) -> list[Any]:
+    query = select(model).where(model.organisation_key_id != current.id)
+    if model is WorkerReport:
+        query = query.where(WorkerReport.organisation_id == organisation.id)
+    else:
+        query = query.join(WorkerReport, WorkerReport.id == model.report_id).where(
+            WorkerReport.organisation_id == organisation.id
+        )
+    # Two monitors re-wrapping at once take different rows (PostgreSQL; SQLite writes serially).
+    query = query.options(lazyload("*")).order_by(model.id).limit(limit)
+    return list(db.session.scalars(query.with_for_update(skip_locked=True, of=model)))
+
+
+def rewrap_batch(actor: User, organisation: Organisation, *, batch_size: int = 200) -> int:
+    """Re-seal up to ``batch_size`` keys wrapped to older key versions to the newest; flush; audit.
+
+    Report data keys, message keys and file keys move; the sealed content itself stays as it
+    is. Returns how many keys moved (0: nothing is left). Each call is independent, so an
+    interrupted re-wrap resumes with the next call; the caller commits after each batch. Every
+    row stays readable throughout: until it moves, the older version opens it. If a key cannot
+    be opened, nothing of the batch changes and the failure is audited.
+    """
+    from monitoring.accounts import keys
+
+    current = _current_key(organisation)
+    private_keys: dict[int, bytes] = {}
+    moved = {"reports": 0, "messages": 0, "files": 0}
+
+    def reseal(blob: bytes, old_key_id: int, old: tuple[object, ...], new: tuple[object, ...]) -> bytes:
+        if old_key_id not in private_keys:
+            org_key = db.session.get(OrganisationKey, old_key_id)
+            private_keys[old_key_id] = keys.organisation_private_key(actor, org_key)
+        secret = crypto.unseal(private_keys[old_key_id], blob, context=old)
+        return crypto.seal(current.public_key, secret, context=new)
+
+    row: WorkerReport | ReportMessage | Evidence | None = None
+    savepoint = db.session.begin_nested()
+    try:
+        for row in _stale(WorkerReport, organisation, current, batch_size):
+            old_id = row.organisation_key_id
+            row.wrapped_key = reseal(
+                row.wrapped_key, old_id, _data_key_context(old_id), _data_key_context(current.id)
+            )
+            row.organisation_key_id = current.id
+            moved["reports"] += 1
+        left = batch_size - moved["reports"]
+        for row in _stale(ReportMessage, organisation, current, left) if left > 0 else []:
+            old_id = row.organisation_key_id
+            row.organisation_wrapped_key = reseal(
+                row.organisation_wrapped_key,
+                old_id,
+                _message_context(row.report_id, "organisation", old_id),
+                _message_context(row.report_id, "organisation", current.id),
+            )
+            row.organisation_key_id = current.id
+            moved["messages"] += 1
+        left -= moved["messages"]
+        for row in _stale(Evidence, organisation, current, left) if left > 0 else []:
+            old_id = row.organisation_key_id
+            context = _file_context(row.report_id, row.storage_key)
+            row.wrapped_key = reseal(row.wrapped_key, old_id, (*context, old_id), (*context, current.id))
+            row.organisation_key_id = current.id
+            moved["files"] += 1
+        savepoint.commit()
+    except _access_errors() as exc:
+        savepoint.rollback()
+        raise _rewrap_failed(actor, organisation, row, exc) from exc
+    total = sum(moved.values())
+    if total:
+        audit.record(
+            "organisation_key.rewrap",
+            f"Re-sealed {total} keys of {organisation.name} to key version {current.version}",
+            actor=actor,
+            obj=organisation,
+            data={**moved, "organisation_key_id": current.id, "version": current.version},
+        )
+    return total
+
+
+def _rewrap_failed(actor: User, organisation: Organisation, row: object, exc: Exception) -> SealedAccessError:
+    error = type(exc).__name__
+    where = f"{type(row).__tablename__} {row.id}" if row is not None else "none"
+    logger.warning("cannot re-wrap keys of organisation %s at %s: %s", organisation.id, where, error)
+    audit.record(
+        "organisation_key.rewrap_failed",
+        f"Could not re-seal the keys of {organisation.name} (stopped at {where})",
+        actor=actor,
+        obj=organisation,
+        data={"error": error, "row": where},
+    )
+    return _access_error("organisation key", exc)
+
+
+def retire_unused_versions(actor: User, organisation: Organisation) -> list[OrganisationKey]:
+    """Retire every older key version that no report, message or file refers to any more."""
+    from monitoring.accounts import keys
+
+    current = keys.current_organisation_key(organisation)
+    retired = []
+    for usage in key_version_usage(organisation):
+        key = usage.key
+        if current is None or key.id == current.id or key.retired_dt is not None or usage.total:
+            continue
+        keys.retire_organisation_key(key, actor=actor)
+        retired.append(key)
+    return retired

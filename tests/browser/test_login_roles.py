@@ -1,5 +1,8 @@
 """Log in as every demo role through the real login form, in Debian's Chromium.
 
+The server relaxes two-factor sign-in for the demo accounts (as `make run` does), and says so on
+every page; a person who is not a demo account sets up an authenticator and logs in with its codes.
+
 The server runs in a subprocess with its own SQLite file and instance folder: the database
 object is a process-wide singleton, so a second app in the test process would rebind the
 engine under the rest of the suite. Screenshots go to artefacts/screenshots/.
@@ -17,10 +20,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from monitoring.config import ROOT
-from monitoring.demo import LOGINS
+from monitoring.demo import LOGINS, MONITORS
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +54,9 @@ ROLE_TITLES = {
     "affiliate": "Affiliate (public buyer)",
     "supplier": "Supplier",
 }
+# Roles that must give a code, which the demo relaxes for its own accounts.
+TWO_FACTOR_ROLES = {"admin", "coordinator", "monitor"}
+DEMO_NOTICE = "Two-factor sign-in is switched off for this demo account."
 
 
 def _unavailable(reason: str) -> None:
@@ -83,16 +90,21 @@ def _server_env(tmp: Path) -> dict[str, str]:
         # Cheap hashing keeps the test fast; the demo passwords are public anyway.
         MONITORING_ARGON2_TIME_COST="1",
         MONITORING_ARGON2_MEMORY_KIB="8192",
+        MONITORING_DEMO_RELAX_TWO_FACTOR="1",
         PYTHONUNBUFFERED="1",
     )
     return env
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
+def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> None:
     done = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, *args], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+
+
+# A monitor who is not a demo account: the demo's relaxation does not apply.
+REAL_MONITOR = ("nok.sriwan@workers-voice.example.org", "a long passphrase for the browser test")
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +115,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _run(["-m", "monitoring.core.devkeys", str(tmp / "instance")], env)
     _run(["-m", "flask", "--app", "wsgi", "db", "upgrade"], env)
     _run(["-m", "flask", "--app", "wsgi", "demo", "load"], env)
+    email, password = REAL_MONITOR
+    create = [
+        "users",
+        "create",
+        email,
+        "--name",
+        "Nok Sriwan",
+        "--role",
+        "monitor",
+        "--org",
+        MONITORS[0].name,
+    ]
+    _run(["-m", "flask", "--app", "wsgi", *create, "--password-stdin"], env, stdin=password + "\n")
     log_path = tmp / "server.log"
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen(
@@ -154,6 +179,8 @@ def test_each_role_logs_in_and_out(chromium, live_server, login) -> None:
         body = page.locator("main").inner_text()
         assert ROLE_TITLES[login.role.value] in body
         assert login.organisation in body
+        # The demo relaxes the second factor for these accounts, and every page says so.
+        assert (DEMO_NOTICE in body) is (login.role.value in TWO_FACTOR_ROLES)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{login.role.value}.png"), full_page=True)
 
@@ -178,5 +205,58 @@ def test_login_page_fits_a_small_phone(chromium, live_server) -> None:
         assert overflow <= 0, f"the login page scrolls sideways by {overflow}px on a 360px screen"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "login-mobile.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_a_monitor_sets_up_two_factor_sign_in_and_logs_in_with_a_code(chromium, live_server) -> None:
+    email, password = REAL_MONITOR
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-GB", is_mobile=True)
+    page = context.new_page()
+
+    def log_in() -> None:
+        page.goto(f"{live_server}/login")
+        page.get_by_label("E-mail address").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+
+    try:
+        log_in()
+        page.wait_for_url(f"{live_server}/account/two-factor/setup**")
+        # Nothing else opens before the second factor.
+        page.goto(f"{live_server}/account")
+        assert "/account/two-factor/setup" in page.url
+        page.get_by_role("button", name="Show my set-up key").click()
+        secret = page.locator("code.totp-secret").inner_text().replace(" ", "")
+        assert len(secret) == 32
+        assert page.get_by_role("img", name="QR code").is_visible()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "two-factor-setup.png"), full_page=True)
+        totp = pyotp.TOTP(secret)
+        enrol_step = totp.timecode(time.time())
+        used_code = totp.generate_otp(enrol_step)
+        page.get_by_label("Six-digit code").fill(used_code)
+        page.get_by_role("button", name="Confirm and switch on").click()
+        page.wait_for_url(lambda url: "/two-factor" not in url)
+        page.goto(f"{live_server}/")
+        assert "Nok Sriwan" in page.locator("h1").inner_text()
+        assert DEMO_NOTICE not in page.locator("main").inner_text()
+
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(f"{live_server}/login")
+        log_in()
+        page.wait_for_url(f"{live_server}/login/two-factor**")
+        # The code used at the set-up is refused: every code counts once.
+        page.get_by_label("Six-digit code").fill(used_code)
+        page.get_by_role("button", name="Continue").click()
+        assert "already used" in page.locator("main").inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "two-factor-code.png"), full_page=True)
+        # The next code (the server accepts one step either side of its clock) lets the monitor in.
+        next_step = max(enrol_step + 1, totp.timecode(time.time()))
+        page.get_by_label("Six-digit code").fill(totp.generate_otp(next_step))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_url(lambda url: "/two-factor" not in url and "/login" not in url)
+        page.goto(f"{live_server}/")
+        assert "Nok Sriwan" in page.locator("h1").inner_text()
     finally:
         context.close()

@@ -1,0 +1,639 @@
+"""Operations on worker reports for monitors: intake, status, deadlines, replies, files, sharing.
+
+They take the actor explicitly, validate, change state, flush and audit (metadata only: never
+a word of identity or testimony); they never commit. Sealing and opening is done by
+:mod:`monitoring.testimony.sealing`, which audits every opening.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import IO, Any
+
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+
+from monitoring.accounts.models import Organisation, OrganisationKey, OrganisationKind, User, UserRole
+from monitoring.core import audit
+from monitoring.core.db import db
+from monitoring.core.operations import OperationError
+from monitoring.core.types import TitledEnum, utcnow
+from monitoring.supplychain.matching import country_codes, is_country_code
+from monitoring.supplychain.models import Site
+from monitoring.testimony import sealing
+from monitoring.testimony.models import (
+    Evidence,
+    IssueCategory,
+    MonitorCoverage,
+    ReportChannel,
+    ReportGrant,
+    ReportMessage,
+    ReportStatus,
+    RetaliationRisk,
+    WorkerReport,
+)
+from monitoring.testimony.permissions import visible_reports
+
+logger = logging.getLogger(__name__)
+
+MAX_TESTIMONY_LENGTH = 20_000
+MAX_IDENTITY_FIELD_LENGTH = 200
+MAX_WORKPLACE_LENGTH = 1000
+MAX_MESSAGE_LENGTH = 5000
+MAX_FILENAME_LENGTH = 200
+MAX_REASON_LENGTH = 200
+
+# The languages testimony is commonly given in (catalog-style codes), for the intake form.
+WORKER_LANGUAGES = (
+    "en", "th", "my", "km", "lo", "vi", "ms", "id", "tl", "ne", "hi", "bn",
+    "zh_Hans", "ko", "ja", "cs", "sk", "pl", "uk", "ro", "es", "pt", "ar", "ur",
+)  # fmt: skip
+
+# Channels a monitor records; ``web`` reports are filed by workers themselves at /report.
+INTAKE_CHANNELS = tuple(channel for channel in ReportChannel if channel is not ReportChannel.web)
+
+
+class Gender(TitledEnum):
+    woman = "woman"
+    man = "man"
+    other = "other"
+    undisclosed = "undisclosed"
+
+    @staticmethod
+    def __titles__() -> dict[Gender, str]:
+        return {
+            Gender.woman: _l("Woman"),
+            Gender.man: _l("Man"),
+            Gender.other: _l("Another gender"),
+            Gender.undisclosed: _l("Prefers not to say"),
+        }
+
+
+class AgeBand(TitledEnum):
+    under_16 = "under_16"
+    age_16_17 = "16_17"
+    age_18_24 = "18_24"
+    age_25_34 = "25_34"
+    age_35_44 = "35_44"
+    age_45_54 = "45_54"
+    age_55_plus = "55_plus"
+
+    @staticmethod
+    def __titles__() -> dict[AgeBand, str]:
+        return {
+            AgeBand.under_16: _l("Under 16"),
+            AgeBand.age_16_17: _l("16 or 17"),
+            AgeBand.age_18_24: _l("18 to 24"),
+            AgeBand.age_25_34: _l("25 to 34"),
+            AgeBand.age_35_44: _l("35 to 44"),
+            AgeBand.age_45_54: _l("45 to 54"),
+            AgeBand.age_55_plus: _l("55 or older"),
+        }
+
+
+class OpenReason(TitledEnum):
+    """Why a monitor opens sealed content; recorded in the audit log with every opening."""
+
+    investigation = "investigation"
+    follow_up = "follow_up"
+    finding = "finding"
+    verification = "verification"
+    other = "other"
+
+    @staticmethod
+    def __titles__() -> dict[OpenReason, str]:
+        return {
+            OpenReason.investigation: _l("Investigation"),
+            OpenReason.follow_up: _l("Follow-up with the worker"),
+            OpenReason.finding: _l("Preparing a finding"),
+            OpenReason.verification: _l("Verification"),
+            OpenReason.other: _l("Other (say why)"),
+        }
+
+
+# Which status a report may move to from which (acknowledging is the move out of ``received``).
+TRANSITIONS: dict[ReportStatus, frozenset[ReportStatus]] = {
+    ReportStatus.received: frozenset(
+        {ReportStatus.acknowledged, ReportStatus.investigating, ReportStatus.closed}
+    ),
+    ReportStatus.acknowledged: frozenset({ReportStatus.investigating, ReportStatus.closed}),
+    ReportStatus.investigating: frozenset({ReportStatus.closed}),
+    ReportStatus.closed: frozenset({ReportStatus.investigating}),  # reopened
+}
+
+
+# --- small helpers shared by forms, schemas and pages ------------------------------------
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every ISO 3166 alpha-2 country with its name in the user's language, sorted by name."""
+    names = (get_locale() or Locale("en")).territories
+    return sorted(((c, names.get(c, c)) for c in country_codes()), key=lambda item: item[1].casefold())
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return str((get_locale() or Locale("en")).territories.get(code, code))
+
+
+def is_country(code: str | None) -> bool:
+    return bool(code) and is_country_code(code or "")
+
+
+def language_name(code: str | None) -> str:
+    if not code:
+        return ""
+    try:
+        name = Locale.parse(code).get_display_name(get_locale() or Locale("en"))
+    except (ValueError, TypeError):
+        return code
+    return name or code
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return sorted(((code, language_name(code)) for code in WORKER_LANGUAGES), key=lambda c: c[1].casefold())
+
+
+def reason_text(reason: OpenReason, other: str = "") -> str:
+    """The reason recorded in the audit log; ``other`` needs a few words of explanation."""
+    other = " ".join((other or "").split())
+    if reason is OpenReason.other:
+        if not other:
+            raise OperationError(_l("Say why you open the sealed content."), "reason_text")
+        if len(other) > MAX_REASON_LENGTH:
+            raise OperationError(_l("At most %(num)d characters.", num=MAX_REASON_LENGTH), "reason_text")
+        return f"other: {other}"
+    return reason.value
+
+
+def safe_filename(name: str) -> str:
+    """A file name without directories, control characters or quotes, of bounded length."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in '"<>:|?*')
+    name = " ".join(name.split()).strip(". ")
+    if len(name) > MAX_FILENAME_LENGTH:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:10] if dot and stem else ""
+        name = name[: MAX_FILENAME_LENGTH - len(ext) - 1].rstrip() + ("." + ext if ext else "")
+    return name
+
+
+def search_sites(query: str, *, limit: int = 20) -> list[Site]:
+    """Registry sites whose name or city contains the words of ``query`` (not merged ones)."""
+    words = [w for w in query.split() if w][:5]
+    if not words:
+        return []
+    conditions = []
+    for word in words:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(Site.name.ilike(pattern, escape="\\"), Site.city.ilike(pattern, escape="\\")))
+    stmt = (
+        select(Site)
+        .where(Site.merged_into_id.is_(None), *conditions)
+        .order_by(func.lower(Site.name), Site.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntakeData:
+    """What a monitor records from one worker; identity and testimony get sealed."""
+
+    channel: ReportChannel
+    collected_date: date
+    language: str
+    identity: sealing.Identity
+    testimony: str
+    categories: list[IssueCategory]
+    consent_share_buyers: bool = False
+    consent_share_supplier: bool = False
+    consent_contact: bool = False
+    retaliation_risk: RetaliationRisk | None = None
+    site: Site | None = None
+    country: str | None = None
+    workplace: str = ""
+
+
+def _clean_identity(identity: sealing.Identity) -> sealing.Identity:
+    values = {}
+    for name, value in identity.__dict__.items():
+        value = " ".join((value or "").split())
+        if len(value) > MAX_IDENTITY_FIELD_LENGTH:
+            raise OperationError(_l("At most %(num)d characters.", num=MAX_IDENTITY_FIELD_LENGTH), name)
+        values[name] = value
+    if values["gender"] and values["gender"] not in {g.value for g in Gender}:
+        raise OperationError(_l("This value is not valid."), "gender")
+    if values["age_band"] and values["age_band"] not in {a.value for a in AgeBand}:
+        raise OperationError(_l("This value is not valid."), "age_band")
+    if values["nationality"]:
+        values["nationality"] = values["nationality"].upper()
+        if not is_country(values["nationality"]):
+            raise OperationError(_l("Choose a country from the list."), "nationality")
+    return sealing.Identity(**values)
+
+
+def record_report(actor: User, data: IntakeData) -> WorkerReport:
+    """Seal what a monitor collected to their own organisation's key; flush; audit metadata."""
+    if actor.role is not UserRole.monitor:
+        raise OperationError(_l("Only monitors record testimony."))
+    if data.channel not in INTAKE_CHANNELS:
+        raise OperationError(_l("Web reports are filed by workers themselves at /report."), "channel")
+    country = None
+    if data.site is not None:
+        if data.site.merged_into_id is not None:
+            raise OperationError(_l("This workplace was merged into another: choose that one."), "site")
+    else:
+        country = (data.country or "").strip().upper() or None
+        if country is None:
+            raise OperationError(_l("Choose the workplace, or at least its country."), "country")
+        if not is_country(country):
+            raise OperationError(_l("Choose a country from the list."), "country")
+    # The latest date anywhere on Earth: UTC+14.
+    if data.collected_date > (utcnow() + timedelta(hours=14)).date():
+        raise OperationError(_l("The date must not be in the future."), "collected_date")
+    if data.language not in WORKER_LANGUAGES:
+        raise OperationError(_l("Choose a language from the list."), "language")
+    text = (data.testimony or "").strip()
+    if not text:
+        raise OperationError(_l("Write down what the worker said."), "testimony")
+    if len(text) > MAX_TESTIMONY_LENGTH:
+        raise OperationError(_l("At most %(num)d characters.", num=MAX_TESTIMONY_LENGTH), "testimony")
+    workplace = (data.workplace or "").strip()
+    if len(workplace) > MAX_WORKPLACE_LENGTH:
+        raise OperationError(_l("At most %(num)d characters.", num=MAX_WORKPLACE_LENGTH), "workplace")
+    return sealing.create_report(
+        organisation=actor.organisation,
+        site=data.site,
+        country=country,
+        channel=data.channel,
+        collected_date=data.collected_date,
+        language=data.language,
+        consent_share_buyers=data.consent_share_buyers,
+        consent_share_supplier=data.consent_share_supplier,
+        consent_contact=data.consent_contact,
+        retaliation_risk=data.retaliation_risk,
+        identity=_clean_identity(data.identity),
+        testimony=sealing.Testimony(text=text, categories=list(data.categories)),
+        workplace=workplace,
+        created_by=actor,
+    )
+
+
+# --- status and the Whistleblower Directive clocks ----------------------------------------
+
+
+def set_status(
+    actor: User, report: WorkerReport, status: ReportStatus, *, now: datetime | None = None
+) -> None:
+    """Move a report to another status; leaving ``received`` acknowledges it."""
+    if status is report.status:
+        return
+    if status not in TRANSITIONS[report.status]:
+        raise OperationError(
+            _l(
+                "A report that is “%(old)s” cannot become “%(new)s”.",
+                old=report.status.title,
+                new=status.title,
+            ),
+            "status",
+        )
+    old = report.status
+    report.status = status
+    if report.acknowledged_dt is None:
+        report.acknowledged_dt = now or utcnow()
+    db.session.flush()
+    audit.record(
+        "report.status",
+        f"Report {report.id} changed from {old.value} to {status.value}",
+        actor=actor,
+        obj=report,
+        data={"status": [old.value, status.value]},
+    )
+
+
+def acknowledge(actor: User, report: WorkerReport, *, now: datetime | None = None) -> None:
+    if report.status is not ReportStatus.received:
+        raise OperationError(_l("This report was acknowledged already."))
+    set_status(actor, report, ReportStatus.acknowledged, now=now)
+
+
+def record_feedback(actor: User, report: WorkerReport, *, now: datetime | None = None) -> None:
+    """Note that the worker was told what is being done (stops the feedback clock)."""
+    if report.feedback_dt is not None:
+        raise OperationError(_l("Feedback to the worker is recorded already."))
+    report.feedback_dt = now or utcnow()
+    if report.status is ReportStatus.received:
+        set_status(actor, report, ReportStatus.acknowledged, now=report.feedback_dt)
+    db.session.flush()
+    audit.record(
+        "report.feedback",
+        f"Recorded feedback to the worker on report {report.id}",
+        actor=actor,
+        obj=report,
+        data={"feedback_dt": report.feedback_dt.isoformat()},
+    )
+
+
+def current_time() -> datetime:
+    """The time deadlines are measured against (one place to stop the clock in tests)."""
+    return utcnow()
+
+
+def acknowledge_overdue(now: datetime) -> ColumnElement[bool]:
+    """Not acknowledged, and the acknowledgement deadline has passed."""
+    return and_(
+        WorkerReport.acknowledge_due_dt.is_not(None),
+        WorkerReport.acknowledged_dt.is_(None),
+        WorkerReport.acknowledge_due_dt < now,
+    )
+
+
+def feedback_overdue(now: datetime) -> ColumnElement[bool]:
+    """Still open, no feedback given, and the feedback deadline has passed."""
+    return and_(
+        WorkerReport.feedback_due_dt.is_not(None),
+        WorkerReport.feedback_dt.is_(None),
+        WorkerReport.status != ReportStatus.closed,
+        WorkerReport.feedback_due_dt < now,
+    )
+
+
+def overdue(now: datetime) -> ColumnElement[bool]:
+    return or_(acknowledge_overdue(now), feedback_overdue(now))
+
+
+def deadline_columns(now: datetime | None = None) -> list[Any]:
+    """The two overdue flags as labelled SQL columns, to add to a list query (now: the clock)."""
+    now = now or current_time()
+    return [
+        case((acknowledge_overdue(now), True), else_=False).label("acknowledge_overdue"),
+        case((feedback_overdue(now), True), else_=False).label("feedback_overdue"),
+    ]
+
+
+@dataclass(frozen=True)
+class DeadlineCounts:
+    awaiting_acknowledgement: int
+    acknowledge_overdue: int
+    feedback_overdue: int
+
+
+def deadline_counts(user: User, now: datetime | None = None) -> DeadlineCounts:
+    """Counts for a monitor's start page, in one query."""
+    now = now or current_time()
+
+    def flag(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = visible_reports(user).with_only_columns(
+        flag(WorkerReport.status == ReportStatus.received),
+        flag(acknowledge_overdue(now)),
+        flag(feedback_overdue(now)),
+    )
+    row = db.session.execute(query).one()
+    return DeadlineCounts(int(row[0]), int(row[1]), int(row[2]))
+
+
+# --- opening sealed content -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenedContent:
+    report: WorkerReport
+    content: sealing.OpenedReport
+    messages: list[sealing.OpenedMessage] | None  # None: the reader may not see the conversation
+
+
+def open_report(actor: User, report: WorkerReport, reason: str) -> OpenedContent:
+    """Decrypt a report (and, for its monitors, the conversation); sealing audits each opening."""
+    content = sealing.open_report(actor, report, reason=reason)
+    messages = None
+    if actor.role is UserRole.monitor:
+        messages = sealing.read_messages(actor, report, reason=reason)
+    return OpenedContent(report=report, content=content, messages=messages)
+
+
+def open_evidence(actor: User, evidence: Evidence, reason: str) -> tuple[str, Iterator[bytes]]:
+    """The file's safe download name and its decrypted content (audited by sealing)."""
+    name, chunks = sealing.open_evidence(actor, evidence, reason=reason)
+    return download_name(name, evidence), chunks
+
+
+def download_name(name: str, evidence: Evidence) -> str:
+    """The sealed name made safe, ending with the extension of the type the content has."""
+    name = safe_filename(name) or f"evidence-{evidence.id}"
+    extension = sealing.ALLOWED_TYPES.get(evidence.content_type, "")
+    extensions = {extension, ".jpeg"} if extension == ".jpg" else {extension}
+    if extension and not any(name.lower().endswith(ext) for ext in extensions):
+        name += extension
+    return name
+
+
+# --- the conversation and files -------------------------------------------------------------
+
+
+def reply_to_worker(actor: User, report: WorkerReport, body: str, *, feedback: bool = False) -> ReportMessage:
+    """Send the worker a message, readable with their receipt; optionally it is the feedback."""
+    if report.receipt_public_key is None:
+        raise OperationError(
+            _l(
+                "This worker has no receipt, so they cannot read replies here. "
+                "Contact them in the way they agreed to."
+            ),
+            "body",
+        )
+    if len(body.strip()) > MAX_MESSAGE_LENGTH:
+        raise OperationError(_l("At most %(num)d characters.", num=MAX_MESSAGE_LENGTH), "body")
+    message = sealing.add_message(report, body=body, author=actor)
+    if report.status is ReportStatus.received:
+        set_status(actor, report, ReportStatus.acknowledged)
+    if feedback and report.feedback_dt is None:
+        record_feedback(actor, report)
+    return message
+
+
+def add_evidence(actor: User, report: WorkerReport, stream: IO[bytes], filename: str) -> Evidence:
+    """Seal a file to the report; its type is checked against its content by sealing."""
+    name = safe_filename(filename)
+    if not name:
+        raise OperationError(_l("Choose a file."), "file")
+    return sealing.add_evidence(report, stream=stream, filename=name, uploaded_by=actor)
+
+
+# --- sharing with coordinators --------------------------------------------------------------
+
+
+def shareable_coordinators(report: WorkerReport) -> list[User]:
+    """Active coordinators with a key who do not hold a grant for the report yet."""
+    granted = select(ReportGrant.user_id).where(ReportGrant.report_id == report.id)
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Organisation)
+            .where(
+                User.role == UserRole.coordinator,
+                User.is_active.is_(True),
+                Organisation.is_active.is_(True),
+                User.public_key.is_not(None),
+                User.id.not_in(granted),
+            )
+            .order_by(func.lower(User.name), User.id)
+        )
+    )
+
+
+def share_report(actor: User, report: WorkerReport, grantee: User) -> ReportGrant:
+    return sealing.grant_report(actor, report, grantee)
+
+
+def stop_sharing(actor: User, grant: ReportGrant) -> None:
+    sealing.revoke_report_grant(actor, grant)
+
+
+# --- which monitor organisation receives which country's reports ---------------------------
+
+
+def set_coverage(actor: User | None, organisation: Organisation, country: str | None) -> MonitorCoverage:
+    """Route a country's reports (None: the fallback for every other country) to an organisation."""
+    if organisation.kind is not OrganisationKind.monitor or not organisation.is_active:
+        raise OperationError(_l("Choose an active monitoring organisation."), "organisation")
+    code = (country or "").strip().upper() or None
+    if code is not None and not is_country(code):
+        raise OperationError(_l("Choose a country from the list."), "country")
+    condition = MonitorCoverage.is_fallback.is_(True) if code is None else MonitorCoverage.country == code
+    coverage = db.session.scalar(select(MonitorCoverage).where(condition))
+    old = coverage.organisation_id if coverage is not None else None
+    if coverage is None:
+        coverage = MonitorCoverage(country=code, is_fallback=code is None, organisation=organisation)
+        db.session.add(coverage)
+    coverage.organisation = organisation
+    db.session.flush()
+    audit.record(
+        "coverage.set",
+        f"Reports {'from countries nobody covers' if code is None else f'about {code}'} "
+        f"go to {organisation.name}",
+        actor=actor,
+        obj=coverage,
+        data={"country": code, "organisation_id": [old, organisation.id]},
+    )
+    return coverage
+
+
+def remove_coverage(actor: User | None, coverage: MonitorCoverage) -> None:
+    country, organisation_id = coverage.country, coverage.organisation_id
+    coverage_id = coverage.id
+    db.session.delete(coverage)
+    db.session.flush()
+    audit.record(
+        "coverage.remove",
+        f"Reports {'from countries nobody covers' if country is None else f'about {country}'} "
+        "are no longer routed",
+        actor=actor,
+        object_type=MonitorCoverage.__tablename__,
+        object_id=coverage_id,
+        data={"country": country, "organisation_id": organisation_id},
+    )
+
+
+def organisations_with_key(organisation_ids: set[int]) -> set[int]:
+    """Which of these organisations have a key in use, so reports can be sealed to them."""
+    if not organisation_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(OrganisationKey.organisation_id)
+            .where(
+                OrganisationKey.organisation_id.in_(organisation_ids), OrganisationKey.retired_dt.is_(None)
+            )
+            .distinct()
+        )
+    )
+
+
+def coverage_rows() -> list[tuple[MonitorCoverage, bool]]:
+    """Every routing row (by country, the fallback last) and whether its organisation has a key."""
+    rows = list(
+        db.session.scalars(
+            select(MonitorCoverage).order_by(MonitorCoverage.is_fallback, MonitorCoverage.country)
+        )
+    )
+    with_key = organisations_with_key({row.organisation_id for row in rows})
+    return [(row, row.organisation_id in with_key) for row in rows]
+
+
+# --- organisation key versions --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyVersions:
+    current_version: int | None
+    to_rewrap: int  # keys still sealed to an older version
+    versions: list[sealing.KeyVersionUsage]
+
+
+@dataclass(frozen=True)
+class RewrapResult:
+    rewrapped: int
+    retired_versions: list[int]
+    state: KeyVersions  # after the run
+
+    @property
+    def current_version(self) -> int | None:
+        return self.state.current_version
+
+    @property
+    def to_rewrap(self) -> int:
+        return self.state.to_rewrap
+
+    @property
+    def versions(self) -> list[sealing.KeyVersionUsage]:
+        return self.state.versions
+
+
+def key_versions(organisation: Organisation) -> KeyVersions:
+    from monitoring.accounts import keys
+
+    usage = sealing.key_version_usage(organisation)
+    current = keys.current_organisation_key(organisation)
+    current_id = current.id if current is not None else None
+    return KeyVersions(
+        current_version=current.version if current is not None else None,
+        to_rewrap=sum(u.total for u in usage if u.key.id != current_id),
+        versions=usage,
+    )
+
+
+def rewrap_versions(
+    actor: User, *, batch_size: int, max_batches: int, end_batch: Callable[[], None]
+) -> RewrapResult:
+    """Move the actor's organisation's sealed keys to its newest version, batch by batch.
+
+    ``end_batch`` ends each batch's transaction (the caller's commit), so an interrupted run
+    keeps every finished batch and the next run resumes. Once nothing refers to an older
+    version any more, that version is retired (its grants deleted).
+    """
+    if actor.role is not UserRole.monitor:
+        raise OperationError(_l("Only monitors manage their organisation's keys."))
+    total = 0
+    for _batch in range(max_batches):
+        done = sealing.rewrap_batch(actor, actor.organisation, batch_size=batch_size)
+        end_batch()
+        total += done
+        if done < batch_size:
+            break
+    retired: list[int] = []
+    if key_versions(actor.organisation).to_rewrap == 0:
+        retired = [key.version for key in sealing.retire_unused_versions(actor, actor.organisation)]
+        end_batch()
+    return RewrapResult(rewrapped=total, retired_versions=retired, state=key_versions(actor.organisation))

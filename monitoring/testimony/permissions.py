@@ -1,0 +1,104 @@
+"""Who may see and do what with sealed worker testimony.
+
+Reports are for the monitors of the organisation that receives them. A coordinator sees a
+report only once a monitor of that organisation has shared it (a :class:`ReportGrant`), and
+then may read it, nothing more. Administrators, affiliates and suppliers see none of it: every
+testimony route answers them 404, as it does for a report of another organisation.
+
+Which monitor organisation receives reports for which country is routing metadata, managed by
+administrators and coordinators; it reveals nothing about any report.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, false, select
+
+from monitoring.accounts.models import User, UserRole
+from monitoring.core.db import db
+from monitoring.testimony.models import Evidence, ReportGrant, WorkerReport
+
+# The roles that may use any testimony route at all; others get 404 before anything is loaded.
+SEALED_ROLES = (UserRole.monitor, UserRole.coordinator)
+COVERAGE_ROLES = (UserRole.admin, UserRole.coordinator)
+
+
+def _role(user: User) -> UserRole | None:
+    return user.role if user.is_authenticated else None
+
+
+def is_monitor(user: User) -> bool:
+    return _role(user) is UserRole.monitor and user.organisation.is_active
+
+
+def is_coordinator(user: User) -> bool:
+    return _role(user) is UserRole.coordinator
+
+
+def is_member(user: User, report: WorkerReport) -> bool:
+    """A monitor of the organisation the report is sealed to."""
+    return is_monitor(user) and user.organisation_id == report.organisation_id
+
+
+def _granted(user: User):
+    return exists().where(ReportGrant.report_id == WorkerReport.id, ReportGrant.user_id == user.id)
+
+
+def visible_reports(user: User) -> Select[tuple[WorkerReport]]:
+    """The reports a user may list and look up: their organisation's, or those shared with them."""
+    query = select(WorkerReport)
+    if is_monitor(user):
+        return query.where(WorkerReport.organisation_id == user.organisation_id)
+    if is_coordinator(user):
+        return query.where(_granted(user))
+    return query.where(false())
+
+
+def visible_evidence(user: User, report: WorkerReport) -> Select[tuple[Evidence]]:
+    """A report's files (metadata) for the monitors of its organisation."""
+    query = select(Evidence).where(Evidence.report_id == report.id)
+    return query if is_member(user, report) else query.where(false())
+
+
+def visible_grants(user: User, report: WorkerReport) -> Select[tuple[ReportGrant]]:
+    query = select(ReportGrant).where(ReportGrant.report_id == report.id)
+    return query if is_member(user, report) else query.where(false())
+
+
+# --- capabilities ---------------------------------------------------------------------------
+
+
+def can_record_report(user: User) -> bool:
+    """Record testimony collected by one's own organisation."""
+    return is_monitor(user)
+
+
+def can_open_report(user: User, report: WorkerReport) -> bool:
+    """Try to open identity, testimony and workplace (the keys decide whether it works)."""
+    if is_member(user, report):
+        return True
+    return is_coordinator(user) and has_grant(user, report)
+
+
+def has_grant(user: User, report: WorkerReport) -> bool:
+    condition = exists().where(ReportGrant.report_id == report.id, ReportGrant.user_id == user.id)
+    return bool(db.session.scalar(select(condition)))
+
+
+def can_manage_report(user: User, report: WorkerReport) -> bool:
+    """Acknowledge, change the status, reply to the worker, add and read files, share."""
+    return is_member(user, report)
+
+
+can_read_conversation = can_manage_report
+can_add_evidence = can_manage_report
+can_open_evidence = can_manage_report
+can_share_report = can_manage_report
+
+
+def can_manage_organisation_keys(user: User) -> bool:
+    """Re-wrap the organisation's reports to its newest key version."""
+    return is_monitor(user)
+
+
+def can_manage_coverage(user: User) -> bool:
+    return _role(user) in COVERAGE_ROLES
