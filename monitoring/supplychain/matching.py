@@ -92,7 +92,9 @@ OS_ID_PATTERN = re.compile(r"^[A-Z]{2}[0-9A-Z]{13}$")
 
 # Two-letter region codes of CLDR that are not countries (ISO 3166-1 alpha-2): groupings,
 # pseudo-locales and exceptionally reserved codes. XK (Kosovo) stays: Open Supply Hub uses it.
-_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"})
+_NOT_COUNTRIES = frozenset(
+    {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
+)
 
 
 @functools.cache
@@ -121,9 +123,17 @@ def fold(text: str) -> str:
     return " ".join(_words(text))
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+_LETTERS = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "\u0131": "i"}
+)
+
+
 def _words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+        text = "".join(c for c in text if not unicodedata.combining(c))
     words = _TOKENS.findall(text)
     # Join runs of single letters, so "s.r.o." and "sro", "A B C" and "ABC" agree.
     joined: list[str] = []
@@ -176,7 +186,7 @@ def kind_from_types(values: Iterable[str]) -> SiteKind | None:
     refurbishment or disassembly makes a recycling site; else any other type makes a
     component site. No type at all gives None (unknown).
     """
-    texts = [fold(v) for value in values for v in value.split("|") if v.strip()]
+    texts = [v.casefold() for value in values for v in value.split("|") if v.strip()]
     if not texts:
         return None
     if any(_FINAL_ASSEMBLY.search(t) for t in texts):
