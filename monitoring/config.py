@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "SECRETS_FILE": "",
     "SECRET_KEY": "",
     "AUDIT_KEY": "",
+    "RECEIPT_KEY": "",
     "KEYRING": "",
     "KEYRING_FILE": "",
     "FILE_STORE_PATH": "",
@@ -58,7 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "SQL_ECHO": False,
 }
 
-SECRET_NAMES = ("SECRET_KEY", "AUDIT_KEY")
+SECRET_NAMES = ("SECRET_KEY", "AUDIT_KEY", "RECEIPT_KEY")
 
 
 class ConfigError(RuntimeError):
@@ -181,6 +182,7 @@ def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(32),
         "AUDIT_KEY": secrets.token_urlsafe(32),
+        "RECEIPT_KEY": secrets.token_urlsafe(32),
         "KEYRING": json.dumps(Keyring.generate().to_json()),
         "SECRETS_FILE": os.devnull + ".absent",
         # Cheap hashing keeps the suite fast; production keeps the defaults.

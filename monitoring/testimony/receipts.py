@@ -3,7 +3,7 @@
 A receipt is 20 random decimal digits (about 66 bits) shown once to the worker who files a
 report at /report. The database never holds the receipt, nor anything that opens the worker's
 side of the conversation without it: a slow, deterministic KDF (argon2id, keyed with the
-server's ``SECRET_KEY`` as a pepper and a fixed per-deployment salt) turns the receipt into a
+server's ``RECEIPT_KEY`` as a pepper and a fixed per-deployment salt) turns the receipt into a
 master secret, from which HKDF derives
 
 * a *lookup* id, stored in ``WorkerReport.receipt_lookup`` to find the report again, and
@@ -13,7 +13,8 @@ master secret, from which HKDF derives
 
 The pepper means a copy of the database alone cannot even test guesses; the slow KDF and the
 throttle at /report/follow-up make guessing with the server expensive. Changing
-``SECRET_KEY`` or the receipt KDF parameters therefore orphans every existing receipt.
+``RECEIPT_KEY`` or the receipt KDF parameters therefore orphans every existing receipt, which is
+why it is a secret of its own: ``SECRET_KEY`` can be rotated freely.
 
 Workers type digits in their own script: :func:`normalise_receipt` accepts decimal digits of
 any Unicode script (Thai, Burmese, Devanagari, Arabic-Indic, full-width...) and ignores
@@ -95,7 +96,7 @@ def normalise_receipt(text: str | None) -> str | None:
 
 
 def _pepper() -> bytes:
-    return str(current_app.config["SECRET_KEY"]).encode()
+    return str(current_app.config["RECEIPT_KEY"]).encode()
 
 
 def _salt(pepper: bytes) -> bytes:

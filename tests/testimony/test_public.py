@@ -30,6 +30,15 @@ from monitoring.testimony.models import (
 )
 from tests.conftest import csrf_token, unlocked_as
 
+
+def translated(app, locale: str, message: str, **values: object) -> str:
+    """A message as a worker page in ``locale`` shows it (HTML-escaped)."""
+    from flask_babel import force_locale, gettext
+    from markupsafe import escape
+
+    with app.test_request_context("/report/"), force_locale(locale):
+        return str(escape(gettext(message, **values)))
+
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
 FIXED_NOW = datetime(2031, 3, 4, 5, 6, 30, tzinfo=UTC)
 SCRIPTS = {  # the zero digit of a few scripts workers write in
@@ -341,8 +350,12 @@ def test_an_oversized_upload_is_refused_before_the_body_is_read(app, world):
     )
     assert response.status_code == 413
     page = assert_worker_page(response)
-    assert '<html lang="es">' in page and "The file is too large" in page
-    assert f"at most {app.config['EVIDENCE_MAX_BYTES'] // (1024 * 1024)} MB" in page
+    size = app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024)
+    message = (
+        "The file is too large. Nothing was sent. Go back, choose a smaller file "
+        "(at most %(size)s MB) or send your report without it."
+    )
+    assert '<html lang="es">' in page and translated(app, "es", message, size=size) in page
     assert reports(app) == []
 
 
@@ -389,7 +402,7 @@ def test_receipts_in_other_scripts_find_the_same_report(app, world, filed, scrip
     response = follow_up(app.test_client(), typed, lang="th")
     page = assert_worker_page(response)
     assert "No report was found" not in page
-    assert "Received" in page and world.organisation_name in page
+    assert translated(app, "th", "Received") in page and world.organisation_name in page
     # The receipt is carried on only in the message form's hidden field.
     assert page.count(f'value="{typed}"') == 1 and 'type="hidden"' in page
 
@@ -419,7 +432,7 @@ def test_worker_and_monitor_talk_through_the_receipt(app, world, filed):
         content_type="multipart/form-data",
     )
     page = assert_worker_page(response)
-    assert '<html lang="vi">' in page and "Your message was sent" in page
+    assert '<html lang="vi">' in page and translated(app, "vi", "Your message was sent to the monitors.") in page
     assert "They also took our phones." in page
     with unlocked_as(app, world.monitor) as monitor:
         report = db.session.scalar(select(WorkerReport))

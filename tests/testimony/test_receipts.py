@@ -78,10 +78,12 @@ def test_secrets_are_deterministic_and_contain_no_receipt(app):
     assert crypto.unseal(one.private_key, blob, context=("test",)) == b"reply key"
 
 
-def test_secrets_depend_on_the_server_secret(app, monkeypatch):
+def test_secrets_depend_on_the_receipt_key_only(app, monkeypatch):
     with app.app_context():
         first = receipts.receipt_secrets(RECEIPT)
-        monkeypatch.setitem(app.config, "SECRET_KEY", "another deployment's secret key, 32+ chars")
+        monkeypatch.setitem(app.config, "SECRET_KEY", "a rotated secret key, 32+ characters long")
+        assert receipts.receipt_secrets(RECEIPT) == first
+        monkeypatch.setitem(app.config, "RECEIPT_KEY", "another deployment's receipt key, 32+ chars")
         second = receipts.receipt_secrets(RECEIPT)
     assert first.lookup != second.lookup and first.public_key != second.public_key
 
