@@ -75,7 +75,10 @@ def two_factor_context() -> dict[str, Any]:
     def demo_notice() -> bool:
         return bool(current_user.is_authenticated and two_factor.demo_relaxed(current_user))
 
-    return {"two_factor_demo_notice": demo_notice}
+    def pending() -> bool:
+        return bool(current_user.is_authenticated and two_factor.second_factor_pending(current_user))
+
+    return {"two_factor_demo_notice": demo_notice, "second_factor_pending": pending}
 
 
 @bp.route("/account/two-factor")

@@ -152,6 +152,8 @@ def test_login_with_a_code(app, coordinator):
     assert response.headers["Location"] == VERIFY_URL
     page = client.get(VERIFY_URL).get_data(as_text=True)
     assert coordinator.email in page
+    # Only logging out is offered until the code has passed; the menu would lead back here.
+    assert 'aria-label="Main"' not in page and 'action="/logout"' in page
     answer = client.post(VERIFY_URL, data={"code": "000000x", "csrf_token": page_csrf(page)})
     assert answer.status_code == 200 and "This code is not correct" in answer.get_data(as_text=True)
     before = _cookie(client, app)
@@ -159,7 +161,8 @@ def test_login_with_a_code(app, coordinator):
     assert answer.status_code == 302 and answer.headers["Location"] == "/"
     after = _cookie(client, app)
     assert after != before
-    assert client.get("/").status_code == 200
+    home = client.get("/")
+    assert home.status_code == 200 and 'aria-label="Main"' in home.get_data(as_text=True)
     # The code page has nothing more to ask.
     assert client.get(VERIFY_URL).headers["Location"] == "/"
     # The session id from before the code is worthless.

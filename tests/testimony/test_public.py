@@ -432,7 +432,8 @@ def test_worker_and_monitor_talk_through_the_receipt(app, world, filed):
         content_type="multipart/form-data",
     )
     page = assert_worker_page(response)
-    assert '<html lang="vi">' in page and translated(app, "vi", "Your message was sent to the monitors.") in page
+    assert '<html lang="vi">' in page
+    assert translated(app, "vi", "Your message was sent to the monitors.") in page
     assert "They also took our phones." in page
     with unlocked_as(app, world.monitor) as monitor:
         report = db.session.scalar(select(WorkerReport))
