@@ -174,8 +174,12 @@ def reset_user_keys(user: User, new_password: str) -> None:
 
     Every grant and every API token's copy of the old private key goes: the user regains access
     to sealed data only through a colleague's grant or the organisation's recovery code.
+    Reports shared with a coordinator were sealed to the old key, so those shares go too.
     """
+    from monitoring.testimony.models import ReportGrant
+
     grants = db.session.execute(delete(OrganisationKeyGrant).where(OrganisationKeyGrant.user_id == user.id))
+    report_grants = db.session.execute(delete(ReportGrant).where(ReportGrant.user_id == user.id))
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.private_key_wrapped.is_not(None))
     ).all()
@@ -197,6 +201,7 @@ def reset_user_keys(user: User, new_password: str) -> None:
         data={
             "fingerprint": [old, fingerprint(public)],
             "grants_removed": grants.rowcount or 0,
+            "report_shares_removed": report_grants.rowcount or 0,
             "token_keys_removed": len(tokens),
         },
     )

@@ -357,7 +357,7 @@ def _message_context(report_id: int, recipient: str, key_id: object) -> tuple[ob
     return (ReportMessage.__tablename__, recipient, report_id, key_id)
 
 
-def _body_aad(report: WorkerReport, message_key: bytes) -> dict[str, object]:
+def _body_aad(report: WorkerReport) -> dict[str, object]:
     # Each message has its own key, so a body moved to another message fails to open.
     return {"table": ReportMessage.__tablename__, "column": "body_sealed", "row": report.id}
 
@@ -386,7 +386,7 @@ def add_message(report: WorkerReport, *, body: str, author: User | None) -> Repo
             if report.receipt_public_key is not None
             else None
         ),
-        body_sealed=crypto.encrypt_field(message_key, body.encode(), **_body_aad(report, message_key)),
+        body_sealed=crypto.encrypt_field(message_key, body.encode(), **_body_aad(report)),
     )
     db.session.add(message)
     db.session.flush()
@@ -426,7 +426,7 @@ def read_messages(user: User, report: WorkerReport, *, reason: str) -> list[Open
                 message.organisation_wrapped_key,
                 context=_message_context(report.id, "organisation", message.organisation_key_id),
             )
-            body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(report, message_key))
+            body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(report))
             opened.append(OpenedMessage(message, body.decode()))
     except _access_errors() as exc:
         raise _fail(user, report, "conversation", reason, exc) from exc
@@ -453,7 +453,7 @@ def read_messages_with_receipt(report: WorkerReport, receipt_private_key: bytes)
                 message.receipt_wrapped_key,
                 context=_message_context(report.id, "receipt", "worker"),
             )
-            body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(report, message_key))
+            body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(report))
             opened.append(OpenedMessage(message, body.decode()))
     except DecryptionError as exc:
         raise _fail(None, report, "conversation", "worker follow-up", exc) from exc

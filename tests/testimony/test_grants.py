@@ -92,3 +92,23 @@ def test_sharing_needs_unlocked_keys(app, api_client, monitor_with_keys, coordin
     assert response.status_code == 403
     assert _grants(app, report_id) == []
     assert [e.action for e in audit_since(app, since)] == ["report.open_failed"]
+
+
+def test_a_password_reset_removes_the_coordinators_shares(app, monitor_with_keys, coordinator, admin):
+    from monitoring.accounts import operations
+    from monitoring.accounts.models import User
+    from monitoring.testimony import sealing
+    from monitoring.testimony.models import WorkerReport
+    from tests.conftest import unlocked_as
+
+    report_id = make_report(app, monitor_with_keys)
+    with unlocked_as(app, monitor_with_keys) as monitor:
+        report = db.session.get(WorkerReport, report_id)
+        sealing.grant_report(monitor, report, db.session.get(User, coordinator.id))
+        db.session.commit()
+    assert len(_grants(app, report_id)) == 1
+    with app.app_context():
+        operations.reset_password(db.session.get(User, admin.id), db.session.get(User, coordinator.id))
+        db.session.commit()
+    # The share was sealed to the coordinator's old key, which is gone: so is the share.
+    assert _grants(app, report_id) == []
