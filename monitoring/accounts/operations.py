@@ -279,12 +279,14 @@ class LoginResult:
     throttled: bool = False
 
 
-def _attempt_key(kind: str, value: str) -> str:
+def attempt_key(kind: str, value: str) -> str:
+    """The key failed attempts are counted under: an HMAC, so no address or name is stored."""
     secret = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(secret, f"login:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def _failures_since(key: str, since: object) -> int:
+def failures_since(key: str, since: object) -> int:
+    """How many failed attempts were counted under ``key`` since ``since``."""
     return (
         db.session.scalar(
             select(func.count(LoginAttempt.id)).where(
@@ -304,11 +306,11 @@ def authenticate(email: str, password: str, address: str) -> LoginResult:
     email = normalise_email(email)
     config = current_app.config
     since = utcnow() - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
-    account_key = _attempt_key("account", email)
-    address_key = _attempt_key("address", address or "unknown")
+    account_key = attempt_key("account", email)
+    address_key = attempt_key("address", address or "unknown")
     throttled = (
-        _failures_since(account_key, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or _failures_since(address_key, since) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+        failures_since(account_key, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        or failures_since(address_key, since) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
     )
     user = db.session.scalar(select(User).where(User.email == email))
     ok = check_password(user, password)  # always run, so timing tells nothing

@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 
 from monitoring.accounts.models import LoginAttempt, User, UserRole
-from monitoring.accounts.operations import _attempt_key, _failures_since
+from monitoring.accounts.operations import attempt_key, failures_since
 from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
@@ -203,7 +203,7 @@ class CodeResult:
 
 
 def _throttle_key(user: User) -> str:
-    return _attempt_key("two_factor", str(user.id))
+    return attempt_key("two_factor", str(user.id))
 
 
 def _check_code(user: User, code: str, *, kind: str, now: float | None) -> CodeResult:
@@ -211,7 +211,7 @@ def _check_code(user: User, code: str, *, kind: str, now: float | None) -> CodeR
     config = current_app.config
     key = _throttle_key(user)
     since = utcnow() - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
-    if _failures_since(key, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
+    if failures_since(key, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
         db.session.add(LoginAttempt(key=key))
         audit.record(
             "two_factor.throttled",

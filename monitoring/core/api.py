@@ -15,6 +15,11 @@ or the query string for GET) and passes it as ``args``; it dumps what the handle
 with the response schema (a :class:`~monitoring.core.pagination.Page` for paginated
 routes, ``(obj, status)`` to change the status, or a ready ``Response``). An
 ``OperationError`` becomes a 422 naming the field.
+
+A route that takes a file declares ``raw_body=True``: the wrapper leaves the body unread (so
+the view can refuse an over-large one before reading it, see :mod:`monitoring.core.uploads`)
+and the view parses its input itself; ``args``, if given, only documents the body, in the
+schema's ``content_type`` (e.g. ``multipart/form-data``).
 """
 
 from __future__ import annotations
@@ -90,14 +95,18 @@ def route(
     status: int = 200,
     paginated: bool = False,
     tag: str | None = None,
+    raw_body: bool = False,
 ) -> Callable[[F], F]:
     """Register an API view on the ``api`` blueprint and record it for the OpenAPI document.
 
     Place it above the access declaration (``@roles``, ``@authenticated`` or ``@public``).
+    With ``raw_body`` the view reads the request itself and gets no ``args``.
     """
     method = method.upper()
     if paginated and not (args and issubclass(args, PageArgs)):
         raise ValueError(f"paginated route {rule} needs args derived from PageArgs")
+    if raw_body and method in ("GET", "HEAD"):
+        raise ValueError(f"{method} {rule} has no body to leave unread")
 
     def decorator(view: F) -> F:
         if any(r.rule == rule and r.method == method for r in routes):
@@ -112,9 +121,10 @@ def route(
 
         @functools.wraps(view)
         def wrapper(**kwargs: Any) -> Any:
-            parsed = parse_args(schema_cls)
-            if args is not None:
-                kwargs["args"] = parsed
+            if not raw_body:
+                parsed = parse_args(schema_cls)
+                if args is not None:
+                    kwargs["args"] = parsed
             try:
                 result = view(**kwargs)
             except OperationError as exc:
@@ -165,11 +175,11 @@ def request_data() -> dict[str, Any]:
     return data
 
 
-def parse_args(schema: type[Schema] | Schema) -> dict[str, Any]:
-    """Load the request's input through ``schema``; refuse it with a 422 listing field errors."""
+def parse_args(schema: type[Schema] | Schema, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load the request's input (or ``data``) through ``schema``; a 422 lists the field errors."""
     instance = schema() if isinstance(schema, type) else schema
     try:
-        return instance.load(request_data())
+        return instance.load(request_data() if data is None else data)
     except ValidationError as exc:
         raise ApiError(422, str(MESSAGES[422]), translate_errors(exc.messages)) from exc
 

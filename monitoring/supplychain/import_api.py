@@ -1,43 +1,31 @@
 """JSON API for imports and likely duplicate sites.
 
-The import routes take a file: they are declared with :func:`upload_route`, which reads a
-``multipart/form-data`` body (form fields and files) through an ``<Action>Args`` schema with
-a :class:`FileUpload` field, and documents it in the OpenAPI document like any other route.
+The import routes take a file: they are declared with ``raw_body=True`` and read a
+``multipart/form-data`` body (form fields and files) with :func:`parse_upload`, through an
+``<Action>Args`` schema with a :class:`FileUpload` field that the OpenAPI document describes.
 A refused file answers 422 with one entry per problem in ``error.errors``, keyed
 ``"<line>.<column>"`` (``"<line>"`` when the problem is about the whole line).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import abort, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from monitoring.accounts.models import Organisation, OrganisationKind, User, UserRole
 from monitoring.accounts.schemas import UserRefSchema
-from monitoring.core.api import (
-    ApiRoute,
-    bp,
-    make_response,
-    operation_error,
-    paginate,
-    route,
-    routes,
-    translate_errors,
-)
-from monitoring.core.auth import access_of, roles
+from monitoring.core.api import paginate, parse_args, route
+from monitoring.core.auth import roles
 from monitoring.core.db import db
-from monitoring.core.errors import MESSAGES, ApiError
-from monitoring.core.operations import OperationError
+from monitoring.core.errors import ApiError
 from monitoring.core.pagination import Page
 from monitoring.core.schemas import BaseSchema, PageArgs
 from monitoring.supplychain import duplicates, imports
@@ -45,8 +33,6 @@ from monitoring.supplychain.models import DuplicateState, Site, SiteDuplicate
 from monitoring.supplychain.schemas import SiteSchema
 
 logger = logging.getLogger(__name__)
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 MULTIPART = "multipart/form-data"
 
@@ -80,66 +66,7 @@ def parse_upload(schema: type[Schema]) -> dict[str, Any]:
     if request.mimetype != MULTIPART:
         message = _("Send the file as multipart/form-data.")
         raise ApiError(400, message, {"file": [message]})
-    data: dict[str, Any] = {**request.form.to_dict(flat=True), **request.files.to_dict(flat=True)}
-    try:
-        return schema().load(data)
-    except ValidationError as exc:
-        raise ApiError(422, str(MESSAGES[422]), translate_errors(exc.messages)) from exc
-
-
-def upload_route(
-    rule: str,
-    *,
-    summary: Any,
-    description: Any = None,
-    args: type[UploadArgs],
-    response: type[Schema],
-    tag: str = "supplychain",
-) -> Callable[[F], F]:
-    """Declare a POST route on the API blueprint that takes a file upload.
-
-    Like :func:`monitoring.core.api.route` (place it above the access declaration), but the
-    input is a ``multipart/form-data`` body parsed by ``args``.
-    """
-
-    def decorator(view: F) -> F:
-        if any(r.rule == rule and r.method == "POST" for r in routes):
-            raise RuntimeError(f"POST {rule} is declared twice")
-        access = access_of(view)
-        if access is None:
-            raise RuntimeError(
-                f"{view.__name__}: declare access (@roles, @authenticated or @public) below @upload_route"
-            )
-        response_schema = response()
-
-        @functools.wraps(view)
-        def wrapper(**kwargs: Any) -> Any:
-            kwargs["args"] = parse_upload(args)
-            try:
-                result = view(**kwargs)
-            except OperationError as exc:
-                raise operation_error(exc) from exc
-            return make_response(result, response_schema, 200, False)
-
-        bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=["POST"])
-        routes.append(
-            ApiRoute(
-                rule=rule,
-                method="POST",
-                endpoint=f"{bp.name}.{view.__name__}",
-                summary=summary,
-                description=description,
-                args=args,
-                response=response,
-                status=200,
-                paginated=False,
-                access=access,
-                tag=tag,
-            )
-        )
-        return wrapper  # type: ignore[return-value]
-
-    return decorator
+    return parse_args(schema, {**request.form.to_dict(flat=True), **request.files.to_dict(flat=True)})
 
 
 def refusal(exc: imports.ImportRefused) -> ApiError:
@@ -268,8 +195,9 @@ def _actor() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
-@upload_route(
+@route(
     "/imports/facilities",
+    method="POST",
     summary=_l("Import a facility list"),
     description=_l(
         "Adds and updates sites from a CSV file in Open Supply Hub's layout, whole or not at all. "
@@ -279,9 +207,11 @@ def _actor() -> User:
     ),
     args=ImportFacilitiesArgs,
     response=FacilityImportResultSchema,
+    raw_body=True,
 )
 @roles(UserRole.coordinator)
-def import_facilities(args: dict[str, Any]) -> imports.FacilityImportResult:
+def import_facilities() -> imports.FacilityImportResult:
+    args = parse_upload(ImportFacilitiesArgs)
     actor = _actor()
     if not imports.can_import_facilities(actor):
         abort(404)
@@ -294,8 +224,9 @@ def import_facilities(args: dict[str, Any]) -> imports.FacilityImportResult:
     return result
 
 
-@upload_route(
+@route(
     "/imports/disclosures",
+    method="POST",
     summary=_l("Import disclosures"),
     description=_l(
         "Records which site makes which part of which product, from a CSV file, whole or not at "
@@ -304,9 +235,11 @@ def import_facilities(args: dict[str, Any]) -> imports.FacilityImportResult:
     ),
     args=ImportDisclosuresArgs,
     response=DisclosureImportResultSchema,
+    raw_body=True,
 )
 @roles(UserRole.supplier, UserRole.coordinator)
-def import_disclosures(args: dict[str, Any]) -> imports.DisclosureImportResult:
+def import_disclosures() -> imports.DisclosureImportResult:
+    args = parse_upload(ImportDisclosuresArgs)
     actor = _actor()
     supplier_id = args.get("supplier_id")
     if actor.role is UserRole.supplier:

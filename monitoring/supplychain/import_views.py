@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -125,6 +126,26 @@ def _refused(exc: imports.ImportRefused) -> dict[str, Any]:
     return {"errors": exc.errors, "total": exc.total, "message": exc.message}
 
 
+def _run_import(form: FlaskForm, context: dict[str, Any], run: Callable[[], Any], **shown: Any) -> int:
+    """Run an import in one transaction; put its result (with ``shown``) or refusal in ``context``.
+
+    Returns the page's status: 422 for a refused file.
+    """
+    try:
+        result = run()
+    except imports.ImportRefused as exc:
+        db.session.rollback()
+        context["refused"] = _refused(exc)
+        return 422
+    except OperationError as exc:
+        db.session.rollback()
+        apply_error(form, exc)
+        return 200
+    db.session.commit()
+    context.update(result=result, **shown)
+    return 200
+
+
 @bp.route("/imports/facilities", methods=["GET", "POST"])
 @roles(UserRole.coordinator)
 def import_facilities() -> Any:
@@ -135,19 +156,12 @@ def import_facilities() -> Any:
     status = 200
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            result = imports.import_facilities(user, upload.stream, filename=upload.filename or "")
-        except imports.ImportRefused as exc:
-            db.session.rollback()
-            context["refused"] = _refused(exc)
-            status = 422
-        except OperationError as exc:
-            db.session.rollback()
-            apply_error(form, exc)
-        else:
-            db.session.commit()
-            context["result"] = result
-            context["filename"] = upload.filename
+        status = _run_import(
+            form,
+            context,
+            lambda: imports.import_facilities(user, upload.stream, filename=upload.filename or ""),
+            filename=upload.filename,
+        )
     elif form.is_submitted():
         status = 422
     return render_template("supplychain/import_facilities.html", **context), status
@@ -189,18 +203,13 @@ def import_disclosures() -> Any:
             supplier = db.session.get(Organisation, form.supplier.data)
         _require(supplier is not None and imports.can_import_disclosures(user, supplier))
         upload = form.file.data
-        try:
-            result = imports.import_disclosures(user, supplier, upload.stream, filename=upload.filename or "")
-        except imports.ImportRefused as exc:
-            db.session.rollback()
-            context["refused"] = _refused(exc)
-            status = 422
-        except OperationError as exc:
-            db.session.rollback()
-            apply_error(form, exc)
-        else:
-            db.session.commit()
-            context.update(result=result, filename=upload.filename, supplier=supplier)
+        status = _run_import(
+            form,
+            context,
+            lambda: imports.import_disclosures(user, supplier, upload.stream, filename=upload.filename or ""),
+            filename=upload.filename,
+            supplier=supplier,
+        )
     elif form.is_submitted():
         status = 422
     return render_template("supplychain/import_disclosures.html", **context), status

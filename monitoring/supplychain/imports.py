@@ -650,6 +650,45 @@ def staged_batches(connection: Connection, table: Table) -> Iterator[list[Row[An
         yield list(rows)
 
 
+def stage_rows(
+    connection: Connection,
+    table: Table,
+    source: CsvFile,
+    header: Header,
+    records: Iterator[tuple[int, list[str]]],
+    errors: ErrorLog,
+    stage: Callable[[RowReader], dict[str, Any]],
+) -> int:
+    """Check each row of the file with ``stage`` and stage it; return how many rows there are.
+
+    A file with a header and no rows is a problem; the problems are collected in ``errors``.
+    """
+    stager = Stager(connection, table)
+    for line, record in records:
+        if not _check_width(header, line, record, errors):
+            continue
+        stager.add(stage(RowReader(header, line, record, errors)))
+    stager.flush()
+    if not errors.total and not stager.count and not source.stopped:
+        errors.add(1, None, _l("The file has a header but no rows."))
+    return stager.count
+
+
+def apply_staged(
+    connection: Connection,
+    table: Table,
+    rows: int,
+    progress: Progress,
+    apply: Callable[[list[Row[Any]]], None],
+) -> None:
+    """Write the checked rows with ``apply``, batch by batch, while no other import writes sites."""
+    progress.start_applying(rows)
+    lock_registry(connection)
+    for batch in staged_batches(connection, table):
+        apply(batch)
+        progress.applied(len(batch))
+
+
 # --- matching against the registry ----------------------------------------------------------
 
 _SITE_COLUMNS = (
@@ -835,14 +874,7 @@ def import_facilities(
         header = read_header(records, errors, FACILITY_REQUIRED)
         if header is None:
             raise errors.refuse()
-        stager = Stager(connection, facility_stage)
-        for line, record in records:
-            if not _check_width(header, line, record, errors):
-                continue
-            stager.add(_stage_facility(RowReader(header, line, record, errors)))
-        stager.flush()
-        if not errors.total and not stager.count and not source.stopped:
-            errors.add(1, None, _l("The file has a header but no rows."))
+        staged = stage_rows(connection, facility_stage, source, header, records, errors, _stage_facility)
         if not source.stopped:
             mark_repeats(connection, facility_stage, "os_id")
             mark_repeats(connection, facility_stage, "match_key")
@@ -851,12 +883,14 @@ def import_facilities(
             )
         if errors.total:
             raise errors.refuse()
-        result.rows = stager.count
-        progress.start_applying(stager.count)
-        lock_registry(connection)
-        for batch in staged_batches(connection, facility_stage):
-            _apply_facilities(connection, batch, result)
-            progress.applied(len(batch))
+        result.rows = staged
+        apply_staged(
+            connection,
+            facility_stage,
+            staged,
+            progress,
+            lambda batch: _apply_facilities(connection, batch, result),
+        )
     audit.record(
         "site.import",
         f"Imported facility list {filename!r}: {result.created} created, {result.updated} updated, "
@@ -1130,14 +1164,15 @@ def import_disclosures(
         )
         if header is None:
             raise errors.refuse()
-        stager = Stager(connection, disclosure_stage)
-        for line, record in records:
-            if not _check_width(header, line, record, errors):
-                continue
-            stager.add(_stage_disclosure(RowReader(header, line, record, errors), products, supplier))
-        stager.flush()
-        if not errors.total and not stager.count and not source.stopped:
-            errors.add(1, None, _l("The file has a header but no rows."))
+        staged = stage_rows(
+            connection,
+            disclosure_stage,
+            source,
+            header,
+            records,
+            errors,
+            lambda reader: _stage_disclosure(reader, products, supplier),
+        )
         if not source.stopped:
             errors.merge(*_unknown_os_ids(connection))
             mark_repeats(connection, disclosure_stage, "row_key")
@@ -1146,12 +1181,14 @@ def import_disclosures(
             )
         if errors.total:
             raise errors.refuse()
-        result.rows = stager.count
-        progress.start_applying(stager.count)
-        lock_registry(connection)
-        for batch in staged_batches(connection, disclosure_stage):
-            _apply_disclosures(connection, batch, actor, supplier, result)
-            progress.applied(len(batch))
+        result.rows = staged
+        apply_staged(
+            connection,
+            disclosure_stage,
+            staged,
+            progress,
+            lambda batch: _apply_disclosures(connection, batch, actor, supplier, result),
+        )
     audit.record(
         "disclosure.import",
         f"Imported disclosures {filename!r} for {supplier.name!r}: {result.created} created, "

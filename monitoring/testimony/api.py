@@ -14,29 +14,21 @@ metadata for administrators and coordinators.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from monitoring.accounts.models import Organisation, User, UserRole
-from monitoring.core.api import (
-    ApiRoute,
-    bp,
-    make_response,
-    operation_error,
-    paginate,
-    route,
-    routes,
-    translate_errors,
-)
-from monitoring.core.auth import access_of, roles
+from monitoring.core import uploads
+from monitoring.core.api import operation_error, paginate, parse_args, route
+from monitoring.core.auth import roles
 from monitoring.core.db import db
-from monitoring.core.errors import MESSAGES, ApiError
+from monitoring.core.errors import ApiError
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page
 from monitoring.supplychain.models import Site
@@ -84,7 +76,9 @@ from monitoring.testimony.schemas import (
 )
 from monitoring.testimony.views import (
     download_response,
-    keep_uploads_in_memory,
+    load_report,
+    member_report,
+    report_detail,
     too_large_message,
     upload_limit,
 )
@@ -104,22 +98,6 @@ def _require(allowed: bool) -> None:
         abort(404)
 
 
-def _load(report_id: int) -> ReportView:
-    query = (
-        visible_reports(_me()).add_columns(*operations.deadline_columns()).where(WorkerReport.id == report_id)
-    )
-    row = db.session.execute(query).first()
-    if row is None:
-        abort(404)
-    return ReportView(row[0], bool(row[1]), bool(row[2]))
-
-
-def _member_report(report_id: int, check: Any) -> WorkerReport:
-    view = _load(report_id)
-    _require(check(_me(), view.report))
-    return view.report
-
-
 def _refused(exc: sealing.SealedAccessError) -> ApiError:
     """Commit the audit entry of the failed opening; answer 403 without details."""
     db.session.commit()
@@ -128,12 +106,12 @@ def _refused(exc: sealing.SealedAccessError) -> ApiError:
     return ApiError(403, _("The sealed content could not be opened. The attempt was recorded."))
 
 
-def _detail(view: ReportView) -> ReportDetailView:
-    user = _me()
-    report = view.report
-    evidence = list(db.session.scalars(visible_evidence(user, report).order_by(Evidence.id)))
-    grants = list(db.session.scalars(visible_grants(user, report).order_by(ReportGrant.id)))
-    return ReportDetailView(report, view.acknowledge_overdue, view.feedback_overdue, evidence, grants)
+def _manage(report_id: int, change: Callable[..., Any], *args: Any) -> ReportView:
+    """Make one change to a report of the user's organisation; answer the report as it now is."""
+    report = member_report(report_id, can_manage_report)
+    change(_me(), report, *args)
+    db.session.commit()
+    return load_report(report_id)
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -231,7 +209,7 @@ def create_worker_report(args: dict[str, Any]) -> Any:
 )
 @roles(*SEALED_ROLES)
 def get_worker_report(report_id: int) -> ReportDetailView:
-    return _detail(_load(report_id))
+    return report_detail(load_report(report_id))
 
 
 @route(
@@ -250,7 +228,7 @@ def get_worker_report(report_id: int) -> ReportDetailView:
 @roles(*SEALED_ROLES)
 def open_worker_report(report_id: int, args: dict[str, Any]) -> operations.OpenedContent:
     user = _me()
-    report = _load(report_id).report
+    report = load_report(report_id).report
     _require(can_open_report(user, report))
     reason = operations.reason_text(args["reason"], args["reason_text"])
     try:
@@ -270,10 +248,7 @@ def open_worker_report(report_id: int, args: dict[str, Any]) -> operations.Opene
 )
 @roles(UserRole.monitor)
 def acknowledge_worker_report(report_id: int) -> ReportView:
-    report = _member_report(report_id, can_manage_report)
-    operations.acknowledge(_me(), report)
-    db.session.commit()
-    return _load(report_id)
+    return _manage(report_id, operations.acknowledge)
 
 
 @route(
@@ -286,10 +261,7 @@ def acknowledge_worker_report(report_id: int) -> ReportView:
 )
 @roles(UserRole.monitor)
 def set_worker_report_status(report_id: int, args: dict[str, Any]) -> ReportView:
-    report = _member_report(report_id, can_manage_report)
-    operations.set_status(_me(), report, args["status"])
-    db.session.commit()
-    return _load(report_id)
+    return _manage(report_id, operations.set_status, args["status"])
 
 
 @route(
@@ -302,10 +274,7 @@ def set_worker_report_status(report_id: int, args: dict[str, Any]) -> ReportView
 )
 @roles(UserRole.monitor)
 def record_worker_report_feedback(report_id: int) -> ReportView:
-    report = _member_report(report_id, can_manage_report)
-    operations.record_feedback(_me(), report)
-    db.session.commit()
-    return _load(report_id)
+    return _manage(report_id, operations.record_feedback)
 
 
 @route(
@@ -322,7 +291,7 @@ def record_worker_report_feedback(report_id: int) -> ReportView:
 )
 @roles(UserRole.monitor)
 def reply_to_worker(report_id: int, args: dict[str, Any]) -> Any:
-    report = _member_report(report_id, can_manage_report)
+    report = member_report(report_id, can_manage_report)
     message = operations.reply_to_worker(_me(), report, args["body"], feedback=args["feedback"])
     db.session.commit()
     return message, 201
@@ -331,59 +300,34 @@ def reply_to_worker(report_id: int, args: dict[str, Any]) -> Any:
 # --- evidence -------------------------------------------------------------------------------
 
 
-def upload_worker_report_evidence(report_id: int) -> Any:
-    """The file is the request body (any content type); its name is the ``filename`` parameter.
-
-    Registered without :func:`route`, whose wrapper would read the body as JSON before the size
-    is checked.
-    """
-    report = _member_report(report_id, can_add_evidence)
+@route(
+    "/worker-reports/<int:report_id>/evidence",
+    method="POST",
+    summary=_l("Add a file to a report"),
+    description=_l(
+        "Send the file itself as the request body (e.g. Content-Type: application/octet-stream) "
+        "and its name in the query parameter `filename`. The type is recognised from the "
+        "content (PDF, JPEG, PNG, WebP, MP3, Ogg, WAV, AMR, MP4); the size limit is checked "
+        "before the body is read (413). Name and content are sealed."
+    ),
+    response=ReportEvidenceSchema,
+    status=201,
+    tag=TAG,
+    raw_body=True,
+)
+@roles(UserRole.monitor)
+def upload_worker_report_evidence(report_id: int) -> Evidence:
+    """The file is the request body (any content type); its name is the ``filename`` parameter."""
+    report = member_report(report_id, can_add_evidence)
     limit = upload_limit(multipart=False)
-    if request.content_length is not None and request.content_length > limit:
-        raise ApiError(413, too_large_message())
     # One byte more than allowed: a body without a declared length that is cut off at the
     # maximum would otherwise pass as a complete file; sealing refuses anything over the limit.
-    request.max_content_length = limit + 1
-    keep_uploads_in_memory()
-    try:
-        args = UploadEvidenceArgs().load(request.args.to_dict(flat=True))
-    except ValidationError as exc:
-        raise ApiError(422, str(MESSAGES[422]), translate_errors(exc.messages)) from exc
-    try:
-        evidence = operations.add_evidence(_me(), report, request.stream, args["filename"])
-    except OperationError as exc:
-        raise operation_error(exc) from exc
+    if not uploads.accept_body(limit, cut_off=limit + 1):
+        raise ApiError(413, too_large_message())
+    args = parse_args(UploadEvidenceArgs, request.args.to_dict(flat=True))
+    evidence = operations.add_evidence(_me(), report, request.stream, args["filename"])
     db.session.commit()
-    return make_response(evidence, ReportEvidenceSchema(), 201, False)
-
-
-def _register_upload() -> None:
-    rule = "/worker-reports/<int:report_id>/evidence"
-    view = roles(UserRole.monitor)(upload_worker_report_evidence)
-    bp.add_url_rule(rule, endpoint="upload_worker_report_evidence", view_func=view, methods=["POST"])
-    routes.append(
-        ApiRoute(
-            rule=rule,
-            method="POST",
-            endpoint="api.upload_worker_report_evidence",
-            summary=_l("Add a file to a report"),
-            description=_l(
-                "Send the file itself as the request body (e.g. Content-Type: application/octet-stream) "
-                "and its name in the query parameter `filename`. The type is recognised from the "
-                "content (PDF, JPEG, PNG, WebP, MP3, Ogg, WAV, AMR, MP4); the size limit is checked "
-                "before the body is read (413). Name and content are sealed."
-            ),
-            args=None,
-            response=ReportEvidenceSchema,
-            status=201,
-            paginated=False,
-            access=access_of(view),  # type: ignore[arg-type]
-            tag=TAG,
-        )
-    )
-
-
-_register_upload()
+    return evidence
 
 
 @route(
@@ -400,7 +344,7 @@ _register_upload()
 @roles(UserRole.monitor)
 def download_worker_report_evidence(report_id: int, evidence_id: int, args: dict[str, Any]) -> Any:
     user = _me()
-    report = _member_report(report_id, can_open_evidence)
+    report = member_report(report_id, can_open_evidence)
     evidence = db.session.scalar(visible_evidence(user, report).where(Evidence.id == evidence_id))
     if evidence is None:
         abort(404)
@@ -429,7 +373,7 @@ def download_worker_report_evidence(report_id: int, evidence_id: int, args: dict
 @roles(UserRole.monitor)
 def share_worker_report(report_id: int, args: dict[str, Any]) -> Any:
     user = _me()
-    report = _member_report(report_id, can_share_report)
+    report = member_report(report_id, can_share_report)
     grantee = next((c for c in operations.shareable_coordinators(report) if c.id == args["user_id"]), None)
     if grantee is None:
         message = _("Reports can be shared only with active coordinators who cannot read it yet.")
@@ -454,7 +398,7 @@ def share_worker_report(report_id: int, args: dict[str, Any]) -> Any:
 @roles(UserRole.monitor)
 def revoke_worker_report_grant(report_id: int, grant_id: int) -> Any:
     user = _me()
-    report = _member_report(report_id, can_share_report)
+    report = member_report(report_id, can_share_report)
     grant = db.session.scalar(visible_grants(user, report).where(ReportGrant.id == grant_id))
     if grant is None:
         abort(404)

@@ -20,7 +20,6 @@ application-wide check, which would read the body first).
 from __future__ import annotations
 
 import functools
-import io
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -44,6 +43,7 @@ from werkzeug.exceptions import HTTPException
 
 from monitoring.accounts.models import Organisation
 from monitoring.config import WORKER_LOCALES
+from monitoring.core import uploads
 from monitoring.core.auth import public
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error
@@ -184,28 +184,14 @@ def _http_error(exc: HTTPException) -> Response:
     return _error_page(code if code in MESSAGES else 400)
 
 
-def keep_uploads_in_memory() -> None:
-    """Parse this request's files into memory: sealed content never reaches a disk in clear.
-
-    (Werkzeug would spool files over 500 KB to a temporary file.) Call it before the body is
-    parsed; the body is bounded by ``max_content_length``.
-    """
-    req = request._get_current_object()  # type: ignore[attr-defined]
-
-    def memory_stream(*args: Any, **kwargs: Any) -> io.BytesIO:
-        return io.BytesIO()
-
-    req._get_file_stream = memory_stream
-
-
 def _prepare_body() -> None:
-    """Refuse a body larger than a file plus the form's text, before reading any of it."""
-    limit = current_app.config["EVIDENCE_MAX_BYTES"] + FORM_ALLOWANCE
-    if request.content_length is not None and request.content_length > limit:
+    """Refuse a body larger than a file plus the form's text, before reading any of it.
+
+    A body without a declared length is cut off at the same size while it is read; its files
+    are parsed in memory (sealed content never reaches a disk in clear).
+    """
+    if not uploads.accept_body(current_app.config["EVIDENCE_MAX_BYTES"] + FORM_ALLOWANCE):
         abort(413)
-    # A body without a declared length is cut off at the same size while it is read.
-    request.max_content_length = limit
-    keep_uploads_in_memory()
 
 
 # --- pages -----------------------------------------------------------------------------------

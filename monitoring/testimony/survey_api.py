@@ -1,9 +1,8 @@
 """JSON API of survey imports (monitors, for their own organisation).
 
-``POST /testimony/survey-imports`` takes ``multipart/form-data`` (the CSV as ``file``); it is
-registered without :func:`monitoring.core.api.route`, whose wrapper reads the body as JSON,
-and described in the OpenAPI document like every other route. The file layout is documented
-in :mod:`monitoring.testimony.survey`.
+``POST /testimony/survey-imports`` takes ``multipart/form-data`` (the CSV as ``file``): the
+route leaves the body unread (``raw_body``) until its size is checked and its files are kept
+in memory. The file layout is documented in :mod:`monitoring.testimony.survey`.
 """
 
 from __future__ import annotations
@@ -14,30 +13,20 @@ from flask import abort, current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
 from monitoring.accounts.models import User, UserRole
-from monitoring.core.api import (
-    ApiRoute,
-    bp,
-    make_response,
-    operation_error,
-    paginate,
-    route,
-    routes,
-    translate_errors,
-)
-from monitoring.core.auth import access_of, roles
+from monitoring.core import uploads
+from monitoring.core.api import paginate, parse_args, route
+from monitoring.core.auth import roles
 from monitoring.core.db import db
 from monitoring.core.errors import MESSAGES, ApiError
-from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page
 from monitoring.core.schemas import BaseSchema, PageArgs
 from monitoring.supplychain.models import Site
 from monitoring.testimony import survey
 from monitoring.testimony.models import SurveyImport
 from monitoring.testimony.operations import WORKER_LANGUAGES
-from monitoring.testimony.public import keep_uploads_in_memory
 
 TAG = "testimony"
 RULE = "/testimony/survey-imports"
@@ -127,13 +116,26 @@ def _refusal(exc: survey.SurveyRefused) -> ApiError:
     return ApiError(422, _("The file was refused; nothing was imported."), {"file": lines})
 
 
-def create_survey_import() -> Any:
+@route(
+    RULE,
+    method="POST",
+    summary=_l("Import a survey export"),
+    description=_l(
+        "Each row of a KoboToolbox CSV export becomes a worker report (channel survey) sealed to "
+        "your organisation's key, all in one transaction. A file with any problem is refused "
+        "whole (422) with one message per problem and its line number."
+    ),
+    args=CreateSurveyImportArgs,
+    response=SurveyImportSchema,
+    status=201,
+    tag=TAG,
+    raw_body=True,
+)
+@roles(UserRole.monitor)
+def create_survey_import() -> SurveyImport:
     """Check a survey export and seal every row as a report of my organisation, in one transaction."""
     user = _me()
-    if (
-        request.content_length is not None
-        and request.content_length > current_app.config["MAX_CONTENT_LENGTH"]
-    ):
+    if not uploads.accept_body(current_app.config["MAX_CONTENT_LENGTH"]):
         raise ApiError(413, str(MESSAGES[413]))
     if request.mimetype != "multipart/form-data":
         raise ApiError(
@@ -141,15 +143,11 @@ def create_survey_import() -> Any:
             _("Send the file as multipart/form-data, in the field “file”."),
             {"file": [str(_l("This field is required."))]},
         )
-    keep_uploads_in_memory()
     raw = request.form.to_dict(flat=True)
     upload = request.files.get("file")
     if upload is not None and upload.filename is not None:
         raw["file"] = upload
-    try:
-        args = CreateSurveyImportArgs().load(raw)
-    except ValidationError as exc:
-        raise ApiError(422, str(MESSAGES[422]), translate_errors(exc.messages)) from exc
+    args = parse_args(CreateSurveyImportArgs, raw)
     site = None
     if "site_id" in args:
         site = db.session.get(Site, args["site_id"])
@@ -162,34 +160,5 @@ def create_survey_import() -> Any:
         )
     except survey.SurveyRefused as exc:
         raise _refusal(exc) from exc
-    except OperationError as exc:
-        raise operation_error(exc) from exc
     db.session.commit()
-    return make_response(result, SurveyImportSchema(), 201, False)
-
-
-def _register_create() -> None:
-    view = roles(UserRole.monitor)(create_survey_import)
-    bp.add_url_rule(RULE, endpoint="create_survey_import", view_func=view, methods=["POST"])
-    routes.append(
-        ApiRoute(
-            rule=RULE,
-            method="POST",
-            endpoint="api.create_survey_import",
-            summary=_l("Import a survey export"),
-            description=_l(
-                "Each row of a KoboToolbox CSV export becomes a worker report (channel survey) sealed to "
-                "your organisation's key, all in one transaction. A file with any problem is refused "
-                "whole (422) with one message per problem and its line number."
-            ),
-            args=CreateSurveyImportArgs,
-            response=SurveyImportSchema,
-            status=201,
-            paginated=False,
-            access=access_of(view),  # type: ignore[arg-type]
-            tag=TAG,
-        )
-    )
-
-
-_register_create()
+    return result

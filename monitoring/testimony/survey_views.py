@@ -20,6 +20,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from monitoring.accounts.models import User, UserRole
+from monitoring.core import uploads
 from monitoring.core.auth import roles
 from monitoring.core.db import db
 from monitoring.core.errors import error_response
@@ -30,7 +31,6 @@ from monitoring.supplychain.models import Site
 from monitoring.testimony import survey
 from monitoring.testimony.models import IssueCategory, SurveyImport
 from monitoring.testimony.operations import language_choices
-from monitoring.testimony.public import keep_uploads_in_memory
 
 logger = logging.getLogger(__name__)
 
@@ -116,17 +116,9 @@ def _upload_page(
 @roles(UserRole.monitor)
 def upload() -> Any:
     user = _me()
-    if request.method == "POST":
-        # The file holds identities in clear: parse it in memory, then check the CSRF token.
-        if (
-            request.content_length is not None
-            and request.content_length > current_app.config["MAX_CONTENT_LENGTH"]
-        ):
-            return error_response(413)
-        keep_uploads_in_memory()
-        from monitoring import csrf
-
-        csrf.protect()
+    # The file holds identities in clear: parse it in memory, then check the CSRF token.
+    if request.method == "POST" and not uploads.accept_form(current_app.config["MAX_CONTENT_LENGTH"]):
+        return error_response(413)
     form = SurveyUploadForm()
     if request.method == "GET":
         form.language.data = survey.worker_language(user.locale or "") or "en"
@@ -154,13 +146,7 @@ def upload() -> Any:
     return redirect(url_for(".detail", import_id=result.id))
 
 
-def _exempt_upload(state: Any) -> None:
-    from monitoring import csrf
-
-    csrf.exempt(upload)
-
-
-bp.record_once(_exempt_upload)
+uploads.csrf_checked_in_view(bp, upload)
 
 
 @bp.route("/<int:import_id>")

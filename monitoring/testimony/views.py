@@ -15,8 +15,8 @@ metadata for administrators and coordinators.
 
 from __future__ import annotations
 
-import io
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -40,6 +40,7 @@ from werkzeug.utils import secure_filename
 
 from monitoring.accounts import keys
 from monitoring.accounts.models import Organisation, OrganisationKind, User, UserRole
+from monitoring.core import uploads
 from monitoring.core.auth import roles
 from monitoring.core.db import db
 from monitoring.core.errors import error_response
@@ -105,8 +106,8 @@ def _require(allowed: bool) -> None:
         abort(404)
 
 
-def _load(report_id: int) -> ReportView:
-    """The report with its overdue flags (computed in SQL), if the user may see it."""
+def load_report(report_id: int) -> ReportView:
+    """The report with its overdue flags (computed in SQL), if the user may see it (else 404)."""
     query = (
         visible_reports(_me()).add_columns(*operations.deadline_columns()).where(WorkerReport.id == report_id)
     )
@@ -114,6 +115,21 @@ def _load(report_id: int) -> ReportView:
     if row is None:
         abort(404)
     return ReportView(row[0], bool(row[1]), bool(row[2]))
+
+
+def member_report(report_id: int, check: Any) -> WorkerReport:
+    """The report, if the user may see it and ``check(user, report)`` allows (else 404)."""
+    view = load_report(report_id)
+    _require(check(_me(), view.report))
+    return view.report
+
+
+def report_detail(view: ReportView) -> ReportDetailView:
+    """The report with the files and grants the user may see."""
+    user = _me()
+    evidence = list(db.session.scalars(visible_evidence(user, view.report).order_by(Evidence.id)))
+    grants = list(db.session.scalars(visible_grants(user, view.report).order_by(ReportGrant.id)))
+    return ReportDetailView(view.report, view.acknowledge_overdue, view.feedback_overdue, evidence, grants)
 
 
 def sealed_refusal(exc: sealing.SealedAccessError) -> Any:
@@ -273,12 +289,9 @@ def _next_statuses(report: WorkerReport) -> list[ReportStatus]:
 
 def _detail(view: ReportView, *, status: int = 200, **forms: Any) -> Any:
     """Render a report's page: metadata, and the sealed content when it was just opened."""
-    user = _me()
     report = view.report
-    member = is_member(user, report)
-    evidence = list(db.session.scalars(visible_evidence(user, report).order_by(Evidence.id)))
-    grants = list(db.session.scalars(visible_grants(user, report).order_by(ReportGrant.id)))
-    detail = ReportDetailView(view.report, view.acknowledge_overdue, view.feedback_overdue, evidence, grants)
+    member = is_member(_me(), report)
+    detail = report_detail(view)
     statuses = _next_statuses(report)
     context: dict[str, Any] = {
         "view": detail,
@@ -307,7 +320,7 @@ def _detail(view: ReportView, *, status: int = 200, **forms: Any) -> Any:
 @bp.route("/reports/<int:report_id>")
 @roles(*SEALED_ROLES)
 def report(report_id: int) -> Any:
-    return _detail(_load(report_id))
+    return _detail(load_report(report_id))
 
 
 def _reason(form: OpenForm) -> str:
@@ -319,7 +332,7 @@ def _reason(form: OpenForm) -> str:
 @roles(*SEALED_ROLES)
 def open_report(report_id: int) -> Any:
     user = _me()
-    view = _load(report_id)
+    view = load_report(report_id)
     _require(can_open_report(user, view.report))
     form = OpenForm()
     if not form.validate_on_submit():
@@ -337,31 +350,30 @@ def open_report(report_id: int) -> Any:
     return _detail(view, opened=opened, reason=form, open_form=form)
 
 
-def _member_report(report_id: int, check: Any) -> WorkerReport:
-    view = _load(report_id)
-    _require(check(_me(), view.report))
-    return view.report
+def _report_action(report_id: int, change: Callable[[User, WorkerReport], Any], done: str) -> Any:
+    """A button that makes one change to a report: say how it went, back on the report's page."""
+    report = member_report(report_id, can_manage_report)
+    if ActionForm().validate_on_submit():
+        try:
+            change(_me(), report)
+        except OperationError as exc:
+            flash(str(exc.message), "error")
+        else:
+            db.session.commit()
+            flash(done, "success")
+    return redirect(url_for(".report", report_id=report.id))
 
 
 @bp.route("/reports/<int:report_id>/acknowledge", methods=["POST"])
 @roles(UserRole.monitor)
 def acknowledge(report_id: int) -> Any:
-    report = _member_report(report_id, can_manage_report)
-    if ActionForm().validate_on_submit():
-        try:
-            operations.acknowledge(_me(), report)
-        except OperationError as exc:
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            flash(_("The report is acknowledged."), "success")
-    return redirect(url_for(".report", report_id=report.id))
+    return _report_action(report_id, operations.acknowledge, _("The report is acknowledged."))
 
 
 @bp.route("/reports/<int:report_id>/status", methods=["POST"])
 @roles(UserRole.monitor)
 def change_status(report_id: int) -> Any:
-    view = _load(report_id)
+    view = load_report(report_id)
     _require(can_manage_report(_me(), view.report))
     report = view.report
     form = StatusForm(_next_statuses(report))
@@ -380,22 +392,13 @@ def change_status(report_id: int) -> Any:
 @bp.route("/reports/<int:report_id>/feedback", methods=["POST"])
 @roles(UserRole.monitor)
 def record_feedback(report_id: int) -> Any:
-    report = _member_report(report_id, can_manage_report)
-    if ActionForm().validate_on_submit():
-        try:
-            operations.record_feedback(_me(), report)
-        except OperationError as exc:
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            flash(_("The feedback to the worker is recorded."), "success")
-    return redirect(url_for(".report", report_id=report.id))
+    return _report_action(report_id, operations.record_feedback, _("The feedback to the worker is recorded."))
 
 
 @bp.route("/reports/<int:report_id>/messages", methods=["POST"])
 @roles(UserRole.monitor)
 def reply(report_id: int) -> Any:
-    view = _load(report_id)
+    view = load_report(report_id)
     _require(can_manage_report(_me(), view.report))
     form = ReplyForm()
     if not form.validate_on_submit():
@@ -426,29 +429,13 @@ def too_large_message() -> str:
     )
 
 
-def keep_uploads_in_memory() -> None:
-    """Parse multipart bodies into memory: a worker's file never reaches disk unencrypted."""
-    req = request._get_current_object()  # type: ignore[attr-defined]
-
-    def memory_stream(*args: Any, **kwargs: Any) -> io.BytesIO:
-        return io.BytesIO()
-
-    req._get_file_stream = memory_stream
-
-
 @bp.route("/reports/<int:report_id>/evidence", methods=["POST"])
 @roles(UserRole.monitor)
 def upload_evidence(report_id: int) -> Any:
-    # CSRF is checked below, after the size: checking it first would read the whole body.
-    report = _member_report(report_id, can_add_evidence)
-    limit = upload_limit()
-    if request.content_length is not None and request.content_length > limit:
+    report = member_report(report_id, can_add_evidence)
+    # The CSRF token is checked after the size: checking it first would read the whole body.
+    if not uploads.accept_form(upload_limit()):
         return error_response(413, too_large_message())
-    request.max_content_length = limit
-    keep_uploads_in_memory()
-    from monitoring import csrf
-
-    csrf.protect()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("Choose a file."), "error")
@@ -464,13 +451,7 @@ def upload_evidence(report_id: int) -> Any:
     return redirect(url_for(".report", report_id=report.id))
 
 
-def _exempt_upload(state: Any) -> None:
-    from monitoring import csrf
-
-    csrf.exempt(upload_evidence)
-
-
-bp.record_once(_exempt_upload)
+uploads.csrf_checked_in_view(bp, upload_evidence)
 
 
 def content_disposition(name: str, fallback: str) -> str:
@@ -495,7 +476,7 @@ def download_response(evidence: Evidence, name: str, chunks: Any) -> Response:
 @roles(UserRole.monitor)
 def download_evidence(report_id: int, evidence_id: int) -> Any:
     user = _me()
-    report = _member_report(report_id, can_open_evidence)
+    report = member_report(report_id, can_open_evidence)
     evidence = db.session.scalar(visible_evidence(user, report).where(Evidence.id == evidence_id))
     if evidence is None:
         abort(404)
@@ -522,7 +503,7 @@ def download_evidence(report_id: int, evidence_id: int) -> Any:
 @roles(UserRole.monitor)
 def share(report_id: int) -> Any:
     user = _me()
-    report = _member_report(report_id, can_share_report)
+    report = member_report(report_id, can_share_report)
     coordinators = operations.shareable_coordinators(report)
     form = ShareForm(coordinators)
     if not form.validate_on_submit():
@@ -545,7 +526,7 @@ def share(report_id: int) -> Any:
 @roles(UserRole.monitor)
 def revoke_share(report_id: int, grant_id: int) -> Any:
     user = _me()
-    report = _member_report(report_id, can_share_report)
+    report = member_report(report_id, can_share_report)
     grant = db.session.scalar(visible_grants(user, report).where(ReportGrant.id == grant_id))
     if grant is None:
         abort(404)

@@ -118,3 +118,35 @@ def test_route_without_access_declaration_is_an_error():
         @route("/undeclared-api", summary="nope")
         def undeclared():
             return None
+
+
+def test_a_route_that_reads_its_body_itself_needs_a_body_and_access():
+    import pytest
+
+    from monitoring.core.api import route
+    from monitoring.core.auth import public
+
+    with pytest.raises(ValueError, match="no body"):
+        route("/raw-get", summary="nope", raw_body=True)
+    with pytest.raises(RuntimeError, match="declare access"):
+
+        @route("/raw-undeclared", method="POST", summary="nope", raw_body=True)
+        def undeclared():
+            return None
+
+    with pytest.raises(RuntimeError, match="declared twice"):
+
+        @route("/worker-reports/<int:report_id>/evidence", method="POST", summary="again", raw_body=True)
+        @public
+        def evidence_again(report_id):
+            return None
+
+
+def test_raw_body_routes_document_their_body_from_args(app):
+    paths = _document(app)["paths"]
+    survey = paths["/api/v1/testimony/survey-imports"]["post"]
+    assert list(survey["requestBody"]["content"]) == ["multipart/form-data"]
+    assert "201" in survey["responses"]
+    evidence = paths["/api/v1/worker-reports/{report_id}/evidence"]["post"]
+    assert "requestBody" not in evidence and "parameters" not in evidence
+    assert "201" in evidence["responses"]

@@ -17,28 +17,8 @@ from monitoring.core.db import db
 from monitoring.supplychain.imports import ImportRefused, import_facilities
 from monitoring.supplychain.models import DuplicateState, Site, SiteDuplicate, SiteKind
 from tests.conftest import post_form
+from tests.supplychain.facility_files import OSH_HEADER
 from tests.supplychain.helpers import count_rows
-
-# The columns of Open Supply Hub's download, in its order.
-OSH_HEADER = [
-    "os_id",
-    "contribution_date",
-    "name",
-    "address",
-    "country_code",
-    "country_name",
-    "lat",
-    "lng",
-    "sector",
-    "contributor (list)",
-    "number_of_workers",
-    "parent_company",
-    "processing_type_facility_type_raw",
-    "facility_type",
-    "processing_type",
-    "product_type",
-    "is_closed",
-]
 
 
 def facility_row(**values: Any) -> dict[str, Any]:
@@ -603,17 +583,10 @@ def test_openapi_documents_the_upload(app):
     assert "422" in operation["responses"]
 
 
-def test_upload_route_refuses_a_view_without_access():
-    from monitoring.supplychain.import_api import (
-        FacilityImportResultSchema,
-        ImportFacilitiesArgs,
-        upload_route,
+def test_the_api_reads_the_upload_itself(coordinator, api_client):
+    # The route leaves the body to the view (raw_body): it is never parsed as JSON.
+    response = api_client(coordinator).post(
+        "/api/v1/imports/facilities", data=b"{not json", content_type="application/json"
     )
-
-    with pytest.raises(RuntimeError, match="declare access"):
-
-        @upload_route(
-            "/imports/nowhere", summary="x", args=ImportFacilitiesArgs, response=FacilityImportResultSchema
-        )
-        def nowhere(args):
-            return None
+    assert response.status_code == 400
+    assert response.get_json()["error"]["errors"] == {"file": ["Send the file as multipart/form-data."]}

@@ -8,19 +8,7 @@ from pathlib import Path
 
 from monitoring.core.db import db
 from monitoring.supplychain.imports import import_facilities
-
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "import_facilities.py"
-
-
-def _write(path: Path, rows: int) -> None:
-    """The benchmark's deterministic facility file."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("import_benchmark", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.write_file(path, rows)
+from tests.supplychain.facility_files import write_file
 
 
 def _peak(app, path: Path) -> tuple[int, int]:
@@ -40,9 +28,9 @@ def _peak(app, path: Path) -> tuple[int, int]:
 
 def test_peak_memory_does_not_grow_with_the_file(app, tmp_path):
     small, large, warm = tmp_path / "2000.csv", tmp_path / "20000.csv", tmp_path / "200.csv"
-    _write(warm, 200)
-    _write(small, 2_000)
-    _write(large, 20_000)
+    write_file(warm, 200)
+    write_file(small, 2_000)
+    write_file(large, 20_000)
     _peak(app, warm)  # compile statements and fill caches first
     created_small, peak_small = _peak(app, small)
     created_large, peak_large = _peak(app, large)

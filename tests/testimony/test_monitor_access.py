@@ -61,18 +61,22 @@ def test_outsiders_get_404_on_every_route(app, client_for, api_client, create_us
         assert response.status_code == 404, (role, method, url, response.status_code)
 
 
-def test_monitor_of_another_organisation_gets_404_for_the_report(
-    app, client_for, api_client, create_user, planted
-):
-    other = create_user(UserRole.monitor)
-    give_key_access(app, other)
-    page_client, script_client = client_for(other), api_client(other, unlocked=True)
+def _every_report_route_is_404(app, planted, page_client, script_client):
     for rule, method in sealed_rules(app):
         if "report_id" not in rule:
             continue
         url = fill(rule, planted)
         client = script_client if url.startswith("/api/") else page_client
         assert request_as(client, url, method).status_code == 404, (method, url)
+
+
+def test_monitor_of_another_organisation_gets_404_for_the_report(
+    app, client_for, api_client, create_user, planted
+):
+    other = create_user(UserRole.monitor)
+    give_key_access(app, other)
+    page_client, script_client = client_for(other), api_client(other, unlocked=True)
+    _every_report_route_is_404(app, planted, page_client, script_client)
     # The list does not show it either.
     page = page_client.get("/testimony/reports").get_data(as_text=True)
     assert f"/testimony/reports/{planted['report_id']}" not in page
@@ -85,12 +89,7 @@ def test_coordinator_without_a_grant_gets_404_for_the_report(
 ):
     stranger = create_user(UserRole.coordinator)
     page_client, script_client = client_for(stranger), api_client(stranger)
-    for rule, method in sealed_rules(app):
-        if "report_id" not in rule:
-            continue
-        url = fill(rule, planted)
-        client = script_client if url.startswith("/api/") else page_client
-        assert request_as(client, url, method).status_code == 404, (method, url)
+    _every_report_route_is_404(app, planted, page_client, script_client)
     assert script_client.get("/api/v1/worker-reports").get_json()["items"] == []
 
 

@@ -39,6 +39,7 @@ def translated(app, locale: str, message: str, **values: object) -> str:
     with app.test_request_context("/report/"), force_locale(locale):
         return str(escape(gettext(message, **values)))
 
+
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
 FIXED_NOW = datetime(2031, 3, 4, 5, 6, 30, tzinfo=UTC)
 SCRIPTS = {  # the zero digit of a few scripts workers write in
