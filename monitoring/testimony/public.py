@@ -20,6 +20,8 @@ application-wide check, which would read the body first).
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -34,6 +36,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import force_locale
@@ -286,6 +289,9 @@ def new_report() -> Any:
         throttle.check(throttle.report_global_limit())
         _prepare_body()
     form = ReportForm(describe_workplace=site is None)
+    if request.method == "POST" and _already_filed(form.submission.data):
+        # The same form page sent again: the report exists; its receipt was shown once.
+        return render("report/already_sent.html", languages_for=("", {}))
     if form.validate_on_submit():
         try:
             receipt = _file_report(form, site=site, country=country, organisation=organisation, lang=lang)
@@ -294,6 +300,7 @@ def new_report() -> Any:
             apply_error(form, exc)
         else:
             _count_report()
+            session[_FILED] = _submission_digest(form.submission.data)
             db.session.commit()
             logger.info("anonymous report filed")
             # Shown once, in this response only: no redirect, no cookie, no URL holds it.
@@ -315,6 +322,19 @@ def new_report() -> Any:
         expired=expired,
         max_mb=_max_mb(),
     )
+
+
+# The session remembers (a digest of) the token of the last form page that filed a report.
+_FILED = "_report_filed"
+
+
+def _submission_digest(token: str | None) -> str:
+    return hashlib.sha256(f"report-submission:{token}".encode()).hexdigest()
+
+
+def _already_filed(token: str | None) -> bool:
+    filed = session.get(_FILED)
+    return bool(token and filed and hmac.compare_digest(filed, _submission_digest(token)))
 
 
 def _new_receipt() -> tuple[str, receipts.ReceiptSecrets]:

@@ -7,6 +7,7 @@ blueprint is therefore exempt from the application-wide CSRF check (see monitori
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -77,9 +78,14 @@ class ReportForm(FlaskForm):
         ),
     )
     evidence = FileField(_l("A photo, recording or document (optional)"))
+    # A random token per form page, so that sending the same page twice (a reload, a double
+    # tap, a retry on a bad connection) files one report, not two.
+    submission = HiddenField(validators=[Length(max=64)])
 
     def __init__(self, *args: Any, describe_workplace: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not self.submission.data:
+            self.submission.data = secrets.token_urlsafe(24)
         self.categories.choices = [(c.value, c.title) for c in IssueCategory]
         self.describe_workplace = describe_workplace
         if not describe_workplace:

@@ -634,3 +634,25 @@ def test_an_oversized_message_upload_is_refused_unread(app, world, filed):
         content_type="multipart/form-data; boundary=x",
     )
     assert response.status_code == 413 and '<html lang="th">' in response.get_data(as_text=True)
+
+
+def test_sending_the_same_form_twice_files_one_report(app, world):
+    client = app.test_client()
+    url = f"/report/new?site={world.site_id}&lang=th"
+    page = client.get(url).get_data(as_text=True)
+    fields = {
+        "testimony": "They keep our passports in the office.",
+        "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
+        "submission": re.search(r'name="submission" type="hidden" value="([^"]+)"', page).group(1),
+    }
+    before = len(reports(app))
+    first = client.post(url, data=fields, content_type="multipart/form-data")
+    assert 'id="receipt"' in first.get_data(as_text=True)
+    again = client.post(url, data=fields, content_type="multipart/form-data")  # a reload, a double tap
+    page = assert_worker_page(again)
+    assert 'id="receipt"' not in page and '<html lang="th">' in page
+    assert translated(app, "th", "Your report was already sent") in page
+    assert len(reports(app)) == before + 1
+    # A fresh form page files a new report.
+    _response, receipt = file_report(client, url)
+    assert receipt is not None and len(reports(app)) == before + 2
