@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('imported_by_id', sa.Integer(), nullable=True),
     sa.Column('site_id', sa.Integer(), nullable=True),
     sa.Column('rows', sa.Integer(), nullable=False),
+    sa.Column('skipped', sa.Integer(), nullable=False),
     sa.Column('imported_dt', monitoring.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['imported_by_id'], ['user_account.id'], name=op.f('fk_survey_import_imported_by_id_user_account')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_survey_import_organisation_id_organisation')),
@@ -81,6 +82,7 @@ def upgrade() -> None:
     sa.Column('created_dt', monitoring.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('survey_import_id', sa.Integer(), nullable=True),
+    sa.Column('source_digest', sa.String(length=64), nullable=True),
     sa.Column('receipt_lookup', sa.String(length=64), nullable=True),
     sa.Column('receipt_public_key', sa.LargeBinary(length=32), nullable=True),
     sa.Column('acknowledge_due_dt', monitoring.core.types.UTCDateTime(timezone=True), nullable=True),
@@ -96,6 +98,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_worker_report_site_id_site')),
     sa.ForeignKeyConstraint(['survey_import_id'], ['survey_import.id'], name=op.f('fk_worker_report_survey_import_id_survey_import')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_worker_report')),
+    sa.UniqueConstraint('organisation_id', 'source_digest', name=op.f('uq_worker_report_organisation_id_source_digest')),
     sa.UniqueConstraint('receipt_lookup', name=op.f('uq_worker_report_receipt_lookup'))
     )
     with op.batch_alter_table('worker_report', schema=None) as batch_op:

@@ -78,4 +78,7 @@ def import_survey(path: Path, organisation_name: str, email: str, site_ref: str,
         except OperationError as exc:
             raise _fail(str(exc.message)) from exc
     db.session.commit()
-    click.echo(f"imported {result.rows} reports (survey import {result.id}) for {organisation.name}")
+    click.echo(
+        f"imported {result.rows} reports (survey import {result.id}) for {organisation.name}; "
+        f"{result.skipped} answers imported before were skipped"
+    )

@@ -161,6 +161,8 @@ class SurveyImport(Base):
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     rows: Mapped[int] = mapped_column(Integer)
+    # Answers left out because an earlier import of the organisation holds them already.
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
     imported_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -177,6 +179,7 @@ class WorkerReport(Base):
             "(status = 'received') = (acknowledged_dt IS NULL)", name="acknowledged_dt_unless_received"
         ),
         Index("ix_worker_report_org_status", "organisation_id", "status"),
+        UniqueConstraint("organisation_id", "source_digest"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -206,6 +209,8 @@ class WorkerReport(Base):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     survey_import_id: Mapped[int | None] = mapped_column(ForeignKey("survey_import.id"), index=True)
+    # SHA-256 of the survey tool's submission id, so a re-exported answer is not imported twice.
+    source_digest: Mapped[str | None] = mapped_column(String(64))
     # Anonymous reports: a lookup derived from the receipt (never the receipt itself) and the
     # public key that replies to the worker are sealed to.
     receipt_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)

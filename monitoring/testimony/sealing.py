@@ -179,6 +179,7 @@ def create_report(
     receipt_lookup: str | None = None,
     receipt_public_key: bytes | None = None,
     survey_import: SurveyImport | None = None,
+    source_digest: str | None = None,
 ) -> WorkerReport:
     """Seal a new report to the organisation's newest key; flush; audit metadata only."""
     org_key = _current_key(organisation)
@@ -203,6 +204,7 @@ def create_report(
         receipt_lookup=receipt_lookup,
         receipt_public_key=receipt_public_key,
         survey_import_id=survey_import.id if survey_import is not None else None,
+        source_digest=source_digest,
         acknowledge_due_dt=now + timedelta(days=config["REPORT_ACKNOWLEDGE_DAYS"]) if direct else None,
         feedback_due_dt=now + timedelta(days=config["REPORT_FEEDBACK_DAYS"]) if direct else None,
         categories=[ReportCategory(category=c) for c in dict.fromkeys(testimony.categories)],

@@ -53,6 +53,7 @@ a report of channel ``survey`` sealed to the importing monitor's organisation, t
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 import re
@@ -86,6 +87,8 @@ logger = logging.getLogger(__name__)
 
 ISSUES = "issues"
 DATE_COLUMNS = ("collected_date", "today", "start", "_submission_time")
+# Kobo's id of a submission: an answer exported again in a later file is recognised by it.
+SUBMISSION_COLUMN = "_uuid"
 IDENTITY_COLUMNS = {
     "worker_name": "name",
     "worker_contact": "contact",
@@ -190,12 +193,22 @@ class SurveyRow:
     consent_contact: bool
     retaliation_risk: RetaliationRisk | None
     identity: sealing.Identity | None
+    # KoboToolbox's id of the submission (``_uuid``), when the export has it.
+    submission: str | None = None
+
+    @property
+    def source_digest(self) -> str | None:
+        """What a report stores to recognise the submission (a digest, not Kobo's id itself)."""
+        if not self.submission:
+            return None
+        return hashlib.sha256(f"kobotoolbox:{self.submission}".encode()).hexdigest()
 
 
 @dataclass
 class _Header:
     columns: dict[str, int] = field(default_factory=dict)  # question name -> index
     choices: dict[IssueCategory, int] = field(default_factory=dict)  # issues/<choice> -> index
+    submission: int | None = None  # Kobo's _uuid column
 
 
 # --- permissions ---------------------------------------------------------------------------
@@ -298,6 +311,9 @@ def _read_header(values: list[str], problems: _Problems) -> _Header:
             header.choices[category] = index
             continue
         question = parts[-1]
+        if question == SUBMISSION_COLUMN:
+            header.submission = index
+            continue
         if question not in QUESTIONS:
             continue  # Kobo's metadata and questions the import does not use
         if question in header.columns:
@@ -371,6 +387,21 @@ class _RowReader:
         self.default_language = default_language
         self.sites = sites
         self.latest = utcnow().date() + timedelta(days=1)
+        self.submissions: dict[str, int] = {}  # _uuid -> the line it was first seen on
+
+    def _submission(self, line: int, values: list[str]) -> str | None:
+        index = self.header.submission
+        submission = values[index].strip() if index is not None and index < len(values) else ""
+        if not submission:
+            return None
+        first = self.submissions.setdefault(submission, line)
+        if first != line:
+            self.problems.add(
+                line,
+                SUBMISSION_COLUMN,
+                _l("This answer (_uuid %(uuid)s) is also on line %(line)s.", uuid=submission, line=first),
+            )
+        return submission
 
     def value(self, values: list[str], question: str) -> str:
         index = self.header.columns.get(question)
@@ -525,6 +556,7 @@ class _RowReader:
         site, country, workplace = self._workplace(line, values)
         collected = self._date(line, values)
         consents = [self._yes_no(line, values, question) for question in CONSENT_COLUMNS]
+        submission = self._submission(line, values)
         if len(self.problems.errors) + self.problems.more > before or collected is None or language is None:
             return None
         return SurveyRow(
@@ -541,6 +573,7 @@ class _RowReader:
             consent_contact=consents[2],
             retaliation_risk=risk,
             identity=None if identity.is_empty() else identity,
+            submission=submission,
         )
 
 
@@ -613,19 +646,28 @@ def import_rows(
     site: Site | None = None,
     progress: Callable[[int], Any] | None = None,
 ) -> SurveyImport:
-    """Seal checked rows as reports of one new :class:`SurveyImport`; flush and audit, never commit."""
+    """Seal checked rows as reports of one new :class:`SurveyImport`; flush and audit, never commit.
+
+    Answers an earlier import of the organisation holds already (the same KoboToolbox ``_uuid``)
+    are skipped, so a growing survey can be exported and imported again and again.
+    """
     check_can_import(actor, organisation)
     if site is not None:
         site = _surviving(site)
+    known = _imported_before(organisation, [d for row in rows if (d := row.source_digest)])
+    new_rows = [row for row in rows if row.source_digest not in known]
+    if rows and not new_rows:
+        raise OperationError(_l("Every answer in this file was imported before: there is nothing new."))
     survey = SurveyImport(
         organisation_id=organisation.id,
         imported_by_id=actor.id,
         site_id=site.id if site is not None else None,
-        rows=len(rows),
+        rows=len(new_rows),
+        skipped=len(rows) - len(new_rows),
     )
     db.session.add(survey)
     db.session.flush()
-    for row in rows:
+    for row in new_rows:
         sealing.create_report(
             organisation=organisation,
             site=row.site,
@@ -642,18 +684,39 @@ def import_rows(
             workplace=row.workplace,
             created_by=actor,
             survey_import=survey,
+            source_digest=row.source_digest,
         )
         if progress is not None:
             progress(1)
     audit.record(
         "survey.import",
-        f"Imported {len(rows)} survey reports for {organisation.name}",
+        f"Imported {survey.rows} survey reports for {organisation.name} ({survey.skipped} imported before)",
         actor=actor,
         obj=survey,
-        data={"rows": len(rows), "site_id": survey.site_id, "organisation_id": organisation.id},
+        data={
+            "rows": survey.rows,
+            "skipped": survey.skipped,
+            "site_id": survey.site_id,
+            "organisation_id": organisation.id,
+        },
     )
-    logger.info("survey import %s: %d reports for organisation %s", survey.id, len(rows), organisation.id)
+    logger.info("survey import %s: %d reports for organisation %s", survey.id, survey.rows, organisation.id)
     return survey
+
+
+def _imported_before(organisation: Organisation, digests: list[str]) -> set[str]:
+    """The digests among ``digests`` that reports of the organisation hold already."""
+    found: set[str] = set()
+    for start in range(0, len(digests), 500):
+        found.update(
+            db.session.scalars(
+                select(WorkerReport.source_digest).where(
+                    WorkerReport.organisation_id == organisation.id,
+                    WorkerReport.source_digest.in_(digests[start : start + 500]),
+                )
+            )
+        )
+    return found
 
 
 def import_survey(

@@ -38,6 +38,10 @@ class SurveyImportSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     organisation_id = fields.Integer(dump_only=True)
     rows = fields.Integer(dump_only=True, metadata={"description": _l("Reports created from the file.")})
+    skipped = fields.Integer(
+        dump_only=True,
+        metadata={"description": _l("Answers skipped because an earlier import holds them (same _uuid).")},
+    )
     imported_dt = fields.AwareDateTime(dump_only=True)
     imported_by_id = fields.Integer(dump_only=True, allow_none=True)
     site_id = fields.Integer(

@@ -143,6 +143,8 @@ def upload() -> Any:
         return _upload_page(form, status=422)
     db.session.commit()
     flash(_("%(num)d reports were sealed and imported.", num=result.rows), "success")
+    if result.skipped:
+        flash(_("%(num)d answers had been imported before and were skipped.", num=result.skipped), "info")
     return redirect(url_for(".detail", import_id=result.id))
 
 

@@ -224,6 +224,47 @@ def test_a_kobo_export_becomes_sealed_reports_in_one_import(app, setup, tmp_path
     assert b"Mya Thandar" not in first.identity_sealed and b"14 hours" not in first.testimony_sealed
 
 
+def test_answers_imported_before_are_skipped_when_the_survey_is_exported_again(app, setup, tmp_path):
+    first = kobo_csv(
+        [{"testimony": "No day off for weeks.", "site_os_id": OS_ID}],
+        questions=["site_os_id", "testimony"],
+    )
+    assert run_import(app, first, setup, tmp_path).exit_code == 0
+    # A week later the export holds the old answer and a new one.
+    grown = kobo_csv(
+        [
+            {"testimony": "No day off for weeks.", "site_os_id": OS_ID},
+            {"testimony": "The dormitory has no fire exit.", "site_os_id": OS_ID},
+        ],
+        questions=["site_os_id", "testimony"],
+    )
+    result = run_import(app, grown, setup, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "imported 1 reports" in result.output and "1 answers imported before were skipped" in result.output
+    assert len(survey_reports(app)) == 2
+    with app.app_context():
+        latest = db.session.scalars(select(SurveyImport).order_by(SurveyImport.id.desc())).first()
+        assert (latest.rows, latest.skipped) == (1, 1)
+        # Kobo's id is not stored, only a digest of it.
+        digests = db.session.scalars(select(WorkerReport.source_digest)).all()
+        assert all(d and len(d) == 64 and "0c5e7a2c" not in d for d in digests)
+    # Nothing new: refused with a clear message, nothing written.
+    again = run_import(app, grown, setup, tmp_path)
+    assert again.exit_code != 0 and "imported before" in again.output
+    assert len(survey_reports(app)) == 2
+
+
+def test_the_same_answer_twice_in_one_file_is_refused(app, setup, tmp_path):
+    data = kobo_csv(
+        [{"testimony": "A", "site_os_id": OS_ID, "_uuid": "same"}, {"testimony": "B", "site_os_id": OS_ID}],
+        questions=["site_os_id", "testimony"],
+    ).replace(b"0c5e7a2c-0000-4000-8000-000000000002", b"same")
+    result = run_import(app, data, setup, tmp_path)
+    assert result.exit_code != 0
+    assert re.search(r"^\s+3\s+_uuid\s+This answer \(_uuid same\) is also on line 2", result.output, re.M)
+    assert survey_reports(app) == []
+
+
 def test_comma_separated_detail_columns_and_named_workplaces(app, setup, tmp_path):
     questions = ["testimony", "issues/wages", "issues/child_labour", "site_name", "country", "collected_date"]
     data = kobo_csv(
