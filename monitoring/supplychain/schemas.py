@@ -198,11 +198,11 @@ class SiteArgs(BaseSchema):
 
 
 class CreateSiteArgs(SiteArgs):
-    pass
+    """A new site: the required fields must be given."""
 
 
 class UpdateSiteArgs(_Partial, SiteArgs):
-    pass
+    """A change to a site: only the fields given are changed."""
 
 
 class RankingArgs(PageArgs):
@@ -221,11 +221,11 @@ class ProductArgs(BaseSchema):
 
 
 class CreateProductArgs(ProductArgs):
-    pass
+    """A new product: the required fields must be given."""
 
 
 class UpdateProductArgs(_Partial, ProductArgs):
-    pass
+    """A change to a product: only the fields given are changed."""
 
 
 class ClauseArgs(BaseSchema):
@@ -259,11 +259,11 @@ class ContractArgs(BaseSchema):
 
 
 class CreateContractArgs(ContractArgs):
-    pass
+    """A new contract: the required fields must be given."""
 
 
 class UpdateContractArgs(_Partial, ContractArgs):
-    pass
+    """A change to a contract: only the fields given are changed."""
 
 
 class AddContractProductArgs(BaseSchema):

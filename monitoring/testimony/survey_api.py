@@ -76,7 +76,7 @@ class CreateSurveyImportArgs(BaseSchema):
 
 
 class ListSurveyImportsArgs(PageArgs):
-    pass
+    """A page of the organisation's survey imports, newest first."""
 
 
 def _me() -> User:
