@@ -23,7 +23,6 @@ members until it is re-wrapped and the old version retired (:func:`retire_organi
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import logging
@@ -46,7 +45,7 @@ from monitoring.accounts.models import (
     User,
     UserRole,
 )
-from monitoring.core import audit, crypto
+from monitoring.core import audit, crypto, session_secrets
 from monitoring.core.auth import hash_token
 from monitoring.core.crypto import DecryptionError
 from monitoring.core.db import db
@@ -210,28 +209,16 @@ def reset_user_keys(user: User, new_password: str) -> None:
 # --- unlocking: the session and API tokens ------------------------------------------------------
 
 
-def _session_cipher_key() -> bytes:
-    cookie_id = getattr(session, "cookie_id", None)
-    if not cookie_id:
-        raise KeysLocked()
-    return crypto.derive_key(cookie_id.encode(), purpose="session-secrets")
-
-
 def _session_put(name: str, user: User, secret: bytes) -> None:
     """Keep a secret of the user's in the session, encrypted under the cookie-derived key."""
-    blob = crypto.wrap_with_key(_session_cipher_key(), secret, context=(name, user.id))
-    session[name] = {"user": user.id, "blob": base64.b64encode(blob).decode()}
+    try:
+        session_secrets.put(name, user.id, secret)
+    except session_secrets.NoSessionKey as exc:
+        raise KeysLocked() from exc
 
 
 def _session_get(name: str, user: User) -> bytes | None:
-    entry = session.get(name) if has_request_context() else None
-    if not isinstance(entry, dict) or entry.get("user") != user.id:
-        return None
-    try:
-        blob = base64.b64decode(entry["blob"], validate=True)
-        return crypto.unwrap_with_key(_session_cipher_key(), blob, context=(name, user.id))
-    except (DecryptionError, KeyError, TypeError, ValueError, KeysLocked):
-        return None
+    return session_secrets.get(name, user.id)
 
 
 def unlock(user: User, password: str) -> None:

@@ -13,10 +13,14 @@ from monitoring.accounts.forms import ChangePasswordForm, LoginForm, TokenForm
 from monitoring.accounts.models import ApiToken
 from monitoring.accounts.permissions import can_revoke_token, visible_tokens
 from monitoring.accounts.two_factor_views import redirect_to_second_factor
+from monitoring.core import session_secrets
 from monitoring.core.auth import authenticated, public, safe_next
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error
 from monitoring.core.operations import OperationError
+
+# The session entry holding a new API token until the next page has shown it once.
+NEW_TOKEN_KEY = "new_token"  # noqa: S105 - the name of a session entry, not a secret
 
 bp = Blueprint("accounts", __name__)
 
@@ -105,7 +109,7 @@ def account() -> Any:
         "accounts/account.html",
         tokens=tokens,
         token_form=TokenForm(),
-        new_token=session.pop("new_token", None),
+        new_token=_pop_new_token(),
     )
 
 
@@ -123,9 +127,14 @@ def create_token() -> Any:
         flash(str(exc.message), "error")
         return redirect(url_for(".account"))
     db.session.commit()
-    # Shown once on the next page, then gone from the session.
-    session["new_token"] = clear
+    # Shown once on the next page, then gone from the session (where it is kept encrypted).
+    session_secrets.put(NEW_TOKEN_KEY, current_user.id, clear.encode())
     return redirect(url_for(".account"))
+
+
+def _pop_new_token() -> str | None:
+    token = session_secrets.pop(NEW_TOKEN_KEY, current_user.id)
+    return token.decode() if token is not None else None
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -39,6 +38,7 @@ from monitoring.accounts.permissions import (
     visible_users,
 )
 from monitoring.admin.forms import ACTIVE_CHOICES, AuditFilterForm, OrganisationForm, UserFilterForm, UserForm
+from monitoring.core import session_secrets
 from monitoring.core.audit import AuditEntry, verify_chain
 from monitoring.core.auth import roles
 from monitoring.core.db import db
@@ -81,15 +81,18 @@ def _active_organisations() -> list[Organisation]:
 
 
 def _remember_password(user: User, password: str) -> None:
-    session[NEW_PASSWORD_KEY] = {"user_id": user.id, "password": password}
+    """Keep the temporary password for the admin's next page, encrypted in the session."""
+    value = json.dumps({"user_id": user.id, "password": password}).encode()
+    session_secrets.put(NEW_PASSWORD_KEY, current_user.id, value)
 
 
 def _pop_password(user: User) -> str | None:
     """Return the temporary password made for this user, once."""
-    stored = session.pop(NEW_PASSWORD_KEY, None)
-    if isinstance(stored, dict) and stored.get("user_id") == user.id:
-        return stored.get("password")
-    return None
+    stored = session_secrets.pop(NEW_PASSWORD_KEY, current_user.id)
+    if stored is None:
+        return None
+    value = json.loads(stored)
+    return value["password"] if value.get("user_id") == user.id else None
 
 
 # --- organisations --------------------------------------------------------------------------
