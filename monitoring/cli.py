@@ -327,7 +327,8 @@ def keys_verify() -> None:
 
 @jobs_cli.command("run")
 def jobs_run() -> None:
-    """Run every due job once: purge expired sessions and old login attempts."""
+    """Run every due job once: purge expired sessions, old login attempts, rate-limit windows and
+    orphaned files; move protected values to the active key."""
     from monitoring.accounts.operations import purge_login_attempts
     from monitoring.core.sessions import purge_expired_sessions
 
@@ -340,6 +341,10 @@ def jobs_run() -> None:
     counters = purge_throttle_counters()
     db.session.commit()
     click.echo(f"purged {counters} rate-limit counters of ended windows")
+    from monitoring.core.storage import file_store, purge_orphans
+
+    orphans = purge_orphans(file_store())
+    click.echo(f"deleted {orphans} stored files that no row refers to")
     # Values left under an older key after `flask keys rotate` move on a few batches per run.
     rewrapped = _rewrap(batch_size=500, max_batches=10)
     if rewrapped:
