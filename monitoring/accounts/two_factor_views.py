@@ -125,11 +125,7 @@ def setup() -> Any:
                 _passed(user)
                 flash(_("Two-factor sign-in is switched on. You will need a code at every login."), "success")
                 return _continue()
-            if result.throttled:
-                form.code.errors = [_("Too many wrong codes. Please wait a few minutes and try again.")]
-                status_code = 429
-            else:
-                form.code.errors = [_("This code is not correct, or it was already used. Try the next one.")]
+            status_code = _refuse_code(form, result)
     return (
         render_template(
             "accounts/two_factor_setup.html",
@@ -172,9 +168,14 @@ def verify() -> Any:
         if result.ok:
             _passed(user)
             return _continue()
-        if result.throttled:
-            form.code.errors = [_("Too many wrong codes. Please wait a few minutes and try again.")]
-            status_code = 429
-        else:
-            form.code.errors = [_("This code is not correct, or it was already used. Try the next one.")]
+        status_code = _refuse_code(form, result)
     return render_template("accounts/two_factor_verify.html", form=form), status_code
+
+
+def _refuse_code(form: CodeForm, result: Any) -> int:
+    """Say on the form why a code was refused; return the page's status code."""
+    if result.throttled:
+        form.code.errors = [_("Too many wrong codes. Please wait a few minutes and try again.")]
+        return 429
+    form.code.errors = [_("This code is not correct, or it was already used. Try the next one.")]
+    return 200
