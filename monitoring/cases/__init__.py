@@ -1,0 +1,1 @@
+"""Remediation: findings, cases, corrective actions and the dialogue around them."""

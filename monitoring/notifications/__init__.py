@@ -1,0 +1,1 @@
+"""Notifications: an outbox filled in the same transaction as the change it tells of."""
