@@ -46,6 +46,16 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_ACKNOWLEDGE_DAYS": 7,
     "REPORT_FEEDBACK_DAYS": 90,
     "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
+    # All files of one case message or implementation report together (they are read into memory).
+    "CASE_UPLOAD_MAX_BYTES": 50 * 1024 * 1024,
+    # Corrective-action deadlines in days from the request, by severity (RBA practice).
+    "ACTION_PLAN_DAYS_PRIORITY": 7,
+    "ACTION_PLAN_DAYS_MAJOR": 14,
+    "ACTION_PLAN_DAYS_MINOR": 14,
+    "ACTION_CLOSURE_DAYS_PRIORITY": 90,
+    "ACTION_CLOSURE_MIN_DAYS_PRIORITY": 30,
+    "ACTION_CLOSURE_DAYS_MAJOR": 180,
+    "ACTION_CLOSURE_DAYS_MINOR": 270,
     # Anonymous worker reports (/report): receipt KDF and rate limits.
     "RECEIPT_KDF_TIME_COST": 3,
     "RECEIPT_KDF_MEMORY_KIB": 65536,
@@ -56,6 +66,17 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_REPORT_MAX_PER_CLIENT": 5,
     "WORKER_REPORT_MAX_PER_MINUTE": 120,
     "SURVEY_MAX_ROWS": 5000,
+    # Notifications: links in e-mails, reminders and the SMTP outbox (empty MAIL_SERVER: no e-mail).
+    "BASE_URL": "http://127.0.0.1:5000",
+    "DEADLINE_REMINDER_DAYS": 3,
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_FROM": "monitoring@localhost",
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",  # a secret: set MONITORING_MAIL_PASSWORD in the environment, never in a file
+    "MAIL_STARTTLS": False,
+    "MAIL_TIMEOUT_SECONDS": 10,
+    "MAIL_MAX_ATTEMPTS": 5,
     "SQL_ECHO": False,
 }
 

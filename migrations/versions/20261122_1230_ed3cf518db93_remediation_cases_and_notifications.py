@@ -234,7 +234,7 @@ def upgrade() -> None:
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('case_opened', 'case_state_changed', 'case_closed', 'case_reopened', 'action_requested', 'plan_submitted', 'plan_accepted', 'plan_rejected', 'action_implemented', 'action_verified', 'action_not_verified', 'action_closed', 'message_posted', 'deadline_reminder', 'deadline_overdue', 'action_escalated', name='kind', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('kind', sa.Enum('case_opened', 'case_state_changed', 'case_closed', 'case_reopened', 'action_requested', 'plan_submitted', 'plan_accepted', 'plan_rejected', 'action_implemented', 'action_verified', 'action_not_verified', 'action_closed', 'message_posted', 'deadline_changed', 'deadline_reminder', 'deadline_overdue', 'action_escalated', name='kind', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('action_id', sa.Integer(), nullable=True),
     sa.Column('params', sa.JSON(), nullable=False),

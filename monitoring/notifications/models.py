@@ -32,6 +32,7 @@ class NotificationKind(TitledEnum):
     action_not_verified = "action_not_verified"
     action_closed = "action_closed"
     message_posted = "message_posted"
+    deadline_changed = "deadline_changed"
     deadline_reminder = "deadline_reminder"
     deadline_overdue = "deadline_overdue"
     action_escalated = "action_escalated"
@@ -52,6 +53,7 @@ class NotificationKind(TitledEnum):
             NotificationKind.action_not_verified: _l("Corrective action not verified"),
             NotificationKind.action_closed: _l("Corrective action closed"),
             NotificationKind.message_posted: _l("New message"),
+            NotificationKind.deadline_changed: _l("Deadline changed"),
             NotificationKind.deadline_reminder: _l("Deadline approaching"),
             NotificationKind.deadline_overdue: _l("Deadline missed"),
             NotificationKind.action_escalated: _l("Overdue corrective action escalated"),

@@ -1,0 +1,310 @@
+"""Who may see and do what with findings, cases, corrective actions and the dialogue.
+
+Coordinators see every case and finding (never the links to worker reports). Monitors see the
+cases their organisation works and their organisation's findings with the report links. An
+affiliate sees the cases whose site one of its contracts reaches today, their findings,
+actions and the ``buyers`` and ``parties`` dialogue. A supplier sees only the corrective
+actions addressed to its organisation, the cases holding them and the ``parties`` dialogue
+addressed to it; of a finding only the standard and the severity. Administrators see none of
+it. Everything a user may not see answers 404.
+
+The ``can_*`` functions answer for the role and the relation to the object; the state an
+object is in is checked by the operations (see :mod:`monitoring.cases.workflow`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+
+from monitoring.accounts.models import User, UserRole
+from monitoring.cases.models import (
+    Case,
+    CaseEvent,
+    CaseFile,
+    CaseMessage,
+    CorrectiveAction,
+    Finding,
+    Visibility,
+)
+from monitoring.core.db import db
+from monitoring.core.types import utcnow
+from monitoring.supplychain.queries import links
+
+# The roles that may use any cases route at all; admins get 404 before anything is loaded.
+CASE_ROLES = (UserRole.coordinator, UserRole.monitor, UserRole.affiliate, UserRole.supplier)
+# Aggregates shown to affiliates and suppliers hide worker counts below this.
+SMALL_CELL = 5
+
+
+def _role(user: User) -> UserRole | None:
+    return user.role if getattr(user, "is_authenticated", False) else None
+
+
+def _org_active(user: User) -> bool:
+    return bool(user.is_active and user.organisation.is_active)
+
+
+def is_coordinator(user: User) -> bool:
+    return _role(user) is UserRole.coordinator and _org_active(user)
+
+
+def is_monitor(user: User) -> bool:
+    return _role(user) is UserRole.monitor and _org_active(user)
+
+
+def is_affiliate(user: User) -> bool:
+    return _role(user) is UserRole.affiliate and _org_active(user)
+
+
+def is_supplier(user: User) -> bool:
+    return _role(user) is UserRole.supplier and _org_active(user)
+
+
+def is_case_monitor(user: User, case: Case) -> bool:
+    """A monitor of the organisation that works the case."""
+    return is_monitor(user) and user.organisation_id == case.monitor_organisation_id
+
+
+def is_action_supplier(user: User, action: CorrectiveAction) -> bool:
+    """A user of the supplier organisation the action is addressed to."""
+    return is_supplier(user) and user.organisation_id == action.supplier_id
+
+
+def reads_whole_case(user: User, case: Case) -> bool:
+    """Coordinators and the case's monitors: every message and event, internal ones too."""
+    return is_coordinator(user) or is_case_monitor(user, case)
+
+
+def _today(today: date | None) -> date:
+    return today or utcnow().date()
+
+
+# --- scoping queries --------------------------------------------------------------------------
+
+
+def _affiliate_sites(user: User, today: date | None) -> Select[tuple[int]]:
+    linked = links(_today(today), affiliate_id=user.organisation_id)
+    return select(linked.c.site_id)
+
+
+def _supplier_case_ids(user: User) -> Select[tuple[int]]:
+    return select(CorrectiveAction.case_id).where(CorrectiveAction.supplier_id == user.organisation_id)
+
+
+def _case_clause(user: User, today: date | None = None) -> ColumnElement[bool]:
+    """Which cases the user sees, as a condition on Case."""
+    if is_coordinator(user):
+        return true()
+    if is_monitor(user):
+        return Case.monitor_organisation_id == user.organisation_id
+    if is_affiliate(user):
+        return Case.site_id.in_(_affiliate_sites(user, today))
+    if is_supplier(user):
+        return Case.id.in_(_supplier_case_ids(user))
+    return false()
+
+
+def visible_cases(user: User, today: date | None = None) -> Select[tuple[Case]]:
+    return select(Case).where(_case_clause(user, today))
+
+
+def visible_case_ids(user: User, today: date | None = None) -> Select[tuple[int]]:
+    return select(Case.id).where(_case_clause(user, today))
+
+
+def visible_findings(user: User) -> Select[tuple[Finding]]:
+    """Findings a user may list and look up (summaries are a separate question)."""
+    query = select(Finding)
+    if is_coordinator(user):
+        return query
+    if is_monitor(user):
+        case_ids = select(Case.id).where(Case.monitor_organisation_id == user.organisation_id)
+        return query.where(
+            or_(Finding.organisation_id == user.organisation_id, Finding.case_id.in_(case_ids))
+        )
+    if is_affiliate(user):
+        return query.where(Finding.case_id.in_(visible_case_ids(user)))
+    if is_supplier(user):
+        addressed = select(CorrectiveAction.finding_id).where(
+            CorrectiveAction.supplier_id == user.organisation_id
+        )
+        return query.where(Finding.id.in_(addressed))
+    return query.where(false())
+
+
+def visible_actions(user: User) -> Select[tuple[CorrectiveAction]]:
+    query = select(CorrectiveAction)
+    if is_coordinator(user):
+        return query
+    if is_supplier(user):
+        return query.where(CorrectiveAction.supplier_id == user.organisation_id)
+    if is_monitor(user) or is_affiliate(user):
+        return query.where(CorrectiveAction.case_id.in_(visible_case_ids(user)))
+    return query.where(false())
+
+
+def _dialogue_clause(
+    user: User, case: Case, model: type[CaseMessage] | type[CaseEvent]
+) -> ColumnElement[bool]:
+    """Which messages (or events) of a case the user reads."""
+    if reads_whole_case(user, case):
+        return true()
+    in_visible_case = model.case_id.in_(visible_case_ids(user))
+    if is_affiliate(user):
+        return and_(in_visible_case, model.visibility.in_([Visibility.buyers, Visibility.parties]))
+    if is_supplier(user):
+        return and_(
+            in_visible_case,
+            model.visibility == Visibility.parties,
+            model.supplier_id == user.organisation_id,
+        )
+    return false()
+
+
+def visible_messages(user: User, case: Case) -> Select[tuple[CaseMessage]]:
+    """The case's messages the user reads, oldest first."""
+    return (
+        select(CaseMessage)
+        .where(CaseMessage.case_id == case.id, _dialogue_clause(user, case, CaseMessage))
+        .order_by(CaseMessage.created_dt, CaseMessage.id)
+    )
+
+
+def visible_events(user: User, case: Case) -> Select[tuple[CaseEvent]]:
+    """The case's timeline events the user reads, oldest first."""
+    return (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, _dialogue_clause(user, case, CaseEvent))
+        .order_by(CaseEvent.created_dt, CaseEvent.id)
+    )
+
+
+def reads_visibility(user: User, case: Case, visibility: Visibility, supplier_id: int | None) -> bool:
+    """Whether the user reads a message or event of this visibility (for one loaded row).
+
+    The case itself must already be known to be visible to the user.
+    """
+    if reads_whole_case(user, case):
+        return True
+    if is_affiliate(user):
+        return visibility in (Visibility.buyers, Visibility.parties)
+    if is_supplier(user):
+        return visibility is Visibility.parties and supplier_id == user.organisation_id
+    return False
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+
+def can_see_report_links(user: User, finding: Finding) -> bool:
+    """Only monitors of the organisation that filed the finding see its worker reports."""
+    return is_monitor(user) and user.organisation_id == finding.organisation_id
+
+
+def can_see_finding_summary(user: User, finding: Finding) -> bool:
+    """Everyone who sees the finding except suppliers (they get the standard and severity)."""
+    if is_coordinator(user) or is_affiliate(user):
+        return True
+    if is_monitor(user):
+        return user.organisation_id == finding.organisation_id or (
+            finding.case is not None and is_case_monitor(user, finding.case)
+        )
+    return False
+
+
+def shown_workers(user: User, count: int | None) -> int | None:
+    """The number of workers affected as this user may see it: None when suppressed."""
+    if count is None:
+        return None
+    if (is_affiliate(user) or is_supplier(user)) and count < SMALL_CELL:
+        return None
+    return count
+
+
+def can_file_finding(user: User) -> bool:
+    return is_monitor(user)
+
+
+def can_edit_finding(user: User, finding: Finding) -> bool:
+    """Monitors of the organisation that filed it (the operation refuses once the case is closed)."""
+    return is_monitor(user) and user.organisation_id == finding.organisation_id
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+
+def can_open_case(user: User) -> bool:
+    return is_coordinator(user) or is_monitor(user)
+
+
+def can_set_lead(user: User, case: Case) -> bool:
+    return is_coordinator(user)
+
+
+def can_add_findings(user: User, case: Case) -> bool:
+    return reads_whole_case(user, case)
+
+
+def can_request_action(user: User, case: Case) -> bool:
+    return is_coordinator(user)
+
+
+def can_change_deadlines(user: User, action: CorrectiveAction) -> bool:
+    return is_coordinator(user)
+
+
+def can_close_case(user: User, case: Case) -> bool:
+    return is_case_monitor(user, case)
+
+
+def can_reopen_case(user: User, case: Case) -> bool:
+    return reads_whole_case(user, case)
+
+
+def message_visibilities(user: User, case: Case) -> list[Visibility]:
+    """The visibilities the user may post with on this case ([] = may not post).
+
+    ``parties`` needs a supplier with a corrective action on the case; a supplier's messages are
+    always ``parties`` messages to its own organisation.
+    """
+    has_suppliers = bool(case.actions)
+    if reads_whole_case(user, case):
+        scopes = [Visibility.internal, Visibility.buyers]
+        return [*scopes, Visibility.parties] if has_suppliers else scopes
+    if is_affiliate(user):
+        return [Visibility.buyers, Visibility.parties] if has_suppliers else [Visibility.buyers]
+    if is_supplier(user) and any(a.supplier_id == user.organisation_id for a in case.actions):
+        return [Visibility.parties]
+    return []
+
+
+def message_suppliers(user: User, case: Case) -> list[int]:
+    """The supplier organisations a ``parties`` message of this user may be addressed to."""
+    if is_supplier(user):
+        return [user.organisation_id] if Visibility.parties in message_visibilities(user, case) else []
+    if Visibility.parties not in message_visibilities(user, case):
+        return []
+    return list(dict.fromkeys(action.supplier_id for action in case.actions))
+
+
+def can_read_file(user: User, case_file: CaseFile) -> bool:
+    """Whether the user may download a file of a message or of an action's implementation."""
+    case = db.session.get(Case, case_file.case_id)
+    if case is None:
+        return False
+    if reads_whole_case(user, case):
+        return True
+    if case_file.message is not None:
+        message = case_file.message
+        if not reads_visibility(user, case, message.visibility, message.supplier_id):
+            return False
+    elif case_file.action is not None:
+        if is_supplier(user):
+            return is_action_supplier(user, case_file.action)
+    else:
+        return False
+    if is_affiliate(user) or is_supplier(user):
+        return bool(db.session.scalar(select(exists().where(_case_clause(user), Case.id == case.id))))
+    return False
