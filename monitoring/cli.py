@@ -328,7 +328,7 @@ def keys_verify() -> None:
 @jobs_cli.command("run")
 def jobs_run() -> None:
     """Run every due job once: purge expired sessions, old login attempts, rate-limit windows and
-    orphaned files; move protected values to the active key."""
+    orphaned files; move protected values to the active key; remind, escalate and send e-mail."""
     from monitoring.accounts.operations import purge_login_attempts
     from monitoring.core.sessions import purge_expired_sessions
 
@@ -349,6 +349,10 @@ def jobs_run() -> None:
     rewrapped = _rewrap(batch_size=500, max_batches=10)
     if rewrapped:
         click.echo(f"re-encrypted {rewrapped} protected values under the active key")
+    # Deadline reminders, overdue notices and escalations, then the outbox by e-mail.
+    from monitoring.notifications.jobs import run_notification_jobs
+
+    click.echo(run_notification_jobs().summary())
 
 
 def register_cli(app: Flask) -> None:

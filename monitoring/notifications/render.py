@@ -1,0 +1,309 @@
+"""Words for a notification: the in-app line, and the e-mail's subject and body.
+
+Everything is rendered from the notification's kind and metadata parameters (falling back to
+the case and action rows), in the recipient's language, so nothing protected ever reaches an
+e-mail. Links point at the case or action page under the configured ``BASE_URL``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from html import escape
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from monitoring.accounts.models import User
+from monitoring.notifications.models import Notification, NotificationKind
+
+logger = logging.getLogger(__name__)
+
+MISSING = "\u2014"  # an em dash where a value is unknown
+
+
+def recipient_locale(user: User) -> str:
+    """The language a user reads: their own if the interface has it, else the default."""
+    locales = current_app.config.get("LOCALES", ())
+    if user.locale and user.locale in locales:
+        return user.locale
+    return str(current_app.config["DEFAULT_LOCALE"])
+
+
+def target_path(notification: Notification) -> str:
+    """The page a notification is about: the action's, else the case's, else the list."""
+    if notification.action_id is not None:
+        return f"/actions/{notification.action_id}"
+    if notification.case_id is not None:
+        return f"/cases/{notification.case_id}"
+    return "/notifications/"
+
+
+def absolute_url(path: str) -> str:
+    return str(current_app.config["BASE_URL"]).rstrip("/") + path
+
+
+# --- parameters -----------------------------------------------------------------------------
+
+
+def _date(value: Any) -> str | None:
+    if not value:
+        return None
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+    return format_date(day, format="long")
+
+
+def _enum_title(enum_name: str, value: Any) -> str | None:
+    if not value:
+        return None
+    from monitoring.cases import models as case_models
+
+    enum_cls = getattr(case_models, enum_name)
+    try:
+        return enum_cls(value).title
+    except ValueError:
+        return None
+
+
+def _values(notification: Notification, related: Related | None = None) -> dict[str, str]:
+    """The placeholders of every text, from params with the rows as a fallback."""
+    params = dict(notification.params or {})
+    case = _related_case(notification, related)
+    action = _related_action(notification, related)
+    reference = params.get("reference") or (case.reference if case is not None else None)
+    site = params.get("site") or (case.site.name if case is not None else None)
+    supplier = params.get("supplier") or (action.supplier.name if action is not None else None)
+    state_value = (
+        params.get("state") or params.get("to_state") or (case.state.value if case is not None else None)
+    )
+    state = _enum_title("CaseState", state_value)
+    return {
+        "reference": reference or MISSING,
+        "site": site or MISSING,
+        "supplier": supplier or MISSING,
+        "state": state or MISSING,
+        "outcome": _enum_title("CaseOutcome", params.get("outcome")) or "",
+        "visibility": _enum_title("Visibility", params.get("visibility")) or "",
+        "phase": str(params.get("phase") or ""),
+        "date": _date(params.get("due_date")) or "",
+        "plan_date": _date(params.get("plan_due_date") or getattr(action, "plan_due_date", None)) or "",
+        "closure_date": _date(params.get("closure_due_date") or getattr(action, "closure_due_date", None))
+        or "",
+    }
+
+
+def _related_case(notification: Notification, related: Related | None) -> Any:
+    if notification.case_id is None:
+        return None
+    if related is not None:
+        return related.cases.get(notification.case_id)
+    from monitoring.cases.models import Case
+    from monitoring.core.db import db
+
+    return db.session.get(Case, notification.case_id)
+
+
+def _related_action(notification: Notification, related: Related | None) -> Any:
+    if notification.action_id is None:
+        return None
+    if related is not None:
+        return related.actions.get(notification.action_id)
+    from monitoring.cases.models import CorrectiveAction
+    from monitoring.core.db import db
+
+    return db.session.get(CorrectiveAction, notification.action_id)
+
+
+@dataclass
+class Related:
+    """The cases and actions a page of notifications is about, loaded at once."""
+
+    cases: dict[int, Any] = field(default_factory=dict)
+    actions: dict[int, Any] = field(default_factory=dict)
+
+
+def load_related(notifications: list[Notification]) -> Related:
+    """Load the cases and actions of a page of notifications in two queries (the texts use them)."""
+    from monitoring.cases.models import Case, CorrectiveAction
+    from monitoring.core.db import db
+
+    related = Related()
+    case_ids = {n.case_id for n in notifications if n.case_id is not None}
+    action_ids = {n.action_id for n in notifications if n.action_id is not None}
+    if case_ids:
+        related.cases = {
+            c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(case_ids))).unique()
+        }
+    if action_ids:
+        query = select(CorrectiveAction).where(CorrectiveAction.id.in_(action_ids))
+        related.actions = {a.id: a for a in db.session.scalars(query).unique()}
+    return related
+
+
+# --- the one-line text ----------------------------------------------------------------------
+
+
+def _deadline_reminder(v: dict[str, str]) -> str:
+    if v["phase"] == "closure":
+        return _(
+            "The corrective action of %(supplier)s in case %(reference)s (%(site)s) must be completed "
+            "by %(date)s.",
+            **v,
+        )
+    return _(
+        "The corrective-action plan of %(supplier)s in case %(reference)s (%(site)s) is due on %(date)s.", **v
+    )
+
+
+def _deadline_changed(v: dict[str, str]) -> str:
+    return _(
+        "The deadlines of the corrective action of %(supplier)s in case %(reference)s (%(site)s) changed: "
+        "plan due %(plan_date)s, completion due %(closure_date)s; the reason is on the action's page.",
+        **v,
+    )
+
+
+def _deadline_overdue(v: dict[str, str]) -> str:
+    if v["phase"] == "closure":
+        return _(
+            "The corrective action of %(supplier)s in case %(reference)s (%(site)s) was to be completed "
+            "by %(date)s and is overdue.",
+            **v,
+        )
+    return _(
+        "The corrective-action plan of %(supplier)s in case %(reference)s (%(site)s) was due on %(date)s "
+        "and is overdue.",
+        **v,
+    )
+
+
+def _case_closed(v: dict[str, str]) -> str:
+    if v["outcome"]:
+        return _("Case %(reference)s (%(site)s) was closed. Outcome: %(outcome)s.", **v)
+    return _("Case %(reference)s (%(site)s) was closed.", **v)
+
+
+def _message_posted(v: dict[str, str]) -> str:
+    if v["visibility"]:
+        return _("New message in case %(reference)s (%(site)s), shared with: %(visibility)s.", **v)
+    return _("New message in case %(reference)s (%(site)s).", **v)
+
+
+_LINES: dict[NotificationKind, Callable[[dict[str, str]], str]] = {
+    NotificationKind.case_opened: lambda v: _("Case %(reference)s was opened for %(site)s.", **v),
+    NotificationKind.case_state_changed: lambda v: _(
+        "Case %(reference)s (%(site)s) moved on to: %(state)s.", **v
+    ),
+    NotificationKind.case_closed: _case_closed,
+    NotificationKind.case_reopened: lambda v: _("Case %(reference)s (%(site)s) was reopened.", **v),
+    NotificationKind.action_requested: lambda v: _(
+        "A corrective action was requested from %(supplier)s in case %(reference)s (%(site)s).", **v
+    ),
+    NotificationKind.plan_submitted: lambda v: _(
+        "%(supplier)s submitted a corrective-action plan in case %(reference)s (%(site)s).", **v
+    ),
+    NotificationKind.plan_accepted: lambda v: _(
+        "The corrective-action plan of %(supplier)s in case %(reference)s (%(site)s) was accepted.", **v
+    ),
+    NotificationKind.plan_rejected: lambda v: _(
+        "The corrective-action plan of %(supplier)s in case %(reference)s (%(site)s) was rejected; "
+        "the reason is on the action's page.",
+        **v,
+    ),
+    NotificationKind.action_implemented: lambda v: _(
+        "%(supplier)s reported the corrective action in case %(reference)s (%(site)s) implemented.", **v
+    ),
+    NotificationKind.action_verified: lambda v: _(
+        "The corrective action of %(supplier)s in case %(reference)s (%(site)s) was verified.", **v
+    ),
+    NotificationKind.action_not_verified: lambda v: _(
+        "The corrective action of %(supplier)s in case %(reference)s (%(site)s) could not be verified.", **v
+    ),
+    NotificationKind.action_closed: lambda v: _(
+        "The corrective action of %(supplier)s in case %(reference)s (%(site)s) was closed.", **v
+    ),
+    NotificationKind.message_posted: _message_posted,
+    NotificationKind.deadline_changed: _deadline_changed,
+    NotificationKind.deadline_reminder: _deadline_reminder,
+    NotificationKind.deadline_overdue: _deadline_overdue,
+    NotificationKind.action_escalated: lambda v: _(
+        "The corrective action of %(supplier)s in case %(reference)s (%(site)s) is overdue and was "
+        "escalated to the coordinators.",
+        **v,
+    ),
+}
+
+
+def line(notification: Notification, related: Related | None = None) -> str:
+    """The one-line text shown in the app, in the current language."""
+    return _LINES[notification.kind](_values(notification, related))
+
+
+def subject(notification: Notification) -> str:
+    """The e-mail subject, in the current language."""
+    values = _values(notification)
+    title = notification.kind.title
+    if values["reference"] == MISSING:
+        return title
+    return _("[%(reference)s] %(title)s", reference=values["reference"], title=title)
+
+
+def _details(notification: Notification, values: dict[str, str]) -> list[str]:
+    """Lines after the main sentence: the deadlines that matter to this kind."""
+    details = []
+    if notification.kind is NotificationKind.action_requested:
+        if values["plan_date"]:
+            details.append(_("The plan is due on %(date)s.", date=values["plan_date"]))
+        if values["closure_date"]:
+            details.append(_("The action is to be completed by %(date)s.", date=values["closure_date"]))
+    elif notification.kind is NotificationKind.action_escalated and values["date"]:
+        details.append(_("It was due on %(date)s.", date=values["date"]))
+    return details
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    locale: str
+    subject: str
+    text: str
+    html: str
+
+
+def render_mail(notification: Notification) -> RenderedMail:
+    """Subject, plain text and HTML of the e-mail, in the recipient's language."""
+    user = notification.user
+    locale = recipient_locale(user)
+    with force_locale(locale):
+        values = _values(notification)
+        main = _LINES[notification.kind](values)
+        details = _details(notification, values)
+        link = absolute_url(target_path(notification))
+        settings = absolute_url("/notifications/")
+        greeting = _("Hello %(name)s,", name=user.name)
+        open_label = _("Open the page:")
+        footer = _(
+            "You receive this message because you take part in this case. All your notifications: %(url)s",
+            url=settings,
+        )
+        automatic = _("This message was sent automatically; please do not reply to it.")
+        mail_subject = subject(notification)
+    text = "\n".join(
+        [greeting, "", main, *details, "", f"{open_label} {link}", "", "-- ", footer, automatic, ""]
+    )
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in [main, *details])
+    html = (
+        f'<!DOCTYPE html><html lang="{escape(locale.replace("_", "-"))}"><head><meta charset="utf-8">'
+        f"<title>{escape(mail_subject)}</title></head><body>"
+        f"<p>{escape(greeting)}</p>{paragraphs}"
+        f'<p>{escape(open_label)} <a href="{escape(link)}">{escape(link)}</a></p>'
+        f"<hr><p><small>{escape(footer)}<br>{escape(automatic)}</small></p></body></html>"
+    )
+    return RenderedMail(locale=locale, subject=mail_subject, text=text, html=html)
