@@ -91,6 +91,7 @@ class DemoResult:
     created_users: list[str] = field(default_factory=list)
     created_supplychain: int = 0  # sites, products, rates, contracts and disclosures
     created_testimony: int = 0  # report routing rows and sealed demo reports
+    created_cases: int = 0  # remediation cases (with their findings, actions and dialogue)
     # Organisation name -> the recovery code of the key just created for it (printed once).
     recovery_codes: dict[str, str] = field(default_factory=dict)
 
@@ -101,6 +102,7 @@ class DemoResult:
             or self.created_users
             or self.created_supplychain
             or self.created_testimony
+            or self.created_cases
             or self.recovery_codes
         )
 
@@ -146,6 +148,9 @@ def load_demo() -> DemoResult:
     from monitoring.testimony.demo import load_testimony_demo
 
     result.created_testimony = load_testimony_demo()
+    from monitoring.cases.demo import load_cases_demo
+
+    result.created_cases = load_cases_demo()
     logger.info(
         "demo data: %d organisations and %d users created",
         len(result.created_organisations),
