@@ -87,6 +87,8 @@ def _extract(config: Path, output: Path) -> None:
         "lazy_gettext",
         "-k",
         "pgettext:1c,2",
+        "-k",
+        "lazy_pgettext:1c,2",
         "--no-location",
         "--sort-output",
         "--omit-header",
@@ -150,9 +152,14 @@ def _fill_source_catalog(path: Path) -> None:
 
 
 @i18n_cli.command("compile")
-def i18n_compile() -> None:
-    """Compile the catalogs to .mo files."""
-    _pybabel("compile", "-d", str(ROOT / "translations"), "--statistics")
+@click.option("--force", is_flag=True, help="Also compile catalogs whose .mo is newer than the .po.")
+def i18n_compile(force: bool) -> None:
+    """Compile the catalogs to .mo files (fuzzy and untranslated messages are left out)."""
+    from monitoring.core.i18n import compile_catalogs
+
+    for result in compile_catalogs(ROOT / "translations", force=force):
+        state = "compiled" if result.written else "up to date"
+        click.echo(f"{result.locale}: {result.translated} of {result.total} messages translated, {state}")
 
 
 @i18n_cli.command("init")

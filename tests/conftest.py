@@ -32,6 +32,7 @@ from monitoring.accounts.models import (
 )
 from monitoring.config import ROOT, test_config
 from monitoring.core.db import db, make_engine
+from monitoring.core.i18n import compile_catalogs
 from monitoring.core.migrate import alembic_config
 
 PASSWORD = "correct horse battery staple"
@@ -61,23 +62,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return test_database_url(tmp_path_factory.mktemp("db"))
 
 
-def compile_catalogs() -> None:
-    """Compile every catalog whose .mo is missing or older than its .po (as `make` does)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    for po in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            with po.open("rb") as fh:
-                catalog = read_po(fh, locale=po.parent.parent.name)
-            with mo.open("wb") as fh:
-                write_mo(fh, catalog)
-
-
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    compile_catalogs()
+    compile_catalogs(ROOT / "translations")
     reset_database(database_url)
     instance = tmp_path_factory.mktemp("instance")
     application = create_app(test_config(database_url, INSTANCE_PATH=str(instance)))

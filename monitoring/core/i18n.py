@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from babel import Locale, negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _  # noqa: F401 - re-exported for features
@@ -62,6 +67,42 @@ def language_choices() -> list[tuple[str, str]]:
 
 def html_lang() -> str:
     return str(get_locale() or "en").replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Compiled:
+    locale: str
+    translated: int
+    total: int
+    written: bool  # False when the .mo was newer than its .po
+
+
+def compile_catalogs(directory: Path, *, force: bool = False) -> list[Compiled]:
+    """Compile each ``<locale>/LC_MESSAGES/messages.po`` below ``directory`` to its ``.mo``.
+
+    Our catalogs carry no header (they are written with ``omit_header``), which
+    ``pybabel compile`` takes for a fuzzy catalog and skips; this compiles every catalog and
+    leaves out only fuzzy or untranslated messages. A ``.mo`` newer than its ``.po`` is kept
+    unless ``force``.
+    """
+    results = []
+    for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        locale = po.parent.parent.name
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        messages = [m for m in catalog if m.id]
+        translated = sum(1 for m in messages if not m.fuzzy and all(_strings(m.string)))
+        mo = po.with_suffix(".mo")
+        stale = force or not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime
+        if stale:
+            with mo.open("wb") as fh:
+                write_mo(fh, catalog)
+        results.append(Compiled(locale, translated, len(messages), stale))
+    return results
+
+
+def _strings(value: object) -> tuple[object, ...]:
+    return value if isinstance(value, tuple) else (value,)
 
 
 def init_i18n(app: Flask) -> None:

@@ -141,3 +141,26 @@ def test_dates_are_formatted_per_locale(app):
     with app.test_request_context(), force_locale("en"):
         english = format_date(day, "long")
     assert swedish == "5 mars 2026" and english == "March 5, 2026"
+
+
+def test_headerless_catalogs_compile_to_working_mo_files(tmp_path: Path) -> None:
+    """`pybabel compile` skips catalogs without a header as fuzzy; ours must still compile."""
+    import shutil
+
+    from babel.support import Translations
+
+    from monitoring.config import ROOT
+    from monitoring.core.i18n import compile_catalogs
+
+    source = ROOT / "translations" / "sv" / "LC_MESSAGES" / "messages.po"
+    assert not source.read_text(encoding="utf-8").startswith('msgid ""'), "the catalog now has a header"
+    target = tmp_path / "sv" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    shutil.copy(source, target / "messages.po")
+    (result,) = compile_catalogs(tmp_path)
+    assert result.locale == "sv" and result.written and result.translated == result.total > 0
+    translations = Translations.load(str(tmp_path), ["sv"])
+    assert translations.gettext("Log in") == "Logga in"
+    assert translations.pgettext("case state", "Closed") == "Avslutat"
+    # A second run keeps the .mo that is newer than its .po.
+    assert not compile_catalogs(tmp_path)[0].written
