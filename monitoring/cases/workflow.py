@@ -70,12 +70,12 @@ def _actions_closed(user: User, case: Case) -> Any:
     return None
 
 
-_BUYERS = frozenset({UserRole.coordinator, UserRole.monitor})
+_STAFF = frozenset({UserRole.coordinator, UserRole.monitor})
 
 CASE_TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
-        Transition("start_dialogue", frozenset({CaseState.open}), CaseState.in_dialogue, _BUYERS),
+        Transition("start_dialogue", frozenset({CaseState.open}), CaseState.in_dialogue, _STAFF),
         Transition(
             "start_remediation",
             frozenset({CaseState.in_dialogue}),
@@ -87,14 +87,14 @@ CASE_TRANSITIONS: dict[str, Transition] = {
             "start_verification",
             frozenset({CaseState.remediation}),
             CaseState.verification,
-            _BUYERS,
+            _STAFF,
             guard=_work_reported,
         ),
         Transition(
             "resume_remediation",
             frozenset({CaseState.verification}),
             CaseState.remediation,
-            _BUYERS,
+            _STAFF,
             needs_reason=True,
         ),
         # Taken by operations.close_case, which also records the outcome and remedies.
@@ -106,9 +106,7 @@ CASE_TRANSITIONS: dict[str, Transition] = {
             guard=_actions_closed,
         ),
         # Taken by operations.reopen_case.
-        Transition(
-            "reopen", frozenset({CaseState.closed}), CaseState.in_dialogue, _BUYERS, needs_reason=True
-        ),
+        Transition("reopen", frozenset({CaseState.closed}), CaseState.in_dialogue, _STAFF, needs_reason=True),
     )
 }
 
@@ -121,14 +119,12 @@ ACTION_TRANSITIONS: dict[str, Transition] = {
             ActionState.plan_submitted,
             frozenset({UserRole.supplier}),
         ),
-        Transition(
-            "accept_plan", frozenset({ActionState.plan_submitted}), ActionState.plan_accepted, _BUYERS
-        ),
+        Transition("accept_plan", frozenset({ActionState.plan_submitted}), ActionState.plan_accepted, _STAFF),
         Transition(
             "reject_plan",
             frozenset({ActionState.plan_submitted}),
             ActionState.plan_rejected,
-            _BUYERS,
+            _STAFF,
             needs_reason=True,
         ),
         Transition(
@@ -154,7 +150,7 @@ ACTION_TRANSITIONS: dict[str, Transition] = {
             "close_action",
             frozenset({ActionState.verified, ActionState.not_verified}),
             ActionState.closed,
-            _BUYERS,
+            _STAFF,
         ),
     )
 }
