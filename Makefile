@@ -76,15 +76,23 @@ format: install  ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format $(LINT_PATHS)
 
 # The browser tests run once, in the SQLite pass; pytest's exit code 5 (no tests) is a failure.
+# With a PostgreSQL URL both passes run at the same time (each on one CPU), each into its own log.
 test: translations lint  ## Lint, then pytest on SQLite (and on PostgreSQL if MONITORING_TEST_DATABASE_URL is set)
-	@mkdir -p artefacts && rm -f artefacts/junit-*.xml
+	@mkdir -p artefacts && rm -f artefacts/junit-*.xml artefacts/pytest-*.log
 	@sqlite=0; postgres=skip; \
-	echo "==> pytest on SQLite"; \
-	env -u MONITORING_TEST_DATABASE_URL $(PYTEST) --junitxml=artefacts/junit-sqlite.xml || sqlite=$$?; \
-	if [ -n "$${MONITORING_TEST_DATABASE_URL:-}" ]; then \
-	  echo "==> pytest on PostgreSQL ($${MONITORING_TEST_DATABASE_URL##*@})"; \
-	  postgres=0; \
-	  $(PYTEST) -m "not browser" --junitxml=artefacts/junit-postgresql.xml || postgres=$$?; \
+	if [ -z "$${MONITORING_TEST_DATABASE_URL:-}" ]; then \
+	  echo "==> pytest on SQLite"; \
+	  $(PYTEST) --junitxml=artefacts/junit-sqlite.xml || sqlite=$$?; \
+	else \
+	  echo "==> pytest on SQLite and on PostgreSQL ($${MONITORING_TEST_DATABASE_URL##*@}), side by side"; \
+	  env -u MONITORING_TEST_DATABASE_URL $(PYTEST) --junitxml=artefacts/junit-sqlite.xml \
+	    >artefacts/pytest-sqlite.log 2>&1 & sqlite_pid=$$!; \
+	  $(PYTEST) -m "not browser" --junitxml=artefacts/junit-postgresql.xml \
+	    >artefacts/pytest-postgresql.log 2>&1 & postgres_pid=$$!; \
+	  wait $$sqlite_pid || sqlite=$$?; \
+	  postgres=0; wait $$postgres_pid || postgres=$$?; \
+	  echo "==> pytest on SQLite"; cat artefacts/pytest-sqlite.log; \
+	  echo "==> pytest on PostgreSQL"; cat artefacts/pytest-postgresql.log; \
 	fi; \
 	$(BIN)/python -c "$$TEST_SUMMARY" "$$sqlite" "$$postgres"
 
