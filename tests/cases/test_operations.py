@@ -194,7 +194,10 @@ def test_open_case_reference_severity_and_checks(case_world: CaseWorld) -> None:
         by_monitor = open_case(w.user("monitor"), w.other_site, [elsewhere])
         assert by_monitor.lead_coordinator_id is None and by_monitor.state is CaseState.open
         kinds = [
-            e.kind for e in db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == by_monitor.id))
+            e.kind
+            for e in db.session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == by_monitor.id).order_by(CaseEvent.id)
+            )
         ]
         assert kinds == [EventKind.case_opened, EventKind.finding_added]
         told = db.session.scalars(
