@@ -1181,22 +1181,24 @@ def post_message(
 # --- jobs -------------------------------------------------------------------------------------
 
 
-def escalate_overdue(today: date) -> int:
-    """Escalate every overdue action not yet escalated for its deadline in force to the case's
-    coordinators (the lead, or all); returns how many. Running it again escalates nothing new."""
-    actions = list(
-        db.session.scalars(
-            select(CorrectiveAction)
-            .join(Case, Case.id == CorrectiveAction.case_id)
-            .where(
-                deadlines.overdue_clause(today),
-                CorrectiveAction.escalated_dt.is_(None),
-                Case.state != CaseState.closed,
-            )
-            .options(selectinload(CorrectiveAction.case))
-            .order_by(CorrectiveAction.id)
+def escalate_overdue(today: date, limit: int | None = None) -> int:
+    """Escalate overdue actions not yet escalated for their deadline in force (at most ``limit``)
+    to the case's coordinators (the lead, or all); returns how many. Running it again escalates
+    nothing new, so a caller may commit and call again until it returns 0."""
+    query = (
+        select(CorrectiveAction)
+        .join(Case, Case.id == CorrectiveAction.case_id)
+        .where(
+            deadlines.overdue_clause(today),
+            CorrectiveAction.escalated_dt.is_(None),
+            Case.state != CaseState.closed,
         )
+        .options(selectinload(CorrectiveAction.case))
+        .order_by(CorrectiveAction.id)
     )
+    if limit is not None:
+        query = query.limit(limit)
+    actions = list(db.session.scalars(query))
     now = utcnow()
     for action in actions:
         case = action.case

@@ -57,6 +57,10 @@ def _actions_due(condition: ColumnElement[bool]) -> list[tuple[CorrectiveAction,
     return [(action, due_date) for action, due_date in db.session.execute(query).unique().all()]
 
 
+# Actions handled per transaction by the jobs below.
+BATCH = 200
+
+
 def _supplier_users(supplier_ids: Iterable[int]) -> dict[int, list[User]]:
     """The active users of each supplier organisation, in one query."""
     ids = set(supplier_ids)
@@ -93,9 +97,12 @@ def _params(action: CorrectiveAction, phase: str, due: date) -> dict[str, Any]:
 def _notify_suppliers(
     rows: list[tuple[CorrectiveAction, date]], kind: NotificationKind, key_prefix: str
 ) -> int:
+    """Queue one notice per action to its supplier's users, committing every BATCH actions."""
     recipients = _supplier_users(action.supplier_id for action, _due in rows)
     created = 0
-    for action, due in rows:
+    for number, (action, due) in enumerate(rows, start=1):
+        if number % BATCH == 0:
+            db.session.commit()
         phase = due_phase(action)
         if phase is None or due is None:
             continue
@@ -141,8 +148,11 @@ def run_notification_jobs(
     db.session.commit()
     result.overdue = queue_overdue_notices(today)
     db.session.commit()
-    result.escalated = escalate_overdue(today)
-    db.session.commit()
+    # In batches, each its own transaction: a backlog of overdue actions must not hold the
+    # audit chain's lock (and SQLite's write lock) for the whole run.
+    while escalated := escalate_overdue(today, limit=BATCH):
+        result.escalated += escalated
+        db.session.commit()
     if deliver:
         result.delivery = deliver_pending(now=now)
     logger.info(result.summary())

@@ -206,3 +206,33 @@ def test_flask_jobs_run_reports_the_notification_jobs(app: Flask, monkeypatch: p
     result = app.test_cli_runner().invoke(args=["jobs", "run"])
     assert result.exit_code == 0, result.output
     assert "deadline reminders" in result.output and "overdue notices" in result.output
+
+
+def test_a_backlog_is_handled_in_batches_of_its_own_transaction(
+    app: Flask, case_world: CaseWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitoring.notifications import jobs
+
+    monkeypatch.setattr(jobs, "BATCH", 2)
+    commits: list[int] = []
+    real_commit = db.session.commit
+
+    def counting_commit() -> None:
+        commits.append(1)
+        real_commit()
+
+    with on(DAY0):
+        action_ids = [case_world.action(case_world.case(severity="major")) for _ in range(5)]
+    overdue_day = DAY0 + timedelta(days=15)  # every plan (due after 14 days) is overdue
+    with on(overdue_day), app.app_context():
+        monkeypatch.setattr(db.session, "commit", counting_commit)
+        result = run_notification_jobs(deliver=False)
+    assert (result.overdue, result.escalated) == (5, 5)
+    # 5 actions in batches of 2: commits within the notices and after each escalation batch.
+    assert len(commits) >= 2 + 3
+    with app.app_context():
+        escalated = db.session.scalars(
+            select(CorrectiveAction.escalated_dt).where(CorrectiveAction.id.in_(action_ids))
+        ).all()
+    assert all(dt is not None for dt in escalated)
+    assert run_jobs(app, overdue_day).escalated == 0
