@@ -17,18 +17,15 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import format_date
@@ -39,7 +36,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Date, Select, case, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
 
 from monitoring.accounts.models import User, UserRole
 from monitoring.cases import deadlines, files, operations, permissions, workflow
@@ -70,6 +66,7 @@ from monitoring.cases.standards import get_standard
 from monitoring.core import uploads
 from monitoring.core.auth import roles
 from monitoring.core.db import db
+from monitoring.core.downloads import attachment
 from monitoring.core.errors import error_response
 from monitoring.core.forms import apply_error
 from monitoring.core.operations import OperationError
@@ -546,12 +543,6 @@ def change_deadlines(action_id: int) -> Any:
 # --- evidence files ---------------------------------------------------------------------------
 
 
-def _content_disposition(name: str, fallback: str) -> str:
-    """An attachment header with an ASCII name and the full name per RFC 6266 / 5987."""
-    ascii_name = secure_filename(name) or fallback
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 @bp.route("/actions/<int:action_id>/files/<int:file_id>")
 @roles(*permissions.CASE_ROLES)
 def download(action_id: int, file_id: int) -> Any:
@@ -564,13 +555,9 @@ def download(action_id: int, file_id: int) -> Any:
         abort(404)
     name, content_type, chunks = files.open_case_file(user, case_file)
     db.session.commit()  # the audit entry of the read, if one was written
-    response = Response(stream_with_context(chunks), mimetype=content_type)
-    response.headers["Content-Disposition"] = _content_disposition(name, f"evidence-{case_file.id}")
-    response.headers["Content-Length"] = str(case_file.size)
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(
+        chunks, name=name, fallback=f"evidence-{case_file.id}", content_type=content_type, size=case_file.size
+    )
 
 
 # --- lists ------------------------------------------------------------------------------------

@@ -18,9 +18,8 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
-from urllib.parse import quote
 
-from flask import Response, abort, request, stream_with_context
+from flask import Response, abort, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -104,6 +103,7 @@ from monitoring.core import uploads
 from monitoring.core.api import operation_error, paginate, parse_args, route
 from monitoring.core.auth import roles
 from monitoring.core.db import db
+from monitoring.core.downloads import attachment
 from monitoring.core.errors import ApiError
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page
@@ -208,17 +208,9 @@ def _download(case_file: CaseFile) -> Response:
     """
     name, content_type, chunks = case_files.open_case_file(_me(), case_file)
     db.session.commit()
-    response = Response(stream_with_context(chunks), mimetype=content_type)
-    fallback = f"file-{case_file.id}"
-    ascii_name = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "._- ")).strip() or fallback
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return attachment(
+        chunks, name=name, fallback=f"file-{case_file.id}", content_type=content_type, size=case_file.size
     )
-    response.headers["Content-Length"] = str(case_file.size)
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # --- what an answer holds -------------------------------------------------------------------------

@@ -20,18 +20,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import format_decimal, ngettext
@@ -42,7 +39,6 @@ from sqlalchemy import ColumnElement, Integer, Select, cast, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 from werkzeug.routing import BuildError
-from werkzeug.utils import secure_filename
 from wtforms import FieldList, FormField
 
 from monitoring.accounts.models import Organisation, User, UserRole
@@ -81,6 +77,7 @@ from monitoring.cases.standards import codes_in_group, get_standard, groups
 from monitoring.core import uploads
 from monitoring.core.auth import roles
 from monitoring.core.db import db
+from monitoring.core.downloads import attachment
 from monitoring.core.errors import error_response
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page, paginate
@@ -990,12 +987,6 @@ def case_message(case_id: int) -> Any:
 uploads.csrf_checked_in_view(bp, case_message)
 
 
-def _content_disposition(name: str, fallback: str) -> str:
-    """An attachment header with an ASCII name and the full name per RFC 6266 / 5987."""
-    ascii_name = secure_filename(name) or fallback
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 @bp.route("/cases/<int:case_id>/files/<int:file_id>")
 @roles(*CASE_ROLES)
 def case_file(case_id: int, file_id: int) -> Any:
@@ -1006,10 +997,6 @@ def case_file(case_id: int, file_id: int) -> Any:
         abort(404)
     name, content_type, chunks = files.open_case_file(user, stored)
     db.session.commit()  # the audit entry of the read, if one was written
-    response = Response(stream_with_context(chunks), mimetype=content_type)
-    response.headers["Content-Disposition"] = _content_disposition(name, f"file-{stored.id}")
-    response.headers["Content-Length"] = str(stored.size)
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(
+        chunks, name=name, fallback=f"file-{stored.id}", content_type=content_type, size=stored.size
+    )

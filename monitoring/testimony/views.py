@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -29,20 +28,19 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from werkzeug.utils import secure_filename
 
 from monitoring.accounts import keys
 from monitoring.accounts.models import Organisation, OrganisationKind, User, UserRole
 from monitoring.core import uploads
 from monitoring.core.auth import roles
 from monitoring.core.db import db
+from monitoring.core.downloads import attachment
 from monitoring.core.errors import error_response
 from monitoring.core.forms import apply_error
 from monitoring.core.operations import OperationError
@@ -454,22 +452,12 @@ def upload_evidence(report_id: int) -> Any:
 uploads.csrf_checked_in_view(bp, upload_evidence)
 
 
-def content_disposition(name: str, fallback: str) -> str:
-    """An attachment header with an ASCII name and the full name per RFC 6266 / 5987."""
-    ascii_name = secure_filename(name) or fallback
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 def download_response(evidence: Evidence, name: str, chunks: Any) -> Response:
-    """Stream a decrypted file as an attachment that no browser renders or sniffs."""
-    response = Response(stream_with_context(chunks), mimetype=evidence.content_type)
+    """Stream a decrypted evidence file as an attachment."""
     fallback = f"evidence-{evidence.id}{sealing.ALLOWED_TYPES.get(evidence.content_type, '')}"
-    response.headers["Content-Disposition"] = content_disposition(name, fallback)
-    response.headers["Content-Length"] = str(evidence.size)
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(
+        chunks, name=name, fallback=fallback, content_type=evidence.content_type, size=evidence.size
+    )
 
 
 @bp.route("/reports/<int:report_id>/evidence/<int:evidence_id>/download", methods=["POST"])
