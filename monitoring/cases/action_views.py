@@ -12,7 +12,6 @@ links to worker reports (only monitors of the finding's organisation do).
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -35,7 +34,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Date, Select, case, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
-from werkzeug.datastructures import FileStorage
 
 from monitoring.accounts.models import User, UserRole
 from monitoring.cases import deadlines, files, operations, permissions, workflow
@@ -440,18 +438,6 @@ def decide(action_id: int) -> Any:
     return _done(action_, message)
 
 
-def _as_upload(item: FileStorage) -> files.Upload:
-    stream = item.stream
-    size: int | None = None
-    if isinstance(stream, io.IOBase) and stream.seekable():
-        stream.seek(0, io.SEEK_END)
-        size = stream.tell()
-        stream.seek(0)
-    return files.Upload(
-        name=item.filename or "", content_type=item.mimetype or None, stream=stream, size=size
-    )
-
-
 @bp.route("/actions/<int:action_id>/implementation", methods=["POST"])
 @roles(UserRole.supplier)
 def report_implemented(action_id: int) -> Any:
@@ -470,7 +456,7 @@ def report_implemented(action_id: int) -> Any:
     chosen = [f for f in request.files.getlist(form.files.name) if f and f.filename]
     try:
         operations.report_implemented(
-            _me(), action_, form.description.data or "", [_as_upload(f) for f in chosen]
+            _me(), action_, form.description.data or "", [files.Upload.from_storage(f) for f in chosen]
         )
     except OperationError as exc:
         return _failed(action_, "implementation_form", form, exc)

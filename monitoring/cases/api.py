@@ -13,7 +13,6 @@ named ``files``.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -52,6 +51,7 @@ from monitoring.cases.permissions import (
     can_set_lead,
     is_affiliate,
     message_visibilities,
+    reads_whole_case,
     visible_actions,
     visible_cases,
     visible_findings,
@@ -89,7 +89,6 @@ from monitoring.cases.schemas import (
     TransitionCaseArgs,
     UpdateFindingArgs,
     VerifyActionArgs,
-    is_staff,
     show_action,
     show_case,
     show_closure,
@@ -187,18 +186,7 @@ def _form_input(
     if parts:
         raw["files"] = parts
     args = parse_args(multipart_schema, raw)
-    return args, [_upload(part) for part in args.pop("files", [])]
-
-
-def _upload(part: FileStorage) -> case_files.Upload:
-    stream = part.stream
-    size: int | None = None
-    if isinstance(stream, io.IOBase) and stream.seekable():
-        size = stream.seek(0, io.SEEK_END)
-        stream.seek(0)
-    return case_files.Upload(
-        name=part.filename or "", content_type=part.mimetype or None, stream=stream, size=size
-    )
+    return args, [case_files.Upload.from_storage(part) for part in args.pop("files", [])]
 
 
 def _download(case_file: CaseFile) -> Response:
@@ -223,7 +211,7 @@ def _case_detail(case: Case) -> Shown:
     next_due = db.session.scalar(select(nearest.c.next_due).where(nearest.c.case_id == case.id))
     extra: dict[str, Any] = {}
     hidden: list[str] = []
-    if is_staff(user):
+    if reads_whole_case(user, case):
         extra["affiliates"] = {
             "organisations": [a.organisation for a in queries.concerned_affiliates(case.site_id, today)],
             "others": None,

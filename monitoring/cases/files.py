@@ -8,6 +8,7 @@ name or the browser's claim, and the size is limited by ``MONITORING_EVIDENCE_MA
 
 from __future__ import annotations
 
+import io
 import logging
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
 
 from monitoring.accounts.models import User
 from monitoring.cases.models import Case, CaseFile, CaseMessage, CorrectiveAction
@@ -67,6 +69,16 @@ class Upload:
     content_type: str | None
     stream: IO[bytes]
     size: int | None = None
+
+    @classmethod
+    def from_storage(cls, item: FileStorage) -> Upload:
+        """An upload from a form or multipart part, with its size when the stream can tell it."""
+        stream = item.stream
+        size: int | None = None
+        if isinstance(stream, io.IOBase) and stream.seekable():
+            size = stream.seek(0, io.SEEK_END)
+            stream.seek(0)
+        return cls(name=item.filename or "", content_type=item.mimetype or None, stream=stream, size=size)
 
 
 def placeholder_ct() -> bytes:

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 from werkzeug.datastructures import FileStorage
 
-from monitoring.accounts.models import User, UserRole
+from monitoring.accounts.models import User
 from monitoring.accounts.schemas import OrganisationRefSchema
 from monitoring.cases import deadlines, permissions
 from monitoring.cases.files import MAX_FILES
@@ -44,14 +44,6 @@ from monitoring.supplychain.schemas import SiteRefSchema
 
 MAX_REASON_LENGTH = 2000
 MAX_IDS = 100
-
-STAFF_ROLES = (UserRole.coordinator, UserRole.monitor)
-
-
-def is_staff(user: User) -> bool:
-    """Coordinators and monitors read a case's internal side."""
-    return user.role in STAFF_ROLES
-
 
 # --- what a user is shown ---------------------------------------------------------------------
 
@@ -97,7 +89,7 @@ def show_finding(user: User, finding: Finding) -> Shown:
         hidden.add("report_ids")
     if not permissions.can_see_finding_summary(user, finding):
         hidden.add("summary")
-    if user.role is UserRole.supplier:
+    if permissions.is_supplier(user):
         hidden |= {"organisation", "evidence_type", "found_date", "created_dt"}
     workers = _workers(user, finding.workers_affected)
     extra["workers_affected"] = workers["shown"]
@@ -110,7 +102,7 @@ def show_case(
 ) -> Shown:
     """A case for ``user``: suppliers see its site, reference and state only."""
     hidden = set(hidden)
-    if user.role is UserRole.supplier:
+    if permissions.is_supplier(user):
         hidden |= {
             "monitor_organisation",
             "lead_coordinator",
@@ -131,7 +123,7 @@ def show_case(
 def show_action(user: User, action: CorrectiveAction, today: date, **extra: Any) -> Shown:
     """A corrective action for ``user``: its deadline now, the finding as the user may see it."""
     hidden: set[str] = set()
-    if not is_staff(user):
+    if not permissions.reads_whole_case(user, action.case):
         hidden |= {"escalated_dt"}
     return Shown(
         action,

@@ -14,7 +14,6 @@ small numbers of workers.
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from dataclasses import dataclass
@@ -37,7 +36,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, Integer, Select, cast, func, select
 from sqlalchemy.orm import joinedload
-from werkzeug.datastructures import FileStorage
 from werkzeug.routing import BuildError
 from wtforms import FieldList, FormField
 
@@ -930,18 +928,6 @@ def case_close(case_id: int) -> Any:
 # --- the dialogue -------------------------------------------------------------------------------
 
 
-def _as_upload(item: FileStorage) -> operations.Upload:
-    stream = item.stream
-    size: int | None = None
-    if isinstance(stream, io.IOBase) and stream.seekable():
-        stream.seek(0, io.SEEK_END)
-        size = stream.tell()
-        stream.seek(0)
-    return operations.Upload(
-        name=item.filename or "", content_type=item.mimetype or None, stream=stream, size=size
-    )
-
-
 @bp.route("/cases/<int:case_id>/messages", methods=["POST"])
 @roles(*CASE_ROLES)
 def case_message(case_id: int) -> Any:
@@ -973,7 +959,7 @@ def case_message(case_id: int) -> Any:
             visibility,
             form.body.data or "",
             supplier_id=supplier_id,
-            files=[_as_upload(f) for f in chosen],
+            files=[files.Upload.from_storage(f) for f in chosen],
         )
     except OperationError as exc:
         db.session.rollback()
