@@ -110,6 +110,9 @@ def i18n_update() -> None:
     """Merge the templates into every catalog, creating missing ones; English copies the source.
 
     Interface languages get every message; worker-only languages get the worker pages' messages.
+    Each catalog keeps its header: its ``Plural-Forms`` says how many forms its plurals have, and
+    without it Babel falls back to CLDR's count (three for Spanish) and the catalog reads as
+    incomplete.
     """
     from monitoring.config import LOCALES, WORKER_ONLY_LOCALES
 
@@ -126,7 +129,7 @@ def i18n_update() -> None:
                     "-l",
                     locale,
                     "--no-fuzzy-matching",
-                    "--omit-header",
+                    "--ignore-pot-creation-date",
                 )
             else:
                 _pybabel("init", "-i", str(template), "-d", str(ROOT / "translations"), "-l", locale)
@@ -148,7 +151,7 @@ def _fill_source_catalog(path: Path) -> None:
         elif not message.string:
             message.string = message.id
     with path.open("wb") as fh:
-        write_po(fh, catalog, omit_header=True, sort_output=True, no_location=True)
+        write_po(fh, catalog, sort_output=True, no_location=True)
 
 
 @i18n_cli.command("compile")

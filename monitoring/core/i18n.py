@@ -80,9 +80,8 @@ class Compiled:
 def compile_catalogs(directory: Path, *, force: bool = False) -> list[Compiled]:
     """Compile each ``<locale>/LC_MESSAGES/messages.po`` below ``directory`` to its ``.mo``.
 
-    Our catalogs carry no header (they are written with ``omit_header``), which
-    ``pybabel compile`` takes for a fuzzy catalog and skips; this compiles every catalog and
-    leaves out only fuzzy or untranslated messages. A ``.mo`` newer than its ``.po`` is kept
+    Each catalog's header names its plural rule, which goes into the ``.mo``; this compiles every
+    catalog and leaves out only fuzzy or untranslated messages. A ``.mo`` newer than its ``.po`` is kept
     unless ``force``.
     """
     results = []

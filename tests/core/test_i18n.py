@@ -143,9 +143,11 @@ def test_dates_are_formatted_per_locale(app):
     assert swedish == "5 mars 2026" and english == "March 5, 2026"
 
 
-def test_headerless_catalogs_compile_to_working_mo_files(tmp_path: Path) -> None:
-    """`pybabel compile` skips catalogs without a header as fuzzy; ours must still compile."""
+def test_catalogs_compile_to_working_mo_files(tmp_path: Path) -> None:
+    """Our compile writes every catalog, and the catalogs are plain ones that `pybabel compile` takes."""
     import shutil
+    import subprocess
+    import sys
 
     from babel.support import Translations
 
@@ -153,7 +155,6 @@ def test_headerless_catalogs_compile_to_working_mo_files(tmp_path: Path) -> None
     from monitoring.core.i18n import compile_catalogs
 
     source = ROOT / "translations" / "sv" / "LC_MESSAGES" / "messages.po"
-    assert not source.read_text(encoding="utf-8").startswith('msgid ""'), "the catalog now has a header"
     target = tmp_path / "sv" / "LC_MESSAGES"
     target.mkdir(parents=True)
     shutil.copy(source, target / "messages.po")
@@ -164,3 +165,40 @@ def test_headerless_catalogs_compile_to_working_mo_files(tmp_path: Path) -> None
     assert translations.pgettext("case state", "Closed") == "Avslutat"
     # A second run keeps the .mo that is newer than its .po.
     assert not compile_catalogs(tmp_path)[0].written
+    # pybabel compile skips a catalog whose header is missing or fuzzy; ours are neither.
+    (target / "messages.mo").unlink()
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "compile", "-d", str(tmp_path), "-l", "sv"],
+        check=True,
+        capture_output=True,
+    )
+    assert (target / "messages.mo").exists()
+
+
+ALL_CATALOGS = [*LOCALES, *WORKER_ONLY_LOCALES]
+
+
+@pytest.mark.parametrize("locale", ALL_CATALOGS)
+def test_catalog_header_names_its_plural_rule(locale):
+    """Without a Plural-Forms header Babel counts plurals by CLDR (3 for Spanish) and plurals go missing."""
+    raw = Path(ROOT, "translations", locale, "LC_MESSAGES", "messages.po").read_text(encoding="utf-8")
+    assert '"Plural-Forms: nplurals=' in raw.split("\n\n", 1)[0], f"{locale}: no Plural-Forms header"
+    with Path(ROOT, "translations", locale, "LC_MESSAGES", "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    assert not catalog.fuzzy, f"{locale}: the header is marked fuzzy"
+    for message in catalog:
+        if isinstance(message.id, tuple):
+            assert len(message.string) == catalog.num_plurals, f"{locale}: {message.id[0]}"
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"), [(1, "Se agregó 1 hallazgo"), (2, "Se agregaron 2 hallazgos")]
+)
+def test_spanish_plurals_are_translated(app, count, expected):
+    from flask_babel import ngettext
+
+    with app.test_request_context(), force_locale("es"):
+        text = ngettext(
+            "%(num)d finding was added to the case.", "%(num)d findings were added to the case.", count
+        )
+    assert text.startswith(expected), text
