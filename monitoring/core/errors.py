@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -59,6 +59,10 @@ def error_response(code: int, message: str | None = None, errors: Any = None) ->
         if code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
+    if request.path.startswith("/static/"):
+        # Static files have no session (so no CSRF token for the page's language form): a
+        # missing stylesheet gets a plain answer instead of an error page that cannot render.
+        return Response(message, status=code, mimetype="text/plain")
     title = TITLES.get(code, TITLES[500])
     return render_template("errors/error.html", code=code, title=title, message=message), code
 

@@ -99,3 +99,10 @@ def test_open_redirect_is_refused(app, affiliate):
         data={"email": affiliate.email, "password": PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_missing_static_file_is_a_plain_404(app):
+    """Static paths have no session: the HTML error page (with its CSRF token) used to end in a 500."""
+    response = app.test_client().get("/static/no-such-file.css")
+    assert response.status_code == 404
+    assert response.mimetype == "text/plain"
