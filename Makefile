@@ -24,7 +24,7 @@ PORT := 5000
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test lint format i18n translations devkeys install clean distclean
+.PHONY: help run test lint format i18n translations devkeys install clean distclean bench
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -95,6 +95,15 @@ test: translations lint  ## Lint, then pytest on SQLite (and on PostgreSQL if MO
 	  echo "==> pytest on PostgreSQL"; cat artefacts/pytest-postgresql.log; \
 	fi; \
 	$(BIN)/python -c "$$TEST_SUMMARY" "$$sqlite" "$$postgres"
+
+# --- benchmarks -------------------------------------------------------------------------
+
+# Speed and memory are checked here, not by timed tests; benchmarks/README.md keeps the results.
+bench: translations  ## Run the benchmarks (encryption, login and report filing, imports, case lists)
+	$(BIN)/python benchmarks/crypto.py
+	$(BIN)/python benchmarks/login_and_report.py
+	$(BIN)/python benchmarks/import_facilities.py 10000
+	$(BIN)/python benchmarks/cases.py
 
 # --- translations -----------------------------------------------------------------------
 
