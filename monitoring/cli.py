@@ -177,19 +177,85 @@ def i18n_init(locale: str) -> None:
 
 @audit_cli.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; name the first broken entry."""
-    from monitoring.core.audit import verify_chain
+    """Check the hash chain and hold it against every signed checkpoint; name what is wrong.
 
-    result = verify_chain(str(current_app.config["AUDIT_KEY"]).encode())
-    if result.ok:
-        click.echo(f"audit log intact: {result.checked} entries verified")
-        return
-    click.echo(
-        f"audit log BROKEN at entry {result.broken_id}: {result.reason} "
-        f"({result.checked} entries before it verified)",
-        err=True,
+    Exit status: 0 intact, 1 broken, truncated, rewritten or checkpoint file tampered, 2 the
+    audit key does not match this database.
+    """
+    from monitoring.core import audit
+
+    key = audit.audit_key()
+    path = audit.checkpoint_path()
+    tampered: audit.CheckpointFileTampered | None = None
+    try:
+        checkpoints = audit.read_checkpoints(path, key)
+    except audit.CheckpointFileTampered as exc:
+        tampered, checkpoints = exc, []
+    result = audit.verify_chain(key, checkpoints=checkpoints)
+    if result.key_mismatch:
+        click.echo(
+            "the audit key does not match this database: MONITORING_AUDIT_KEY (or audit_key in the "
+            "secrets file) is not the key this audit log was written with; nothing was checked",
+            err=True,
+        )
+        sys.exit(2)
+    if tampered is not None:
+        click.echo(f"audit checkpoint file tampered: {path} {tampered}", err=True)
+    elif not checkpoints:
+        click.echo(
+            f"warning: no audit checkpoint in {path} yet, so a truncated tail cannot be detected; "
+            "`flask jobs run` writes them",
+            err=True,
+        )
+    if not result.ok:
+        if result.checkpoint is not None:
+            click.echo(f"audit log TRUNCATED OR REWRITTEN: {result.reason}", err=True)
+        else:
+            where = f"at entry {result.broken_id}" if result.broken_id is not None else "at its head"
+            click.echo(
+                f"audit log BROKEN {where}: {result.reason} ({result.checked} entries before it verified)",
+                err=True,
+            )
+        sys.exit(1)
+    anchored = ""
+    if result.checkpoints_matched:
+        latest = result.checkpoints_matched[-1].describe()
+        anchored = f", matching {len(result.checkpoints_matched)} checkpoints up to {latest}"
+    click.echo(f"audit log intact: {result.checked} entries verified{anchored}")
+    if tampered is not None:
+        sys.exit(1)
+
+
+def _write_checkpoint() -> str:
+    """Anchor the audit chain outside the database; exit 1 (after logging) when it cannot be done."""
+    from monitoring.core import audit
+
+    path = audit.checkpoint_path()
+    try:
+        checkpoint = audit.write_checkpoint(path, audit.audit_key())
+    except (audit.CheckpointFileTampered, audit.CheckpointRefused, audit.AuditKeyMismatch) as exc:
+        prefix = "audit checkpoint file tampered: " if isinstance(exc, audit.CheckpointFileTampered) else ""
+        message = f"no audit checkpoint written: {prefix}{exc} ({path})"
+        audit.checkpoint_logger.error(message)
+        click.echo(message, err=True)
+        sys.exit(1)
+    finally:
+        db.session.rollback()
+    if checkpoint is None:
+        return "audit log unchanged since the last checkpoint"
+    return (
+        f"audit {checkpoint.describe()}: {checkpoint.entries} entries up to entry {checkpoint.last_id}, "
+        f"appended to {path}"
     )
-    sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Append a signed checkpoint of the audit chain now (`flask jobs run` does it every run)."""
+    from monitoring.core import audit
+
+    click.echo(_write_checkpoint())
+    click.echo(f"checkpoints are signed with Ed25519 key {audit.checkpoint_public_key(audit.audit_key())}")
 
 
 # --- keys -----------------------------------------------------------------------------------
@@ -363,6 +429,8 @@ def jobs_run() -> None:
     from monitoring.notifications.jobs import run_notification_jobs
 
     click.echo(run_notification_jobs().summary())
+    # Last, so it covers this run's entries: anchor the audit chain outside the database.
+    click.echo(_write_checkpoint())
 
 
 def register_cli(app: Flask) -> None:

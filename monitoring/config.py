@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "KEYRING": "",
     "KEYRING_FILE": "",
     "FILE_STORE_PATH": "",
+    # Signed checkpoints of the audit chain, appended by `flask jobs run` (outside the database).
+    "AUDIT_CHECKPOINT_FILE": "",
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,
     "ANONYMOUS_SESSION_MINUTES": 60,
@@ -112,6 +114,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config["SECRETS_KIND"] = _load_secrets(config, secrets_file)
     config["KEYRING_FILE"] = str(Path(config["KEYRING_FILE"] or instance / "keyring.json"))
     config["FILE_STORE_PATH"] = str(Path(config["FILE_STORE_PATH"] or instance / "files"))
+    config["AUDIT_CHECKPOINT_FILE"] = str(
+        Path(config["AUDIT_CHECKPOINT_FILE"] or instance / "audit-checkpoints.jsonl")
+    )
     _check(config)
     _derive_flask_settings(config)
     return config

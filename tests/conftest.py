@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,7 +76,10 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(autouse=True)
 def _rollback(app: Flask) -> Iterator[None]:
-    """Run the test inside a transaction; every commit only releases a savepoint."""
+    """Run the test inside a transaction; every commit only releases a savepoint.
+
+    The audit checkpoints a test wrote anchor rows that are rolled back, so they go too.
+    """
     state = db.state(app)
     connection = state.engine.connect()
     transaction = connection.begin()
@@ -86,6 +90,7 @@ def _rollback(app: Flask) -> Iterator[None]:
         transaction.rollback()
         connection.close()
         state.bind, state.join_transaction_mode = state.engine, "conditional_savepoint"
+        Path(app.config["AUDIT_CHECKPOINT_FILE"]).unlink(missing_ok=True)
 
 
 @pytest.fixture
