@@ -57,6 +57,20 @@ class UserRole(TitledEnum):
         }
 
 
+class KeyAlgorithm(TitledEnum):
+    """The HPKE suite of a key pair (values as in :data:`monitoring.core.crypto.SUITES`)."""
+
+    x25519 = "x25519"
+    mlkem768_x25519 = "mlkem768-x25519"
+
+    @staticmethod
+    def __titles__() -> dict[KeyAlgorithm, str]:
+        return {
+            KeyAlgorithm.x25519: _l("X25519 (not safe against quantum computers)"),
+            KeyAlgorithm.mlkem768_x25519: _l("ML-KEM-768 + X25519 (post-quantum hybrid)"),
+        }
+
+
 # The kind of organisation each role belongs to.
 ROLE_ORGANISATION_KIND = {
     UserRole.admin: OrganisationKind.operator,
@@ -72,6 +86,9 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # SHA-256 of the name's confusables skeleton (monitoring.core.names): no two organisations
+    # may look alike, whatever invisible or look-alike characters their names hold.
+    name_skeleton: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind, "kind"))
     country: Mapped[str | None] = mapped_column(String(2))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -102,9 +119,10 @@ class User(Base):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deactivated_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The user's X25519 key pair: organisation keys are wrapped to the public key; the private
+    # The user's key pair (ML-KEM-768 + X25519; X25519 if made before December 2026):
+    # organisation keys are wrapped to the public key; the private
     # key is stored wrapped under a key derived from the password (see ``monitoring.accounts.keys``).
-    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     private_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary(256))
     # TOTP second factor: the secret under the server keyring, the last time step used (codes
     # are accepted once) and when enrolment was confirmed.
@@ -170,10 +188,11 @@ class ApiToken(Base):
 
 
 class OrganisationKey(Base):
-    """One version of a monitor organisation's X25519 key pair for sealed data.
+    """One version of a monitor organisation's key pair for sealed data.
 
     The private key is never stored in the clear: it is wrapped to each member
-    (:class:`OrganisationKeyGrant`) and to the organisation's recovery key.
+    (:class:`OrganisationKeyGrant`) and to the organisation's recovery key. New versions are
+    post-quantum hybrids (ML-KEM-768 + X25519); versions made before are X25519.
     """
 
     __tablename__ = "organisation_key"
@@ -185,10 +204,13 @@ class OrganisationKey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    algorithm: Mapped[KeyAlgorithm] = mapped_column(enum_column(KeyAlgorithm, "algorithm"))
+    # Raw keys and sealed blobs: 32 bytes for X25519, 1,216 (public) and ~1,250 (sealed) for the
+    # hybrid; LargeBinary is BYTEA / BLOB, without a length limit, on PostgreSQL and SQLite.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
     # The recovery key's public half, and this version's private key sealed to it.
-    recovery_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
-    recovery_wrapped: Mapped[bytes] = mapped_column(LargeBinary(256))
+    recovery_public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    recovery_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     retired_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -210,7 +232,7 @@ class OrganisationKeyGrant(Base):
         ForeignKey("organisation_key.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    wrapped: Mapped[bytes] = mapped_column(LargeBinary(256))
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -26,7 +26,7 @@ from monitoring.accounts.models import (
     User,
     UserRole,
 )
-from monitoring.core import audit
+from monitoring.core import audit, names
 from monitoring.core.auth import hash_token
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
@@ -92,16 +92,27 @@ def validate_password(password: str, email: str = "") -> None:
 def create_organisation(
     actor: User | None, name: str, kind: OrganisationKind, country: str | None = None
 ) -> Organisation:
-    name = " ".join(name.split())
+    name = names.normalise_display_name(name)
     if not name:
         raise OperationError(_l("Please give the organisation a name."), field="name")
-    exists = db.session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower()))
-    if exists:
-        raise OperationError(_l("An organisation with this name already exists."), field="name")
+    skeleton = names.name_skeleton(name)
+    existing = db.session.scalar(
+        select(Organisation).where(
+            (Organisation.name_skeleton == skeleton) | (func.lower(Organisation.name) == name.lower())
+        )
+    )
+    if existing is not None:
+        raise OperationError(
+            _l(
+                "An organisation with this name, or one that looks the same, already exists: %(name)s.",
+                name=existing.name,
+            ),
+            field="name",
+        )
     country = (country or "").strip().upper() or None
     if country is not None and (len(country) != 2 or not country.isalpha()):
         raise OperationError(_l("Give the country as a two-letter ISO code."), field="country")
-    org = Organisation(name=name, kind=kind, country=country, is_active=True)
+    org = Organisation(name=name, name_skeleton=skeleton, kind=kind, country=country, is_active=True)
     db.session.add(org)
     db.session.flush()
     audit.record(
@@ -148,7 +159,7 @@ def create_user(
     must_change_password: bool = True,
 ) -> User:
     email = normalise_email(email)
-    name = " ".join(name.split())
+    name = names.normalise_display_name(name)
     if "@" not in email or len(email) > 254:
         raise OperationError(_l("Please give a valid e-mail address."), field="email")
     if not name:
@@ -164,6 +175,7 @@ def create_user(
         )
     if not organisation.is_active:
         raise OperationError(_l("This organisation is deactivated."), field="organisation")
+    _refuse_lookalike_colleague(name, organisation)
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise OperationError(_l("A user with this e-mail address already exists."), field="email")
     validate_password(password, email)
@@ -188,6 +200,24 @@ def create_user(
         data={"email": email, "role": role.value, "organisation_id": organisation.id},
     )
     return user
+
+
+def _refuse_lookalike_colleague(name: str, organisation: Organisation) -> None:
+    """Refuse a name that looks like a colleague's but is not the same text (a puppet's disguise).
+
+    Two people may share a name; a name that differs from a colleague's only in characters
+    that look alike (or in case) can only be meant to be taken for theirs.
+    """
+    for colleague in db.session.scalars(select(User).where(User.organisation_id == organisation.id)):
+        if colleague.name != name and names.looks_alike(colleague.name, name):
+            raise OperationError(
+                _l(
+                    "This name looks like that of %(name)s in the same organisation. If this is "
+                    "another person, add something that tells them apart, such as a middle name.",
+                    name=colleague.name,
+                ),
+                field="name",
+            )
 
 
 def set_user_active(actor: User | None, user: User, active: bool) -> None:
