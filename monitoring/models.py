@@ -22,6 +22,7 @@ from monitoring.cases.models import (
 )
 from monitoring.core.audit import AuditEntry, AuditHead
 from monitoring.core.sessions import WebSession
+from monitoring.core.storage import StoredUpload
 from monitoring.notifications.models import Notification
 from monitoring.supplychain.models import (
     Contract,
@@ -34,6 +35,7 @@ from monitoring.supplychain.models import (
     SiteDuplicate,
 )
 from monitoring.testimony.models import (
+    CoverageChange,
     Evidence,
     MonitorCoverage,
     ReportCategory,
@@ -41,6 +43,7 @@ from monitoring.testimony.models import (
     ReportMessage,
     SurveyImport,
     ThrottleCounter,
+    ThrottleWindowKey,
     WorkerReport,
 )
 
@@ -57,6 +60,7 @@ __all__ = [
     "ContractClause",
     "ContractProduct",
     "CorrectiveAction",
+    "CoverageChange",
     "CurrencyRate",
     "Disclosure",
     "Evidence",
@@ -75,9 +79,11 @@ __all__ = [
     "ReportMessage",
     "Site",
     "SiteDuplicate",
+    "StoredUpload",
     "SupplierResponse",
     "SurveyImport",
     "ThrottleCounter",
+    "ThrottleWindowKey",
     "User",
     "WebSession",
     "WorkerReport",

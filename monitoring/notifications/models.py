@@ -36,6 +36,10 @@ class NotificationKind(TitledEnum):
     deadline_reminder = "deadline_reminder"
     deadline_overdue = "deadline_overdue"
     action_escalated = "action_escalated"
+    # Who receives a country's worker reports is to change, changed, or the change was stopped.
+    coverage_change = "coverage_change"
+    # Someone joined a monitor organisation and waits for a member's approval.
+    membership_requested = "membership_requested"
 
     @staticmethod
     def __titles__() -> dict[NotificationKind, str]:
@@ -57,6 +61,8 @@ class NotificationKind(TitledEnum):
             NotificationKind.deadline_reminder: _l("Deadline approaching"),
             NotificationKind.deadline_overdue: _l("Deadline missed"),
             NotificationKind.action_escalated: _l("Overdue corrective action escalated"),
+            NotificationKind.coverage_change: _l("Change of who receives worker reports"),
+            NotificationKind.membership_requested: _l("A new colleague asks to join"),
         }
 
 

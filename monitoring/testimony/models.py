@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     UniqueConstraint,
     text,
@@ -151,6 +152,90 @@ class MonitorCoverage(Base):
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
 
+class CoverageChangeState(TitledEnum):
+    pending = "pending"  # waiting for the receiving organisation's confirmation or the end of the wait
+    confirmed = "confirmed"  # a member of the organisation receiving today confirmed; applied then
+    objected = "objected"  # a monitor of either organisation objected: nothing changed
+    applied = "applied"  # applied after the wait, or at once where nobody received the reports
+    cancelled = "cancelled"  # withdrawn, or no longer possible when it was due
+
+    @staticmethod
+    def __titles__() -> dict[CoverageChangeState, str]:
+        return {
+            CoverageChangeState.pending: _l("Waiting"),
+            CoverageChangeState.confirmed: _l("Confirmed and in force"),
+            CoverageChangeState.objected: _l("Stopped by an objection"),
+            CoverageChangeState.applied: _l("In force"),
+            CoverageChangeState.cancelled: _l("Cancelled"),
+        }
+
+
+# The scope of the fallback route (every country without a route of its own).
+FALLBACK_SCOPE = "*"
+
+
+class CoverageChange(Base):
+    """A requested change of who receives the reports of a country (or of every other country).
+
+    It takes effect only when a member of the organisation that receives those reports today
+    confirms it, or after ``COVERAGE_CHANGE_WAIT_DAYS`` during which the monitors of both
+    organisations are told and any of them may object. ``to_organisation_id`` NULL removes the
+    country's route (its reports then go to the fallback, if any).
+    """
+
+    __tablename__ = "coverage_change"
+    __table_args__ = (
+        CheckConstraint("scope = '*' OR length(scope) = 2", name="scope_country_or_fallback"),
+        CheckConstraint("(state = 'pending') = (decided_dt IS NULL)", name="decided_dt_unless_pending"),
+        CheckConstraint(
+            "(state IN ('confirmed', 'applied')) = (applied_dt IS NOT NULL)", name="applied_dt_if_in_force"
+        ),
+        CheckConstraint("to_organisation_id IS NOT NULL OR scope <> '*'", name="fallback_removed_never"),
+        # One waiting change per scope at a time.
+        Index(
+            "uq_coverage_change_pending_scope",
+            "scope",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A country code, or FALLBACK_SCOPE for every country without a route of its own.
+    scope: Mapped[str] = mapped_column(String(2))
+    # Who receives the scope's reports when the change is asked for (NULL: nobody).
+    from_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # Who is to receive them (NULL: the country's own route is removed).
+    to_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    state: Mapped[CoverageChangeState] = mapped_column(
+        enum_column(CoverageChangeState, "state"), default=CoverageChangeState.pending
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    requested_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When it takes effect unless confirmed sooner or objected to.
+    effective_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    from_organisation: Mapped[Organisation | None] = relationship(
+        foreign_keys=[from_organisation_id], lazy="joined"
+    )
+    to_organisation: Mapped[Organisation | None] = relationship(
+        foreign_keys=[to_organisation_id], lazy="joined"
+    )
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+
+    @property
+    def country(self) -> str | None:
+        return None if self.scope == FALLBACK_SCOPE else self.scope
+
+    def __repr__(self) -> str:
+        return f"<CoverageChange {self.id} {self.scope} {self.state.value}>"
+
+
 class SurveyImport(Base):
     """One survey export (KoboToolbox CSV) turned into reports."""
 
@@ -178,6 +263,7 @@ class WorkerReport(Base):
         CheckConstraint(
             "(status = 'received') = (acknowledged_dt IS NULL)", name="acknowledged_dt_unless_received"
         ),
+        CheckConstraint("key_binding IN (1, 2)", name="key_binding_known"),
         Index("ix_worker_report_org_status", "organisation_id", "status"),
         UniqueConstraint("organisation_id", "source_digest"),
     )
@@ -186,8 +272,15 @@ class WorkerReport(Base):
     # The monitor organisation the report is sealed to, and the key version that wraps it.
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     organisation_key_id: Mapped[int] = mapped_column(ForeignKey("organisation_key.id"), index=True)
-    # The report's data key, sealed (HPKE) to that organisation key.
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(256))
+    # The report's data key, sealed (HPKE) to that organisation key. ``key_binding`` 2: the
+    # sealing names this table and report, so the key opens nowhere else; 1: it names only the
+    # key version (rows from before December 2026, until they are re-wrapped).
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    key_binding: Mapped[int] = mapped_column(SmallInteger)
+    # The organisation key version that was the newest when this data key was made. A report
+    # whose data key is older than the newest version (someone left since) is re-encrypted
+    # under a fresh data key, all its sealed fields, messages and files with it.
+    data_key_generation: Mapped[int] = mapped_column(Integer)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
     country: Mapped[str | None] = mapped_column(String(2))
     channel: Mapped[ReportChannel] = mapped_column(enum_column(ReportChannel, "channel"))
@@ -252,16 +345,22 @@ class ReportMessage(Base):
     """
 
     __tablename__ = "report_message"
-    __table_args__ = (CheckConstraint("from_worker OR author_id IS NOT NULL", name="author_unless_worker"),)
+    __table_args__ = (
+        CheckConstraint("from_worker OR author_id IS NOT NULL", name="author_unless_worker"),
+        CheckConstraint("key_binding IN (1, 2)", name="key_binding_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("worker_report.id"), index=True)
     from_worker: Mapped[bool] = mapped_column(Boolean)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     organisation_key_id: Mapped[int] = mapped_column(ForeignKey("organisation_key.id"), index=True)
-    organisation_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(256))
-    receipt_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary(256))
+    organisation_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    receipt_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # 2: the wrapped keys and the body name this message and its author side (worker or
+    # monitor); 1: only the report (rows from before December 2026, until re-wrapped).
+    key_binding: Mapped[int] = mapped_column(SmallInteger)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     report: Mapped[WorkerReport] = relationship()
@@ -278,7 +377,7 @@ class Evidence(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("worker_report.id"), index=True)
     # The file's own key, sealed to this version of the organisation's key.
     organisation_key_id: Mapped[int] = mapped_column(ForeignKey("organisation_key.id"), index=True)
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(256))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     # The checked type (from the allow-list) and size are metadata.
     content_type: Mapped[str] = mapped_column(String(100))
@@ -300,7 +399,7 @@ class ReportGrant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("worker_report.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(256))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     granted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -308,11 +407,28 @@ class ReportGrant(Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
+class ThrottleWindowKey(Base):
+    """The random key under which one rate limit's counters of one time window are kept.
+
+    Made on first use in the window, from the operating system's random source (nothing in the
+    configuration derives it), and deleted with the window's counters once the window ends:
+    after that, not even the database with every server secret links a counter to an address.
+    """
+
+    __tablename__ = "throttle_window_key"
+    __table_args__ = (UniqueConstraint("scope", "window_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
 class ThrottleCounter(Base):
     """Requests counted per key and time window, for rate limits shared by every app server.
 
-    Keys are HMACs under a per-window key, so nothing here links back to a client address once
-    the window's rows are purged.
+    Keys are HMACs under the window's random :class:`ThrottleWindowKey`, and go with it.
     """
 
     __tablename__ = "throttle_counter"
@@ -321,4 +437,7 @@ class ThrottleCounter(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    window_key_id: Mapped[int] = mapped_column(
+        ForeignKey("throttle_window_key.id", ondelete="CASCADE"), index=True
+    )
     count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,10 +1,14 @@
 """Rate limits shared by every app server, counted in the ``throttle_counter`` table.
 
 Requests are counted in fixed time windows. A per-client counter's key is an HMAC-SHA256 of
-the client address under a key derived from ``SECRET_KEY`` *and the window*, so the table never
-holds an address, keys of different windows cannot be linked to each other, and once
-``flask jobs run`` has purged a window nothing in the database points back to a client.
-Global counters (every client together) use the same scheme with no address.
+the client (its IPv4 address, or the /64 network of an IPv6 address, since one household or
+phone gets a whole /64) under a **random key made for that limit and window**
+(:class:`~monitoring.testimony.models.ThrottleWindowKey`). Nothing in the configuration
+derives it, so ``SECRET_KEY`` and every other secret are of no help in linking a counter to an
+address; keys of different windows cannot be linked to each other; and once the window has
+ended its key is deleted together with its counters (by the next window of the same limit, and
+by ``flask jobs run``), after which nothing, not even the database with every secret, points
+back to a client. Global counters (every client together) use the same scheme with no address.
 
 Incrementing is one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement on SQLite and
 PostgreSQL alike, so concurrent requests on several servers never lose a count.
@@ -14,8 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import math
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from monitoring.core.db import db
 from monitoring.core.types import utcnow
-from monitoring.testimony.models import ThrottleCounter
+from monitoring.testimony.models import ThrottleCounter, ThrottleWindowKey
 
 logger = logging.getLogger(__name__)
 
@@ -104,14 +110,70 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def counter_key(limit: Limit, start: datetime, client: str | None) -> str:
-    """The HMAC under which one scope's events (of one client, if per client) are counted."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    window_key = hmac.new(
-        secret, f"monitoring/throttle/{limit.scope}/{start.isoformat()}".encode(), hashlib.sha256
-    ).digest()
-    subject = client if limit.per_client else "*"
-    return hmac.new(window_key, (subject or "unknown").encode(), hashlib.sha256).hexdigest()
+# An IPv6 client is counted by its /64: a provider gives a household or a phone a whole /64,
+# and changing the rest of the address costs the client nothing.
+IPV6_PREFIX = 64
+# Keys of ended windows are deleted this long after the end, so that a request that chose its
+# window just before the end still finds the key.
+KEY_GRACE = timedelta(minutes=2)
+
+
+def client_subject(address: str | None) -> str:
+    """What a per-client limit counts: an IPv4 address, or the /64 network of an IPv6 address."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)
+
+
+def counter_key(window_key: bytes, limit: Limit, client: str | None) -> str:
+    """The HMAC, under the window's random key, under which one client's events are counted."""
+    subject = client_subject(client) if limit.per_client else "*"
+    return hmac.new(window_key, f"{limit.scope}\0{subject}".encode(), hashlib.sha256).hexdigest()
+
+
+def _window_key(limit: Limit, start: datetime) -> ThrottleWindowKey | None:
+    return db.session.scalar(
+        select(ThrottleWindowKey).where(
+            ThrottleWindowKey.scope == limit.scope, ThrottleWindowKey.window_start == start
+        )
+    )
+
+
+def _insert(model: type, **values: object) -> object:
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(model).values(**values)
+
+
+def window_key(limit: Limit, start: datetime, now: datetime) -> ThrottleWindowKey:
+    """The random key of this limit's window, made on first use (by whichever server is first).
+
+    Making a window's key also deletes the keys and counters of the limit's ended windows.
+    """
+    found = _window_key(limit, start)
+    if found is not None:
+        return found
+    _delete_ended(now, scope=limit.scope)
+    statement = _insert(
+        ThrottleWindowKey,
+        scope=limit.scope,
+        window_start=start,
+        window_end=start + limit.window,
+        key=secrets.token_bytes(32),
+    ).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        index_elements=[ThrottleWindowKey.scope, ThrottleWindowKey.window_start]
+    )
+    db.session.execute(statement)
+    made = _window_key(limit, start)  # inserted now, or by a concurrent request
+    if made is None:
+        raise RuntimeError(f"no key for the {limit.scope} window starting {start.isoformat()}")
+    return made
 
 
 def _retry_after(limit: Limit, start: datetime, now: datetime) -> int:
@@ -119,9 +181,12 @@ def _retry_after(limit: Limit, start: datetime, now: datetime) -> int:
 
 
 def count(limit: Limit, *, client: str | None = None) -> int:
-    """How many events the current window of ``limit`` holds."""
+    """How many events the current window of ``limit`` holds (a window without a key: none)."""
     start = window_start(limit.window)
-    key = counter_key(limit, start, client or client_address())
+    found = _window_key(limit, start)
+    if found is None:
+        return 0
+    key = counter_key(found.key, limit, client or client_address())
     value = db.session.scalar(
         select(ThrottleCounter.count).where(ThrottleCounter.key == key, ThrottleCounter.window_start == start)
     )
@@ -139,13 +204,11 @@ def hit(limit: Limit, *, client: str | None = None) -> int:
     """Count one event (atomically, shared by every server) and return the window's new count."""
     now = utcnow()
     start = window_start(limit.window, now)
-    key = counter_key(limit, start, client or client_address())
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
+    found = window_key(limit, start, now)
+    key = counter_key(found.key, limit, client or client_address())
     statement = (
-        module.insert(ThrottleCounter)
-        .values(key=key, window_start=start, count=1)
-        .on_conflict_do_update(
+        _insert(ThrottleCounter, key=key, window_start=start, window_key_id=found.id, count=1)
+        .on_conflict_do_update(  # type: ignore[attr-defined]
             index_elements=[ThrottleCounter.key, ThrottleCounter.window_start],
             set_={"count": ThrottleCounter.count + 1},
         )
@@ -166,13 +229,20 @@ def all_limits() -> list[Limit]:
     return [followup_client_limit(), followup_global_limit(), report_client_limit(), report_global_limit()]
 
 
-def purge_throttle_counters(now: datetime | None = None) -> int:
-    """Delete the counters of every window that has ended; return how many rows went.
+def _delete_ended(now: datetime, scope: str | None = None) -> int:
+    """Delete the window keys that ended (with their counters); return how many counters went."""
+    ended = select(ThrottleWindowKey.id).where(ThrottleWindowKey.window_end <= now - KEY_GRACE)
+    if scope is not None:
+        ended = ended.where(ThrottleWindowKey.scope == scope)
+    counters = db.session.execute(delete(ThrottleCounter).where(ThrottleCounter.window_key_id.in_(ended)))
+    db.session.execute(delete(ThrottleWindowKey).where(ThrottleWindowKey.id.in_(ended)))
+    return counters.rowcount or 0  # type: ignore[attr-defined]
 
-    Run often (``flask jobs run``): until a window's rows are gone, someone holding the
-    database and ``SECRET_KEY`` could test guessed addresses against them.
+
+def purge_throttle_counters(now: datetime | None = None) -> int:
+    """Delete the keys and counters of every window that has ended; return how many counters went.
+
+    Run often (``flask jobs run``): until a window's key is gone, someone holding the database
+    could test guessed addresses against its counters.
     """
-    longest = max(limit.window for limit in all_limits())
-    cutoff = (now or utcnow()) - longest
-    result = db.session.execute(delete(ThrottleCounter).where(ThrottleCounter.window_start < cutoff))
-    return result.rowcount or 0
+    return _delete_ended(now or utcnow())

@@ -1,4 +1,4 @@
-"""Rate limits in the shared throttle_counter table: windows, HMAC keys, limits, purging."""
+"""Rate limits in the shared throttle_counter table: windows, random window keys, limits, purging."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from monitoring.core.db import db
 from monitoring.testimony import throttle
-from monitoring.testimony.models import ThrottleCounter
+from monitoring.testimony.models import ThrottleCounter, ThrottleWindowKey
 
 NOW = datetime(2031, 3, 4, 5, 6, 30, tzinfo=UTC)
 ADDRESS = "192.0.2.44"
@@ -49,23 +49,41 @@ def test_hits_count_up_in_one_row_per_key_and_window(app, clock):
         assert row.count == 3 and row.window_start == datetime(2031, 3, 4, 5, 0, tzinfo=UTC)
         clock.now = NOW + timedelta(minutes=15)
         assert throttle.hit(limit) == 1  # a new window starts from nothing
-        assert len(_rows()) == 2
+        # ... and, being the limit's next window, removes the ended one's key and counter.
+        [row] = _rows()
+        assert row.window_start == datetime(2031, 3, 4, 5, 15, tzinfo=UTC)
 
 
-def test_keys_hold_no_address_and_change_with_every_window(app):
+def test_keys_hold_no_address_and_change_with_every_window(app, clock):
     with app.test_request_context("/"):
         limit = _limit()
         start = throttle.window_start(limit.window, NOW)
-        key = throttle.counter_key(limit, start, ADDRESS)
+        window = throttle.window_key(limit, start, NOW)
+        assert len(window.key) == 32 and window.window_end == start + limit.window
+        assert throttle.window_key(limit, start, NOW).id == window.id  # one key per window
+        key = throttle.counter_key(window.key, limit, ADDRESS)
         assert len(key) == 64 and ADDRESS not in key
-        assert key == throttle.counter_key(limit, start, ADDRESS)
-        assert key != throttle.counter_key(limit, start + limit.window, ADDRESS)
-        assert key != throttle.counter_key(limit, start, "192.0.2.45")
+        assert key == throttle.counter_key(window.key, limit, ADDRESS)
+        later = throttle.window_key(limit, start + limit.window, NOW + limit.window)
+        assert later.key != window.key
+        assert key != throttle.counter_key(later.key, limit, ADDRESS)
+        assert key != throttle.counter_key(window.key, limit, "192.0.2.45")
         other_scope = throttle.Limit("other", 3, limit.window, per_client=True)
-        assert key != throttle.counter_key(other_scope, start, ADDRESS)
+        assert key != throttle.counter_key(window.key, other_scope, ADDRESS)
         # A global limit counts every client under one key.
         everyone = _limit(per_client=False)
-        assert throttle.counter_key(everyone, start, ADDRESS) == throttle.counter_key(everyone, start, "x")
+        assert throttle.counter_key(window.key, everyone, ADDRESS) == throttle.counter_key(
+            window.key, everyone, "x"
+        )
+
+
+def test_ipv6_clients_are_counted_per_64_and_ipv4_per_address():
+    assert throttle.client_subject("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert throttle.client_subject("2001:db8:1:2:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64"
+    assert throttle.client_subject("2001:db8:1:3::1") == "2001:db8:1:3::/64"
+    assert throttle.client_subject("::ffff:192.0.2.7") == "192.0.2.7"
+    assert throttle.client_subject("192.0.2.7") != throttle.client_subject("192.0.2.8")
+    assert throttle.client_subject("not an address") == throttle.client_subject(None) == "unknown"
 
 
 def test_consume_refuses_over_the_limit_with_the_time_left(app, clock):
@@ -96,20 +114,29 @@ def test_purge_removes_ended_windows_only(app, clock):
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": ADDRESS}):
         limit = _limit()
         throttle.hit(limit)
+        assert throttle.purge_throttle_counters(clock.now) == 0
         clock.now = NOW + timedelta(hours=3)
-        throttle.hit(limit)
-        assert len(_rows()) == 2
-        assert throttle.purge_throttle_counters(clock.now) == 1
+        throttle.hit(limit)  # a new window of the same limit already removes the ended one
         [row] = _rows()
         assert row.window_start == throttle.window_start(limit.window, clock.now)
+        assert db.session.scalar(select(func.count(ThrottleWindowKey.id))) == 1
+        clock.now += timedelta(hours=1)
+        assert throttle.purge_throttle_counters(clock.now) == 1
+        assert _rows() == [] and db.session.scalar(select(func.count(ThrottleWindowKey.id))) == 0
 
 
 def test_jobs_run_purges_old_counters(app):
     with app.app_context():
-        db.session.add(ThrottleCounter(key="a" * 64, window_start=datetime(2020, 1, 1, tzinfo=UTC), count=5))
+        start = datetime(2020, 1, 1, tzinfo=UTC)
+        window = ThrottleWindowKey(scope="test", window_start=start, window_end=start + timedelta(hours=1))
+        window.key = bytes(32)
+        db.session.add(window)
+        db.session.flush()
+        db.session.add(ThrottleCounter(key="a" * 64, window_start=start, window_key_id=window.id, count=5))
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["jobs", "run"])
     assert result.exit_code == 0, result.output
     assert "purged 1 rate-limit counters" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(ThrottleCounter.id))) == 0
+        assert db.session.scalar(select(func.count(ThrottleWindowKey.id))) == 0
