@@ -404,7 +404,8 @@ def keys_verify() -> None:
 @jobs_cli.command("run")
 def jobs_run() -> None:
     """Run every due job once: purge expired sessions, old login attempts, rate-limit windows and
-    orphaned files; move protected values to the active key; remind, escalate and send e-mail."""
+    the files of abandoned uploads (unknown files are reported, never deleted); move protected
+    values to the active key; remind, escalate and send e-mail."""
     from monitoring.accounts.operations import purge_login_attempts
     from monitoring.core.sessions import purge_expired_sessions
 
@@ -417,10 +418,9 @@ def jobs_run() -> None:
     counters = purge_throttle_counters()
     db.session.commit()
     click.echo(f"purged {counters} rate-limit counters of ended windows")
-    from monitoring.core.storage import file_store, purge_orphans
+    from monitoring.core.storage import collect_garbage, file_store
 
-    orphans = purge_orphans(file_store())
-    click.echo(f"deleted {orphans} stored files that no row refers to")
+    click.echo(collect_garbage(file_store()).summary())
     # Values left under an older key after `flask keys rotate` move on a few batches per run.
     rewrapped = _rewrap(batch_size=500, max_batches=10)
     if rewrapped:

@@ -28,7 +28,7 @@ from monitoring.core import audit, crypto
 from monitoring.core.db import db
 from monitoring.core.keyring import current_keyring, protect, unprotect
 from monitoring.core.operations import OperationError
-from monitoring.core.storage import file_store, new_object_name
+from monitoring.core.storage import file_store, reserve_object_name
 from monitoring.core.types import utcnow
 from monitoring.testimony.sealing import ALLOWED_TYPES, sniff_content_type
 
@@ -187,7 +187,7 @@ def store_file(
     if (message is None) == (action is None):
         raise ValueError("a case file belongs to exactly one message or action")
     file_key = crypto.new_key()
-    storage_key = new_object_name()
+    storage_key = reserve_object_name()
     limited = _Limited(prepared.stream, int(current_app.config["EVIDENCE_MAX_BYTES"]))
     file_store().write(
         storage_key, crypto.encrypt_stream(file_key, limited, context=_content_context(case.id, storage_key))

@@ -6,15 +6,25 @@ names are random and say nothing about the content.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Protocol
 
 from flask import current_app
+from sqlalchemy import String, delete, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from monitoring.core.db import Base
+from monitoring.core.types import UTCDateTime, utcnow
+
+logger = logging.getLogger(__name__)
 
 
 def new_object_name() -> str:
@@ -92,16 +102,54 @@ def file_store() -> FileStore:
     return DirectoryStore(Path(current_app.config["FILE_STORE_PATH"]))
 
 
-# An upload writes its object before the row that names it is committed; objects younger than
-# this are never taken for orphans.
+# --- uploads and the garbage collector -----------------------------------------------------
+#
+# An upload writes its object before the row that names it is committed, so a request that
+# fails afterwards leaves an object no row names. Before writing, the upload is recorded in
+# ``stored_upload`` in a transaction of its own; the collector deletes an object only when that
+# record proves it was started by this database and, after the grace period, no row names it.
+# An object with neither a record nor a row is *unknown*: a file uploaded after the backup this
+# database was restored from, another installation's file, or one written during a crash. It is
+# reported, never deleted, and while there are any the collector deletes nothing at all.
+
+# Objects younger than this are never taken for abandoned: their request may still be running.
 ORPHAN_GRACE_SECONDS = 3600
+
+
+class StoredUpload(Base):
+    """An object the file store is about to receive, recorded before it is written."""
+
+    __tablename__ = "stored_upload"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+def reserve_object_name() -> str:
+    """Return a new object name, recorded as an upload that has started; then write it.
+
+    The record is committed at once, in a transaction of its own, so that it outlives a
+    rollback of the request that writes the object. SQLite allows one writer at a time and the
+    request's transaction may hold it already: there the record joins the request's transaction,
+    and the object of a rolled-back upload is left as unknown (reported, never deleted).
+    """
+    from monitoring.core.db import db
+
+    name = new_object_name()
+    record = insert(StoredUpload).values(name=name, started_dt=utcnow())
+    state = db.state()
+    if state.engine.dialect.name == "sqlite" or state.bind is not state.engine:
+        # SQLite, or a test bound to one connection whose transaction is rolled back.
+        db.session.execute(record)
+    else:
+        with state.engine.begin() as connection:
+            connection.execute(record)
+    return name
 
 
 def stored_names(names: list[str]) -> set[str]:
     """The names among ``names`` that a row refers to (every mapped ``storage_key`` column)."""
-    from sqlalchemy import select
-
-    from monitoring.core.db import Base, db
+    from monitoring.core.db import db
 
     found: set[str] = set()
     for mapper in Base.registry.mappers:
@@ -111,26 +159,104 @@ def stored_names(names: list[str]) -> set[str]:
     return found
 
 
-def purge_orphans(store: FileStore, *, older_than: float = ORPHAN_GRACE_SECONDS, batch: int = 500) -> int:
-    """Delete objects no row refers to, e.g. left by an upload whose transaction rolled back.
+@dataclass
+class Collection:
+    """What one run of :func:`collect_garbage` found and did."""
 
-    They cannot be read (their key was only in the rolled-back row), but they take space and
-    nothing else would ever remove them. Returns how many were deleted.
-    """
-    deleted = 0
+    deleted: int = 0  # abandoned uploads whose objects were deleted
+    unknown: list[str] = field(default_factory=list)  # objects with neither a row nor a record
+    held_back: int = 0  # abandoned uploads kept because there are unknown objects
+
+    def summary(self) -> str:
+        text = f"deleted {self.deleted} stored files of abandoned uploads"
+        if self.unknown:
+            text += (
+                f"; {len(self.unknown)} stored files are unknown to this database (a restored database,"
+                " or another installation's files?) and were kept"
+            )
+        if self.held_back:
+            text += f"; {self.held_back} abandoned uploads kept until the unknown files are explained"
+        return text
+
+
+def collect_garbage(
+    store: FileStore, *, older_than: float = ORPHAN_GRACE_SECONDS, batch: int = 500
+) -> Collection:
+    """Delete the objects of uploads that were recorded but never named by a row; report unknown
+    objects. Commits each batch of its own records (the caller has nothing pending)."""
+    from monitoring.core.db import db
+
+    result = Collection()
+    # Unknown objects first: if the database does not know every object, it may be older than
+    # the store (a restore), and what looks abandoned to it may not be.
     pending: list[str] = []
 
-    def flush() -> int:
-        orphans = set(pending) - stored_names(pending)
-        for name in orphans:
-            store.delete(name)
+    def classify() -> None:
+        known = stored_names(pending) | set(
+            db.session.scalars(select(StoredUpload.name).where(StoredUpload.name.in_(pending)))
+        )
+        result.unknown.extend(name for name in pending if name not in known)
         pending.clear()
-        return len(orphans)
 
     for name in store.names_older_than(older_than):
         pending.append(name)
         if len(pending) >= batch:
-            deleted += flush()
+            classify()
     if pending:
-        deleted += flush()
-    return deleted
+        classify()
+    if result.unknown:
+        logger.warning(
+            "%s stored files are unknown to the database; none deleted (see `flask files verify`)",
+            len(result.unknown),
+        )
+
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    after = ""
+    while True:
+        names = list(
+            db.session.scalars(
+                select(StoredUpload.name)
+                .where(StoredUpload.started_dt < cutoff, StoredUpload.name > after)
+                .order_by(StoredUpload.name)
+                .limit(batch)
+            )
+        )
+        if not names:
+            break
+        after = names[-1]
+        named = stored_names(names)
+        done = [n for n in names if n in named]  # finished uploads: the record has served
+        abandoned = [n for n in names if n not in named]
+        if result.unknown:
+            result.held_back += len(abandoned)
+        else:
+            for name in abandoned:
+                store.delete(name)  # a missing object (the write failed) is no error
+            result.deleted += len(abandoned)
+            done += abandoned
+        if done:
+            db.session.execute(delete(StoredUpload).where(StoredUpload.name.in_(done)))
+        db.session.commit()
+    return result
+
+
+def unknown_objects(store: FileStore, *, batch: int = 500) -> Iterator[str]:
+    """Every object in the store that neither a row nor an upload record names."""
+    from monitoring.core.db import db
+
+    pending: list[str] = []
+
+    def flush() -> list[str]:
+        known = stored_names(pending) | set(
+            db.session.scalars(select(StoredUpload.name).where(StoredUpload.name.in_(pending)))
+        )
+        unknown = [name for name in pending if name not in known]
+        pending.clear()
+        return unknown
+
+    for name in store.names_older_than(0):
+        pending.append(name)
+        if len(pending) >= batch:
+            yield from flush()
+    if pending:
+        yield from flush()

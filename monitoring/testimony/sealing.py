@@ -31,7 +31,7 @@ from monitoring.core import audit, crypto
 from monitoring.core.crypto import DecryptionError
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
-from monitoring.core.storage import file_store, new_object_name
+from monitoring.core.storage import file_store, reserve_object_name
 from monitoring.core.types import utcnow
 from monitoring.supplychain.models import Site
 from monitoring.testimony.models import (
@@ -546,7 +546,7 @@ def add_evidence(
     org_key = _current_key(report.organisation)
     file_key = crypto.new_key()
     counting = _Counting(_Prepended(head, stream), current_app.config["EVIDENCE_MAX_BYTES"])
-    storage_key = new_object_name()
+    storage_key = reserve_object_name()
     context = _file_context(report.id, storage_key)
     file_store().write(storage_key, crypto.encrypt_stream(file_key, counting, context=context))
     evidence = Evidence(
