@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from monitoring.config import load_config
+from monitoring.core.logs import configure_logging
 
 csrf = CSRFProtect()
 
@@ -19,8 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_config(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
-    logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    configure_logging(logging.INFO if not app.testing else logging.WARNING)
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.core.errors import init_errors
     from monitoring.core.i18n import init_i18n
     from monitoring.core.keyring import init_keyring
+    from monitoring.core.proxies import init_proxy_check
     from monitoring.core.security import init_security
     from monitoring.core.sessions import DatabaseSessionInterface
 
@@ -40,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_i18n(app)
     init_auth(app)
     init_security(app)
+    init_proxy_check(app)
     init_errors(app)
 
     from monitoring.accounts.key_views import bp as keys_bp

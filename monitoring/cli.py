@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,8 @@ from alembic import command as alembic
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from monitoring.config import ROOT, key_file_kind
+from monitoring.config import ROOT, ConfigError, key_file_kind
+from monitoring.core.crypto import KeyringError
 from monitoring.core.db import db
 
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
@@ -433,6 +435,30 @@ def jobs_run() -> None:
     click.echo(_write_checkpoint())
 
 
+def _refuse_in_one_line(command: click.Command) -> None:
+    """Let a configuration or keyring error end a command with its message alone (exit 1).
+
+    The message says what to do; a traceback around it would only bury it.
+    """
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _refuse_in_one_line(sub)
+        return
+    callback = command.callback
+    if callback is None or getattr(callback, "_refuses_in_one_line", False):
+        return
+
+    @functools.wraps(callback)
+    def wrapped(*args: object, **kwargs: object) -> object:
+        try:
+            return callback(*args, **kwargs)
+        except (ConfigError, KeyringError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    wrapped._refuses_in_one_line = True  # type: ignore[attr-defined]
+    command.callback = wrapped
+
+
 def register_cli(app: Flask) -> None:
     # Importing a feature's cli module adds its commands to the shared groups.
     import monitoring.supplychain.cli
@@ -445,3 +471,5 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    for command in app.cli.commands.values():
+        _refuse_in_one_line(command)

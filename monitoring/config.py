@@ -109,9 +109,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     instance = Path(config["INSTANCE_PATH"])
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{instance / 'monitoring.sqlite3'}"
+    named_secrets_file = bool(config["SECRETS_FILE"])
     secrets_file = Path(config["SECRETS_FILE"] or instance / "secrets.json")
     config["SECRETS_FILE"] = str(secrets_file)
     config["SECRETS_KIND"] = _load_secrets(config, secrets_file)
+    if named_secrets_file and config["SECRETS_KIND"] == "environment":
+        if any(not config.get(name) for name in SECRET_NAMES):
+            # A mistyped path would otherwise read as several missing secrets.
+            raise ConfigError(f"the secrets file {secrets_file} (MONITORING_SECRETS_FILE) does not exist")
     config["KEYRING_FILE"] = str(Path(config["KEYRING_FILE"] or instance / "keyring.json"))
     config["FILE_STORE_PATH"] = str(Path(config["FILE_STORE_PATH"] or instance / "files"))
     config["AUDIT_CHECKPOINT_FILE"] = str(
@@ -127,13 +132,23 @@ def _load_secrets(config: dict[str, Any], path: Path) -> str:
     if not path.exists():
         return "environment"
     try:
+        readable_by_others = path.stat().st_mode & 0o077
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read the secrets file {path}: {exc}") from exc
     for name in SECRET_NAMES:
         if not config.get(name) and data.get(name.lower()):
             config[name] = data[name.lower()]
-    return str(data.get("kind", "production"))
+    kind = str(data.get("kind", "production"))
+    if readable_by_others and kind != "development" and config["ENV"] == "production":
+        raise ConfigError(private_file_refusal(path, "the secrets file"))
+    return kind
+
+
+def private_file_refusal(path: Path, what: str) -> str:
+    """The refusal of a file of secrets that other users may read."""
+    mode = path.stat().st_mode & 0o777
+    return f"{what} {path} may be read by other users (mode {mode:03o}): run `chmod 600 {path}`"
 
 
 def key_file_kind(path: Path) -> str | None:
@@ -169,6 +184,9 @@ def _check(config: dict[str, Any]) -> None:
                 f"refusing to start in production with the development keyring {config['KEYRING_FILE']}; "
                 "create a production keyring with `flask keys init` or set MONITORING_KEYRING"
             )
+        keyring_file = Path(config["KEYRING_FILE"])
+        if not config["KEYRING"] and keyring_file.exists() and keyring_file.stat().st_mode & 0o077:
+            raise ConfigError(private_file_refusal(keyring_file, "the keyring"))
         if config["DEMO_RELAX_TWO_FACTOR"]:
             raise ConfigError("MONITORING_DEMO_RELAX_TWO_FACTOR is for the demo only; production refuses it")
         if config["DATABASE_URL"].startswith("sqlite"):

@@ -24,19 +24,34 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from monitoring.core import crypto
-from monitoring.core.crypto import DecryptionError, Keyring
+from monitoring.core.crypto import DecryptionError, Keyring, KeyringError
 
 logger = logging.getLogger(__name__)
 
 _EXTENSION = "monitoring.keyring"
+_EXTENSION_ERROR = "monitoring.keyring_error"
 
 
 def init_keyring(app: Flask) -> None:
-    app.extensions[_EXTENSION] = crypto.load_keyring(app.config)
+    """Load the keyring; a missing or unreadable one is remembered, not raised.
+
+    ``flask keys init`` creates the first keyring, so the app must be made without one; whatever
+    needs the keyring later raises the error (the serving start-up check does so first, see
+    :mod:`monitoring.core.startup`).
+    """
+    try:
+        app.extensions[_EXTENSION] = crypto.load_keyring(app.config)
+    except KeyringError as exc:
+        app.extensions[_EXTENSION] = None
+        app.extensions[_EXTENSION_ERROR] = str(exc)
 
 
 def current_keyring() -> Keyring:
-    return current_app.extensions[_EXTENSION]
+    """The app's keyring; :class:`KeyringError` (saying how to make one) when it has none."""
+    keyring = current_app.extensions[_EXTENSION]
+    if keyring is None:
+        raise KeyringError(current_app.extensions[_EXTENSION_ERROR])
+    return keyring
 
 
 def set_keyring(app: Flask, keyring: Keyring) -> None:

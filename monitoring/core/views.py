@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitoring.accounts import operations
 from monitoring.core.auth import authenticated, public, safe_next
 from monitoring.core.db import db
 from monitoring.core.i18n import available_locales
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("core", __name__)
 
@@ -38,5 +42,11 @@ def set_language() -> Any:
 @bp.route("/healthz")
 @public
 def health() -> Any:
-    db.session.execute(text("SELECT 1"))
+    """``{"status": "ok"}``, or 503 with ``{"status": "unavailable"}`` when the database is down."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        logger.error("health check: the database cannot be reached (%s)", type(exc).__name__)
+        return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok")
