@@ -43,6 +43,18 @@ def hash_sid(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
+# Session keys never written to the database. Flask-Login puts an unkeyed SHA-512 of the
+# client's address and browser under "_id" at every login, for a "session protection" this
+# application does not use (it renews the session id at login instead): stored, that hash
+# would let anyone with the table test guessed addresses and browsers against each session.
+NEVER_STORED = frozenset({"_id"})
+
+
+def _stored(session: ServerSession) -> str:
+    """The session's data as stored: JSON, without the keys in NEVER_STORED."""
+    return json.dumps({key: value for key, value in session.items() if key not in NEVER_STORED})
+
+
 class ServerSession(CallbackDict[str, Any], SessionMixin):
     """Session data with the id of its database row."""
 
@@ -156,7 +168,7 @@ class DatabaseSessionInterface(SessionInterface):
                 WebSession(
                     sid_hash=hash_sid(session.sid),
                     user_id=user_id,
-                    data=json.dumps(dict(session)),
+                    data=_stored(session),
                     created_dt=now,
                     last_seen_dt=now,
                 )
@@ -164,7 +176,7 @@ class DatabaseSessionInterface(SessionInterface):
         elif session.modified or now - session.last_seen_dt > TOUCH_INTERVAL:  # type: ignore[attr-defined]
             row = db.session.get(WebSession, row_id)
             if row is not None:
-                row.data = json.dumps(dict(session))
+                row.data = _stored(session)
                 row.user_id = user_id
                 row.last_seen_dt = now
         db.session.commit()
