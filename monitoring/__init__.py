@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.supplychain.import_views import bp as supplychain_tools_bp
     from monitoring.supplychain.views import bp as supplychain_bp
     from monitoring.testimony.public import bp as report_bp
+    from monitoring.testimony.routing_views import bp as routing_bp
     from monitoring.testimony.survey_views import bp as survey_bp
     from monitoring.testimony.views import bp as testimony_bp
     from monitoring.testimony.views import coverage_bp as testimony_coverage_bp
@@ -69,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(supplychain_tools_bp)
     app.register_blueprint(testimony_bp)
     app.register_blueprint(testimony_coverage_bp)
+    app.register_blueprint(routing_bp)
     app.register_blueprint(report_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(notifications_bp)

@@ -6,6 +6,7 @@ import functools
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from alembic import command as alembic
@@ -21,8 +22,13 @@ i18n_cli = AppGroup("i18n", help="Extract, update and compile translations.")
 audit_cli = AppGroup("audit", help="The audit log.")
 jobs_cli = AppGroup("jobs", help="Background jobs, meant for cron or a systemd timer.")
 # Features add their importers to this group (``flask import facilities``, ``flask import survey``...).
-keys_cli = AppGroup("keys", help="The server keyring: init, status, rotate, rewrap, retire, verify.")
+keys_cli = AppGroup(
+    "keys",
+    help="The server keyring: init, status, rotate, rewrap, retire, verify; with --organisation, "
+    "a monitor organisation's key: rotate, rewrap, reencrypt.",
+)
 import_cli = AppGroup("import", help="Import files: facility lists, disclosures, survey exports.")
+files_cli = AppGroup("files", help="The encrypted file store: verify.")
 
 
 def _alembic():
@@ -319,10 +325,69 @@ def _rewrap(batch_size: int, max_batches: int | None) -> int:
     return total
 
 
+def _monitor_organisation(name: str) -> Any:
+    from sqlalchemy import select
+
+    from monitoring.accounts.models import Organisation, OrganisationKind
+
+    organisation = db.session.scalar(
+        select(Organisation).where(Organisation.name == name, Organisation.kind == OrganisationKind.monitor)
+    )
+    if organisation is None:
+        raise click.ClickException(f"no monitor organisation named {name!r}")
+    return organisation
+
+
+def _recovery_opener(organisation: Any) -> Any:
+    """Ask for the organisation's recovery code (never echoed) and open its versions with it."""
+    from monitoring.accounts import keys
+    from monitoring.core.operations import OperationError
+
+    code = click.prompt(f"Recovery code of {organisation.name}", hide_input=True)
+    try:
+        return keys.recovery_opener(organisation, code)
+    except OperationError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+
+
+def _sealed_batches(run: Any) -> Any:
+    """Run re-wrap or re-encryption batches; a key that does not open stops it, audited."""
+    from monitoring.core.operations import OperationError
+    from monitoring.testimony.sealing import SealedAccessError
+
+    try:
+        return run()
+    except SealedAccessError as exc:
+        db.session.commit()  # the audit entry of the failure
+        raise click.ClickException(
+            "a sealed key did not open with the recovery code; the batch was undone and the failure "
+            "recorded in the audit log. Finished batches are kept: run the command again to resume."
+        ) from exc
+    except OperationError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+
+
 @keys_cli.command("rotate")
 @click.option("--batch-size", default=500, show_default=True)
-def keys_rotate(batch_size: int) -> None:
+@click.option(
+    "--organisation",
+    help="Instead of the server keyring: make a new (post-quantum) version of this monitor "
+    "organisation's key for the members who hold it. Needs no secret.",
+)
+def keys_rotate(batch_size: int, organisation: str | None) -> None:
     """Add a new active key to the keyring file and re-encrypt everything under it."""
+    if organisation is not None:
+        from monitoring.testimony import operations
+
+        org = _monitor_organisation(organisation)
+        state = _sealed_batches(lambda: operations.rotate_key(None, organisation=org))
+        db.session.commit()
+        click.echo(
+            f"version {state.current_version} ({state.current_algorithm.value}) of the key of "
+            f"{organisation}; new reports are sealed to it. Move {state.to_rewrap} older keys with "
+            "`flask keys rewrap --organisation` (or on the Key versions page)"
+        )
+        return
     from monitoring.core import audit
     from monitoring.core.crypto import write_keyring_file
     from monitoring.core.keyring import current_keyring, set_keyring
@@ -341,10 +406,72 @@ def keys_rotate(batch_size: int) -> None:
 @keys_cli.command("rewrap")
 @click.option("--batch-size", default=500, show_default=True)
 @click.option("--max-batches", type=int, default=None, help="Stop after this many batches.")
-def keys_rewrap(batch_size: int, max_batches: int | None) -> None:
+@click.option(
+    "--organisation",
+    help="Instead of the server keyring: re-seal this monitor organisation's report, message and "
+    "file keys to its newest version, opened with its recovery code (asked for).",
+)
+def keys_rewrap(batch_size: int, max_batches: int | None, organisation: str | None) -> None:
     """Re-encrypt protected values that are not under the active key (resumable)."""
-    total = _rewrap(batch_size, max_batches)
-    click.echo(f"re-encrypted {total} protected values")
+    if organisation is None:
+        total = _rewrap(batch_size, max_batches)
+        click.echo(f"re-encrypted {total} protected values")
+        return
+    from monitoring.testimony import operations
+
+    org = _monitor_organisation(organisation)
+    opener = _recovery_opener(org)
+    result = _sealed_batches(
+        lambda: operations.rewrap_versions(
+            None,
+            batch_size=batch_size,
+            max_batches=max_batches or sys.maxsize,
+            end_batch=db.session.commit,
+            organisation=org,
+            open_version=opener,
+        )
+    )
+    retired = ", ".join(str(v) for v in result.retired_versions) or "none"
+    click.echo(
+        f"re-sealed {result.rewrapped} keys of {organisation} to version {result.current_version}; "
+        f"{result.to_rewrap} left; versions retired: {retired}"
+    )
+
+
+@keys_cli.command("reencrypt")
+@click.option("--organisation", required=True, help="The monitor organisation whose reports to re-encrypt.")
+@click.option("--batch-size", default=20, show_default=True, help="Reports per batch (one transaction each).")
+@click.option("--max-batches", type=int, default=None, help="Stop after this many batches.")
+def keys_reencrypt(organisation: str, batch_size: int, max_batches: int | None) -> None:
+    """Re-encrypt a monitor organisation's older reports under fresh keys (resumable).
+
+    After a member left: every report whose data key is older than the newest key version gets
+    a fresh data key, its fields, messages and files re-encrypted, all sealed to the newest
+    version, so the key a former member may have kept opens none of it. Opened with the
+    organisation's recovery code (asked for, never echoed); each batch is its own transaction
+    and audited, so an interrupted run resumes where it stopped.
+    """
+    if batch_size < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--batch-size")
+    from monitoring.testimony import operations
+
+    org = _monitor_organisation(organisation)
+    opener = _recovery_opener(org)
+    result = _sealed_batches(
+        lambda: operations.reencrypt_reports(
+            None,
+            batch_size=batch_size,
+            max_batches=max_batches or sys.maxsize,
+            end_batch=db.session.commit,
+            organisation=org,
+            open_version=opener,
+        )
+    )
+    retired = ", ".join(str(v) for v in result.retired_versions) or "none"
+    click.echo(
+        f"re-encrypted {result.reencrypted} reports ({result.messages} messages, {result.files} files) of "
+        f"{organisation}; {result.to_reencrypt} left; versions retired: {retired}"
+    )
 
 
 @keys_cli.command("retire")
@@ -377,26 +504,49 @@ def keys_retire(key_id: str) -> None:
 
 @keys_cli.command("verify")
 def keys_verify() -> None:
-    """Decrypt every protected value to check that the keyring can read them all."""
-    from sqlalchemy import select
+    """Check that the keyring opens every protected value and that every sealed key is whole.
 
-    from monitoring.core.crypto import DecryptionError
-    from monitoring.core.keyring import current_keyring, protected_columns
+    Sealed keys open only with a monitor's key, never the server's: their form (suite, length)
+    and the organisation key version they name are checked. Exit status 1 names what fails.
+    """
+    from monitoring import integrity
+    from monitoring.core.keyring import current_keyring
 
-    keyring = current_keyring()
-    checked = failed = 0
-    for entry in protected_columns():
-        col = getattr(entry.model, entry.column)
-        rows = db.session.execute(select(entry.model.id, col).where(col.is_not(None))).yield_per(1000)
-        for row_id, blob in rows:
-            checked += 1
-            try:
-                keyring.decrypt(blob, table=entry.table, column=entry.column, row=row_id)
-            except DecryptionError:
-                failed += 1
-                click.echo(f"cannot decrypt {entry.table}.{entry.column} row {row_id}", err=True)
-    click.echo(f"{checked} protected values checked, {failed} failed")
-    if failed:
+    report = integrity.Report()
+    integrity.verify_protected(current_keyring(), report)
+    protected = report.checked
+    integrity.verify_sealed_keys(report)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    click.echo(
+        f"{protected} protected values and {report.checked - protected} sealed keys checked, "
+        f"{len(report.problems)} failed"
+    )
+    if not report.ok:
+        sys.exit(1)
+
+
+@files_cli.command("verify")
+def files_verify() -> None:
+    """Check that every stored file a row names is there and opens; list unknown stored files.
+
+    Exit status 1 when a file is missing or damaged, or when the store holds files this
+    database does not know (after a restore: files uploaded since the backup).
+    """
+    from monitoring import integrity
+    from monitoring.core.storage import file_store
+
+    report = integrity.Report()
+    unknown = integrity.verify_files(file_store(), report)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    for line in integrity.describe_unknown(unknown):
+        click.echo(line, err=True)
+    click.echo(
+        f"{report.checked} stored files checked, {len(report.problems)} failed; "
+        f"{len(unknown)} unknown files in the store"
+    )
+    if report.problems or unknown:
         sys.exit(1)
 
 
@@ -408,13 +558,18 @@ def jobs_run() -> None:
     """Run every due job once: purge expired sessions, old login attempts, rate-limit windows and
     the files of abandoned uploads (unknown files are reported, never deleted); move protected
     values to the active key; remind, escalate and send e-mail."""
+    from monitoring.accounts.devices import purge_expired_devices
     from monitoring.accounts.operations import purge_login_attempts
     from monitoring.core.sessions import purge_expired_sessions
 
     sessions = purge_expired_sessions(current_app)
     attempts = purge_login_attempts()
+    trusted = purge_expired_devices()
     db.session.commit()
-    click.echo(f"purged {sessions} expired sessions and {attempts} old login attempts")
+    click.echo(
+        f"purged {sessions} expired sessions, {attempts} old login attempts "
+        f"and {trusted} expired device cookies"
+    )
     from monitoring.testimony.throttle import purge_throttle_counters
 
     counters = purge_throttle_counters()
@@ -427,6 +582,10 @@ def jobs_run() -> None:
     rewrapped = _rewrap(batch_size=500, max_batches=10)
     if rewrapped:
         click.echo(f"re-encrypted {rewrapped} protected values under the active key")
+    # Routing changes whose wait for objections is over take effect (their notices go out below).
+    from monitoring.testimony.routing import run_routing_jobs
+
+    click.echo(run_routing_jobs())
     # Deadline reminders, overdue notices and escalations, then the outbox by e-mail.
     from monitoring.notifications.jobs import run_notification_jobs
 
@@ -464,7 +623,7 @@ def register_cli(app: Flask) -> None:
     import monitoring.supplychain.cli
     import monitoring.testimony.cli  # noqa: F401
 
-    for group in (db_cli, i18n_cli, audit_cli, jobs_cli, import_cli, keys_cli):
+    for group in (db_cli, i18n_cli, audit_cli, jobs_cli, import_cli, keys_cli, files_cli):
         app.cli.add_command(group)
     from monitoring.accounts.cli import users_cli
     from monitoring.demo import demo_cli

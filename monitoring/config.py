@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": "",
     "AUDIT_KEY": "",
     "RECEIPT_KEY": "",
+    # Mixed into every key derived from a password (argon2id, then HKDF): a copy of the
+    # database alone cannot test password guesses. A secret of its own, kept outside the database.
+    "PASSWORD_PEPPER": "",
     "KEYRING": "",
     "KEYRING_FILE": "",
     "FILE_STORE_PATH": "",
@@ -37,10 +40,16 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_WINDOW_MINUTES": 15,
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    # A browser that completed a login keeps its own allowance of failures (OWASP device cookie).
+    "LOGIN_MAX_FAILURES_PER_DEVICE": 5,
+    "LOGIN_DEVICE_DAYS": 180,
+    # Changing two-factor sign-in needs the password typed in the session within this many minutes.
+    "PASSWORD_CONFIRM_MINUTES": 15,
     "TWO_FACTOR_ISSUER": "Worker-driven monitoring",
     "DEMO_RELAX_TWO_FACTOR": False,
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_KIB": 65536,
+    "ARGON2_PARALLELISM": 4,
     "BEHIND_HTTPS": False,
     "TRUSTED_PROXIES": 0,
     "DEFAULT_LOCALE": "en",
@@ -68,6 +77,9 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_REPORT_MAX_PER_CLIENT": 5,
     "WORKER_REPORT_MAX_PER_MINUTE": 120,
     "SURVEY_MAX_ROWS": 5000,
+    # Days a change of who receives a country's reports waits for objections, unless the
+    # organisation receiving them today confirms it sooner.
+    "COVERAGE_CHANGE_WAIT_DAYS": 14,
     # Notifications: links in e-mails, reminders and the SMTP outbox (empty MAIL_SERVER: no e-mail).
     "BASE_URL": "http://127.0.0.1:5000",
     "DEADLINE_REMINDER_DAYS": 3,
@@ -82,7 +94,10 @@ DEFAULTS: dict[str, Any] = {
     "SQL_ECHO": False,
 }
 
-SECRET_NAMES = ("SECRET_KEY", "AUDIT_KEY", "RECEIPT_KEY")
+SECRET_NAMES = ("SECRET_KEY", "AUDIT_KEY", "RECEIPT_KEY", "PASSWORD_PEPPER")
+
+# RFC 9106's second recommended argon2id profile: the least production accepts for passwords.
+ARGON2_MINIMUM = {"ARGON2_TIME_COST": 3, "ARGON2_MEMORY_KIB": 65536, "ARGON2_PARALLELISM": 4}
 
 
 class ConfigError(RuntimeError):
@@ -194,6 +209,11 @@ def _check(config: dict[str, Any]) -> None:
         for name in SECRET_NAMES:
             if len(str(config[name])) < 32:
                 raise ConfigError(f"MONITORING_{name} must be at least 32 characters long")
+        weak = [f"MONITORING_{n}={config[n]}" for n, low in ARGON2_MINIMUM.items() if int(config[n]) < low]
+        if weak:
+            raise ConfigError(
+                f"argon2id below RFC 9106's second profile (t=3, 64 MiB, 4 lanes): {', '.join(weak)}"
+            )
 
 
 def _derive_flask_settings(config: dict[str, Any]) -> None:
@@ -227,6 +247,7 @@ def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "SECRET_KEY": secrets.token_urlsafe(32),
         "AUDIT_KEY": secrets.token_urlsafe(32),
         "RECEIPT_KEY": secrets.token_urlsafe(32),
+        "PASSWORD_PEPPER": secrets.token_urlsafe(32),
         "KEYRING": json.dumps(Keyring.generate().to_json()),
         "SECRETS_FILE": os.devnull + ".absent",
         # Cheap hashing keeps the suite fast; production keeps the defaults.

@@ -117,10 +117,6 @@ def upgrade() -> None:
             name=op.f("ck_coverage_change_applied_dt_if_in_force"),
         ),
         sa.CheckConstraint(
-            "to_organisation_id IS NOT NULL OR scope <> '*'",
-            name=op.f("ck_coverage_change_fallback_removed_never"),
-        ),
-        sa.CheckConstraint(
             "scope = '*' OR length(scope) = 2", name=op.f("ck_coverage_change_scope_country_or_fallback")
         ),
         sa.ForeignKeyConstraint(

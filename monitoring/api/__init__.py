@@ -11,6 +11,9 @@ from monitoring.notifications import api as notifications_api  # noqa: F401
 from monitoring.supplychain import api as supplychain_api  # noqa: F401
 from monitoring.supplychain import import_api as supplychain_import_api  # noqa: F401
 from monitoring.testimony import api as testimony_api  # noqa: F401
-from monitoring.testimony import survey_api  # noqa: F401
+from monitoring.testimony import (
+    routing_api,  # noqa: F401
+    survey_api,  # noqa: F401
+)
 
 __all__ = ["bp"]

@@ -41,6 +41,11 @@ def target_path(notification: Notification) -> str:
         return f"/actions/{notification.action_id}"
     if notification.case_id is not None:
         return f"/cases/{notification.case_id}"
+    if notification.kind is NotificationKind.membership_requested:
+        return "/account/keys#pending"
+    change_id = (notification.params or {}).get("coverage_change_id")
+    if notification.kind is NotificationKind.coverage_change and isinstance(change_id, int):
+        return f"/coverage/changes/{change_id}"
     return "/notifications/"
 
 
@@ -97,6 +102,9 @@ def _values(notification: Notification, related: Related | None = None) -> dict[
         "plan_date": _date(params.get("plan_due_date") or getattr(action, "plan_due_date", None)) or "",
         "closure_date": _date(params.get("closure_due_date") or getattr(action, "closure_due_date", None))
         or "",
+        "member": str(params.get("member") or MISSING),
+        "email": str(params.get("email") or MISSING),
+        "organisation": str(params.get("organisation") or MISSING),
     }
 
 
@@ -197,6 +205,55 @@ def _message_posted(v: dict[str, str]) -> str:
     return _("New message in case %(reference)s (%(site)s).", **v)
 
 
+def _coverage_change(notification: Notification) -> str:
+    """A change of who receives worker reports, in the recipient's language."""
+    from flask_babel import get_locale
+
+    from monitoring.supplychain.operations import country_name
+
+    params = dict(notification.params or {})
+    code = str(params.get("country") or "")
+    values = {
+        "scope": country_name(code, get_locale() or "en")
+        if code
+        else _("every country without a route of its own"),
+        "source": str(params.get("from_organisation") or "") or _("nobody"),
+        "target": str(params.get("to_organisation") or "") or _("the organisation for every other country"),
+        "date": _date(params.get("effective_date")) or MISSING,
+    }
+    event = params.get("event")
+    if event == "requested":
+        return _(
+            "Worker reports about %(scope)s are to go from %(source)s to %(target)s on %(date)s, unless "
+            "a monitor of either organisation objects; a member of %(source)s can confirm it sooner.",
+            **values,
+        )
+    if event == "confirmed":
+        return _(
+            "Worker reports about %(scope)s now go to %(target)s instead of %(source)s: "
+            "%(source)s confirmed it.",
+            **values,
+        )
+    if event == "applied":
+        return _(
+            "Worker reports about %(scope)s now go to %(target)s instead of %(source)s: nobody objected.",
+            **values,
+        )
+    if event == "applied_at_once":
+        return _("Worker reports about %(scope)s now go to %(target)s.", **values)
+    if event == "objected":
+        return _(
+            "The move of worker reports about %(scope)s from %(source)s to %(target)s was stopped by an "
+            "objection; nothing changed.",
+            **values,
+        )
+    return _(
+        "The move of worker reports about %(scope)s from %(source)s to %(target)s was withdrawn or "
+        "lapsed; nothing changed.",
+        **values,
+    )
+
+
 _LINES: dict[NotificationKind, Callable[[dict[str, str]], str]] = {
     NotificationKind.case_opened: lambda v: _("Case %(reference)s was opened for %(site)s.", **v),
     NotificationKind.case_state_changed: lambda v: _(
@@ -232,6 +289,11 @@ _LINES: dict[NotificationKind, Callable[[dict[str, str]], str]] = {
     ),
     NotificationKind.message_posted: _message_posted,
     NotificationKind.deadline_changed: _deadline_changed,
+    NotificationKind.membership_requested: lambda v: _(
+        "%(member)s (%(email)s) was added to %(organisation)s and sees none of its reports until a "
+        "member approves them. Approve or refuse on the “Keys and access” page.",
+        **v,
+    ),
     NotificationKind.deadline_reminder: _deadline_reminder,
     NotificationKind.deadline_overdue: _deadline_overdue,
     NotificationKind.action_escalated: lambda v: _(
@@ -244,6 +306,8 @@ _LINES: dict[NotificationKind, Callable[[dict[str, str]], str]] = {
 
 def line(notification: Notification, related: Related | None = None) -> str:
     """The one-line text shown in the app, in the current language."""
+    if notification.kind is NotificationKind.coverage_change:
+        return _coverage_change(notification)
     return _LINES[notification.kind](_values(notification, related))
 
 
@@ -283,16 +347,24 @@ def render_mail(notification: Notification) -> RenderedMail:
     locale = recipient_locale(user)
     with force_locale(locale):
         values = _values(notification)
-        main = _LINES[notification.kind](values)
+        main = line(notification)
         details = _details(notification, values)
         link = absolute_url(target_path(notification))
         settings = absolute_url("/notifications/")
         greeting = _("Hello %(name)s,", name=user.name)
         open_label = _("Open the page:")
-        footer = _(
-            "You receive this message because you take part in this case. All your notifications: %(url)s",
-            url=settings,
-        )
+        if notification.kind in (NotificationKind.membership_requested, NotificationKind.coverage_change):
+            footer = _(
+                "You receive this message because you are a member of this organisation. "
+                "All your notifications: %(url)s",
+                url=settings,
+            )
+        else:
+            footer = _(
+                "You receive this message because you take part in this case. "
+                "All your notifications: %(url)s",
+                url=settings,
+            )
         automatic = _("This message was sent automatically; please do not reply to it.")
         mail_subject = subject(notification)
     text = "\n".join(

@@ -8,7 +8,8 @@ A refused opening answers 403 with a generic message (locked keys and missing ac
 and what to do); the audit entry of the attempt is committed first.
 
 Which monitor organisation receives which country's reports (``/monitor-coverage``) is routing
-metadata for administrators and coordinators.
+metadata for administrators and coordinators; changes they ask for wait for the consent of the
+organisation receiving the reports today (:mod:`.routing_api`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from monitoring.core.errors import ApiError
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page
 from monitoring.supplychain.models import Site
-from monitoring.testimony import operations, sealing
+from monitoring.testimony import operations, routing, sealing
 from monitoring.testimony.models import Evidence, MonitorCoverage, ReportGrant, WorkerReport
 from monitoring.testimony.operations import IntakeData
 from monitoring.testimony.permissions import (
@@ -50,6 +51,8 @@ from monitoring.testimony.permissions import (
     visible_grants,
     visible_reports,
 )
+from monitoring.testimony.routing_api import CoverageChangeSchema
+from monitoring.testimony.routing_api import answer as routing_answer
 from monitoring.testimony.schemas import (
     CoverageView,
     CreateWorkerReportArgs,
@@ -58,6 +61,9 @@ from monitoring.testimony.schemas import (
     MonitorCoverageSchema,
     OpenedWorkerReportSchema,
     OpenSealedArgs,
+    RecoveryKeyUpgradeResultSchema,
+    ReencryptReportsArgs,
+    ReencryptReportsResultSchema,
     ReplyToWorkerArgs,
     ReportDetailView,
     ReportEvidenceSchema,
@@ -69,6 +75,7 @@ from monitoring.testimony.schemas import (
     SetMonitorCoverageArgs,
     SetReportStatusArgs,
     ShareReportArgs,
+    UpgradeRecoveryKeyArgs,
     UploadEvidenceArgs,
     WorkerReportDetailSchema,
     WorkerReportGrantSchema,
@@ -451,6 +458,82 @@ def rewrap_worker_report_keys(args: dict[str, Any]) -> operations.RewrapResult:
         raise _refused(exc) from exc
 
 
+@route(
+    "/worker-report-keys/reencrypt",
+    method="POST",
+    summary=_l("Re-encrypt older reports under fresh keys"),
+    description=_l(
+        "After a member left: gives each report whose data key is older than the newest version a "
+        "fresh data key, and its messages and files fresh keys, so that a copy of an older "
+        "version's key opens nothing any more. Works in batches that are each committed; call "
+        "again while `to_reencrypt` is above 0."
+    ),
+    args=ReencryptReportsArgs,
+    response=ReencryptReportsResultSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def reencrypt_worker_reports(args: dict[str, Any]) -> operations.ReencryptResult:
+    user = _me()
+    _require(can_manage_organisation_keys(user))
+    try:
+        return operations.reencrypt_reports(
+            user, batch_size=args["batch_size"], max_batches=args["max_batches"], end_batch=db.session.commit
+        )
+    except sealing.SealedAccessError as exc:
+        raise _refused(exc) from exc
+
+
+@route(
+    "/worker-report-keys/rotate",
+    method="POST",
+    summary=_l("Make a new version of your organisation's key"),
+    description=_l(
+        "A new post-quantum (ML-KEM-768 + X25519) version, granted to every member who holds the "
+        "key; new reports are sealed to it. Needs your unlocked access to the newest version."
+    ),
+    response=ReportKeyVersionsSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def rotate_worker_report_key() -> operations.KeyVersions:
+    user = _me()
+    _require(can_manage_organisation_keys(user))
+    try:
+        state = operations.rotate_key(user)
+    except sealing.SealedAccessError as exc:
+        raise _refused(exc) from exc
+    except OperationError as exc:
+        raise operation_error(exc) from exc
+    db.session.commit()
+    return state
+
+
+@route(
+    "/worker-report-keys/recovery-key",
+    method="POST",
+    summary=_l("Seal your organisation's key to a post-quantum recovery key"),
+    description=_l(
+        "Versions made before December 2026 are sealed to an X25519 recovery key. With the "
+        "recovery code, every version in use is sealed to a post-quantum recovery key derived from "
+        "the same code instead; the code stays the same."
+    ),
+    args=UpgradeRecoveryKeyArgs,
+    response=RecoveryKeyUpgradeResultSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def upgrade_recovery_key(args: dict[str, Any]) -> operations.RecoveryUpgradeResult:
+    user = _me()
+    _require(can_manage_organisation_keys(user))
+    try:
+        result = operations.upgrade_recovery_key(user, args["recovery_code"])
+    except OperationError as exc:
+        raise operation_error(exc) from exc
+    db.session.commit()
+    return result
+
+
 # --- routing --------------------------------------------------------------------------------
 
 
@@ -474,14 +557,19 @@ def list_monitor_coverage(args: dict[str, Any]) -> Page:
 @route(
     "/monitor-coverage",
     method="POST",
-    summary=_l("Route a country's reports to a monitoring organisation"),
-    description=_l("`country` null sets the fallback for every country nobody covers."),
+    summary=_l("Ask that a country's reports go to a monitoring organisation"),
+    description=_l(
+        "`country` null asks for the fallback for every country nobody covers. The change waits "
+        "(202) until a member of the organisation receiving these reports today confirms it, or until "
+        "the wait is over without an objection; it is in force at once (200) only if nobody receives "
+        "these reports today or the same organisation keeps them."
+    ),
     args=SetMonitorCoverageArgs,
-    response=MonitorCoverageSchema,
+    response=CoverageChangeSchema,
     tag=TAG,
 )
 @roles(*COVERAGE_ROLES)
-def set_monitor_coverage(args: dict[str, Any]) -> CoverageView:
+def set_monitor_coverage(args: dict[str, Any]) -> Any:
     user = _me()
     _require(can_manage_coverage(user))
     organisation = db.session.get(Organisation, args["organisation_id"])
@@ -489,18 +577,19 @@ def set_monitor_coverage(args: dict[str, Any]) -> CoverageView:
         message = _("There is no such organisation.")
         raise ApiError(422, message, {"organisation_id": [message]})
     try:
-        coverage = operations.set_coverage(user, organisation, args["country"])
+        change = routing.request_change(user, country=args["country"], organisation=organisation)
     except OperationError as exc:
         raise operation_error(exc, rename={"organisation": "organisation_id"}) from exc
     db.session.commit()
-    return CoverageView(coverage, organisation.id in operations.organisations_with_key({organisation.id}))
+    return routing_answer(change)
 
 
 @route(
     "/monitor-coverage/<int:coverage_id>",
     method="DELETE",
-    summary=_l("Stop routing a country's reports"),
-    status=204,
+    summary=_l("Ask to stop routing a country's reports by its own route"),
+    description=_l("Waits for consent like any change (202), unless nobody else would receive them (200)."),
+    response=CoverageChangeSchema,
     tag=TAG,
 )
 @roles(*COVERAGE_ROLES)
@@ -510,6 +599,9 @@ def remove_monitor_coverage(coverage_id: int) -> Any:
     coverage = db.session.get(MonitorCoverage, coverage_id)
     if coverage is None:
         abort(404)
-    operations.remove_coverage(user, coverage)
+    try:
+        change = routing.request_change(user, country=coverage.country, organisation=None)
+    except OperationError as exc:
+        raise operation_error(exc) from exc
     db.session.commit()
-    return None, 204
+    return routing_answer(change)

@@ -190,7 +190,6 @@ class CoverageChange(Base):
         CheckConstraint(
             "(state IN ('confirmed', 'applied')) = (applied_dt IS NOT NULL)", name="applied_dt_if_in_force"
         ),
-        CheckConstraint("to_organisation_id IS NOT NULL OR scope <> '*'", name="fallback_removed_never"),
         # One waiting change per scope at a time.
         Index(
             "uq_coverage_change_pending_scope",

@@ -3,10 +3,13 @@
 Reports are for the monitors of the organisation that receives them. A coordinator sees a
 report only once a monitor of that organisation has shared it (a :class:`ReportGrant`), and
 then may read it, nothing more. Administrators, affiliates and suppliers see none of it: every
-testimony route answers them 404, as it does for a report of another organisation.
+testimony route answers them 404, as it does for a report of another organisation. So does
+every route for a new monitor until a member of their organisation approves them.
 
 Which monitor organisation receives reports for which country is routing metadata, managed by
-administrators and coordinators; it reveals nothing about any report.
+administrators and coordinators; it reveals nothing about any report. A change of it needs the
+consent of the organisation receiving the reports today (a member confirms, or nobody objects
+during the wait); monitors of both organisations see it and may object.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ from sqlalchemy import Select, exists, false, select
 
 from monitoring.accounts.models import User, UserRole
 from monitoring.core.db import db
-from monitoring.testimony.models import Evidence, ReportGrant, WorkerReport
+from monitoring.testimony.models import (
+    CoverageChange,
+    CoverageChangeState,
+    Evidence,
+    ReportGrant,
+    WorkerReport,
+)
 
 # The roles that may use any testimony route at all; others get 404 before anything is loaded.
 SEALED_ROLES = (UserRole.monitor, UserRole.coordinator)
@@ -27,7 +36,11 @@ def _role(user: User) -> UserRole | None:
 
 
 def is_monitor(user: User) -> bool:
-    return _role(user) is UserRole.monitor and user.organisation.is_active
+    """A monitor whom their organisation's members approved, of an active organisation.
+
+    A monitor awaiting approval sees nothing of the organisation's reports, metadata included.
+    """
+    return _role(user) is UserRole.monitor and not user.membership_pending and user.organisation.is_active
 
 
 def is_coordinator(user: User) -> bool:
@@ -101,4 +114,43 @@ def can_manage_organisation_keys(user: User) -> bool:
 
 
 def can_manage_coverage(user: User) -> bool:
+    """Ask for changes of who receives which country's reports, and withdraw them."""
     return _role(user) in COVERAGE_ROLES
+
+
+def _settled_monitor(user: User) -> bool:
+    """A monitor whose membership their organisation has approved (a newcomer decides nothing)."""
+    return is_monitor(user) and not getattr(user, "membership_pending", False)
+
+
+def can_confirm_coverage_change(user: User, change: CoverageChange) -> bool:
+    """A member of the organisation receiving the reports today agrees to hand them on."""
+    return (
+        change.state is CoverageChangeState.pending
+        and change.from_organisation_id is not None
+        and _settled_monitor(user)
+        and user.organisation_id == change.from_organisation_id
+    )
+
+
+def can_object_coverage_change(user: User, change: CoverageChange) -> bool:
+    """Any monitor of the organisation giving or getting the reports may stop a waiting change."""
+    return (
+        change.state is CoverageChangeState.pending
+        and is_monitor(user)
+        and user.organisation_id in (change.from_organisation_id, change.to_organisation_id)
+    )
+
+
+def can_see_coverage_change(user: User, change: CoverageChange) -> bool:
+    if can_manage_coverage(user):
+        return True
+    return is_monitor(user) and user.organisation_id in (
+        change.from_organisation_id,
+        change.to_organisation_id,
+    )
+
+
+def can_read_organisation_audit(user: User) -> bool:
+    """Monitors read who opened their organisation's reports and how its routing changed."""
+    return is_monitor(user)

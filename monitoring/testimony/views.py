@@ -10,7 +10,8 @@ with an explanation and, for locked keys or missing access, a link to the "Keys 
 page. The audit entry of the attempt is committed first.
 
 Which monitor organisation receives which country's reports (``/coverage``) is routing
-metadata for administrators and coordinators.
+metadata for administrators and coordinators; what they ask for there waits for the consent of
+the organisation receiving the reports today (:mod:`.routing`, pages in :mod:`.routing_views`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -46,7 +47,7 @@ from monitoring.core.forms import apply_error
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import paginate
 from monitoring.supplychain.models import Site
-from monitoring.testimony import operations, sealing
+from monitoring.testimony import operations, routing, sealing
 from monitoring.testimony.forms import (
     NO_SITE,
     ActionForm,
@@ -55,14 +56,25 @@ from monitoring.testimony.forms import (
     FallbackForm,
     IntakeForm,
     OpenForm,
+    RecoveryUpgradeForm,
+    ReencryptForm,
     ReplyForm,
     ReportFilterForm,
     RewrapForm,
+    RotateKeyForm,
     ShareForm,
     SiteSearchForm,
     StatusForm,
 )
-from monitoring.testimony.models import Evidence, MonitorCoverage, ReportGrant, ReportStatus, WorkerReport
+from monitoring.testimony.models import (
+    CoverageChange,
+    CoverageChangeState,
+    Evidence,
+    MonitorCoverage,
+    ReportGrant,
+    ReportStatus,
+    WorkerReport,
+)
 from monitoring.testimony.operations import IntakeData, OpenReason
 from monitoring.testimony.permissions import (
     COVERAGE_ROLES,
@@ -90,6 +102,9 @@ coverage_bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 # Re-wrapping after a key rotation: keys per batch (one transaction each) and batches per request.
 REWRAP_BATCH_SIZE = 200
 REWRAP_BATCHES_PER_REQUEST = 10
+# Re-encryption rewrites every field and file of a report: fewer per request.
+REENCRYPT_BATCH_SIZE = 20
+REENCRYPT_BATCHES_PER_REQUEST = 5
 # Room for the multipart envelope around an evidence file.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
 
@@ -534,8 +549,20 @@ def revoke_share(report_id: int, grant_id: int) -> Any:
 def key_page() -> Any:
     user = _me()
     _require(can_manage_organisation_keys(user))
-    return render_template(
-        "testimony/keys.html", form=RewrapForm(), versions=operations.key_versions(user.organisation)
+    return _key_page(user)
+
+
+def _key_page(user: User, recovery_form: RecoveryUpgradeForm | None = None, status: int = 200) -> Any:
+    return (
+        render_template(
+            "testimony/keys.html",
+            form=RewrapForm(),
+            reencrypt_form=ReencryptForm(),
+            rotate_form=RotateKeyForm(),
+            recovery_form=recovery_form or RecoveryUpgradeForm(),
+            versions=operations.key_versions(user.organisation),
+        ),
+        status,
     )
 
 
@@ -582,6 +609,100 @@ def rewrap() -> Any:
     return redirect(url_for(".key_page"))
 
 
+@bp.route("/keys/reencrypt", methods=["POST"])
+@roles(UserRole.monitor)
+def reencrypt() -> Any:
+    user = _me()
+    _require(can_manage_organisation_keys(user))
+    if not ReencryptForm().validate_on_submit():
+        return redirect(url_for(".key_page"))
+    try:
+        # Each batch is committed on its own, so an interrupted run keeps what it did.
+        result = operations.reencrypt_reports(
+            user,
+            batch_size=REENCRYPT_BATCH_SIZE,
+            max_batches=REENCRYPT_BATCHES_PER_REQUEST,
+            end_batch=db.session.commit,
+        )
+    except sealing.SealedAccessError as exc:
+        return sealed_refusal(exc)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for(".key_page"))
+    if result.to_reencrypt:
+        flash(
+            _(
+                "%(done)d reports were re-encrypted under fresh keys; %(left)d are left. "
+                "Continue to re-encrypt the rest.",
+                done=result.reencrypted,
+                left=result.to_reencrypt,
+            ),
+            "warning",
+        )
+    else:
+        flash(
+            _(
+                "Every report is encrypted under keys made since the newest version (%(done)d "
+                "re-encrypted now). Older versions retired: %(versions)s.",
+                done=result.reencrypted,
+                versions=", ".join(str(v) for v in result.retired_versions) or _("none"),
+            ),
+            "success",
+        )
+    return redirect(url_for(".key_page"))
+
+
+@bp.route("/keys/rotate", methods=["POST"])
+@roles(UserRole.monitor)
+def rotate_key() -> Any:
+    user = _me()
+    _require(can_manage_organisation_keys(user))
+    if not RotateKeyForm().validate_on_submit():
+        return redirect(url_for(".key_page"))
+    try:
+        state = operations.rotate_key(user)
+    except sealing.SealedAccessError as exc:
+        return sealed_refusal(exc)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for(".key_page"))
+    db.session.commit()
+    flash(
+        _(
+            "Version %(version)d of your organisation's key is ready; new reports are sealed to it. "
+            "Re-wrap the older reports now.",
+            version=state.current_version,
+        ),
+        "success",
+    )
+    return redirect(url_for(".key_page"))
+
+
+@bp.route("/keys/recovery-key", methods=["POST"])
+@roles(UserRole.monitor)
+def upgrade_recovery_key() -> Any:
+    user = _me()
+    _require(can_manage_organisation_keys(user))
+    form = RecoveryUpgradeForm()
+    if not form.validate_on_submit():
+        return _key_page(user, form, 422)
+    try:
+        result = operations.upgrade_recovery_key(user, form.recovery_code.data or "")
+    except OperationError as exc:
+        form.recovery_code.errors = [str(exc.message)]
+        return _key_page(user, form, 422)
+    db.session.commit()
+    flash(
+        _(
+            "The recovery key is now post-quantum for every version (%(versions)s). "
+            "The recovery code stays the same.",
+            versions=", ".join(str(v) for v in result.upgraded_versions) or _("none"),
+        ),
+        "success",
+    )
+    return redirect(url_for(".key_page"))
+
+
 # --- routing: which monitor organisation receives which country -----------------------------
 
 
@@ -602,6 +723,8 @@ def _coverage_page(status: int = 200, **forms: Any) -> Any:
         render_template(
             "testimony/coverage.html",
             rows=rows,
+            changes=routing.recent_changes(),
+            wait_days=routing.wait_days(),
             form=forms.get("form") or CoverageForm(organisations, formdata=None),
             fallback_form=forms.get("fallback_form") or FallbackForm(organisations, formdata=None),
             action_form=ActionForm(formdata=None),
@@ -617,18 +740,34 @@ def coverage() -> Any:
     return _coverage_page()
 
 
+def _change_requested(change: CoverageChange) -> Any:
+    """Say what became of a requested routing change, and show it."""
+    if change.state is CoverageChangeState.pending:
+        flash(
+            _(
+                "The change waits until %(date)s for the consent of %(organisation)s: a member can "
+                "confirm it sooner, and the monitors of both organisations were told and can object.",
+                date=format_date(change.effective_dt),
+                organisation=change.from_organisation.name if change.from_organisation else "",
+            ),
+            "warning",
+        )
+    else:
+        flash(_("The change is in force: nobody else received these reports."), "success")
+    return redirect(url_for("routing.change", change_id=change.id))
+
+
 def _set_coverage(form: CoverageForm | FallbackForm, country: str | None, name: str) -> Any:
     organisation = db.session.get(Organisation, form.organisation.data)
     if organisation is None:
         abort(404)
     try:
-        operations.set_coverage(_me(), organisation, country)
+        change = routing.request_change(_me(), country=country, organisation=organisation)
     except OperationError as exc:
         apply_error(form, exc)
         return _coverage_page(422, **{name: form})
     db.session.commit()
-    flash(_("Reports are now routed to %(name)s.", name=organisation.name), "success")
-    return redirect(url_for(".coverage"))
+    return _change_requested(change)
 
 
 @coverage_bp.route("", methods=["POST"])
@@ -659,7 +798,11 @@ def remove_coverage(coverage_id: int) -> Any:
     if row is None:
         abort(404)
     if ActionForm().validate_on_submit():
-        operations.remove_coverage(_me(), row)
+        try:
+            change = routing.request_change(_me(), country=row.country, organisation=None)
+        except OperationError as exc:
+            flash(str(exc.message), "error")
+            return redirect(url_for(".coverage"))
         db.session.commit()
-        flash(_("The routing was removed."), "success")
+        return _change_requested(change)
     return redirect(url_for(".coverage"))

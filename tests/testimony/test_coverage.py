@@ -1,13 +1,16 @@
-"""Report routing: which monitor organisation receives which country's reports (admins, coordinators)."""
+"""Report routing: which monitor organisation receives which country's reports (asked for by admins
+and coordinators, consented to by the organisation receiving them)."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
-from monitoring.accounts.models import Organisation, OrganisationKind, UserRole
+from monitoring.accounts.models import OrganisationKind, UserRole
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.testimony import sealing
+from monitoring.testimony.models import MonitorCoverage
 from tests.conftest import post_form
 
 
@@ -23,7 +26,7 @@ def _responsible(app, country):
 
 @pytest.mark.parametrize("role", [UserRole.admin.value, UserRole.coordinator.value])
 def test_admins_and_coordinators_route_countries(
-    app, client_for, create_user, create_organisation, role, monitor_org
+    app, client_for, create_user, create_organisation, role, monitor_org, monitor_with_keys
 ):
     client = client_for(create_user(role))
     keyless = create_organisation(OrganisationKind.monitor)
@@ -41,9 +44,19 @@ def test_admins_and_coordinators_route_countries(
     assert _responsible(app, "VN") == keyless.id
     page = client.get("/coverage").get_data(as_text=True)
     assert "Thailand" in page and "Every other country" in page and "no: it has no key yet" in page
-    # Moving a country to another organisation keeps one row per country.
-    post_form(client, "/coverage", {"country": "TH", "organisation": keyless.id}, form_page="/coverage")
+    # Moving a country away from the organisation receiving it waits for its consent (see
+    # tests/security/test_silent_redirection.py); a member's confirmation applies it, one row per country.
+    moved = post_form(
+        client, "/coverage", {"country": "TH", "organisation": keyless.id}, form_page="/coverage"
+    )
+    assert moved.status_code == 302 and "/coverage/changes/" in moved.headers["Location"]
+    assert _responsible(app, "TH") == monitor_org.id
+    member = client_for(monitor_with_keys)
+    confirm = moved.headers["Location"] + "/confirm"
+    assert post_form(member, confirm, form_page=moved.headers["Location"]).status_code == 302
     assert _responsible(app, "TH") == keyless.id
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(MonitorCoverage.country == "TH")) == 1
     bad = post_form(client, "/coverage", {"country": "TH", "organisation": 999999}, form_page="/coverage")
     assert bad.status_code == 422
 
@@ -75,22 +88,24 @@ def test_others_get_404(client_for, api_client, create_user, role):
     assert script.delete("/api/v1/monitor-coverage/1").status_code == 404
 
 
-def test_the_api_manages_routing(app, api_client, coordinator, monitor_org):
+def test_the_api_manages_routing(app, api_client, coordinator, monitor_org, monitor_with_keys):
     script = api_client(coordinator)
     response = script.post(
         "/api/v1/monitor-coverage", json={"country": "KH", "organisation_id": monitor_org.id}
     )
-    assert response.status_code == 200
-    row = response.get_json()
-    assert row["country"] == "KH" and row["is_fallback"] is False and row["can_receive"] is True
+    assert response.status_code == 200  # nobody received Cambodia's reports: in force at once
+    change = response.get_json()
+    assert change["country"] == "KH" and change["state"] == "applied"
+    assert change["from_organisation"] is None and change["to_organisation"]["id"] == monitor_org.id
     fallback = script.post(
         "/api/v1/monitor-coverage", json={"country": None, "organisation_id": monitor_org.id}
     )
-    assert fallback.get_json()["is_fallback"] is True
+    assert fallback.status_code == 200 and fallback.get_json()["country"] is None
     for body, field in (
         ({"country": "XX", "organisation_id": monitor_org.id}, "country"),
         ({"country": "KH", "organisation_id": 999999}, "organisation_id"),
         ({"organisation_id": monitor_org.id}, "country"),
+        ({"country": "KH", "organisation_id": monitor_org.id}, "organisation_id"),  # already so
     ):
         refused = script.post("/api/v1/monitor-coverage", json=body)
         assert refused.status_code == 422 and field in refused.get_json()["error"]["errors"]
@@ -99,21 +114,27 @@ def test_the_api_manages_routing(app, api_client, coordinator, monitor_org):
         ("KH", monitor_org.id),
         (None, monitor_org.id),
     }
-    assert script.delete(f"/api/v1/monitor-coverage/{row['id']}").status_code == 204
+    row_id = next(i["id"] for i in items if i["country"] == "KH")
+    # Removing Cambodia's own route leaves its reports with the same organisation (the fallback).
+    removed = script.delete(f"/api/v1/monitor-coverage/{row_id}")
+    assert removed.status_code == 200 and removed.get_json()["state"] == "applied"
     assert _responsible(app, "KH") == monitor_org.id  # now through the fallback
-    assert script.delete(f"/api/v1/monitor-coverage/{row['id']}").status_code == 404
+    assert script.delete(f"/api/v1/monitor-coverage/{row_id}").status_code == 404
+    changes = script.get("/api/v1/coverage-changes").get_json()["items"]
+    assert [c["country"] for c in changes] == ["KH", None, "KH"]
 
 
-def test_removing_the_last_route_stops_reception(app, client_for, admin, monitor_org):
+def test_removing_the_last_route_stops_reception_once_the_receiver_agrees(
+    app, client_for, admin, monitor_org, monitor_with_keys
+):
     client = client_for(admin)
     post_form(client, "/coverage", {"country": "LA", "organisation": monitor_org.id}, form_page="/coverage")
     with app.app_context():
-        from sqlalchemy import select
-
-        from monitoring.testimony.models import MonitorCoverage
-
         row_id = db.session.scalar(select(MonitorCoverage.id).where(MonitorCoverage.country == "LA"))
-        assert db.session.get(Organisation, monitor_org.id) is not None
-    assert post_form(client, f"/coverage/{row_id}/remove", form_page="/coverage").status_code == 302
+    asked = post_form(client, f"/coverage/{row_id}/remove", form_page="/coverage")
+    assert asked.status_code == 302
+    assert _responsible(app, "LA") == monitor_org.id  # waits for the receiving organisation
+    member = client_for(monitor_with_keys)
+    post_form(member, asked.headers["Location"] + "/confirm", form_page=asked.headers["Location"])
     with app.app_context(), pytest.raises(OperationError):
         sealing.responsible_organisation(db.session, site=None, country="LA")
