@@ -58,7 +58,14 @@ from monitoring.supplychain.models import Site
 from monitoring.supplychain.operations import country_choices, country_name
 from monitoring.testimony import receipts, sealing, throttle
 from monitoring.testimony.models import IssueCategory, ReportChannel, WorkerReport
-from monitoring.testimony.public_forms import FollowUpForm, MessageForm, ReportForm
+from monitoring.testimony.public_forms import (
+    FollowUpForm,
+    MessageForm,
+    ReportForm,
+    WorkplaceChoiceForm,
+    WorkplaceSearchForm,
+)
+from monitoring.testimony.routing import receiving_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -225,17 +232,30 @@ def _search_sites(query: str) -> list[Site]:
     )
 
 
-@bp.route("/workplace")
+@bp.route("/workplace", methods=["GET", "POST"])
 @public
 @worker_page
 def workplace() -> Any:
-    query = " ".join(request.args.get("q", "").split())[:200]
+    """Search for the workplace. The search travels in a POST body, never in a URL, so it stays
+    out of the browser's history, bookmarks and the logs of proxies on the way."""
+    form = WorkplaceSearchForm()
+    query = ""
+    expired = False
+    if request.method == "POST":
+        if form.validate_on_submit():
+            query = " ".join((form.q.data or "").split())[:200]
+        else:
+            expired = bool(form.csrf_token.errors)
+            query = " ".join((form.q.data or "").split())[:200] if not expired else ""
     sites = _search_sites(query) if len(query) >= 2 else []
     lang = worker_locale()
     return render(
         "report/workplace.html",
+        form=form,
+        choice=WorkplaceChoiceForm(formdata=None),
         query=query,
-        too_short=0 < len(query) < 2,
+        expired=expired,
+        too_short=request.method == "POST" and not expired and len(query) < 2,
         sites=sites[:SEARCH_RESULTS],
         more=len(sites) > SEARCH_RESULTS,
         country_name=lambda code: country_name(code, lang),
@@ -243,9 +263,9 @@ def workplace() -> Any:
     )
 
 
-def _chosen_workplace() -> tuple[Site | None, str | None] | None:
-    """The site (``?site=``) or the country of a described workplace (``?country=``), if any."""
-    site_id = request.args.get("site", "")
+def _chosen_workplace(values: Any) -> tuple[Site | None, str | None] | None:
+    """The site (``site``) or the country of a described workplace (``country``) in a POST body."""
+    site_id = str(values.get("site", "") or "")
     if site_id:
         if not site_id.isdigit():
             abort(404)
@@ -257,7 +277,7 @@ def _chosen_workplace() -> tuple[Site | None, str | None] | None:
         if site is None or site.merged_into_id is not None:
             abort(404)
         return site, None
-    country = request.args.get("country", "").upper()
+    country = str(values.get("country", "") or "").upper()
     if not is_country_code(country):
         return None
     return None, country
@@ -273,26 +293,41 @@ def _count_report() -> None:
 @public
 @worker_page
 def new_report() -> Any:
-    chosen = _chosen_workplace()
+    """The report form, for the workplace chosen in the POST body (never in the URL).
+
+    A POST without the form's ``submission`` token is the choice of a workplace (from the search
+    results or the country list) and shows the empty form; with it, the report is filed. A GET
+    (an old bookmark, a language link) leads back to the choice of the workplace.
+    """
     lang = worker_locale()
+    if request.method == "GET":
+        return redirect(url_for("report.workplace", lang=lang))
+    # Refuse before reading the body: a rate-limited client, then an over-large upload.
+    throttle.check(throttle.report_client_limit())
+    throttle.check(throttle.report_global_limit())
+    _prepare_body()
+    chosen = _chosen_workplace(request.form)
     if chosen is None:
         return redirect(url_for("report.workplace", lang=lang))
     site, country = chosen
     workplace_country = country_name(site.country if site else country or "", lang)
+    choosing = "submission" not in request.form
+    if choosing and not WorkplaceChoiceForm().validate_on_submit():
+        return redirect(url_for("report.workplace", lang=lang))
     try:
         organisation = sealing.responsible_organisation(db.session, site=site, country=country)
     except OperationError:
-        return render("report/nobody.html", site=site, country_label=workplace_country)
-    if request.method == "POST":
-        # Refuse before reading the body: a rate-limited client, then an over-large upload.
-        throttle.check(throttle.report_client_limit())
-        throttle.check(throttle.report_global_limit())
-        _prepare_body()
-    form = ReportForm(describe_workplace=site is None)
-    if request.method == "POST" and _already_filed(form.submission.data):
+        return render(
+            "report/nobody.html", site=site, country_label=workplace_country, languages_for=_back_to_search()
+        )
+    if choosing:
+        form = ReportForm(formdata=None, describe_workplace=site is None)
+    else:
+        form = ReportForm(describe_workplace=site is None)
+    if not choosing and _already_filed(form.submission.data):
         # The same form page sent again: the report exists; its receipt was shown once.
         return render("report/already_sent.html", languages_for=("", {}))
-    if form.validate_on_submit():
+    if not choosing and form.validate_on_submit():
         try:
             receipt = _file_report(form, site=site, country=country, organisation=organisation, lang=lang)
         except OperationError as exc:
@@ -311,7 +346,7 @@ def new_report() -> Any:
                 organisation=organisation,
                 languages_for=("", {}),
             )
-    expired = bool(form.csrf_token.errors) if request.method == "POST" else False
+    expired = bool(form.csrf_token.errors) if not choosing else False
     return render(
         "report/form.html",
         form=form,
@@ -319,9 +354,17 @@ def new_report() -> Any:
         country=country,
         country_label=workplace_country,
         organisation=organisation,
+        fingerprint=receiving_fingerprint(organisation),
         expired=expired,
         max_mb=_max_mb(),
+        # A language link cannot carry the choice (it would put it in the URL): it leads back
+        # to the search, in that language.
+        languages_for=_back_to_search(),
     )
+
+
+def _back_to_search() -> tuple[str, dict[str, Any]]:
+    return ("report.workplace", {})
 
 
 # The session remembers (a digest of) the token of the last form page that filed a report.

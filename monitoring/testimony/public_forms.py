@@ -111,6 +111,17 @@ class ReportForm(FlaskForm):
         return valid
 
 
+class WorkplaceSearchForm(FlaskForm):
+    """The workplace search; sent in a POST body so that no URL holds what a worker looked for."""
+
+    q = StringField(_l("Name of the factory or company, or the town"), validators=[Length(max=200)])
+
+
+class WorkplaceChoiceForm(FlaskForm):
+    """The choice of a workplace (a search result or a country): only the CSRF token is checked;
+    the view reads ``site`` or ``country`` from the same POST body."""
+
+
 class FollowUpForm(FlaskForm):
     receipt = StringField(
         _l("Your receipt number"),

@@ -148,7 +148,7 @@ def _worker_reports(chromium: Any, demo: Demo) -> int:
         worker.goto(f"{demo.base}/report/workplace")
         worker.locator("input[name=q]").fill("Siam Circuit")
         worker.locator("form[role=search] button[type=submit]").click()
-        worker.locator("main a[href*='/report/new?site=']").first.click()
+        worker.locator("main form.choose button[name=site]").first.click()
         worker.locator("textarea[name=testimony]").fill(TESTIMONY)
         worker.locator("input[name=categories][value=recruitment_fees]").check()
         worker.locator("input[name=consent_share_buyers]").check()

@@ -77,7 +77,7 @@ def test_worker_reports_in_thai_and_a_monitor_answers(chromium, server) -> None:
         # Finds the workplace by name and opens the report form.
         worker.locator("input[name=q]").fill("Siam Circuit")
         worker.locator("form[role=search] button[type=submit]").click()
-        worker.locator("main a[href*='/report/new?site=']").first.click()
+        worker.locator("main form.choose button[name=site]").first.click()
         assert worker.locator("html").get_attribute("lang") == "th"
         assert "Chao Phraya Workers' Voice" in worker.locator("main").inner_text()
         worker.locator("textarea[name=testimony]").fill(TESTIMONY)

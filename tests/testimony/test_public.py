@@ -98,11 +98,57 @@ def shown_receipt(page: str) -> str:
     return re.sub(r"\D", "", match.group(1))
 
 
-def file_report(client, url: str, **data) -> tuple[object, str | None]:
-    """Open the form, send it; return the response and the receipt it shows (if any)."""
-    token = csrf_token(client, url)
-    fields = {"testimony": "They keep our passports in the office.", **data, "csrf_token": token}
-    response = client.post(url, data=fields, content_type="multipart/form-data")
+@dataclass(frozen=True)
+class Place:
+    """The workplace a worker chose: a site, or the country of a workplace they describe.
+
+    It travels in POST bodies only, never in a URL (tests/security/test_worker_search_in_urls.py).
+    """
+
+    site: int | None = None
+    country: str | None = None
+    lang: str | None = None
+
+    @property
+    def url(self) -> str:
+        return "/report/new" + (f"?lang={self.lang}" if self.lang else "")
+
+    @property
+    def body(self) -> dict[str, str]:
+        return {"site": str(self.site)} if self.site is not None else {"country": self.country or ""}
+
+
+_FIELD = r'name="{}" type="hidden" value="([^"]+)"'
+
+
+def hidden(page: str, name: str) -> str:
+    match = re.search(_FIELD.format(name), page)
+    assert match, f"no hidden field {name}"
+    return match.group(1)
+
+
+def choose(client, place: Place):
+    """Choose the workplace as the search page does (a POST); the answer is the report form."""
+    token = csrf_token(client, "/report/workplace")
+    return client.post(place.url, data={**place.body, "csrf_token": token})
+
+
+def search(client, query: str, lang: str | None = None):
+    token = csrf_token(client, "/report/workplace")
+    url = "/report/workplace" + (f"?lang={lang}" if lang else "")
+    return client.post(url, data={"q": query, "csrf_token": token})
+
+
+def form_fields(client, place: Place) -> dict[str, str]:
+    """The hidden fields of a fresh report form for the place (token, submission, workplace)."""
+    page = choose(client, place).get_data(as_text=True)
+    return {"csrf_token": hidden(page, "csrf_token"), "submission": hidden(page, "submission"), **place.body}
+
+
+def file_report(client, place: Place, **data) -> tuple[object, str | None]:
+    """Choose the workplace, fill the form in, send it; return the response and the receipt shown."""
+    fields = {"testimony": "They keep our passports in the office.", **data, **form_fields(client, place)}
+    response = client.post(place.url, data=fields, content_type="multipart/form-data")
     page = response.get_data(as_text=True)
     return response, (shown_receipt(page) if 'id="receipt"' in page else None)
 
@@ -160,44 +206,54 @@ def test_language_comes_from_the_link_then_the_browser(app, world):
 
 def test_search_finds_workplaces_by_name_or_city_and_skips_merged_sites(app, world):
     client = app.test_client()
-    page = assert_worker_page(client.get("/report/workplace?q=siam+circuit&lang=th"))
+    page = assert_worker_page(search(client, "siam circuit", lang="th"))
     assert "Siam Circuit Works" in page and "Ayutthaya" in page
-    assert f"/report/new?site={world.site_id}&amp;lang=th" in page
-    assert f"site={world.merged_site_id}" not in page
-    page = client.get("/report/workplace?q=ayutt").get_data(as_text=True)
-    assert f"site={world.site_id}" in page and "Thailand" in page
-    page = client.get("/report/workplace?q=bangkok").get_data(as_text=True)
+    assert 'action="/report/new?lang=th"' in page and f'name="site" value="{world.site_id}"' in page
+    assert f'value="{world.merged_site_id}"' not in page
+    page = search(client, "ayutt").get_data(as_text=True)
+    assert f'name="site" value="{world.site_id}"' in page and "Thailand" in page
+    page = search(client, "bangkok").get_data(as_text=True)
     assert "Nothing found" in page
-    page = client.get("/report/workplace?q=%25").get_data(as_text=True)
+    page = search(client, "%").get_data(as_text=True)
     assert "Type at least 2 letters" in page
-    page = client.get("/report/workplace?q=%25%25").get_data(as_text=True)
+    page = search(client, "%%").get_data(as_text=True)
     assert "Siam Circuit Works" not in page  # LIKE wildcards are matched literally
+
+
+def test_a_search_with_an_expired_form_is_asked_again(app, world):
+    response = app.test_client().post("/report/workplace", data={"q": "siam", "csrf_token": "stale"})
+    page = assert_worker_page(response)
+    assert "Please search again" in page and "Siam Circuit Works" not in page
 
 
 def test_form_names_the_receiving_organisation(app, world):
     client = app.test_client()
-    page = assert_worker_page(client.get(f"/report/new?site={world.site_id}"))
+    page = assert_worker_page(choose(client, Place(site=world.site_id)))
     assert f"Your report goes to the monitors of {world.organisation_name}" in page
     assert "Siam Circuit Works" in page
     assert 'enctype="multipart/form-data"' in page and 'method="post"' in page
+    assert f'<input type="hidden" name="site" value="{world.site_id}">' in page
     for category in IssueCategory:
         assert f'value="{category.value}"' in page
     # A merged site leads to the site it was merged into.
-    page = client.get(f"/report/new?site={world.merged_site_id}").get_data(as_text=True)
+    page = choose(client, Place(site=world.merged_site_id)).get_data(as_text=True)
     assert "Ayutthaya" in page
 
 
 def test_unknown_site_and_missing_workplace(app, world):
     client = app.test_client()
-    response = client.get("/report/new?site=999999&lang=cs")
+    response = choose(client, Place(site=999999, lang="cs"))
     assert response.status_code == 404
     assert '<html lang="cs">' in assert_worker_page(response)
     response = client.get("/report/new?lang=th")
     assert response.status_code == 302 and response.headers["Location"].endswith("/report/workplace?lang=th")
+    # A choice without a valid form token is not taken.
+    response = client.post("/report/new?lang=th", data={"site": str(world.site_id), "csrf_token": "x"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/report/workplace?lang=th")
 
 
 def test_country_nobody_covers_is_said_plainly(app, world):
-    page = app.test_client().get("/report/new?country=VN").get_data(as_text=True)
+    page = choose(app.test_client(), Place(country="VN")).get_data(as_text=True)
     assert "no monitoring organisation receives reports about workplaces in Vietnam" in page
     assert "<form" not in page
 
@@ -209,7 +265,7 @@ def test_filing_a_report_seals_it_and_shows_the_receipt_once(app, world):
     client = app.test_client()
     response, receipt = file_report(
         client,
-        f"/report/new?site={world.site_id}&lang=th",
+        Place(site=world.site_id, lang="th"),
         categories=["retained_documents", "recruitment_fees"],
         consent_share_buyers="y",
         consent_contact="y",
@@ -250,7 +306,7 @@ def receipts_for(app, receipt: str) -> receipts.ReceiptSecrets:
 
 def test_a_described_workplace_is_sealed_with_the_chosen_country(app, world):
     client = app.test_client()
-    url = "/report/new?country=th&lang=en"
+    url = Place(country="th", lang="en")
     response, receipt = file_report(client, url)
     assert receipt is None and "Please describe the workplace." in response.get_data(as_text=True)
     response, receipt = file_report(client, url, workplace="Blue gate factory near the river, Lamphun")
@@ -274,7 +330,7 @@ def test_a_described_workplace_is_sealed_with_the_chosen_country(app, world):
 )
 def test_bad_input_is_explained_and_nothing_is_stored(app, world, data, message):
     client = app.test_client()
-    response, receipt = file_report(client, f"/report/new?site={world.site_id}", **data)
+    response, receipt = file_report(client, Place(site=world.site_id), **data)
     page = response.get_data(as_text=True)
     assert receipt is None and response.status_code == 200
     assert message in page
@@ -284,8 +340,9 @@ def test_bad_input_is_explained_and_nothing_is_stored(app, world, data, message)
 
 def test_an_expired_form_keeps_what_the_worker_wrote(app, world):
     client = app.test_client()
-    url = f"/report/new?site={world.site_id}"
-    response = client.post(url, data={"testimony": "The supervisor hits people.", "csrf_token": "stale"})
+    place = Place(site=world.site_id)
+    fields = {**form_fields(client, place), "testimony": "The supervisor hits people.", "csrf_token": "stale"}
+    response = client.post(place.url, data=fields)
     page = response.get_data(as_text=True)
     assert "This form was open for a long time" in page
     assert "The supervisor hits people." in page
@@ -295,7 +352,7 @@ def test_an_expired_form_keeps_what_the_worker_wrote(app, world):
 def test_evidence_is_sealed_with_the_report(app, world):
     client = app.test_client()
     _response, receipt = file_report(
-        client, f"/report/new?site={world.site_id}", evidence=(io.BytesIO(PNG), "dorm-room.png")
+        client, Place(site=world.site_id), evidence=(io.BytesIO(PNG), "dorm-room.png")
     )
     assert receipt is not None
     [report] = reports(app)
@@ -310,7 +367,7 @@ def test_a_file_of_another_type_is_refused(app, world):
     client = app.test_client()
     response, receipt = file_report(
         client,
-        f"/report/new?site={world.site_id}",
+        Place(site=world.site_id),
         evidence=(io.BytesIO(b"MZ\x90\x00" * 50), "a.exe"),
     )
     assert receipt is None
@@ -340,9 +397,7 @@ class _UnreadableBody:
 
 def test_an_oversized_upload_is_refused_before_the_body_is_read(app, world):
     client = app.test_client()
-    url = f"/report/new?site={world.site_id}&lang=es"
-    token = csrf_token(client, url)
-    assert token
+    url = Place(site=world.site_id, lang="es").url
     declared = app.config["EVIDENCE_MAX_BYTES"] + 10 * 1024 * 1024
     response = client.post(
         url,
@@ -364,7 +419,7 @@ def test_a_file_over_the_limit_within_the_declared_size_is_refused(app, world, m
     monkeypatch.setitem(app.config, "EVIDENCE_MAX_BYTES", 1024)
     client = app.test_client()
     response, receipt = file_report(
-        client, f"/report/new?site={world.site_id}", evidence=(io.BytesIO(PNG * 20), "big.png")
+        client, Place(site=world.site_id), evidence=(io.BytesIO(PNG * 20), "big.png")
     )
     assert receipt is None and "The file is too large." in response.get_data(as_text=True)
     assert reports(app) == []
@@ -374,10 +429,13 @@ def test_reports_are_limited_per_client(app, world, monkeypatch):
     monkeypatch.setitem(app.config, "WORKER_REPORT_MAX_PER_CLIENT", 1)
     monkeypatch.setattr(throttle, "utcnow", lambda: FIXED_NOW)
     client = app.test_client()
-    url = f"/report/new?site={world.site_id}&lang=th"
+    url = Place(site=world.site_id, lang="th")
+    fields = {"testimony": "The agency took our passports.", **form_fields(client, url)}
     assert file_report(client, url)[1] is not None
-    response, receipt = file_report(client, url)
-    assert receipt is None and response.status_code == 429
+    # A form opened before is refused when sent, and so is a new choice of workplace.
+    response = client.post(url.url, data=fields, content_type="multipart/form-data")
+    assert response.status_code == 429 and 'id="receipt"' not in response.get_data(as_text=True)
+    assert choose(client, url).status_code == 429
     assert int(response.headers["Retry-After"]) > 0
     assert '<html lang="th">' in assert_worker_page(response)
     other = app.test_client()
@@ -392,7 +450,7 @@ def test_reports_are_limited_per_client(app, world, monkeypatch):
 @pytest.fixture
 def filed(app, world) -> str:
     """A report filed through the form; its receipt."""
-    _response, receipt = file_report(app.test_client(), f"/report/new?site={world.site_id}")
+    _response, receipt = file_report(app.test_client(), Place(site=world.site_id))
     assert receipt is not None
     return receipt
 
@@ -521,7 +579,7 @@ def test_no_client_address_and_no_receipt_is_stored(app, world):
     client.environ_base["REMOTE_ADDR"] = address
     _response, receipt = file_report(
         client,
-        f"/report/new?site={world.site_id}",
+        Place(site=world.site_id),
         evidence=(io.BytesIO(PNG), "photo.png"),
         consent_contact="y",
         contact="Signal +66 80 000 0000",
@@ -562,15 +620,16 @@ def test_no_client_address_and_no_receipt_is_stored(app, world):
 
 def test_worker_pages_without_javascript_post_plain_forms(app, world, filed):
     client = app.test_client()
-    for url in (
-        "/report/",
-        "/report/workplace?q=siam",
-        f"/report/new?site={world.site_id}",
-        "/report/follow-up",
+    for response in (
+        client.get("/report/"),
+        client.get("/report/workplace"),
+        search(client, "siam"),
+        choose(client, Place(site=world.site_id)),
+        client.get("/report/follow-up"),
     ):
-        page = assert_worker_page(client.get(url))
+        page = assert_worker_page(response)
         for form in re.findall(r"<form[^>]*>", page):
-            assert 'method="post"' in form or 'method="get"' in form
+            assert 'method="post"' in form  # never GET: nothing the worker types goes into a URL
             assert "action=" in form
     page = assert_worker_page(follow_up(client, filed))
     assert 'action="/report/follow-up/message?lang=en"' in page
@@ -580,7 +639,7 @@ def test_the_receiving_organisation_is_an_active_one(app, world):
     with app.app_context():
         db.session.get(Organisation, world.organisation_id).is_active = False
         db.session.commit()
-    page = app.test_client().get(f"/report/new?site={world.site_id}").get_data(as_text=True)
+    page = choose(app.test_client(), Place(site=world.site_id)).get_data(as_text=True)
     assert "no monitoring organisation receives reports" in page
 
 
@@ -593,10 +652,11 @@ def test_uploaded_files_never_touch_the_disk_in_clear(app, world, monkeypatch):
     monkeypatch.setattr(werkzeug.formparser, "SpooledTemporaryFile", no_disk)
     big = PNG + bytes(900 * 1024)  # over werkzeug's 500 KB in-memory threshold
     client = app.test_client()
-    url = f"/report/new?site={world.site_id}"
+    place = Place(site=world.site_id)
+    url = place.url
     fields = {
         "testimony": "x",
-        "csrf_token": csrf_token(client, url),
+        **form_fields(client, place),
         "evidence": FileStorage(io.BytesIO(big), "p.png"),
     }
     # Encoded here in memory: the test client would spool a body this large to a temporary file.
@@ -611,11 +671,11 @@ def test_every_worker_page_offers_the_languages(app, world, filed):
     client = app.test_client()
     pages = [
         client.get("/report/?lang=ne"),
-        client.get("/report/workplace?q=siam&lang=ne"),
-        client.get(f"/report/new?site={world.site_id}&lang=ne"),
+        search(client, "siam", lang="ne"),
+        choose(client, Place(site=world.site_id, lang="ne")),
         client.get("/report/follow-up?lang=ne"),
         follow_up(client, filed, lang="ne"),
-        client.get("/report/new?site=999&lang=ne"),
+        choose(client, Place(site=999, lang="ne")),
     ]
     for response in pages:
         page = assert_worker_page(response)
@@ -623,6 +683,9 @@ def test_every_worker_page_offers_the_languages(app, world, filed):
         assert page.count('hreflang="') == 9 and 'aria-current="true"' in page
     # After a POST the links lead to a page that can be fetched again (never to the POST URL).
     assert '/report/follow-up?lang=th"' in pages[4].get_data(as_text=True)
+    # The search and the form lead back to the search: a link cannot carry the choice unseen.
+    assert '/report/workplace?lang=th"' in pages[1].get_data(as_text=True)
+    assert '/report/workplace?lang=th"' in pages[2].get_data(as_text=True)
 
 
 def test_an_oversized_message_upload_is_refused_unread(app, world, filed):
@@ -638,17 +701,12 @@ def test_an_oversized_message_upload_is_refused_unread(app, world, filed):
 
 def test_sending_the_same_form_twice_files_one_report(app, world):
     client = app.test_client()
-    url = f"/report/new?site={world.site_id}&lang=th"
-    page = client.get(url).get_data(as_text=True)
-    fields = {
-        "testimony": "They keep our passports in the office.",
-        "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
-        "submission": re.search(r'name="submission" type="hidden" value="([^"]+)"', page).group(1),
-    }
+    url = Place(site=world.site_id, lang="th")
+    fields = {"testimony": "They keep our passports in the office.", **form_fields(client, url)}
     before = len(reports(app))
-    first = client.post(url, data=fields, content_type="multipart/form-data")
+    first = client.post(url.url, data=fields, content_type="multipart/form-data")
     assert 'id="receipt"' in first.get_data(as_text=True)
-    again = client.post(url, data=fields, content_type="multipart/form-data")  # a reload, a double tap
+    again = client.post(url.url, data=fields, content_type="multipart/form-data")  # a reload, a double tap
     page = assert_worker_page(again)
     assert 'id="receipt"' not in page and '<html lang="th">' in page
     assert translated(app, "th", "Your report was already sent") in page
