@@ -138,3 +138,39 @@ def test_removing_the_last_route_stops_reception_once_the_receiver_agrees(
     post_form(member, asked.headers["Location"] + "/confirm", form_page=asked.headers["Location"])
     with app.app_context(), pytest.raises(OperationError):
         sealing.responsible_organisation(db.session, site=None, country="LA")
+
+
+@pytest.mark.parametrize(
+    "event", ["requested", "confirmed", "applied", "applied_at_once", "objected", "cancelled", "lapsed"]
+)
+def test_routing_notices_render_in_every_language(app, create_user, event):
+    from monitoring.accounts.models import User
+    from monitoring.config import LOCALES
+    from monitoring.notifications import render
+    from monitoring.notifications.models import NotificationKind
+    from monitoring.notifications.outbox import notify
+
+    user = create_user(UserRole.monitor)
+    params = {
+        "event": event,
+        "coverage_change_id": 7,
+        "country": "TH",
+        "from_organisation": "Genuine <Watch>",
+        "to_organisation": "New Watch",
+        "effective_date": "2026-12-21",
+    }
+    with app.app_context():
+        recipient = db.session.get(User, user.id)
+        [notification] = notify([recipient], NotificationKind.coverage_change, params=params)
+        for locale in LOCALES:
+            recipient.locale = locale
+            mail = render.render_mail(notification)
+            assert "New Watch" in mail.text and "\n" not in mail.subject
+            assert "http://127.0.0.1:5000/coverage/changes/7" in mail.text
+            assert "<Watch>" not in mail.html
+        recipient.locale = "en"
+        text = render.render_mail(notification).text
+        assert "Thailand" in text
+        if event == "requested":
+            assert "December 21, 2026" in text and "Genuine <Watch>" in text
+        db.session.rollback()
