@@ -110,3 +110,21 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         language_choices=language_choices, html_lang=html_lang, get_locale=get_locale
     )
+
+
+def main() -> int:
+    """``python -m monitoring.core.i18n``: compile every catalog without an app or its settings.
+
+    Installs and upgrades compile before the configuration exists; ``flask i18n compile`` does the
+    same from a configured app.
+    """
+    from monitoring.config import ROOT
+
+    for result in compile_catalogs(ROOT / "translations"):
+        state = "compiled" if result.written else "up to date"
+        print(f"{result.locale}: {result.translated} of {result.total} messages translated, {state}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

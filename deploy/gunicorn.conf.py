@@ -1,0 +1,27 @@
+"""gunicorn settings for production (``gunicorn -c deploy/gunicorn.conf.py wsgi:app``).
+
+systemd starts it (deploy/systemd/monitoring.service) as the monitoring user, in the release's
+checkout, with /etc/monitoring/monitoring.env in its environment.
+"""
+
+import os
+
+# Only nginx on this host talks to gunicorn (deploy/nginx/monitoring.conf: upstream).
+bind = "127.0.0.1:8000"
+# Two workers per core is plenty: each login costs an argon2id hash of 64 MiB.
+workers = 2 * (os.cpu_count() or 1)
+# Uploads are read whole (encrypted on the way into the store); slow phones need time.
+timeout = 120
+graceful_timeout = 30
+# Restart each worker now and then, spread out, so a slow leak never grows.
+max_requests = 2000
+max_requests_jitter = 200
+# No access log here: nginx writes one without client addresses (and none for /report).
+accesslog = None
+# Timestamps, no e-mail addresses (monitoring.core.logs.RedactPersonalData).
+logconfig_json = os.path.join(os.path.dirname(os.path.abspath(__file__)), "logging.json")
+# Trust X-Forwarded-Proto from nginx on this host only.
+forwarded_allow_ips = "127.0.0.1,::1"
+# The app is imported by each worker (no preload), so `systemctl reload monitoring` (HUP)
+# starts workers with the new release's code.
+preload_app = False
