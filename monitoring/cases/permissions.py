@@ -263,6 +263,12 @@ def can_reopen_case(user: User, case: Case) -> bool:
     return reads_whole_case(user, case)
 
 
+def can_read_closure_note(user: User, case: Case) -> bool:
+    """A closing note is for coordinators and the case's monitors (the closing form says so);
+    buyers read the outcome and the remedies, suppliers no closure at all."""
+    return reads_whole_case(user, case)
+
+
 def message_visibilities(user: User, case: Case) -> list[Visibility]:
     """The visibilities the user may post with on this case ([] = may not post).
 

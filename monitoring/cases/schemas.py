@@ -138,14 +138,18 @@ def show_action(user: User, action: CorrectiveAction, today: date, **extra: Any)
 
 
 def show_closure(user: User, closure: CaseClosure) -> Shown:
-    """A closing of a case with its remedies (workers covered suppressed below 5 for buyers)."""
+    """A closing of a case with its remedies (workers covered suppressed below 5 for buyers); its
+    note only for those who read closing notes."""
     remedies = []
     for remedy in closure.remedies:
         workers = _workers(user, remedy.workers_covered)
         remedies.append(
             Shown(remedy, workers_covered=workers["shown"], workers_covered_suppressed=workers["suppressed"])
         )
-    return Shown(closure, workers_consulted=closure.workers_consulted_dt is not None, remedies=remedies)
+    hidden = () if permissions.can_read_closure_note(user, closure.case) else ("note",)
+    return Shown(
+        closure, hidden, workers_consulted=closure.workers_consulted_dt is not None, remedies=remedies
+    )
 
 
 def show_standard(standard: Standard) -> Shown:
@@ -346,9 +350,16 @@ class RemedySchema(BaseSchema):
 
 
 class CaseClosureSchema(BaseSchema):
+    """A closing of a case; ``note`` is left out for everyone but coordinators and the case's
+    monitors."""
+
     id = fields.Integer(dump_only=True)
     outcome = fields.Enum(CaseOutcome, by_value=True, dump_only=True)
-    note = fields.String(dump_only=True, allow_none=True)
+    note = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("The closing note: for coordinators and the case's monitors.")},
+    )
     closed_dt = fields.AwareDateTime(dump_only=True)
     workers_consulted = fields.Boolean(
         dump_only=True,

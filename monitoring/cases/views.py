@@ -650,7 +650,7 @@ def _closure_views(user: User, case: Case) -> list[ClosureView]:
     return [
         ClosureView(
             closure,
-            closure.note if staff else None,
+            closure.note if permissions.can_read_closure_note(user, case) else None,
             closure.reopen_reason if staff else None,
             [
                 RemedyView(
