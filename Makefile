@@ -101,6 +101,7 @@ test: translations lint  ## Lint, then pytest on SQLite (and on PostgreSQL if MO
 # Speed and memory are checked here, not by timed tests; benchmarks/README.md keeps the results.
 bench: translations  ## Run the benchmarks (encryption, login and report filing, imports, case lists)
 	$(BIN)/python benchmarks/crypto.py
+	$(BIN)/python benchmarks/sealing.py
 	$(BIN)/python benchmarks/login_and_report.py
 	$(BIN)/python benchmarks/import_facilities.py 10000
 	$(BIN)/python benchmarks/cases.py

@@ -1,7 +1,8 @@
 """Member key pairs, monitor organisations' keys, grants, the session unlock and recovery.
 
 Sealed data (DESIGN.md, "Confidentiality levels") is sealed to a monitor organisation's
-X25519 public key. The server never holds a usable private key at rest:
+public key: ML-KEM-768 + X25519 for versions made since December 2026, X25519 before (the
+suite is stored with each version). The server never holds a usable private key at rest:
 
 - each user has an X25519 key pair whose private key is stored only wrapped under argon2id of
   their password (``User.private_key_wrapped``);
@@ -19,6 +20,8 @@ needs a password, a session cookie, an API token or the recovery code.
 Removing a member rotates the organisation's key: new data is sealed to the new version, which
 the removed member never held. Data sealed to older versions stays readable for the remaining
 members until it is re-wrapped and the old version retired (:func:`retire_organisation_key`).
+Re-wrapping keeps the data keys, which a departed member may have copied with the old version;
+re-encryption (:func:`monitoring.testimony.sealing.reencrypt_batch`) replaces them.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +41,7 @@ from sqlalchemy import delete, false, func, select
 
 from monitoring.accounts.models import (
     ApiToken,
+    KeyAlgorithm,
     Organisation,
     OrganisationKey,
     OrganisationKeyGrant,
@@ -432,10 +436,12 @@ def _new_version(
         select(func.max(OrganisationKey.version)).where(OrganisationKey.organisation_id == organisation.id)
     )
     version = (latest or 0) + 1
-    private, public = crypto.generate_key_pair()
+    # Every new version is a post-quantum hybrid, whatever the versions before it were.
+    private, public = crypto.generate_key_pair(KeyAlgorithm.mlkem768_x25519.value)
     key = OrganisationKey(
         organisation_id=organisation.id,
         version=version,
+        algorithm=KeyAlgorithm.mlkem768_x25519,
         public_key=public,
         recovery_public_key=recovery_public_key,
         recovery_wrapped=crypto.seal(
@@ -583,6 +589,7 @@ def rotate_organisation_key(actor: User | None, organisation: Organisation) -> O
             "members": [m.id for m in members],
             "former_grants_removed": former.rowcount or 0,
             "fingerprint": fingerprint(key.public_key),
+            "algorithm": key.algorithm.value,
         },
     )
     return key
@@ -656,7 +663,20 @@ def retire_organisation_key(key: OrganisationKey, *, actor: User | None = None) 
 
 
 def _recovery_private_key(secret: bytes) -> bytes:
-    return crypto.derive_key(secret, purpose="organisation-recovery-key")
+    """The recovery key of new versions: a post-quantum hybrid derived from the code."""
+    return crypto.derive_private_key(secret, purpose="organisation-recovery-key", suite=crypto.SUITE_HYBRID)
+
+
+def _recovery_private_for(secret: bytes, recovery_public_key: bytes) -> bytes | None:
+    """The private recovery key the code gives for a version's recovery key, if it is its code.
+
+    Versions made before December 2026 have an X25519 recovery key, derived from the same code.
+    """
+    for suite in (crypto.SUITE_HYBRID, crypto.SUITE_X25519):
+        private = crypto.derive_private_key(secret, purpose="organisation-recovery-key", suite=suite)
+        if hmac.compare_digest(crypto.public_key_of(private), recovery_public_key):
+            return private
+    return None
 
 
 def _checksum(secret: bytes) -> int:
@@ -701,31 +721,10 @@ def recover(user: User, organisation: Organisation, recovery_code: str) -> None:
         raise OperationError(_l("Only a monitor of this organisation can use its recovery code."))
     if user.public_key is None:
         raise OperationError(_l("You have no key yet: log out and log in again first."))
-    recovery_private = _recovery_private_key(parse_recovery_code(recovery_code))
-    recovery_public = crypto.public_key_of(recovery_private)
-    versions = [
-        k
-        for k in organisation_keys(organisation)
-        if hmac.compare_digest(k.recovery_public_key, recovery_public)
-    ]
-    if not versions:
-        logger.warning("user %s entered a recovery code that is not their organisation's", user.id)
-        raise OperationError(
-            _l("This is not the recovery code of your organisation's key."), field="recovery_code"
-        )
-    for key in versions:
-        try:
-            private = crypto.unseal(
-                recovery_private,
-                key.recovery_wrapped,
-                context=_recovery_context(organisation.id, key.version),
-            )
-        except DecryptionError as exc:
-            logger.error(
-                "version %s of organisation %s does not open with its recovery key", key.id, organisation.id
-            )
-            raise OperationError(_l("The recovery key does not open your organisation's key.")) from exc
-        _grant(key, user, private, user)
+    matches = _versions_of_recovery_code(user, organisation, parse_recovery_code(recovery_code))
+    versions = [key for key, _recovery in matches]
+    for key, recovery_private in matches:
+        _grant(key, user, _open_with_recovery(key, recovery_private), user)
     _forget_cached()
     db.session.flush()
     audit.record(
@@ -735,6 +734,99 @@ def recover(user: User, organisation: Organisation, recovery_code: str) -> None:
         obj=user,
         data={"organisation_id": organisation.id, "versions": [k.version for k in versions]},
     )
+
+
+def _versions_of_recovery_code(
+    actor: User | None, organisation: Organisation, secret: bytes
+) -> list[tuple[OrganisationKey, bytes]]:
+    """The versions in use whose recovery key the code gives, each with that private key."""
+    found = []
+    for key in organisation_keys(organisation):
+        private = _recovery_private_for(secret, key.recovery_public_key)
+        if private is not None:
+            found.append((key, private))
+    if not found:
+        logger.warning("user %s entered a recovery code that is not their organisation's", actor and actor.id)
+        raise OperationError(
+            _l("This is not the recovery code of your organisation's key."), field="recovery_code"
+        )
+    return found
+
+
+def _open_with_recovery(key: OrganisationKey, recovery_private: bytes) -> bytes:
+    """Open a version's private key with its recovery key; an OperationError if it does not."""
+    context = _recovery_context(key.organisation_id, key.version)
+    try:
+        private = crypto.unseal(recovery_private, key.recovery_wrapped, context=context)
+        if not hmac.compare_digest(crypto.public_key_of(private), key.public_key):
+            raise DecryptionError()
+    except DecryptionError as exc:
+        logger.error(
+            "version %s of organisation %s does not open with its recovery key", key.id, key.organisation_id
+        )
+        raise OperationError(_l("The recovery key does not open your organisation's key.")) from exc
+    return private
+
+
+def recovery_opener(organisation: Organisation, recovery_code: str) -> Callable[[OrganisationKey], bytes]:
+    """Open the organisation's versions in use with its recovery code (the command line's way).
+
+    Raises OperationError at once if the code is not the organisation's; the function returned
+    raises NoKeyAccess for a version the code does not open.
+    """
+    secret = parse_recovery_code(recovery_code)
+    _versions_of_recovery_code(None, organisation, secret)
+    opened: dict[int, bytes] = {}
+
+    def open_version(key: OrganisationKey) -> bytes:
+        if key.organisation_id != organisation.id or key.retired_dt is not None:
+            raise NoKeyAccess()
+        if key.id not in opened:
+            recovery_private = _recovery_private_for(secret, key.recovery_public_key)
+            if recovery_private is None:
+                raise NoKeyAccess()
+            try:
+                opened[key.id] = _open_with_recovery(key, recovery_private)
+            except OperationError as exc:
+                raise NoKeyAccess() from exc
+        return opened[key.id]
+
+    return open_version
+
+
+def upgrade_recovery_key(actor: User, organisation: Organisation, recovery_code: str) -> list[int]:
+    """Seal every version in use to the post-quantum recovery key of the same recovery code.
+
+    Versions made before December 2026 are sealed to an X25519 recovery key, which a quantum
+    computer could break from the database alone. The code stays the same: the hybrid recovery
+    key is derived from it too. Returns the versions re-sealed.
+    """
+    if not is_member(actor, organisation.id):
+        raise OperationError(_l("Only a monitor of this organisation can use its recovery code."))
+    secret = parse_recovery_code(recovery_code)
+    hybrid_private = _recovery_private_key(secret)
+    hybrid_public = crypto.public_key_of(hybrid_private)
+    upgraded = []
+    for key, recovery_private in _versions_of_recovery_code(actor, organisation, secret):
+        if hmac.compare_digest(key.recovery_public_key, hybrid_public):
+            continue
+        private = _open_with_recovery(key, recovery_private)
+        key.recovery_public_key = hybrid_public
+        key.recovery_wrapped = crypto.seal(
+            hybrid_public, private, context=_recovery_context(organisation.id, key.version)
+        )
+        upgraded.append(key.version)
+    db.session.flush()
+    if upgraded:
+        audit.record(
+            "keys.recovery_upgrade",
+            f"{actor.email} sealed versions {upgraded} of the key of {organisation.name!r} to the "
+            "post-quantum recovery key",
+            actor=actor,
+            obj=organisation,
+            data={"organisation_id": organisation.id, "versions": upgraded},
+        )
+    return upgraded
 
 
 def remember_recovery_code(user: User, code: str) -> None:

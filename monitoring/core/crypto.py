@@ -5,8 +5,11 @@ ciphertext names its key id and is bound (associated data) to table, column and 
 ciphertext copied to another place fails to decrypt.
 
 *Sealed* data is encrypted under a random data key; the data key is sealed with HPKE
-(X25519, HKDF-SHA256, AES-256-GCM) to a monitor organisation's public key, whose private key
-the server never holds at rest (see :mod:`monitoring.accounts.keys`). Files are encrypted in
+(HKDF-SHA256, AES-256-GCM) to a monitor organisation's public key, whose private key the server
+never holds at rest (see :mod:`monitoring.accounts.keys`). New key pairs use the post-quantum
+hybrid KEM ML-KEM-768 + X25519 (X-Wing), so a copy of the database kept until quantum computers
+exist still opens nothing; X25519 key pairs made before stay readable. A key says its suite by
+its length, and every sealed blob names the suite it was sealed with. Files are encrypted in
 64 KiB chunks with the STREAM construction, so truncation and reordering are detected.
 
 Every failure to decrypt raises :class:`DecryptionError` with a generic message: which check
@@ -27,6 +30,7 @@ from typing import IO, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey, MLKEM768PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
@@ -40,11 +44,26 @@ NONCE_BYTES = 12
 CHUNK_SIZE = 64 * 1024
 
 _PROTECTED_VERSION = 1
-_SEALED_VERSION = 1
 _WRAP_VERSION = 1
 _STREAM_VERSION = 1
 
-_HPKE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+# The HPKE suites of sealed data, by name (stored with each organisation key version).
+SUITE_X25519 = "x25519"
+SUITE_HYBRID = "mlkem768-x25519"
+SUITES = (SUITE_X25519, SUITE_HYBRID)
+_HPKE = {
+    SUITE_X25519: hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM),
+    SUITE_HYBRID: hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM),
+}
+# The first byte of a sealed blob names its suite.
+_SEALED_MARK = {SUITE_X25519: 1, SUITE_HYBRID: 2}
+# Raw key sizes. A hybrid private key is the ML-KEM-768 seed followed by the X25519 private key,
+# its public key the ML-KEM-768 encapsulation key followed by the X25519 public key.
+_X25519_BYTES = 32
+_MLKEM_SEED_BYTES = 64
+_MLKEM_PUBLIC_BYTES = 1184
+HYBRID_PRIVATE_BYTES = _MLKEM_SEED_BYTES + _X25519_BYTES
+HYBRID_PUBLIC_BYTES = _MLKEM_PUBLIC_BYTES + _X25519_BYTES
 
 
 class CryptoError(Exception):
@@ -224,29 +243,101 @@ class ProtectedBytes(TypeDecorator[bytes]):
 # --- Sealing to a key pair (sealed level) -------------------------------------------------
 
 
-def generate_key_pair() -> tuple[bytes, bytes]:
-    """Return a new X25519 key pair as (private, public) raw bytes."""
-    private = X25519PrivateKey.generate()
-    return private.private_bytes_raw(), private.public_key().public_bytes_raw()
+def suite_of(key: bytes) -> str:
+    """Return the suite of a raw private or public key, told by its length."""
+    if len(key) == _X25519_BYTES:
+        return SUITE_X25519
+    if len(key) in (HYBRID_PRIVATE_BYTES, HYBRID_PUBLIC_BYTES):
+        return SUITE_HYBRID
+    raise CryptoError(f"no sealing suite has {len(key)}-byte keys")
+
+
+def generate_key_pair(suite: str = SUITE_HYBRID) -> tuple[bytes, bytes]:
+    """Return a new key pair of the suite (default: the post-quantum hybrid) as (private, public)."""
+    if suite == SUITE_X25519:
+        private = X25519PrivateKey.generate()
+        return private.private_bytes_raw(), private.public_key().public_bytes_raw()
+    if suite == SUITE_HYBRID:
+        mlkem, x25519 = MLKEM768PrivateKey.generate(), X25519PrivateKey.generate()
+        raw = mlkem.private_bytes_raw() + x25519.private_bytes_raw()
+        return raw, public_key_of(raw)
+    raise CryptoError(f"unknown sealing suite {suite!r}")
+
+
+def derive_private_key(secret: bytes, *, purpose: str, suite: str = SUITE_HYBRID) -> bytes:
+    """Derive a private key of the suite from a high-entropy secret (always the same one)."""
+    if suite == SUITE_X25519:
+        return derive_key(secret, purpose=purpose)
+    if suite == SUITE_HYBRID:
+        hkdf = HKDF(algorithm=SHA256(), length=HYBRID_PRIVATE_BYTES, salt=None, info=_context(purpose, suite))
+        return hkdf.derive(secret)
+    raise CryptoError(f"unknown sealing suite {suite!r}")
+
+
+def _hybrid_private(raw: bytes) -> hpke.MLKEM768X25519PrivateKey:
+    return hpke.MLKEM768X25519PrivateKey(
+        MLKEM768PrivateKey.from_seed_bytes(raw[:_MLKEM_SEED_BYTES]),
+        X25519PrivateKey.from_private_bytes(raw[_MLKEM_SEED_BYTES:]),
+    )
 
 
 def public_key_of(private_key: bytes) -> bytes:
-    return X25519PrivateKey.from_private_bytes(private_key).public_key().public_bytes_raw()
+    """Return the raw public key of a raw private key of either suite."""
+    if suite_of(private_key) == SUITE_X25519:
+        return X25519PrivateKey.from_private_bytes(private_key).public_key().public_bytes_raw()
+    if len(private_key) != HYBRID_PRIVATE_BYTES:
+        raise CryptoError("not a private key")
+    mlkem = MLKEM768PrivateKey.from_seed_bytes(private_key[:_MLKEM_SEED_BYTES]).public_key()
+    x25519 = X25519PrivateKey.from_private_bytes(private_key[_MLKEM_SEED_BYTES:]).public_key()
+    return mlkem.public_bytes_raw() + x25519.public_bytes_raw()
 
 
-def seal(public_key: bytes, plaintext: bytes, *, context: Iterable[object]) -> bytes:
-    """Seal a (short) secret to a public key with HPKE, bound to a context."""
-    recipient = X25519PublicKey.from_public_bytes(public_key)
-    return bytes([_SEALED_VERSION]) + _HPKE.encrypt(plaintext, recipient, info=_context("seal", *context))
+def seal(
+    public_key: bytes, plaintext: bytes, *, context: Iterable[object], suite: str | None = None
+) -> bytes:
+    """Seal a (short) secret to a public key with HPKE, bound to a context.
+
+    The key's length selects the suite; ``suite``, when given, must agree with it.
+    """
+    found = suite_of(public_key)
+    if suite is not None and suite != found:
+        raise CryptoError(f"a {found} key where a {suite} key was expected")
+    recipient: X25519PublicKey | hpke.MLKEM768X25519PublicKey
+    if found == SUITE_X25519:
+        recipient = X25519PublicKey.from_public_bytes(public_key)
+    elif len(public_key) == HYBRID_PUBLIC_BYTES:
+        recipient = hpke.MLKEM768X25519PublicKey(
+            MLKEM768PublicKey.from_public_bytes(public_key[:_MLKEM_PUBLIC_BYTES]),
+            X25519PublicKey.from_public_bytes(public_key[_MLKEM_PUBLIC_BYTES:]),
+        )
+    else:
+        raise CryptoError("not a public key")
+    sealed = _HPKE[found].encrypt(plaintext, recipient, info=_context("seal", *context))
+    return bytes([_SEALED_MARK[found]]) + sealed
+
+
+def sealed_suite(blob: bytes) -> str | None:
+    """Return the suite a sealed blob names (None: not a sealed blob)."""
+    return next((name for name, mark in _SEALED_MARK.items() if blob[:1] == bytes([mark])), None)
 
 
 def unseal(private_key: bytes, blob: bytes, *, context: Iterable[object]) -> bytes:
     """Reverse :func:`seal`."""
-    if not blob or blob[0] != _SEALED_VERSION:
+    try:
+        suite = suite_of(private_key)
+    except CryptoError as exc:
+        raise DecryptionError() from exc
+    if sealed_suite(blob) != suite:
         raise DecryptionError()
     try:
-        recipient = X25519PrivateKey.from_private_bytes(private_key)
-        return _HPKE.decrypt(blob[1:], recipient, info=_context("seal", *context))
+        recipient: X25519PrivateKey | hpke.MLKEM768X25519PrivateKey
+        if suite == SUITE_X25519:
+            recipient = X25519PrivateKey.from_private_bytes(private_key)
+        elif len(private_key) == HYBRID_PRIVATE_BYTES:
+            recipient = _hybrid_private(private_key)
+        else:
+            raise DecryptionError()
+        return _HPKE[suite].decrypt(blob[1:], recipient, info=_context("seal", *context))
     except (InvalidTag, ValueError) as exc:
         raise DecryptionError() from exc
 

@@ -237,3 +237,19 @@ class FallbackForm(FlaskForm):
 
 class RewrapForm(FlaskForm):
     """Start or continue re-wrapping: only the CSRF token."""
+
+
+class ReencryptForm(FlaskForm):
+    """Start or continue re-encrypting: only the CSRF token."""
+
+
+class RotateKeyForm(FlaskForm):
+    """Make a new key version: only the CSRF token."""
+
+
+class RecoveryUpgradeForm(FlaskForm):
+    recovery_code = StringField(
+        _l("Recovery code"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("52 letters and digits in groups of four, as printed when the key was created."),
+    )

@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from monitoring.accounts.models import KeyAlgorithm
 from monitoring.accounts.schemas import OrganisationRefSchema, UserRefSchema
 from monitoring.core.schemas import BaseSchema, PageArgs
 from monitoring.testimony.models import (
@@ -187,6 +188,15 @@ class MonitorCoverageSchema(BaseSchema):
 
 class ReportKeyVersionSchema(BaseSchema):
     version = fields.Integer(attribute="key.version", dump_only=True)
+    algorithm = fields.Enum(
+        KeyAlgorithm,
+        by_value=True,
+        attribute="key.algorithm",
+        dump_only=True,
+        metadata={
+            "description": _l("The HPKE suite: the post-quantum hybrid, or X25519 for older versions.")
+        },
+    )
     created_dt = fields.AwareDateTime(attribute="key.created_dt", dump_only=True)
     retired_dt = fields.AwareDateTime(attribute="key.retired_dt", dump_only=True, allow_none=True)
     reports = fields.Integer(dump_only=True)
@@ -196,15 +206,58 @@ class ReportKeyVersionSchema(BaseSchema):
 
 class ReportKeyVersionsSchema(BaseSchema):
     current_version = fields.Integer(dump_only=True, allow_none=True)
+    current_algorithm = fields.Enum(KeyAlgorithm, by_value=True, dump_only=True, allow_none=True)
     to_rewrap = fields.Integer(
-        dump_only=True, metadata={"description": _l("Keys still sealed to an older version.")}
+        dump_only=True,
+        metadata={
+            "description": _l("Keys still sealed to an older version, or not yet bound to their report.")
+        },
+    )
+    to_reencrypt = fields.Integer(
+        dump_only=True,
+        metadata={
+            "description": _l(
+                "Reports whose data key is older than the newest version (someone left since): "
+                "re-encrypt them so that an older version's key opens nothing."
+            )
+        },
+    )
+    recovery_post_quantum = fields.Boolean(
+        dump_only=True,
+        metadata={
+            "description": _l("Whether every version in use is sealed to a post-quantum recovery key.")
+        },
     )
     versions = fields.List(fields.Nested(ReportKeyVersionSchema), dump_only=True)
 
 
-class RewrapReportKeysResultSchema(ReportKeyVersionsSchema):
+class _KeyVersionsResultSchema(BaseSchema):
+    """The state after the run (the fields of ReportKeyVersionsSchema), read from ``state``."""
+
+    current_version = fields.Integer(attribute="state.current_version", dump_only=True, allow_none=True)
+    current_algorithm = fields.Enum(
+        KeyAlgorithm, by_value=True, attribute="state.current_algorithm", dump_only=True, allow_none=True
+    )
+    to_rewrap = fields.Integer(attribute="state.to_rewrap", dump_only=True)
+    to_reencrypt = fields.Integer(attribute="state.to_reencrypt", dump_only=True)
+    recovery_post_quantum = fields.Boolean(attribute="state.recovery_post_quantum", dump_only=True)
+    versions = fields.List(fields.Nested(ReportKeyVersionSchema), attribute="state.versions", dump_only=True)
+
+
+class RewrapReportKeysResultSchema(_KeyVersionsResultSchema):
     rewrapped = fields.Integer(dump_only=True)
     retired_versions = fields.List(fields.Integer(), dump_only=True)
+
+
+class ReencryptReportsResultSchema(_KeyVersionsResultSchema):
+    reencrypted = fields.Integer(dump_only=True, metadata={"description": _l("Reports re-encrypted now.")})
+    messages = fields.Integer(dump_only=True)
+    files = fields.Integer(dump_only=True)
+    retired_versions = fields.List(fields.Integer(), dump_only=True)
+
+
+class RecoveryKeyUpgradeResultSchema(_KeyVersionsResultSchema):
+    upgraded_versions = fields.List(fields.Integer(), dump_only=True)
 
 
 # --- input --------------------------------------------------------------------------------------
@@ -325,6 +378,19 @@ class ListMonitorCoverageArgs(PageArgs):
 class RewrapReportKeysArgs(BaseSchema):
     batch_size = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
     max_batches = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
+
+
+class ReencryptReportsArgs(BaseSchema):
+    batch_size = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=200),
+        metadata={"description": _l("Reports per batch (each with all its messages and files).")},
+    )
+    max_batches = fields.Integer(load_default=5, validate=validate.Range(min=1, max=100))
+
+
+class UpgradeRecoveryKeyArgs(BaseSchema):
+    recovery_code = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
 class UploadEvidenceArgs(BaseSchema):

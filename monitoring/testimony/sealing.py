@@ -2,9 +2,16 @@
 
 A report's fields are encrypted under its own random data key, bound to table, column and
 row; the data key is sealed (HPKE) to the newest key of the monitor organisation that receives
-the report. Conversation messages and evidence files have keys of their own: a message key is
-sealed to the organisation and, on anonymous reports, to the public key derived from the
-worker's receipt; a file key is wrapped under the report's data key.
+the report, and the sealing names the report, so the sealed key opens for no other row.
+Conversation messages and evidence files have keys of their own: a message key is sealed to
+the organisation and, on anonymous reports, to the public key derived from the worker's
+receipt, each naming the message and its author side; a file key is sealed to the organisation,
+naming the report and the stored object.
+
+After a rotation, :func:`rewrap_batch` moves sealed keys to the newest version (and rows of the
+older, unbound form to the bound one); after a member left, :func:`reencrypt_batch` replaces
+each report's data key and every message and file key with fresh ones, so a copy of an old
+version's private key no longer opens anything in the database.
 
 Opening anything sealed needs a member's unlocked private key (see
 :mod:`monitoring.accounts.keys`) and writes an audit entry naming who, what and why. A failed
@@ -16,14 +23,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import IO, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from monitoring.accounts.models import Organisation, OrganisationKey, User, UserRole
@@ -50,6 +57,14 @@ from monitoring.testimony.models import (
 logger = logging.getLogger(__name__)
 
 REPORT = WorkerReport.__tablename__
+MESSAGE = ReportMessage.__tablename__
+SEALED_COLUMNS = ("identity_sealed", "testimony_sealed", "workplace_sealed")
+# How a sealed key names its place (WorkerReport.key_binding, ReportMessage.key_binding).
+UNBOUND = 1  # rows from before December 2026: the key version (and, for messages, the report)
+BOUND = 2  # the row itself as well: the report; the message and its author side
+
+# Opens a version of an organisation's key: a member's unlocked grant, or the recovery code.
+KeyOpener = Callable[[OrganisationKey], bytes]
 # Channels whose reports come from the worker directly and start the Whistleblower Directive clocks.
 DIRECT_CHANNELS = frozenset({ReportChannel.web, ReportChannel.hotline})
 
@@ -143,8 +158,22 @@ def _current_key(organisation: Organisation) -> OrganisationKey:
     return org_key
 
 
-def _data_key_context(org_key_id: int) -> tuple[object, ...]:
-    return (REPORT, "data_key", org_key_id)
+def _data_key_context(
+    report: WorkerReport, org_key_id: int, binding: int | None = None
+) -> tuple[object, ...]:
+    if (report.key_binding if binding is None else binding) == UNBOUND:
+        return (REPORT, "data_key", org_key_id)
+    return (REPORT, "data_key", report.id, org_key_id)
+
+
+def _seal_to(org_key: OrganisationKey, secret: bytes, context: tuple[object, ...]) -> bytes:
+    return crypto.seal(org_key.public_key, secret, context=context, suite=org_key.algorithm.value)
+
+
+def _member_opener(actor: User) -> KeyOpener:
+    from monitoring.accounts import keys
+
+    return lambda org_key: keys.organisation_private_key(actor, org_key)
 
 
 def _seal_field(data_key: bytes, report: WorkerReport, column: str, value: object) -> bytes:
@@ -190,7 +219,9 @@ def create_report(
     report = WorkerReport(
         organisation=organisation,
         organisation_key_id=org_key.id,
-        wrapped_key=crypto.seal(org_key.public_key, data_key, context=_data_key_context(org_key.id)),
+        wrapped_key=b"",  # sealed below: the sealing names the row's id
+        key_binding=BOUND,
+        data_key_generation=org_key.version,
         site=site,
         country=site.country if site is not None else country,
         channel=channel,
@@ -210,7 +241,8 @@ def create_report(
         categories=[ReportCategory(category=c) for c in dict.fromkeys(testimony.categories)],
     )
     db.session.add(report)
-    db.session.flush()  # the row id is part of every field's associated data
+    db.session.flush()  # the row id is part of the data key's sealing and every field's associated data
+    report.wrapped_key = _seal_to(org_key, data_key, _data_key_context(report, org_key.id))
     if identity is not None and not identity.is_empty():
         report.identity_sealed = _seal_field(data_key, report, "identity_sealed", asdict(identity))
     report.testimony_sealed = _seal_field(data_key, report, "testimony_sealed", testimony.text)
@@ -264,16 +296,32 @@ def _report_data_key(user: User, report: WorkerReport) -> bytes:
     from monitoring.accounts import keys
 
     if user.role == UserRole.monitor and user.organisation_id == report.organisation_id:
-        private = keys.organisation_private_key(user, report.organisation_key)
-        context = _data_key_context(report.organisation_key_id)
-        return crypto.unseal(private, report.wrapped_key, context=context)
+        return _unseal_data_key(_member_opener(user), report)
     grant = db.session.scalar(
         select(ReportGrant).where(ReportGrant.report_id == report.id, ReportGrant.user_id == user.id)
     )
     if grant is None:
         raise keys.NoKeyAccess()
     private = keys.unlocked_private_key(user)
-    return crypto.unseal(private, grant.wrapped_key, context=("report_grant", report.id, user.id))
+    return crypto.unseal(private, grant.wrapped_key, context=_grant_context(report.id, user.id))
+
+
+def _grant_context(report_id: int, user_id: int) -> tuple[object, ...]:
+    return ("report_grant", report_id, user_id)
+
+
+def _unseal_data_key(open_version: KeyOpener, report: WorkerReport) -> bytes:
+    org_key = db.session.get(OrganisationKey, report.organisation_key_id)
+    private = open_version(org_key)
+    return crypto.unseal(private, report.wrapped_key, context=_data_key_context(report, org_key.id))
+
+
+def _check_data_key(data_key: bytes, report: WorkerReport) -> None:
+    """Raise DecryptionError unless the data key opens a sealed field of this very report."""
+    column = next((c for c in SEALED_COLUMNS if getattr(report, c) is not None), None)
+    if column is None:
+        raise DecryptionError()
+    _open_field(data_key, report, column)
 
 
 def _access_errors() -> tuple[type[Exception], ...]:
@@ -311,6 +359,8 @@ def grant_report(granter: User, report: WorkerReport, grantee: User) -> ReportGr
         raise OperationError(_l("Reports can be shared only with active coordinators."), "user")
     try:
         data_key = _report_data_key(granter, report)
+        # Share only a key that opens this report: never whatever key a row was made to hold.
+        _check_data_key(data_key, report)
     except _access_errors() as exc:
         raise _fail(granter, report, "data key", "grant", exc) from exc
     grant = db.session.scalar(
@@ -322,9 +372,7 @@ def grant_report(granter: User, report: WorkerReport, grantee: User) -> ReportGr
         report_id=report.id,
         user_id=grantee.id,
         granted_by_id=granter.id,
-        wrapped_key=crypto.seal(
-            grantee.public_key, data_key, context=("report_grant", report.id, grantee.id)
-        ),
+        wrapped_key=crypto.seal(grantee.public_key, data_key, context=_grant_context(report.id, grantee.id)),
     )
     db.session.add(grant)
     db.session.flush()
@@ -355,13 +403,60 @@ def revoke_report_grant(actor: User, grant: ReportGrant) -> None:
 # --- Conversation with the worker ---------------------------------------------------------
 
 
-def _message_context(report_id: int, recipient: str, key_id: object) -> tuple[object, ...]:
-    return (ReportMessage.__tablename__, recipient, report_id, key_id)
+def _side(message: ReportMessage) -> str:
+    return "worker" if message.from_worker else "monitor"
 
 
-def _body_aad(report: WorkerReport) -> dict[str, object]:
-    # Each message has its own key, so a body moved to another message fails to open.
-    return {"table": ReportMessage.__tablename__, "column": "body_sealed", "row": report.id}
+def _message_key_context(
+    message: ReportMessage, key_id: int, binding: int | None = None
+) -> tuple[object, ...]:
+    """What the message key sealed to the organisation is bound to."""
+    if (message.key_binding if binding is None else binding) == UNBOUND:
+        return (MESSAGE, "organisation", message.report_id, key_id)
+    return (MESSAGE, "organisation", message.report_id, message.id, _side(message), key_id)
+
+
+def _receipt_key_context(message: ReportMessage, binding: int | None = None) -> tuple[object, ...]:
+    """What the message key sealed to the worker's receipt is bound to."""
+    if (message.key_binding if binding is None else binding) == UNBOUND:
+        return (MESSAGE, "receipt", message.report_id, "worker")
+    return (MESSAGE, "receipt", message.report_id, message.id, _side(message))
+
+
+def _body_aad(message: ReportMessage, binding: int | None = None) -> dict[str, object]:
+    if (message.key_binding if binding is None else binding) == UNBOUND:
+        # Each message has its own key, so a body moved to another message fails to open.
+        return {"table": MESSAGE, "column": "body_sealed", "row": message.report_id}
+    return {
+        "table": MESSAGE,
+        "column": f"body_sealed/{_side(message)}",
+        "row": f"{message.report_id}/{message.id}",
+    }
+
+
+def _seal_message(
+    message: ReportMessage, report: WorkerReport, org_key: OrganisationKey, message_key: bytes, body: bytes
+) -> None:
+    """Seal a message's body and key in the bound form, to the version and the receipt."""
+    message.key_binding = BOUND
+    message.organisation_key_id = org_key.id
+    message.organisation_wrapped_key = _seal_to(
+        org_key, message_key, _message_key_context(message, org_key.id)
+    )
+    message.receipt_wrapped_key = (
+        crypto.seal(report.receipt_public_key, message_key, context=_receipt_key_context(message))
+        if report.receipt_public_key is not None
+        else None
+    )
+    message.body_sealed = crypto.encrypt_field(message_key, body, **_body_aad(message))
+
+
+def _open_message(open_version: KeyOpener, message: ReportMessage) -> tuple[bytes, bytes]:
+    """Return a message's key and body, opened with the organisation's key."""
+    org_key = db.session.get(OrganisationKey, message.organisation_key_id)
+    context = _message_key_context(message, message.organisation_key_id)
+    message_key = crypto.unseal(open_version(org_key), message.organisation_wrapped_key, context=context)
+    return message_key, crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(message))
 
 
 def add_message(report: WorkerReport, *, body: str, author: User | None) -> ReportMessage:
@@ -370,27 +465,18 @@ def add_message(report: WorkerReport, *, body: str, author: User | None) -> Repo
     if not body:
         raise OperationError(_l("Write a message first."), "body")
     org_key = _current_key(report.organisation)
-    message_key = crypto.new_key()
     message = ReportMessage(
         report=report,
         from_worker=author is None,
         author=author,
         organisation_key_id=org_key.id,
-        organisation_wrapped_key=crypto.seal(
-            org_key.public_key, message_key, context=_message_context(report.id, "organisation", org_key.id)
-        ),
-        receipt_wrapped_key=(
-            crypto.seal(
-                report.receipt_public_key,
-                message_key,
-                context=_message_context(report.id, "receipt", "worker"),
-            )
-            if report.receipt_public_key is not None
-            else None
-        ),
-        body_sealed=crypto.encrypt_field(message_key, body.encode(), **_body_aad(report)),
+        organisation_wrapped_key=b"",  # sealed below: the sealing names the row's id
+        body_sealed=b"",
+        key_binding=BOUND,
     )
     db.session.add(message)
+    db.session.flush()
+    _seal_message(message, report, org_key, crypto.new_key(), body.encode())
     db.session.flush()
     audit.record(
         "report.message",
@@ -415,20 +501,12 @@ def read_messages(user: User, report: WorkerReport, *, reason: str) -> list[Open
     from monitoring.accounts import keys
 
     opened = []
-    private_keys: dict[int, bytes] = {}
     try:
+        if user.role != UserRole.monitor or user.organisation_id != report.organisation_id:
+            raise keys.NoKeyAccess()
+        open_version = _member_opener(user)
         for message in _messages(report):
-            if message.organisation_key_id not in private_keys:
-                org_key = db.session.get(OrganisationKey, message.organisation_key_id)
-                if user.role != UserRole.monitor or user.organisation_id != report.organisation_id:
-                    raise keys.NoKeyAccess()
-                private_keys[message.organisation_key_id] = keys.organisation_private_key(user, org_key)
-            message_key = crypto.unseal(
-                private_keys[message.organisation_key_id],
-                message.organisation_wrapped_key,
-                context=_message_context(report.id, "organisation", message.organisation_key_id),
-            )
-            body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(report))
+            _message_key, body = _open_message(open_version, message)
             opened.append(OpenedMessage(message, body.decode()))
     except _access_errors() as exc:
         raise _fail(user, report, "conversation", reason, exc) from exc
@@ -451,11 +529,9 @@ def read_messages_with_receipt(report: WorkerReport, receipt_private_key: bytes)
             if message.receipt_wrapped_key is None:
                 continue
             message_key = crypto.unseal(
-                receipt_private_key,
-                message.receipt_wrapped_key,
-                context=_message_context(report.id, "receipt", "worker"),
+                receipt_private_key, message.receipt_wrapped_key, context=_receipt_key_context(message)
             )
-            body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(report))
+            body = crypto.decrypt_field(message_key, message.body_sealed, **_body_aad(message))
             opened.append(OpenedMessage(message, body.decode()))
     except DecryptionError as exc:
         raise _fail(None, report, "conversation", "worker follow-up", exc) from exc
@@ -552,7 +628,7 @@ def add_evidence(
     evidence = Evidence(
         report=report,
         organisation_key_id=org_key.id,
-        wrapped_key=crypto.seal(org_key.public_key, file_key, context=(*context, org_key.id)),
+        wrapped_key=_seal_to(org_key, file_key, (*context, org_key.id)),
         name_sealed=crypto.encrypt_field(
             file_key, filename.encode(), table=Evidence.__tablename__, column="name_sealed", row=storage_key
         ),
@@ -662,7 +738,7 @@ def _stale(
     current: OrganisationKey,
     limit: int,
 ) -> list[Any]:
-    query = select(model).where(model.organisation_key_id != current.id)
+    query = select(model).where(_is_stale(model, current))
     if model is WorkerReport:
         query = query.where(WorkerReport.organisation_id == organisation.id)
     else:
@@ -674,60 +750,87 @@ def _stale(
     return list(db.session.scalars(query.with_for_update(skip_locked=True, of=model)))
 
 
-def rewrap_batch(actor: User, organisation: Organisation, *, batch_size: int = 200) -> int:
-    """Re-seal up to ``batch_size`` keys wrapped to older key versions to the newest; flush; audit.
+def _is_stale(
+    model: type[WorkerReport] | type[ReportMessage] | type[Evidence], current: OrganisationKey
+) -> Any:
+    """Sealed to an older version, or (reports and messages) in the older, unbound form."""
+    if model is Evidence:
+        return Evidence.organisation_key_id != current.id
+    return or_(model.organisation_key_id != current.id, model.key_binding != BOUND)
 
-    Report data keys, message keys and file keys move; the sealed content itself stays as it
-    is. Returns how many keys moved (0: nothing is left). Each call is independent, so an
-    interrupted re-wrap resumes with the next call; the caller commits after each batch. Every
-    row stays readable throughout: until it moves, the older version opens it. If a key cannot
-    be opened, nothing of the batch changes and the failure is audited.
-    """
+
+def keys_to_rewrap(organisation: Organisation) -> int:
+    """How many sealed keys :func:`rewrap_batch` still has to move (0 without a key)."""
     from monitoring.accounts import keys
 
+    current = keys.current_organisation_key(organisation)
+    if current is None:
+        return 0
+    total = db.session.scalar(
+        select(func.count())
+        .select_from(WorkerReport)
+        .where(WorkerReport.organisation_id == organisation.id, _is_stale(WorkerReport, current))
+    )
+    for model in (ReportMessage, Evidence):
+        total += db.session.scalar(
+            select(func.count())
+            .select_from(model)
+            .join(WorkerReport, WorkerReport.id == model.report_id)
+            .where(WorkerReport.organisation_id == organisation.id, _is_stale(model, current))
+        )
+    return total or 0
+
+
+def rewrap_batch(
+    actor: User | None,
+    organisation: Organisation,
+    *,
+    batch_size: int = 200,
+    open_version: KeyOpener | None = None,
+) -> int:
+    """Re-seal up to ``batch_size`` keys wrapped to older key versions to the newest; flush; audit.
+
+    Report data keys, message keys and file keys move, and keys of the older form that does not
+    name their row are sealed again in the bound form. Report fields and files stay as they
+    are; a message body moving to the bound form is encrypted again under its own key. Returns
+    how many keys moved (0: nothing is left). Each call is independent, so an interrupted
+    re-wrap resumes with the next call; the caller commits after each batch. Every row stays
+    readable throughout: until it moves, the older version opens it. If a key cannot be
+    opened, nothing of the batch changes and the failure is audited. The keys are opened with
+    the actor's unlocked grants, or with ``open_version`` (the recovery code).
+    """
+    if open_version is None:
+        assert actor is not None, "a re-wrap needs a member or another way to open the versions"
+        open_version = _member_opener(actor)
     current = _current_key(organisation)
-    private_keys: dict[int, bytes] = {}
     moved = {"reports": 0, "messages": 0, "files": 0}
-
-    def reseal(blob: bytes, old_key_id: int, old: tuple[object, ...], new: tuple[object, ...]) -> bytes:
-        if old_key_id not in private_keys:
-            org_key = db.session.get(OrganisationKey, old_key_id)
-            private_keys[old_key_id] = keys.organisation_private_key(actor, org_key)
-        secret = crypto.unseal(private_keys[old_key_id], blob, context=old)
-        return crypto.seal(current.public_key, secret, context=new)
-
     row: WorkerReport | ReportMessage | Evidence | None = None
     savepoint = db.session.begin_nested()
     try:
         for row in _stale(WorkerReport, organisation, current, batch_size):
-            old_id = row.organisation_key_id
-            row.wrapped_key = reseal(
-                row.wrapped_key, old_id, _data_key_context(old_id), _data_key_context(current.id)
-            )
+            data_key = _unseal_data_key(open_version, row)
             row.organisation_key_id = current.id
+            row.key_binding = BOUND
+            row.wrapped_key = _seal_to(current, data_key, _data_key_context(row, current.id))
             moved["reports"] += 1
         left = batch_size - moved["reports"]
         for row in _stale(ReportMessage, organisation, current, left) if left > 0 else []:
-            old_id = row.organisation_key_id
-            row.organisation_wrapped_key = reseal(
-                row.organisation_wrapped_key,
-                old_id,
-                _message_context(row.report_id, "organisation", old_id),
-                _message_context(row.report_id, "organisation", current.id),
-            )
-            row.organisation_key_id = current.id
+            message_key, body = _open_message(open_version, row)
+            report = db.session.get(WorkerReport, row.report_id)
+            _seal_message(row, report, current, message_key, body)
             moved["messages"] += 1
         left -= moved["messages"]
         for row in _stale(Evidence, organisation, current, left) if left > 0 else []:
-            old_id = row.organisation_key_id
+            org_key = db.session.get(OrganisationKey, row.organisation_key_id)
             context = _file_context(row.report_id, row.storage_key)
-            row.wrapped_key = reseal(row.wrapped_key, old_id, (*context, old_id), (*context, current.id))
+            file_key = crypto.unseal(open_version(org_key), row.wrapped_key, context=(*context, org_key.id))
+            row.wrapped_key = _seal_to(current, file_key, (*context, current.id))
             row.organisation_key_id = current.id
             moved["files"] += 1
         savepoint.commit()
     except _access_errors() as exc:
         savepoint.rollback()
-        raise _rewrap_failed(actor, organisation, row, exc) from exc
+        raise _batch_failed("rewrap", actor, organisation, row, exc) from exc
     total = sum(moved.values())
     if total:
         audit.record(
@@ -735,18 +838,26 @@ def rewrap_batch(actor: User, organisation: Organisation, *, batch_size: int = 2
             f"Re-sealed {total} keys of {organisation.name} to key version {current.version}",
             actor=actor,
             obj=organisation,
-            data={**moved, "organisation_key_id": current.id, "version": current.version},
+            data={
+                **moved,
+                "organisation_key_id": current.id,
+                "version": current.version,
+                "opened_with": "member key" if actor is not None else "recovery code",
+            },
         )
     return total
 
 
-def _rewrap_failed(actor: User, organisation: Organisation, row: object, exc: Exception) -> SealedAccessError:
+def _batch_failed(
+    kind: str, actor: User | None, organisation: Organisation, row: object, exc: Exception
+) -> SealedAccessError:
     error = type(exc).__name__
     where = f"{type(row).__tablename__} {row.id}" if row is not None else "none"
-    logger.warning("cannot re-wrap keys of organisation %s at %s: %s", organisation.id, where, error)
+    logger.warning("cannot %s keys of organisation %s at %s: %s", kind, organisation.id, where, error)
+    verb = {"rewrap": "re-seal the keys", "reencrypt": "re-encrypt the reports"}[kind]
     audit.record(
-        "organisation_key.rewrap_failed",
-        f"Could not re-seal the keys of {organisation.name} (stopped at {where})",
+        f"organisation_key.{kind}_failed",
+        f"Could not {verb} of {organisation.name} (stopped at {where})",
         actor=actor,
         obj=organisation,
         data={"error": error, "row": where},
@@ -754,7 +865,203 @@ def _rewrap_failed(actor: User, organisation: Organisation, row: object, exc: Ex
     return _access_error("organisation key", exc)
 
 
-def retire_unused_versions(actor: User, organisation: Organisation) -> list[OrganisationKey]:
+# --- Re-encryption under fresh keys, after a member left -----------------------------------
+
+
+def reports_to_reencrypt(organisation: Organisation) -> int:
+    """Reports whose data key is older than the organisation's newest key version."""
+    from monitoring.accounts import keys
+
+    current = keys.current_organisation_key(organisation)
+    if current is None:
+        return 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(WorkerReport)
+            .where(
+                WorkerReport.organisation_id == organisation.id,
+                WorkerReport.data_key_generation < current.version,
+            )
+        )
+        or 0
+    )
+
+
+@dataclass
+class ReencryptBatch:
+    """What one batch of :func:`reencrypt_batch` did.
+
+    ``replaced_objects``: stored files now unused; delete them once the batch is committed.
+    """
+
+    reports: int = 0
+    messages: int = 0
+    files: int = 0
+    report_ids: list[int] = field(default_factory=list)
+    replaced_objects: list[str] = field(default_factory=list)
+
+
+class _ChunkReader:
+    """A readable stream over an iterator of byte strings (decrypted chunks)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.buffer = b""
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self.buffer) < size:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                break
+            self.buffer += chunk
+        if size < 0:
+            data, self.buffer = self.buffer, b""
+        else:
+            data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+
+def _reencrypt_report(
+    report: WorkerReport, current: OrganisationKey, open_version: KeyOpener, done: ReencryptBatch
+) -> list[str]:
+    """Give one report a fresh data key and its messages and files fresh keys; flush.
+
+    Returns the names of the stored objects written, so that a failed batch can delete them.
+    """
+    old_key = _unseal_data_key(open_version, report)
+    new_key = crypto.new_key()
+    for column in SEALED_COLUMNS:
+        blob = getattr(report, column)
+        if blob is not None:
+            plaintext = crypto.decrypt_field(old_key, blob, table=REPORT, column=column, row=report.id)
+            setattr(
+                report,
+                column,
+                crypto.encrypt_field(new_key, plaintext, table=REPORT, column=column, row=report.id),
+            )
+    report.organisation_key_id = current.id
+    report.key_binding = BOUND
+    report.data_key_generation = current.version
+    report.wrapped_key = _seal_to(current, new_key, _data_key_context(report, current.id))
+    # Coordinators a monitor shared the report with keep reading it under the new key.
+    for grant in db.session.scalars(select(ReportGrant).where(ReportGrant.report_id == report.id)):
+        grantee = db.session.get(User, grant.user_id)
+        if grantee is None or grantee.public_key is None:
+            db.session.delete(grant)
+            continue
+        grant.wrapped_key = crypto.seal(
+            grantee.public_key, new_key, context=_grant_context(report.id, grantee.id)
+        )
+    for message in _messages(report):
+        _message_key, body = _open_message(open_version, message)
+        _seal_message(message, report, current, crypto.new_key(), body)
+        done.messages += 1
+    written: list[str] = []
+    store = file_store()
+    evidence_rows = db.session.scalars(
+        select(Evidence).where(Evidence.report_id == report.id).order_by(Evidence.id)
+    )
+    for evidence in evidence_rows:
+        org_key = db.session.get(OrganisationKey, evidence.organisation_key_id)
+        old_context = _file_context(report.id, evidence.storage_key)
+        file_key = crypto.unseal(
+            open_version(org_key), evidence.wrapped_key, context=(*old_context, org_key.id)
+        )
+        name = crypto.decrypt_field(
+            file_key,
+            evidence.name_sealed,
+            table=Evidence.__tablename__,
+            column="name_sealed",
+            row=evidence.storage_key,
+        )
+        new_file_key = crypto.new_key()
+        storage_key = reserve_object_name()
+        new_context = _file_context(report.id, storage_key)
+        with store.open(evidence.storage_key) as fh:
+            plain = _ChunkReader(crypto.decrypt_stream(file_key, fh, context=old_context))
+            store.write(storage_key, crypto.encrypt_stream(new_file_key, plain, context=new_context))
+        written.append(storage_key)
+        done.replaced_objects.append(evidence.storage_key)
+        evidence.storage_key = storage_key
+        evidence.organisation_key_id = current.id
+        evidence.wrapped_key = _seal_to(current, new_file_key, (*new_context, current.id))
+        evidence.name_sealed = crypto.encrypt_field(
+            new_file_key, name, table=Evidence.__tablename__, column="name_sealed", row=storage_key
+        )
+        done.files += 1
+    db.session.flush()
+    done.reports += 1
+    done.report_ids.append(report.id)
+    return written
+
+
+def reencrypt_batch(
+    actor: User | None,
+    organisation: Organisation,
+    *,
+    batch_size: int = 20,
+    open_version: KeyOpener | None = None,
+) -> ReencryptBatch:
+    """Re-encrypt up to ``batch_size`` reports under fresh keys sealed to the newest version.
+
+    For each report whose data key is older than the newest version: a fresh data key, every
+    sealed field decrypted and encrypted again under it, the coordinators' shares sealed again,
+    every message given a fresh key and every evidence file a fresh key and a new stored object.
+    A copy of an older version's private key then opens none of it. The batch is one savepoint:
+    each report is either wholly old or wholly new, and if anything fails nothing of the batch
+    changes, the objects it wrote are deleted and the failure is audited. The caller commits,
+    then deletes ``replaced_objects``. Returns what moved (``reports`` 0: nothing is left).
+    """
+    if open_version is None:
+        assert actor is not None, "a re-encryption needs a member or another way to open the versions"
+        open_version = _member_opener(actor)
+    current = _current_key(organisation)
+    query = (
+        select(WorkerReport)
+        .where(
+            WorkerReport.organisation_id == organisation.id,
+            WorkerReport.data_key_generation < current.version,
+        )
+        .options(lazyload("*"))
+        .order_by(WorkerReport.id)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True, of=WorkerReport)
+    )
+    done = ReencryptBatch()
+    written: list[str] = []
+    report: WorkerReport | None = None
+    savepoint = db.session.begin_nested()
+    try:
+        for report in db.session.scalars(query).all():
+            written += _reencrypt_report(report, current, open_version, done)
+        savepoint.commit()
+    except _access_errors() as exc:
+        savepoint.rollback()
+        for name in written:
+            file_store().delete(name)
+        raise _batch_failed("reencrypt", actor, organisation, report, exc) from exc
+    if done.reports:
+        audit.record(
+            "organisation_key.reencrypt",
+            f"Re-encrypted {done.reports} reports of {organisation.name} under fresh keys sealed to key "
+            f"version {current.version}",
+            actor=actor,
+            obj=organisation,
+            data={
+                "reports": done.reports,
+                "report_ids": done.report_ids,
+                "messages": done.messages,
+                "files": done.files,
+                "organisation_key_id": current.id,
+                "version": current.version,
+                "opened_with": "member key" if actor is not None else "recovery code",
+            },
+        )
+    return done
+
+
+def retire_unused_versions(actor: User | None, organisation: Organisation) -> list[OrganisationKey]:
     """Retire every older key version that no report, message or file refers to any more."""
     from monitoring.accounts import keys
 

@@ -43,7 +43,8 @@ def _last_audit_id(app):
 def test_every_new_user_gets_a_key_pair_wrapped_under_the_password(app, any_role_user):
     with app.app_context():
         user = _get(User, any_role_user.id)
-        assert user.public_key is not None and len(user.public_key) == 32
+        # A post-quantum hybrid (ML-KEM-768 + X25519) public key.
+        assert user.public_key is not None and crypto.suite_of(user.public_key) == crypto.SUITE_HYBRID
         private = crypto.unwrap_with_password(user.private_key_wrapped, PASSWORD, context=("user", user.id))
         assert crypto.public_key_of(private) == user.public_key
         with pytest.raises(crypto.DecryptionError):
