@@ -174,3 +174,40 @@ def test_routing_notices_render_in_every_language(app, create_user, event):
         if event == "requested":
             assert "December 21, 2026" in text and "Genuine <Watch>" in text
         db.session.rollback()
+
+
+def test_who_sees_a_routing_change_and_the_routing_pages(
+    app, client_for, api_client, create_user, create_organisation, coordinator, monitor_org, monitor_with_keys
+):
+    script = api_client(coordinator)
+    script.post("/api/v1/monitor-coverage", json={"country": "VN", "organisation_id": monitor_org.id})
+    other_org = create_organisation(OrganisationKind.monitor)
+    asked = script.post("/api/v1/monitor-coverage", json={"country": "VN", "organisation_id": other_org.id})
+    assert asked.status_code == 202
+    page = f"/coverage/changes/{asked.get_json()['id']}"
+    stranger = create_user(UserRole.monitor, organisation=create_organisation(OrganisationKind.monitor))
+    newcomer = create_user(UserRole.monitor, organisation=other_org)
+    expected = {
+        create_user(UserRole.admin).id: (200, 404, 404),
+        coordinator.id: (200, 404, 404),
+        monitor_with_keys.id: (200, 200, 200),
+        newcomer.id: (200, 200, 200),
+        stranger.id: (404, 200, 200),
+        create_user(UserRole.affiliate).id: (404, 404, 404),
+        create_user(UserRole.supplier).id: (404, 404, 404),
+    }
+    with app.app_context():
+        from monitoring.accounts.models import User
+
+        users = {user_id: db.session.get(User, user_id) for user_id in expected}
+    for user_id, (change_page, ours, trail) in expected.items():
+        client = client_for(users[user_id])
+        got = (client.get(page).status_code, client.get("/routing").status_code)
+        got += (client.get("/routing/audit").status_code,)
+        assert got == (change_page, ours, trail), users[user_id].role
+        assert (
+            api_client(users[user_id])
+            .get("/api/v1" + page.replace("coverage/changes", "coverage-changes"))
+            .status_code
+            == change_page
+        )
