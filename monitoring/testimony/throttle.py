@@ -225,10 +225,6 @@ def consume(limit: Limit, *, client: str | None = None) -> None:
         raise Throttled(limit, _retry_after(limit, window_start(limit.window, now), now))
 
 
-def all_limits() -> list[Limit]:
-    return [followup_client_limit(), followup_global_limit(), report_client_limit(), report_global_limit()]
-
-
 def _delete_ended(now: datetime, scope: str | None = None) -> int:
     """Delete the window keys that ended (with their counters); return how many counters went."""
     ended = select(ThrottleWindowKey.id).where(ThrottleWindowKey.window_end <= now - KEY_GRACE)
