@@ -13,6 +13,10 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(

@@ -150,7 +150,10 @@ class User(Base):
 
 
 class LoginAttempt(Base):
-    """A failed login, keyed by an HMAC of the account name or the client address."""
+    """A failed login, keyed by an HMAC of the account name, the client address or a trusted device.
+
+    Rows older than the throttle window are deleted by ``flask jobs run``.
+    """
 
     __tablename__ = "login_attempt"
     __table_args__ = (Index("ix_login_attempt_key_dt", "key", "attempted_dt"),)
@@ -158,6 +161,23 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     attempted_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrustedDevice(Base):
+    """A browser in which a user completed a login (password and second factor).
+
+    Its device cookie gives it an allowance of failed logins of its own, so that strangers who
+    lock the account out cannot lock its owner out (OWASP's device cookie). The cookie holds a
+    random nonce; only its SHA-256 is stored, so neither the database nor the server secrets
+    alone can make a cookie that counts.
+    """
+
+    __tablename__ = "trusted_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class ApiToken(Base):

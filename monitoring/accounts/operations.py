@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
-from monitoring.accounts import keys
+from monitoring.accounts import devices, keys
 from monitoring.accounts.models import (
     ROLE_ORGANISATION_KIND,
     ApiToken,
@@ -26,7 +27,7 @@ from monitoring.accounts.models import (
     User,
     UserRole,
 )
-from monitoring.core import audit, names
+from monitoring.core import audit, crypto, names
 from monitoring.core.auth import hash_token
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
@@ -229,7 +230,7 @@ def set_user_active(actor: User | None, user: User, active: bool) -> None:
     user.deactivated_dt = None if active else utcnow()
     ended = 0 if active else end_user_sessions(user.id)
     if not active:
-        _revoke_all_tokens(user)
+        revoke_all_tokens(actor, user, reason="user.deactivate")
     db.session.flush()
     if not active and user.role is UserRole.monitor:
         # A member leaving rotates the organisation's key (if they held it).
@@ -252,6 +253,7 @@ def reset_password(actor: User | None, user: User) -> str:
     ended = end_user_sessions(user.id)
     # A new key pair without grants: whoever knows the temporary password reads nothing sealed.
     keys.reset_user_keys(user, temporary)
+    revoke_all_tokens(actor, user, reason="user.password_reset")
     db.session.flush()
     audit.record(
         "user.password_reset",
@@ -275,6 +277,7 @@ def change_password(user: User, current: str, new: str) -> None:
     user.must_change_password = False
     user.password_changed_dt = utcnow()
     ended = end_user_sessions(user.id)
+    revoke_all_tokens(user, user, reason="user.password_change")
     db.session.flush()
     audit.record(
         "user.password_change",
@@ -309,10 +312,18 @@ class LoginResult:
     throttled: bool = False
 
 
+@functools.cache
+def _attempt_secret(secret: str) -> bytes:
+    return crypto.derive_key(secret.encode(), purpose="login-attempt")
+
+
 def attempt_key(kind: str, value: str) -> str:
-    """The key failed attempts are counted under: an HMAC, so no address or name is stored."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, f"login:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    """The key failed attempts are counted under: a keyed digest, so no address or name is stored.
+
+    HMAC-SHA-256 under a key derived from ``SECRET_KEY`` for this purpose alone (HKDF).
+    """
+    key = _attempt_secret(str(current_app.config["SECRET_KEY"]))
+    return hmac.new(key, f"login:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def failures_since(key: str, since: object) -> int:
@@ -327,48 +338,84 @@ def failures_since(key: str, since: object) -> int:
     )
 
 
-def authenticate(email: str, password: str, address: str) -> LoginResult:
-    """Check a login, throttled per account name and per client address.
+def _typed_account(user: User | None, email: str) -> tuple[str, dict[str, object]]:
+    """How a login names the account in the audit log: never the address typed.
+
+    The id of the account when it exists; otherwise a keyed digest of what was typed, which
+    may be a mistyped password or someone's private address.
+    """
+    if user is not None:
+        return f"user {user.id}", {}
+    return "an unknown account", {"account_digest": attempt_key("account", email)}
+
+
+def authenticate(
+    email: str, password: str, address: str, device_claims: Sequence[devices.DeviceClaim] = ()
+) -> LoginResult:
+    """Check a login, throttled per account name (or trusted device) and per client address.
 
     The answer is the same whether or not the account exists: failures are counted by the
-    name typed, and a missing account costs the same argon2 verification.
+    name typed, and a missing account costs the same argon2 verification. A browser that
+    presents a registered device cookie for this account is counted on its own (see
+    ``monitoring.accounts.devices``), so strangers locking the account out do not lock it out.
     """
     email = normalise_email(email)
     config = current_app.config
     since = utcnow() - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
-    account_key = attempt_key("account", email)
+    user = db.session.scalar(select(User).where(User.email == email))
+    device = devices.find_device(user, device_claims)
+    if device is not None:
+        client_key = attempt_key("device", str(device.id))
+        client_limit = config["LOGIN_MAX_FAILURES_PER_DEVICE"]
+    else:
+        client_key = attempt_key("account", email)
+        client_limit = config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
     address_key = attempt_key("address", address or "unknown")
     throttled = (
-        failures_since(account_key, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        failures_since(client_key, since) >= client_limit
         or failures_since(address_key, since) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
     )
-    user = db.session.scalar(select(User).where(User.email == email))
     ok = check_password(user, password)  # always run, so timing tells nothing
-    if throttled:
-        db.session.add_all([LoginAttempt(key=account_key), LoginAttempt(key=address_key)])
+    named, data = _typed_account(user, email)
+    if device is not None:
+        data["trusted_device"] = device.id
+    if throttled or not ok or user is None or not user.is_active or not user.organisation.is_active:
+        db.session.add_all([LoginAttempt(key=client_key), LoginAttempt(key=address_key)])
         audit.record(
-            "login.throttled",
-            f"Login for {email} refused: too many failures",
+            "login.throttled" if throttled else "login.failure",
+            f"Login for {named} refused: too many failures" if throttled else f"Failed login for {named}",
             object_type="user_account",
             object_id=user.id if user else None,
-            data={"email": email},
+            data=data,
         )
-        return LoginResult(None, throttled=True)
-    if not ok or user is None or not user.is_active or not user.organisation.is_active:
-        db.session.add_all([LoginAttempt(key=account_key), LoginAttempt(key=address_key)])
-        audit.record(
-            "login.failure",
-            f"Failed login for {email}",
-            object_type="user_account",
-            object_id=user.id if user else None,
-            data={"email": email},
-        )
-        return LoginResult(None)
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == account_key))
+        return LoginResult(None, throttled=throttled)
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == client_key))
     if _hasher()[0].check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     db.session.flush()
-    audit.record("login.success", f"{email} logged in", actor=user, obj=user)
+    audit.record("login.success", f"{email} logged in", actor=user, obj=user, data=data)
+    return LoginResult(user)
+
+
+def confirm_password(user: User, password: str) -> LoginResult:
+    """Check the password of a logged-in user asked for it again; throttled per account."""
+    config = current_app.config
+    key = attempt_key("confirm", str(user.id))
+    since = utcnow() - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+    throttled = failures_since(key, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    ok = check_password(user, password)
+    if throttled or not ok:
+        db.session.add(LoginAttempt(key=key))
+        audit.record(
+            "login.confirm_throttled" if throttled else "login.confirm_failure",
+            f"{user.email} could not confirm their password" + (": too many failures" if throttled else ""),
+            actor=user,
+            obj=user,
+        )
+        return LoginResult(None, throttled=throttled)
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+    db.session.flush()
+    audit.record("login.confirm", f"{user.email} confirmed their password", actor=user, obj=user)
     return LoginResult(user)
 
 
@@ -426,10 +473,28 @@ def revoke_token(actor: User | None, token: ApiToken) -> None:
     )
 
 
-def _revoke_all_tokens(user: User) -> None:
+def revoke_all_tokens(actor: User | None, user: User, *, reason: str) -> int:
+    """Revoke every API token of a user (after ``reason``, an audit action); return how many.
+
+    A password reset or change, a two-factor reset and a deactivation all end the tokens, so
+    a token stolen before them is worth nothing after.
+    """
     now = utcnow()
+    revoked = []
     for token in db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_dt.is_(None))
     ):
         token.revoked_dt = now
         token.private_key_wrapped = None
+        revoked.append(token.prefix)
+    if revoked:
+        db.session.flush()
+        audit.record(
+            "token.revoke_all",
+            f"Revoked all {len(revoked)} API tokens of {user.email} ({reason})",
+            actor=actor,
+            object_type="user_account",
+            object_id=user.id,
+            data={"reason": reason, "tokens": len(revoked), "prefixes": revoked},
+        )
+    return len(revoked)

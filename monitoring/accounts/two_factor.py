@@ -10,7 +10,9 @@ Monitors, coordinators and admins must pass the second factor before they reach 
 but the two-factor pages themselves, logout and the language switch; affiliates and suppliers
 may switch it on, and then it is required for them too. The API has no sessions: a bearer
 token can only be made from a session that passed the second factor (or by an operator on the
-command line), so a token stands for both factors.
+command line), so a token stands for both factors. It cannot change them, though: setting up
+and resetting two-factor sign-in need a web session in which the password was typed within
+``PASSWORD_CONFIRM_MINUTES``, and a reset revokes the user's API tokens.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 
 from monitoring.accounts.models import LoginAttempt, User, UserRole
-from monitoring.accounts.operations import attempt_key, failures_since
+from monitoring.accounts.operations import attempt_key, failures_since, revoke_all_tokens
 from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
@@ -287,6 +289,8 @@ def reset_two_factor(actor: User | None, user: User) -> None:
     user.totp_last_step = None
     user.totp_enabled_dt = None
     ended = end_user_sessions(user.id)
+    # A token stolen before the reset must not outlive it (the thief could enrol their own phone).
+    revoke_all_tokens(actor, user, reason="two_factor.reset")
     db.session.flush()
     audit.record(
         "two_factor.reset",

@@ -1,8 +1,11 @@
-"""API of two-factor sign-in: one's own status and set-up, and an administrator's reset.
+"""API of two-factor sign-in: one's own status, and an administrator's view of it.
 
 The API itself asks for no codes: it authenticates with bearer tokens, and a token can only be
 made from a session that passed the second factor (or by an operator with ``flask users
-token create``), so a token stands for both factors.
+token create``), so a token stands for both factors. A token cannot change them: setting up
+and resetting two-factor sign-in are declared ``password_confirmed`` and answer 403 here, so a
+stolen token cannot switch on a second factor of the thief's for an account that has none,
+nor remove one. They are done on the web pages, in a session where the password was just typed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ from monitoring.core.schemas import BaseSchema
 TOKENS_NOTE = _l(
     "The API asks for no two-factor codes: a bearer token can only be made from a session that "
     "passed two-factor sign-in, so it stands for both factors."
+)
+WEB_ONLY_NOTE = _l(
+    "Always refused with a 403 when called with an API token: two-factor sign-in is set up and "
+    "reset only on the web pages, in a session where the password was just typed, so that a "
+    "stolen token cannot change how its owner signs in."
 )
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -104,14 +112,11 @@ def get_two_factor() -> dict[str, Any]:
     "/me/two-factor/enrolment",
     method="POST",
     summary=_l("Start setting up two-factor sign-in"),
-    description=_l(
-        "Makes a new key (replacing one not yet confirmed). Two-factor sign-in is on only once a "
-        "code from it is confirmed. Refused when it is already on: an administrator resets it first."
-    ),
+    description=WEB_ONLY_NOTE,
     response=TwoFactorEnrolmentSchema,
     status=201,
 )
-@authenticated(password_change_exempt=True)
+@authenticated(password_change_exempt=True, password_confirmed=True)
 def begin_two_factor_enrolment() -> dict[str, Any]:
     user = _me()
     enrolment = two_factor.begin_enrolment(user)
@@ -123,14 +128,11 @@ def begin_two_factor_enrolment() -> dict[str, Any]:
     "/me/two-factor/enrolment/confirm",
     method="POST",
     summary=_l("Confirm two-factor sign-in with a code"),
-    description=_l(
-        "Switches two-factor sign-in on. A wrong or already used code is a 422; too many wrong "
-        "codes are refused with a 429 for a while."
-    ),
+    description=WEB_ONLY_NOTE,
     args=ConfirmTwoFactorArgs,
     response=TwoFactorStatusSchema,
 )
-@authenticated(password_change_exempt=True)
+@authenticated(password_change_exempt=True, password_confirmed=True)
 def confirm_two_factor_enrolment(args: dict[str, Any]) -> dict[str, Any]:
     user = _me()
     result = two_factor.confirm_enrolment(user, args["code"])
@@ -172,14 +174,11 @@ def get_user_two_factor(user_id: int) -> dict[str, Any]:
     "/users/<int:user_id>/two-factor/reset",
     method="POST",
     summary=_l("Reset a user's two-factor sign-in"),
-    description=_l(
-        "For a lost phone: the key is removed and the user's sessions end; monitors, coordinators "
-        "and administrators must set it up again at their next login."
-    ),
+    description=WEB_ONLY_NOTE,
     response=TwoFactorStatusSchema,
     tag="admin",
 )
-@roles(UserRole.admin)
+@roles(UserRole.admin, password_confirmed=True)
 def reset_user_two_factor(user_id: int) -> dict[str, Any]:
     actor, user = _load_user(user_id)
     two_factor.reset_two_factor(actor, user)

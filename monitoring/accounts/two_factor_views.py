@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from monitoring.accounts import keys, two_factor
+from monitoring.accounts import devices, keys, two_factor
 from monitoring.accounts.models import User
 from monitoring.core.auth import authenticated, safe_next
 from monitoring.core.db import db
@@ -95,7 +95,7 @@ def status() -> Any:
 
 
 @bp.route("/account/two-factor/setup", methods=["GET", "POST"])
-@authenticated(password_change_exempt=True, two_factor_exempt=True)
+@authenticated(password_change_exempt=True, two_factor_exempt=True, password_confirmed=True)
 def setup() -> Any:
     user = _me()
     if two_factor.is_enrolled(user):
@@ -120,6 +120,8 @@ def setup() -> Any:
         except OperationError as exc:
             apply_error(form, exc)
         else:
+            if result.ok:
+                devices.remember_browser(user)  # the login is complete
             db.session.commit()
             if result.ok:
                 _passed(user)
@@ -140,7 +142,7 @@ def setup() -> Any:
 
 
 @bp.route("/account/two-factor/begin", methods=["POST"])
-@authenticated(password_change_exempt=True, two_factor_exempt=True)
+@authenticated(password_change_exempt=True, two_factor_exempt=True, password_confirmed=True)
 def begin() -> Any:
     user = _me()
     try:
@@ -164,6 +166,8 @@ def verify() -> Any:
     status_code = 200
     if form.validate_on_submit():
         result = two_factor.verify_code(user, form.code.data or "")
+        if result.ok:
+            devices.remember_browser(user)  # the login is complete
         db.session.commit()
         if result.ok:
             _passed(user)

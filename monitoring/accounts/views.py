@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from monitoring.accounts import key_views, keys, operations, two_factor
-from monitoring.accounts.forms import ChangePasswordForm, LoginForm, TokenForm
+from monitoring.accounts import devices, key_views, keys, operations, two_factor
+from monitoring.accounts.forms import ChangePasswordForm, ConfirmPasswordForm, LoginForm, TokenForm
 from monitoring.accounts.models import ApiToken
 from monitoring.accounts.permissions import can_revoke_token, visible_tokens
 from monitoring.accounts.two_factor_views import redirect_to_second_factor
 from monitoring.core import session_secrets
-from monitoring.core.auth import authenticated, public, safe_next
+from monitoring.core.auth import authenticated, public, record_password_confirmed, safe_next
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error
 from monitoring.core.operations import OperationError
@@ -33,7 +33,10 @@ def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
         result = operations.authenticate(
-            form.email.data or "", form.password.data or "", request.remote_addr or ""
+            form.email.data or "",
+            form.password.data or "",
+            request.remote_addr or "",
+            devices.request_claims(),
         )
         db.session.commit()
         if result.user is None:
@@ -45,8 +48,11 @@ def login() -> Any:
         session.clear()
         session.regenerate()  # type: ignore[attr-defined]
         login_user(result.user)
+        record_password_confirmed(result.user)
         # The private key is kept for this session, encrypted under the new session id.
         keys.unlock(result.user, form.password.data or "")
+        if not two_factor.second_factor_pending(result.user):
+            devices.remember_browser(result.user)  # the login is complete
         db.session.commit()
         if two_factor.second_factor_pending(result.user):
             # The code comes before anything else, a forced password change included.
@@ -92,6 +98,7 @@ def change_password() -> Any:
             session.clear()
             session.regenerate()  # type: ignore[attr-defined]
             login_user(user)
+            record_password_confirmed(user)
             if passed_second_factor:
                 two_factor.mark_passed(user)
             keys.unlock(user, form.password.data or "")
@@ -99,6 +106,28 @@ def change_password() -> Any:
             flash(_("Your password was changed. Other devices have been logged out."), "success")
             return redirect(key_views.setup_page(user) or url_for("accounts.account"))
     return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/account/confirm-password", methods=["GET", "POST"])
+@authenticated(password_change_exempt=True, two_factor_exempt=True)
+def confirm_password() -> Any:
+    """Ask for the password again before a change to how the account signs in."""
+    form = ConfirmPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        result = operations.confirm_password(user, form.password.data or "")
+        db.session.commit()  # failures are counted and audited too
+        if result.user is not None:
+            record_password_confirmed(user)
+            return redirect(safe_next(request.args.get("next")) or url_for("core.index"))
+        if result.throttled:
+            form.password.errors = [_("Too many failed attempts. Please wait a few minutes and try again.")]
+            status = 429
+        else:
+            form.password.errors = [_("The password is not correct.")]
+    minutes = current_app.config["PASSWORD_CONFIRM_MINUTES"]
+    return render_template("accounts/confirm_password.html", form=form, minutes=minutes), status
 
 
 @bp.route("/account")

@@ -328,7 +328,7 @@ def user_reset_password(user_id: int) -> Any:
 
 
 @bp.route("/users/<int:user_id>/reset-two-factor", methods=["POST"])
-@roles(UserRole.admin)
+@roles(UserRole.admin, password_confirmed=True)
 def user_reset_two_factor(user_id: int) -> Any:
     target = _load_user(user_id)
     _require(can_manage_accounts(current_user))

@@ -294,6 +294,7 @@ _CONVERTER_SCHEMAS = {
 _ERROR_RESPONSES = {
     400: "BadRequest",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "NotFound",
     422: "InvalidInput",
 }
@@ -326,6 +327,9 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
     else:
         operation["security"] = [{"bearerAuth": []}]
         operation["x-roles"] = sorted(item.access.roles or ())
+    if item.access.password_confirmed:
+        # Only a web session with a freshly typed password may do it: every bearer token gets 403.
+        operation["x-password-confirmed"] = True
     if item.args is not None:
         if item.method == "GET":
             operation["parameters"] = [{"in": "query", "schema": item.args}]
@@ -361,6 +365,8 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
         errors.append(400)
     if not item.access.public:
         errors.append(401)
+    if item.access.password_confirmed:
+        errors.append(403)
     if has_path_params or (item.access.roles is not None and len(item.access.roles) < _all_roles()):
         errors.append(404)
     for code in sorted(errors):

@@ -294,3 +294,74 @@ def test_sessions_of_other_users_are_not_affected(app, monitor, coordinator):
         ).all()
         passed = {row.user_id: '"two_factor_user_id"' in row.data for row in rows}
     assert passed == {monitor.id: True, coordinator.id: False}
+
+
+def _age_password_confirmation(app, client, minutes):
+    """Move back the time this session's user last typed their password, as if ``minutes`` had passed."""
+    import json
+
+    from monitoring.core.auth import PASSWORD_CONFIRMED_KEY
+    from monitoring.core.sessions import hash_sid
+
+    with app.app_context():
+        row = db.session.scalar(
+            select(WebSession).where(WebSession.sid_hash == hash_sid(_cookie(client, app)))
+        )
+        data = json.loads(row.data)
+        data[PASSWORD_CONFIRMED_KEY][1] -= minutes * 60
+        row.data = json.dumps(data)
+        db.session.commit()
+
+
+def test_set_up_needs_a_recently_typed_password(app, affiliate):
+    client = app.test_client()
+    password_only_login(client, affiliate.email, PASSWORD)
+    _age_password_confirmation(app, client, app.config["PASSWORD_CONFIRM_MINUTES"] + 1)
+    confirm_url = "/account/confirm-password"
+    assert client.get(SETUP_URL).headers["Location"] == f"{confirm_url}?next={SETUP_URL}"
+    status = client.get("/account/two-factor").get_data(as_text=True)
+    begun = client.post(
+        "/account/two-factor/begin",
+        data={"csrf_token": page_csrf(status)},
+        headers={"Referer": "http://localhost/account/two-factor"},
+    )
+    assert begun.headers["Location"] == f"{confirm_url}?next=/account/two-factor"
+    with app.app_context():
+        assert db.session.get(User, affiliate.id).totp_secret_ct is None
+
+    page = client.get(f"{confirm_url}?next={SETUP_URL}").get_data(as_text=True)
+    assert "needs your password again" in page
+    wrong = client.post(
+        f"{confirm_url}?next={SETUP_URL}", data={"password": "not it", "csrf_token": page_csrf(page)}
+    )
+    assert wrong.status_code == 200 and "The password is not correct." in wrong.get_data(as_text=True)
+    assert client.get(SETUP_URL).headers["Location"].startswith(confirm_url)
+    right = client.post(
+        f"{confirm_url}?next={SETUP_URL}", data={"password": PASSWORD, "csrf_token": page_csrf(page)}
+    )
+    assert right.headers["Location"] == SETUP_URL
+    assert enrol(client, affiliate.email).headers["Location"] == "/"
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.object_id == str(affiliate.id), AuditEntry.action.like("login.confirm%"))
+            .order_by(AuditEntry.id)
+        ).all()
+    assert actions == ["login.confirm_failure", "login.confirm"]
+
+
+def test_confirming_the_password_is_throttled(app, affiliate):
+    client = app.test_client()
+    password_only_login(client, affiliate.email, PASSWORD)
+    page = client.get("/account/confirm-password").get_data(as_text=True)
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        answer = client.post(
+            "/account/confirm-password", data={"password": "no", "csrf_token": page_csrf(page)}
+        )
+        assert answer.status_code == 200
+    answer = client.post(
+        "/account/confirm-password", data={"password": PASSWORD, "csrf_token": page_csrf(page)}
+    )
+    assert answer.status_code == 429
+    # The login itself is not locked by it.
+    assert password_only_login(app.test_client(), affiliate.email, PASSWORD).headers["Location"] == "/"
