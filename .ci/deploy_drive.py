@@ -147,14 +147,17 @@ def _drive(browser: Any, base: str, admin_password: str, work: Path) -> None:
     shot(worker, work, "worker-receipt.png")
 
     # The monitor opens it and downloads the photo.
-    monitor.goto(f"{base}/testimony/reports/")
-    monitor.locator("main a[href*='/testimony/reports/']").first.click()
+    monitor.goto(f"{base}/testimony/reports")
+    links = monitor.locator("main a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    report_links = [href for href in links if re.fullmatch(r"/testimony/reports/\d+", href or "")]
+    assert len(report_links) == 1, links
+    monitor.goto(base + report_links[0])
     monitor.locator("select[name=reason]").select_option(index=1)
     monitor.get_by_role("button", name="Open sealed content").click()
     body = monitor.locator("main").inner_text()
     assert "passports" in body, body[:1500]
     with monitor.expect_download() as download:
-        monitor.locator("main a[href*='evidence']").first.click()
+        monitor.get_by_role("button", name="Download file").first.click()
     path = download.value.path()
     assert path is not None
     assert hashlib.sha256(Path(path).read_bytes()).digest() == hashlib.sha256(photo).digest()

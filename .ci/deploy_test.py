@@ -330,7 +330,8 @@ def main() -> int:
 
         step("no client address and nothing of /report in nginx's logs")
         access = Path("/var/log/nginx/monitoring.access.log").read_text(encoding="utf-8")
-        if "/report" in access or "127.0.0.1" in access or "::1" in access:
+        worker_pages = re.search(r'"[A-Z]+ /(report|static/report\.css)', access)
+        if worker_pages or re.search(r"127\.0\.0\.1|::1", access):
             sys.exit("deploy-test: nginx logged a client address or a worker page:\n" + access[-2000:])
         if "/login" not in access:
             sys.exit("deploy-test: nginx's access log is missing the staff requests")
