@@ -119,7 +119,7 @@ def test_verify_names_a_ciphertext_moved_to_another_row(app, keyring_file, secre
         moved_id = b.id
     result = _keys(app, "verify")
     assert result.exit_code == 1
-    assert f"cannot decrypt user_account.totp_secret_ct row {moved_id}" in result.output
+    assert f"user_account.totp_secret_ct row {moved_id}: does not decrypt under key k1" in result.output
 
 
 def test_keys_init_refuses_to_overwrite(app, keyring_file, tmp_path, monkeypatch):
