@@ -31,6 +31,18 @@ MONITOR_ORGANISATION = "Workers' Voice"
 FIVE_MB = 5 * 1024 * 1024
 
 
+def too_large_in_thai() -> str:
+    """The start of the worker pages' refusal of a large file, as the Thai catalog says it."""
+    from babel.messages.pofile import read_po
+
+    with open("/srv/monitoring/translations/th/LC_MESSAGES/messages.po", "rb") as fh:
+        catalog = read_po(fh, locale="th")
+    start = "The file is too large. Nothing was sent."
+    message = next(m for m in catalog if isinstance(m.id, str) and m.id.startswith(start))
+    assert message.string, "the Thai catalog lacks the refusal of a large file"
+    return message.string.split("%(")[0].strip()[:20]
+
+
 def passphrase() -> str:
     return "-".join(secrets.token_urlsafe(6) for _ in range(5))
 
@@ -145,6 +157,31 @@ def _drive(browser: Any, base: str, admin_password: str, work: Path) -> None:
     assert receipt, f"no receipt after sending the report:\n{text[:1500]}"
     print(f"    the worker's report with a 5 MB photo took {time.monotonic() - started:.1f} s", flush=True)
     shot(worker, work, "worker-receipt.png")
+
+    # A file over the limit, from a worker reading Thai: the app's own refusal answers, in Thai
+    # (nginx sets no limit of its own on /report, so its English 413 page never does).
+    thai = browser.new_context(
+        ignore_https_errors=True, locale="th-TH", viewport={"width": 390, "height": 844}
+    )
+    worker = thai.new_page()
+    worker.goto(f"{base}/report/workplace?lang=th")
+    worker.locator("select#country").select_option("TH")
+    worker.locator("main form:has(select#country) button[type=submit]").click()
+    worker.wait_for_url("**/report/new**")
+    if worker.locator("textarea[name=workplace]").count():
+        worker.locator("textarea[name=workplace]").fill("โรงงานอิเล็กทรอนิกส์ ระยอง")
+    worker.locator("textarea[name=testimony]").fill("นายหน้าเก็บหนังสือเดินทางของเรา")
+    too_large = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(22 * 1024 * 1024)
+    worker.locator("input[name=evidence]").set_input_files(
+        {"name": "video.jpg", "mimeType": "image/jpeg", "buffer": too_large}
+    )
+    with worker.expect_response(lambda r: r.request.method == "POST") as answer:
+        worker.locator("main form[enctype] button[type=submit]").click()
+    assert answer.value.status == 413, answer.value.status
+    worker.wait_for_load_state()
+    assert worker.locator("html").get_attribute("lang") == "th"
+    assert too_large_in_thai() in worker.locator("main").inner_text(), worker.locator("main").inner_text()
+    shot(worker, work, "worker-file-too-large-th.png")
 
     # The monitor opens it and downloads the photo.
     monitor.goto(f"{base}/testimony/reports")
