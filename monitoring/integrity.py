@@ -113,7 +113,7 @@ def verify_sealed_keys(report: Report) -> None:
     from monitoring.testimony.models import Evidence, ReportGrant, ReportMessage, WorkerReport
 
     versions = {
-        key_id: (crypto.SUITES[0] if algorithm is None else getattr(algorithm, "value", algorithm))
+        key_id: algorithm.value
         for key_id, algorithm in db.session.execute(select(OrganisationKey.id, OrganisationKey.algorithm))
     }
     named = (
