@@ -5,6 +5,8 @@ checkout, with /etc/monitoring/monitoring.env in its environment.
 """
 
 import os
+import subprocess
+import sys
 
 # Only nginx on this host talks to gunicorn (deploy/nginx/monitoring.conf: upstream).
 bind = "127.0.0.1:8000"
@@ -25,3 +27,18 @@ forwarded_allow_ips = "127.0.0.1,::1"
 # The app is imported by each worker (no preload), so `systemctl reload monitoring` (HUP)
 # starts workers with the new release's code.
 preload_app = False
+# No control socket: systemctl (signals) is how the server is managed.
+control_socket_disable = True
+
+
+def on_starting(server):
+    """Check the configuration once, before any worker starts, in a process of its own.
+
+    A refusal (secrets, keyring, database, translations) is one line on standard error and exit
+    status 3 (deploy/systemd/monitoring.service does not restart it), instead of every worker
+    failing in turn and gunicorn's own tracebacks around them.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "FLASK_RUN_FROM_CLI"}
+    done = subprocess.run([sys.executable, "-c", "import wsgi"], env=env, check=False)
+    if done.returncode:
+        sys.exit(done.returncode)

@@ -185,3 +185,27 @@ def test_healthz_answers_json_503_when_the_database_is_down(tmp_path):
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
     db.state(app).engine.dispose()
+
+
+def test_gunicorn_with_the_deploy_configuration_stops_in_one_line(tmp_path):
+    """Not every worker failing in turn, with gunicorn's tracebacks around them."""
+    env = _env(tmp_path, ENV="production", DATABASE_URL=PG_URL)
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "-c",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "--bind",
+            "127.0.0.1:0",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr and "Booting worker" not in done.stderr
+    refusals = [line for line in done.stderr.splitlines() if line.startswith("monitoring: refusing to start")]
+    assert len(refusals) == 1 and "missing secret" in refusals[0]
