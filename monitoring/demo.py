@@ -131,15 +131,19 @@ def load_demo() -> DemoResult:
         email = operations.normalise_email(login.email)
         if db.session.scalar(select(User.id).where(User.email == email)) is not None:
             continue
-        operations.create_user(
+        temporary = operations.temporary_password()
+        user = operations.create_user(
             None,
             email=email,
             name=login.name,
             role=login.role,
             organisation=organisations[login.organisation],
-            password=login.password,
-            must_change_password=False,
+            password=temporary,
+            must_change_password=True,
         )
+        # The demo person then sets their own (documented) password, as at a first login: only
+        # that makes their key pair.
+        operations.change_password(user, temporary, login.password)
         result.created_users.append(email)
     _create_monitor_keys(organisations, result)
     from monitoring.supplychain.demo import load_supplychain_demo

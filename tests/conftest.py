@@ -19,7 +19,7 @@ import pytest
 from alembic import command as alembic
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from monitoring import create_app
@@ -69,7 +69,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     reset_database(database_url)
     instance = tmp_path_factory.mktemp("instance")
     application = create_app(test_config(database_url, INSTANCE_PATH=str(instance)))
-    alembic.upgrade(alembic_config(database_url), "head")
+    alembic.upgrade(alembic_config(database_url), "heads")
     yield application
     db.state(application).engine.dispose()
 
@@ -109,9 +109,34 @@ def create_organisation(app: Flask) -> Callable[..., Organisation]:
     return _create
 
 
+def approve_as_colleague(user: User) -> None:
+    """Have an approved active member of the user's organisation approve them (as on the keys page)."""
+    approver = db.session.scalar(
+        select(User)
+        .where(
+            User.organisation_id == user.organisation_id,
+            User.role == UserRole.monitor,
+            User.is_active.is_(True),
+            User.membership_approved_dt.is_not(None),
+            User.id != user.id,
+        )
+        .order_by(User.id)
+        .limit(1)
+    )
+    assert approver is not None, f"nobody in {user.organisation.name!r} can approve {user.email}"
+    operations.approve_member(approver, user)
+
+
 @pytest.fixture
 def create_user(app: Flask, create_organisation: Callable[..., Organisation]) -> Callable[..., User]:
-    """Create a user of a role, in a new organisation of the right kind unless one is given."""
+    """Create a user of a role, in a new organisation of the right kind unless one is given.
+
+    The legitimate way: an administrator creates the account with a temporary password, and the
+    person sets ``password`` as their own at the first login, which makes their key pair. With
+    ``must_change_password=True`` the person has not done so yet: ``password`` is the one the
+    administrator gave, and they have no key pair. A monitor added to an organisation that has
+    members is approved by one of them unless ``approved=False``.
+    """
 
     def _create(
         role: UserRole | str = UserRole.monitor,
@@ -120,6 +145,7 @@ def create_user(app: Flask, create_organisation: Callable[..., Organisation]) ->
         email: str | None = None,
         password: str = PASSWORD,
         must_change_password: bool = False,
+        approved: bool = True,
         **kwargs: Any,
     ) -> User:
         role = UserRole(role)
@@ -127,16 +153,21 @@ def create_user(app: Flask, create_organisation: Callable[..., Organisation]) ->
         n = next(_counter)
         with app.app_context():
             org = db.session.get(Organisation, org.id)
+            given = password if must_change_password else operations.temporary_password()
             user = operations.create_user(
                 None,
                 email=email or f"{role.value}{n}@example.org",
                 name=f"{role.value.title()} {n}",
                 role=role,
                 organisation=org,
-                password=password,
-                must_change_password=must_change_password,
+                password=given,
+                must_change_password=True,
                 **kwargs,
             )
+            if not must_change_password:
+                operations.change_password(user, given, password)
+            if approved and user.membership_pending:
+                approve_as_colleague(user)
             db.session.commit()
             return user
 

@@ -104,7 +104,9 @@ def create_user(
     """Create a user with the e-mail address EMAIL.
 
     Without --password-stdin a temporary password is printed once; it must be changed at
-    the first login.
+    the first login. Either way the user has no key pair for sealed data until they choose a
+    password of their own (at that first login, or on their account page): a key is never
+    wrapped under a password someone else has seen.
     """
     if locale is not None and locale not in available_locales():
         raise _fail(f"unknown locale {locale!r}; choose one of {', '.join(available_locales())}")
@@ -167,12 +169,16 @@ def activate(email: str) -> None:
 @users_cli.command("reset-password")
 @click.argument("email")
 def reset_password(email: str) -> None:
-    """Give a user a temporary password (printed once) to change at the next login."""
+    """Give a user a temporary password (printed once) to change at the next login.
+
+    Their key pair and every access granted to it are dropped; a new pair is made when they
+    choose their own password, and colleagues grant access again.
+    """
     user = _user_by_email(email)
     with _refusals():
         password = operations.reset_password(None, user)
     db.session.commit()
-    click.echo(f"reset the password of {user.email}; their sessions ended")
+    click.echo(f"reset the password of {user.email}; their sessions ended and their key pair was dropped")
     _show_secret("temporary password, to be changed at the next login", password)
 
 

@@ -22,7 +22,10 @@ class ChangePasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(min=12, max=1024)],
-        description=_l("At least 12 characters. A few unrelated words make a good password."),
+        description=_l(
+            "At least 12 characters. A few unrelated words make a good password; common and breached "
+            "passwords are refused."
+        ),
     )
     confirm = PasswordField(
         _l("New password again"),

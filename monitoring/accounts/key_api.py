@@ -1,4 +1,5 @@
-"""API of keys and access: one's key, the organisation's key, grants and the recovery code.
+"""API of keys and access: one's key, the organisation's key, grants, the recovery code, and the
+approval of new colleagues (who see none of the organisation's reports until a member approves).
 
 An API token opens sealed data only if it was made while its owner's keys were unlocked (on
 the account page after logging in, or through this API with such a token). Sealed routes answer
@@ -15,8 +16,8 @@ from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from monitoring.accounts import keys
-from monitoring.accounts.models import OrganisationKeyGrant, User, UserRole
+from monitoring.accounts import keys, operations
+from monitoring.accounts.models import KeyOrigin, OrganisationKeyGrant, User, UserRole
 from monitoring.core.api import paginate, route
 from monitoring.core.auth import roles
 from monitoring.core.db import db
@@ -24,6 +25,18 @@ from monitoring.core.pagination import Page
 from monitoring.core.schemas import BaseSchema, PageArgs
 
 _FINGERPRINT = _l("SHA-256 of the public key, 32 hex digits in groups of four; compare it out of band.")
+_KEY_CREATED = _l(
+    "When the key pair was made; null without a key, or for keys made before this was recorded."
+)
+_KEY_ORIGIN = _l(
+    "How the key pair was made: own_password (when the member set their own password), after_reset "
+    "(the same, after an administrator reset), replaced (a key that no longer opened was replaced) or "
+    "legacy (before origins were recorded, possibly under a temporary password an administrator knew)."
+)
+
+
+def _origin_text(origin: KeyOrigin | None) -> str | None:
+    return origin.title if origin is not None else None
 
 
 class OrganisationKeyVersionSchema(BaseSchema):
@@ -47,6 +60,29 @@ class KeyStatusSchema(BaseSchema):
         },
     )
     fingerprint = fields.String(dump_only=True, metadata={"description": _FINGERPRINT})
+    key_created_dt = fields.AwareDateTime(
+        dump_only=True, allow_none=True, metadata={"description": _KEY_CREATED}
+    )
+    key_origin = fields.Enum(
+        KeyOrigin, by_value=True, dump_only=True, allow_none=True, metadata={"description": _KEY_ORIGIN}
+    )
+    key_origin_text = fields.Function(
+        lambda status: _origin_text(status.key_origin), dump_only=True, allow_none=True
+    )
+    keys_reset_dt = fields.AwareDateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("When an administrator's password reset last dropped your key pair.")},
+    )
+    membership_pending = fields.Boolean(
+        dump_only=True,
+        metadata={
+            "description": _l(
+                "Whether you wait for a member of your organisation to approve you; until then you "
+                "see none of its reports."
+            )
+        },
+    )
     organisation_has_key = fields.Boolean(dump_only=True)
     has_access = fields.Boolean(
         dump_only=True, metadata={"description": _l("Whether you hold the current version.")}
@@ -61,7 +97,32 @@ class ColleagueKeySchema(BaseSchema):
     name = fields.String(attribute="user.name", dump_only=True)
     email = fields.String(attribute="user.email", dump_only=True)
     fingerprint = fields.String(dump_only=True, metadata={"description": _FINGERPRINT})
+    key_created_dt = fields.AwareDateTime(
+        dump_only=True, allow_none=True, metadata={"description": _KEY_CREATED}
+    )
+    key_origin = fields.Enum(
+        KeyOrigin, by_value=True, dump_only=True, allow_none=True, metadata={"description": _KEY_ORIGIN}
+    )
+    key_origin_text = fields.Function(
+        lambda colleague: _origin_text(colleague.key_origin), dump_only=True, allow_none=True
+    )
     has_access = fields.Boolean(dump_only=True)
+
+
+class PendingMemberSchema(BaseSchema):
+    """A new colleague who waits for a member's approval (and sees none of the reports until then)."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    email = fields.String(dump_only=True)
+    created_dt = fields.AwareDateTime(dump_only=True)
+    is_active = fields.Boolean(dump_only=True)
+    membership_pending = fields.Boolean(dump_only=True)
+    membership_approved_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class ListPendingMembersArgs(PageArgs):
+    """Paging through the colleagues waiting for approval, oldest request first; no filters."""
 
 
 class NewOrganisationKeySchema(BaseSchema):
@@ -181,6 +242,64 @@ def grant_access(args: dict[str, Any]) -> keys.ColleagueStatus:
     keys.grant_member(granter, member, expected_fingerprint=args["fingerprint"])
     db.session.commit()
     return _colleague_statuses(granter, [member])[0]
+
+
+def _pending_member(user_id: int) -> User:
+    member = db.session.scalar(
+        select(User).where(User.id == user_id, User.id.in_(keys.pending_member_ids(_me())))
+    )
+    if member is None:
+        abort(404)
+    return member
+
+
+@route(
+    "/me/keys/pending-members",
+    summary=_l("Colleagues waiting for your approval"),
+    description=_l(
+        "People added to your organisation who see none of its reports until a member approves them."
+    ),
+    args=ListPendingMembersArgs,
+    response=PendingMemberSchema,
+    paginated=True,
+)
+@roles(UserRole.monitor)
+def list_pending_members(args: dict[str, Any]) -> Page:
+    query = select(User).where(User.id.in_(keys.pending_member_ids(_me())))
+    return paginate(query, [User.id], args.get("after"), args.get("limit"))
+
+
+@route(
+    "/me/keys/pending-members/<int:user_id>/approve",
+    method="POST",
+    summary=_l("Approve a new colleague"),
+    description=_l(
+        "They then see your organisation's reports (metadata); they open them only once someone grants "
+        "them access to the organisation's key."
+    ),
+    response=PendingMemberSchema,
+)
+@roles(UserRole.monitor)
+def approve_pending_member(user_id: int) -> User:
+    member = _pending_member(user_id)
+    operations.approve_member(_me(), member)
+    db.session.commit()
+    return member
+
+
+@route(
+    "/me/keys/pending-members/<int:user_id>/refuse",
+    method="POST",
+    summary=_l("Refuse a new colleague"),
+    description=_l("Their account is deactivated."),
+    response=PendingMemberSchema,
+)
+@roles(UserRole.monitor)
+def refuse_pending_member(user_id: int) -> User:
+    member = _pending_member(user_id)
+    operations.refuse_member(_me(), member)
+    db.session.commit()
+    return member
 
 
 @route(

@@ -1,6 +1,7 @@
 """The "Keys and access" pages: one's key, the organisation's key, grants and the recovery code.
 
-Monitors manage their organisation's key here; coordinators see the state of their own key
+Monitors manage their organisation's key here, and approve or refuse new colleagues (who see
+none of the organisation's reports until then); coordinators see the state of their own key
 (and its fingerprint, to compare when a monitor grants them a report). Everyone else gets 404.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
-from monitoring.accounts import keys
+from monitoring.accounts import keys, operations
 from monitoring.accounts.models import User, UserRole
 from monitoring.core import audit
 from monitoring.core.auth import roles
@@ -47,6 +48,10 @@ class GrantForm(FlaskForm):
     fingerprint = HiddenField(validators=[DataRequired(), Length(max=64)])
 
 
+class MembershipForm(FlaskForm):
+    """Only the CSRF token: the button approves or refuses a new colleague."""
+
+
 class RecoverForm(FlaskForm):
     recovery_code = StringField(
         _l("Recovery code"),
@@ -69,7 +74,11 @@ def sealed_access_refused(exc: keys.KeysLocked | keys.NoKeyAccess) -> Any:
 
 def setup_page(user: User) -> str | None:
     """Where the first monitor of an organisation without a key goes after logging in."""
-    if user.role is UserRole.monitor and keys.current_organisation_key(user.organisation) is None:
+    if (
+        user.role is UserRole.monitor
+        and not user.membership_pending
+        and keys.current_organisation_key(user.organisation) is None
+    ):
         return url_for("keys.index")
     return None
 
@@ -84,6 +93,7 @@ def index() -> Any:
         pending_code=keys.pending_recovery_code(user) is not None,
         create_form=CreateKeyForm(),
         recover_form=RecoverForm(),
+        membership_form=MembershipForm(),
     )
 
 
@@ -154,6 +164,55 @@ def grant(user_id: int) -> Any:
     return redirect(url_for(".index"))
 
 
+def _pending_member(user_id: int) -> User:
+    """A colleague waiting for approval in the current user's organisation (else 404)."""
+    member = db.session.scalar(
+        select(User).where(User.id == user_id, User.id.in_(keys.pending_member_ids(_me())))
+    )
+    if member is None:
+        abort(404)
+    return member
+
+
+@bp.route("/members/<int:user_id>/approve", methods=["POST"])
+@roles(UserRole.monitor)
+def approve_member(user_id: int) -> Any:
+    member = _pending_member(user_id)
+    if not MembershipForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.approve_member(_me(), member)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for(".index"))
+    db.session.commit()
+    flash(
+        _(
+            "%(name)s is now a member: they see your organisation's reports, and can open them once "
+            "someone grants them access.",
+            name=member.name,
+        ),
+        "success",
+    )
+    return redirect(url_for(".index", _anchor="colleagues"))
+
+
+@bp.route("/members/<int:user_id>/refuse", methods=["POST"])
+@roles(UserRole.monitor)
+def refuse_member(user_id: int) -> Any:
+    member = _pending_member(user_id)
+    if not MembershipForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.refuse_member(_me(), member)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for(".index"))
+    db.session.commit()
+    flash(_("%(name)s was refused; their account is deactivated.", name=member.name), "success")
+    return redirect(url_for(".index"))
+
+
 @bp.route("/recover", methods=["POST"])
 @roles(UserRole.monitor)
 def recover() -> Any:
@@ -174,5 +233,6 @@ def recover() -> Any:
         pending_code=keys.pending_recovery_code(user) is not None,
         create_form=CreateKeyForm(),
         recover_form=form,
+        membership_form=MembershipForm(),
     )
     return page, 422

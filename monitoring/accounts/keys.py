@@ -4,8 +4,10 @@ Sealed data (DESIGN.md, "Confidentiality levels") is sealed to a monitor organis
 public key: ML-KEM-768 + X25519 for versions made since December 2026, X25519 before (the
 suite is stored with each version). The server never holds a usable private key at rest:
 
-- each user has an X25519 key pair whose private key is stored only wrapped under argon2id of
-  their password (``User.private_key_wrapped``);
+- each user has a key pair (the same two suites) whose private key is stored only wrapped under argon2id of
+  their password and the server's password pepper (``User.private_key_wrapped``). The pair is
+  made only when the user sets a password of their own, never under a temporary password an
+  administrator saw; an administrator's reset drops it (and every grant to it);
 - each version of an organisation's private key is sealed to every member's public key
   (:class:`OrganisationKeyGrant`) and to the organisation's recovery key, whose private half
   exists only as the recovery code shown once to the monitor who created the key;
@@ -32,7 +34,8 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, g, has_request_context, request, session
@@ -42,6 +45,7 @@ from sqlalchemy import delete, false, func, select
 from monitoring.accounts.models import (
     ApiToken,
     KeyAlgorithm,
+    KeyOrigin,
     Organisation,
     OrganisationKey,
     OrganisationKeyGrant,
@@ -112,7 +116,56 @@ def _token_context(token: ApiToken) -> tuple[object, ...]:
 
 def _password_kdf() -> crypto.PasswordKdf:
     config = current_app.config
-    return crypto.PasswordKdf(iterations=config["ARGON2_TIME_COST"], memory_kib=config["ARGON2_MEMORY_KIB"])
+    return crypto.PasswordKdf(
+        iterations=config["ARGON2_TIME_COST"],
+        memory_kib=config["ARGON2_MEMORY_KIB"],
+        lanes=config["ARGON2_PARALLELISM"],
+    )
+
+
+def _pepper() -> bytes:
+    """The server secret mixed into every password-derived key (held outside the database)."""
+    return str(current_app.config["PASSWORD_PEPPER"]).encode()
+
+
+def _wrap_for(user: User, private: bytes, password: str) -> bytes:
+    return crypto.wrap_with_password(
+        private, password, _password_kdf(), context=_user_context(user), pepper=_pepper()
+    )
+
+
+def _unwrap_for(user: User, password: str) -> bytes:
+    """The user's private key opened with their password; DecryptionError if it does not open."""
+    if user.private_key_wrapped is None:
+        raise DecryptionError()
+    return crypto.unwrap_with_password(
+        user.private_key_wrapped, password, context=_user_context(user), pepper=_pepper()
+    )
+
+
+def require_own_key(user: User, *, actor: User | None = None) -> None:
+    """Refuse to seal to, or act with, a user who has no key pair yet.
+
+    A key pair is made only when its owner sets a password of their own, so a user whose
+    password only an administrator has set has none; nothing may be granted to them.
+    """
+    if user.public_key is not None:
+        return
+    if actor is None or actor.id == user.id:
+        raise OperationError(
+            _l(
+                "You have no key yet. It is made when you choose a password of your own: change "
+                "your password, then try again."
+            )
+        )
+    raise OperationError(
+        _l(
+            "%(name)s has no key yet. It is made when they choose a password of their own (at their "
+            "first login, or after an administrator reset); until then nothing can be granted to them.",
+            name=user.name,
+        ),
+        field="user",
+    )
 
 
 def fingerprint(public_key: bytes | None) -> str:
@@ -126,43 +179,50 @@ def fingerprint(public_key: bytes | None) -> str:
 # --- a user's own key pair ----------------------------------------------------------------------
 
 
-def create_user_keys(user: User, password: str) -> None:
-    """Give the user a new key pair, the private key wrapped under their password."""
+def create_user_keys(user: User, password: str, origin: KeyOrigin) -> None:
+    """Give the user a new key pair, the private key wrapped under the password they chose.
+
+    Call it only with a password the user set themself (never one an administrator gave out),
+    and only when they have no key pair: a key pair is never replaced silently.
+    """
+    if user.public_key is not None:
+        raise ValueError(f"user {user.id} has a key pair already")
     if user.id is None:
         db.session.flush()
     private, public = crypto.generate_key_pair()
     user.public_key = public
-    user.private_key_wrapped = crypto.wrap_with_password(
-        private, password, _password_kdf(), context=_user_context(user)
-    )
+    user.private_key_wrapped = _wrap_for(user, private, password)
+    user.key_created_dt = utcnow()
+    user.key_origin = origin
     db.session.flush()
     audit.record(
         "keys.user_create",
-        f"Created a key pair for {user.email}",
-        actor=None,
+        f"{user.email} set their own password and got a new key pair ({origin.value})",
+        actor=user,
         obj=user,
-        data={"fingerprint": fingerprint(public)},
+        data={"fingerprint": fingerprint(public), "origin": origin.value},
     )
 
 
-def rewrap_user_key(user: User, old_password: str, new_password: str) -> None:
-    """Wrap the user's private key under their new password (on a password change)."""
-    if user.private_key_wrapped is None:
-        create_user_keys(user, new_password)
+def set_own_password_keys(user: User, old_password: str, new_password: str) -> None:
+    """On a password the user chose: wrap their key under it, or make their first key pair.
+
+    A user without a key pair (new, or after an administrator reset) gets one now, under the
+    new password only. A stored key that does not open with the verified old password is of
+    no use to anyone: it is dropped and replaced (the user asks a colleague for access again).
+    """
+    if user.public_key is None or user.private_key_wrapped is None:
+        origin = KeyOrigin.after_reset if user.keys_reset_dt is not None else KeyOrigin.own_password
+        create_user_keys(user, new_password, origin)
         return
     try:
-        private = crypto.unwrap_with_password(
-            user.private_key_wrapped, old_password, context=_user_context(user)
-        )
+        private = _unwrap_for(user, old_password)
     except DecryptionError:
-        # The stored key does not open with the verified password: it is of no use to anyone,
-        # so the user starts again with a new key pair (and asks a colleague for access).
         logger.warning("the private key of user %s did not open with their password; replacing it", user.id)
-        reset_user_keys(user, new_password)
+        _drop_user_keys(user, reason="did not open with the verified password")
+        create_user_keys(user, new_password, KeyOrigin.replaced)
         return
-    user.private_key_wrapped = crypto.wrap_with_password(
-        private, new_password, _password_kdf(), context=_user_context(user)
-    )
+    user.private_key_wrapped = _wrap_for(user, private, new_password)
     db.session.flush()
     audit.record(
         "keys.user_rewrap",
@@ -172,13 +232,8 @@ def rewrap_user_key(user: User, old_password: str, new_password: str) -> None:
     )
 
 
-def reset_user_keys(user: User, new_password: str) -> None:
-    """Replace the user's key pair after an administrator reset their password.
-
-    Every grant and every API token's copy of the old private key goes: the user regains access
-    to sealed data only through a colleague's grant or the organisation's recovery code.
-    Reports shared with a coordinator were sealed to the old key, so those shares go too.
-    """
+def _drop_user_keys(user: User, *, reason: str) -> dict[str, Any]:
+    """Delete the user's key pair, every grant sealed to it and every API token's copy of it."""
     from monitoring.testimony.models import ReportGrant
 
     grants = db.session.execute(delete(OrganisationKeyGrant).where(OrganisationKeyGrant.user_id == user.id))
@@ -188,26 +243,40 @@ def reset_user_keys(user: User, new_password: str) -> None:
     ).all()
     for token in tokens:
         token.private_key_wrapped = None
-    old = fingerprint(user.public_key)
-    private, public = crypto.generate_key_pair()
-    user.public_key = public
-    user.private_key_wrapped = crypto.wrap_with_password(
-        private, new_password, _password_kdf(), context=_user_context(user)
-    )
+    data = {
+        "fingerprint": fingerprint(user.public_key),
+        "reason": reason,
+        "grants_removed": grants.rowcount or 0,
+        "report_shares_removed": report_grants.rowcount or 0,
+        "token_keys_removed": len(tokens),
+    }
+    user.public_key = None
+    user.private_key_wrapped = None
+    user.key_created_dt = None
+    user.key_origin = None
     _forget_cached()
     db.session.flush()
     audit.record(
-        "keys.user_reset",
-        f"Replaced the key pair of {user.email}; their grants and token keys were removed",
+        "keys.user_drop",
+        f"Dropped the key pair of {user.email}; their grants and token keys were removed",
         actor=None,
         obj=user,
-        data={
-            "fingerprint": [old, fingerprint(public)],
-            "grants_removed": grants.rowcount or 0,
-            "report_shares_removed": report_grants.rowcount or 0,
-            "token_keys_removed": len(tokens),
-        },
+        data=data,
     )
+    return data
+
+
+def reset_user_keys(user: User) -> None:
+    """Drop the user's key pair after an administrator reset their password.
+
+    No new pair is made: whoever knows the temporary password (the administrator) could open
+    it. The user gets one when they set their own password, and regains access to sealed data
+    only through a colleague's grant or the organisation's recovery code. Reports shared with
+    a coordinator were sealed to the old key, so those shares go too.
+    """
+    user.keys_reset_dt = utcnow()
+    if user.public_key is not None or user.private_key_wrapped is not None:
+        _drop_user_keys(user, reason="administrator password reset")
 
 
 # --- unlocking: the session and API tokens ------------------------------------------------------
@@ -229,13 +298,14 @@ def unlock(user: User, password: str) -> None:
     """Unwrap the user's private key with their password and keep it for this session.
 
     Call it after the session id is regenerated at login: the key is encrypted under a key
-    derived from the id the cookie will hold. A user from before key pairs existed gets one.
+    derived from the id the cookie will hold. A user without a key pair stays without one: it
+    is made only when they set a password of their own. A key wrapped before the pepper (or
+    with other argon2id parameters) is wrapped again, peppered, now that the password is known.
     """
     if user.private_key_wrapped is None:
-        create_user_keys(user, password)
-    wrapped = user.private_key_wrapped or b""
+        return
     try:
-        private = crypto.unwrap_with_password(wrapped, password, context=_user_context(user))
+        private = _unwrap_for(user, password)
     except DecryptionError:
         logger.warning("the private key of user %s did not open with their password", user.id)
         audit.record(
@@ -245,6 +315,15 @@ def unlock(user: User, password: str) -> None:
             obj=user,
         )
         return
+    if not crypto.password_wrap_is_current(user.private_key_wrapped, _password_kdf()):
+        user.private_key_wrapped = _wrap_for(user, private, password)
+        db.session.flush()
+        audit.record(
+            "keys.user_rewrap",
+            f"Re-wrapped the private key of {user.email} with the password pepper and current cost",
+            actor=user,
+            obj=user,
+        )
     # A successful unlock is part of the login, which is audited as such ("login.success").
     _keep_unlocked(user, private)
 
@@ -359,8 +438,24 @@ def _forget_cached() -> None:
 
 
 def is_member(user: User, organisation_id: int) -> bool:
-    """An active monitor of that (monitor) organisation."""
-    return bool(user.is_active and user.role is UserRole.monitor and user.organisation_id == organisation_id)
+    """An active monitor of that (monitor) organisation whom its members approved."""
+    return bool(
+        user.is_active
+        and user.role is UserRole.monitor
+        and user.organisation_id == organisation_id
+        and not user.membership_pending
+    )
+
+
+def _refuse_pending(user: User) -> None:
+    if user.role is UserRole.monitor and user.membership_pending:
+        raise OperationError(
+            _l(
+                "A member of %(organisation)s has to approve you as a colleague first. They have been "
+                "told of your account.",
+                organisation=user.organisation.name,
+            )
+        )
 
 
 def current_organisation_key(organisation: Organisation) -> OrganisationKey | None:
@@ -461,18 +556,19 @@ def create_organisation_key(actor: User, organisation: Organisation, *, password
     unlocked, and only while the organisation has no key in use. Outside a request (the demo
     data) the monitor's ``password`` stands in for the unlocked key.
     """
+    if actor.organisation_id == organisation.id:
+        _refuse_pending(actor)
     if organisation.kind is not OrganisationKind.monitor or not is_member(actor, organisation.id):
         raise OperationError(_l("Only a monitor of this organisation can create its key."))
     if current_organisation_key(organisation) is not None:
         raise OperationError(_l("Your organisation has a key already."))
+    require_own_key(actor)
     # Prove that the actor can open the grant made below.
     if password is None:
         unlocked_private_key(actor)
-    elif actor.private_key_wrapped is None:
-        raise KeysLocked()
     else:
         try:
-            crypto.unwrap_with_password(actor.private_key_wrapped, password, context=_user_context(actor))
+            _unwrap_for(actor, password)
         except DecryptionError as exc:
             raise KeysLocked() from exc
     secret = secrets.token_bytes(RECOVERY_SECRET_BYTES)
@@ -504,10 +600,13 @@ def grant_member(granter: User, member: User, *, expected_fingerprint: str | Non
     organisation = granter.organisation
     if not is_member(granter, organisation.id):
         raise OperationError(_l("Only a monitor of this organisation can grant access to its key."))
+    if member.organisation_id == organisation.id and member.is_active and member.membership_pending:
+        raise OperationError(
+            _l("Approve %(name)s as a colleague first; then you can grant them access.", name=member.name)
+        )
     if member.id == granter.id or not is_member(member, organisation.id):
         raise OperationError(_l("You can grant access only to an active colleague of your organisation."))
-    if member.public_key is None:
-        raise OperationError(_l("%(name)s has no key yet: they need to log in once first.", name=member.name))
+    require_own_key(member, actor=granter)
     if expected_fingerprint is not None and expected_fingerprint != fingerprint(member.public_key):
         raise OperationError(
             _l(
@@ -596,16 +695,40 @@ def rotate_organisation_key(actor: User | None, organisation: Organisation) -> O
 
 
 def _member_ids(organisation: Organisation) -> Any:
+    """The active, approved monitors of the organisation."""
     return select(User.id).where(
-        User.organisation_id == organisation.id, User.is_active.is_(True), User.role == UserRole.monitor
+        User.organisation_id == organisation.id,
+        User.is_active.is_(True),
+        User.role == UserRole.monitor,
+        User.membership_approved_dt.is_not(None),
     )
 
 
+def member_ids(organisation: Organisation) -> Any:
+    """The ids of the organisation's active, approved monitors (a subquery)."""
+    return _member_ids(organisation)
+
+
 def colleague_ids(user: User) -> Any:
-    """The ids of the other active monitors of the user's organisation (none for other roles)."""
-    if user.role is not UserRole.monitor:
+    """The other active, approved monitors of the user's organisation (none for other roles).
+
+    A monitor awaiting approval has no colleagues yet, and is nobody's colleague.
+    """
+    if user.role is not UserRole.monitor or user.membership_pending:
         return select(User.id).where(false())
     return _member_ids(user.organisation).where(User.id != user.id)
+
+
+def pending_member_ids(user: User) -> Any:
+    """The monitors of the user's organisation who wait for approval (for an approved member)."""
+    if user.role is not UserRole.monitor or user.membership_pending or not user.is_active:
+        return select(User.id).where(false())
+    return select(User.id).where(
+        User.organisation_id == user.organisation_id,
+        User.is_active.is_(True),
+        User.role == UserRole.monitor,
+        User.membership_approved_dt.is_(None),
+    )
 
 
 def remove_member(actor: User | None, user: User, organisation: Organisation) -> OrganisationKey | None:
@@ -717,10 +840,11 @@ def parse_recovery_code(text: str) -> bytes:
 
 def recover(user: User, organisation: Organisation, recovery_code: str) -> None:
     """Grant the user every version in use, opened with the organisation's recovery code."""
+    if user.organisation_id == organisation.id:
+        _refuse_pending(user)
     if not is_member(user, organisation.id):
         raise OperationError(_l("Only a monitor of this organisation can use its recovery code."))
-    if user.public_key is None:
-        raise OperationError(_l("You have no key yet: log out and log in again first."))
+    require_own_key(user)
     matches = _versions_of_recovery_code(user, organisation, parse_recovery_code(recovery_code))
     versions = [key for key, _recovery in matches]
     for key, recovery_private in matches:
@@ -860,6 +984,14 @@ class ColleagueStatus:
     fingerprint: str
     has_access: bool  # holds a grant of the newest version
 
+    @property
+    def key_created_dt(self) -> datetime | None:
+        return self.user.key_created_dt
+
+    @property
+    def key_origin(self) -> KeyOrigin | None:
+        return self.user.key_origin
+
 
 @dataclass(frozen=True)
 class KeyStatus:
@@ -870,6 +1002,11 @@ class KeyStatus:
     has_access: bool  # to the newest version
     versions: list[VersionStatus]
     colleagues: list[ColleagueStatus]
+    key_created_dt: datetime | None = None
+    key_origin: KeyOrigin | None = None
+    keys_reset_dt: datetime | None = None
+    membership_pending: bool = False  # a monitor not yet approved by their organisation
+    pending: list[User] = field(default_factory=list)  # colleagues waiting for approval
 
     @property
     def has_every_version(self) -> bool:
@@ -892,7 +1029,8 @@ def key_status(user: User) -> KeyStatus:
     colleagues: list[ColleagueStatus] = []
     has_access = False
     organisation_has_key = False
-    if user.role is UserRole.monitor:
+    pending: list[User] = []
+    if user.role is UserRole.monitor and not user.membership_pending:
         keys = organisation_keys(user.organisation)
         organisation_has_key = bool(keys)
         grants = (
@@ -919,6 +1057,11 @@ def key_status(user: User) -> KeyStatus:
             select(User).where(User.id.in_(colleague_ids(user))).order_by(User.name, User.id)
         ).all()
         colleagues = [ColleagueStatus(m, fingerprint(m.public_key), m.id in newest) for m in members]
+        pending = list(
+            db.session.scalars(
+                select(User).where(User.id.in_(pending_member_ids(user))).order_by(User.created_dt, User.id)
+            )
+        )
     return KeyStatus(
         has_keys=user.public_key is not None,
         unlocked=unlocked,
@@ -927,4 +1070,9 @@ def key_status(user: User) -> KeyStatus:
         has_access=has_access,
         versions=versions,
         colleagues=colleagues,
+        key_created_dt=user.key_created_dt,
+        key_origin=user.key_origin,
+        keys_reset_dt=user.keys_reset_dt,
+        membership_pending=user.membership_pending,
+        pending=pending,
     )

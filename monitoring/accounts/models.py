@@ -71,6 +71,30 @@ class KeyAlgorithm(TitledEnum):
         }
 
 
+class KeyOrigin(TitledEnum):
+    """How a user's key pair came about: shown to colleagues next to its fingerprint."""
+
+    own_password = "own_password"  # noqa: S105 - the name of an origin, not a password
+    after_reset = "after_reset"
+    replaced = "replaced"
+    legacy = "legacy"
+
+    @staticmethod
+    def __titles__() -> dict[KeyOrigin, str]:
+        return {
+            KeyOrigin.own_password: _l("by the member on setting their own password"),
+            KeyOrigin.after_reset: _l(
+                "by the member on setting their own password after an administrator reset"
+            ),
+            KeyOrigin.replaced: _l(
+                "by the member on changing their password, replacing a key that no longer opened"
+            ),
+            KeyOrigin.legacy: _l(
+                "before key origins were recorded, possibly under a temporary password an administrator knew"
+            ),
+        }
+
+
 # The kind of organisation each role belongs to.
 ROLE_ORGANISATION_KIND = {
     UserRole.admin: OrganisationKind.operator,
@@ -105,6 +129,12 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
         CheckConstraint("deactivated_dt IS NULL OR NOT is_active", name="deactivated_dt_if_inactive"),
+        CheckConstraint("(public_key IS NULL) = (key_origin IS NULL)", name="key_origin_if_key"),
+        CheckConstraint("key_created_dt IS NULL OR public_key IS NOT NULL", name="key_created_dt_if_key"),
+        CheckConstraint(
+            "membership_approved_by_id IS NULL OR membership_approved_dt IS NOT NULL",
+            name="approved_by_if_approved",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,6 +154,16 @@ class User(Base):
     # key is stored wrapped under a key derived from the password (see ``monitoring.accounts.keys``).
     public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     private_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary(256))
+    # A key pair is made only when the user sets a password of their own, never under one an
+    # administrator saw; when and how is shown to colleagues (NULL date: before it was recorded).
+    key_created_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    key_origin: Mapped[KeyOrigin | None] = mapped_column(enum_column(KeyOrigin, "key_origin"))
+    # When an administrator's password reset last dropped the user's key pair.
+    keys_reset_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A monitor joins their organisation's reports only once a member approved them (the
+    # organisation's first member is approved automatically: approved_by is then NULL).
+    membership_approved_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    membership_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # TOTP second factor: the secret under the server keyring, the last time step used (codes
     # are accepted once) and when enrolment was confirmed.
     totp_secret_ct: Mapped[bytes | None] = mapped_column(ProtectedBytes(256))
@@ -132,6 +172,14 @@ class User(Base):
     totp_secret = protected("totp_secret_ct")
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
+    membership_approved_by: Mapped[User | None] = relationship(
+        foreign_keys=[membership_approved_by_id], remote_side=[id]
+    )
+
+    @property
+    def membership_pending(self) -> bool:
+        """A monitor whom no member of their organisation has approved yet: sees none of its reports."""
+        return self.role is UserRole.monitor and self.membership_approved_dt is None
 
     # Flask-Login
     @property

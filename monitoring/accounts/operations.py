@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from zxcvbn import zxcvbn
 
 from monitoring.accounts import devices, keys
 from monitoring.accounts.models import (
@@ -27,6 +28,7 @@ from monitoring.accounts.models import (
     User,
     UserRole,
 )
+from monitoring.accounts.permissions import can_decide_membership
 from monitoring.core import audit, crypto, names
 from monitoring.core.auth import hash_token
 from monitoring.core.db import db
@@ -38,34 +40,59 @@ logger = logging.getLogger(__name__)
 
 
 @functools.cache
-def _hasher_for(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
-    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
     # Verified against when an account does not exist, so both answers take as long.
-    return hasher, hasher.hash(secrets.token_urlsafe(16))
+    return hasher, PEPPERED_HASH_PREFIX + hasher.hash(secrets.token_urlsafe(16))
 
 
 def _hasher() -> tuple[PasswordHasher, str]:
     """argon2id with the configured cost (RFC 9106's second profile by default)."""
     config = current_app.config
-    return _hasher_for(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"])
+    return _hasher_for(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"], config["ARGON2_PARALLELISM"])
 
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "mon_"  # noqa: S105 - a label, not a secret
+# Marks a hash of the peppered password; hashes from before the pepper lack it (and are
+# replaced at the next successful login).
+PEPPERED_HASH_PREFIX = "peppered:"
+
+
+def _peppered(password: str) -> bytes:
+    """HMAC-SHA256 of the password under PASSWORD_PEPPER: what argon2id hashes.
+
+    The pepper is kept outside the database, so a copy of the database alone cannot test
+    guesses against the stored hash.
+    """
+    pepper = str(current_app.config["PASSWORD_PEPPER"]).encode()
+    return hmac.new(pepper, b"login password\0" + password.encode(), hashlib.sha256).digest()
 
 
 def hash_password(password: str) -> str:
-    return _hasher()[0].hash(password)
+    return PEPPERED_HASH_PREFIX + _hasher()[0].hash(_peppered(password))
 
 
 def check_password(user: User | None, password: str) -> bool:
     """Verify a password in constant work whether or not the user exists."""
     hasher, dummy = _hasher()
+    stored = user.password_hash if user else dummy
     try:
-        hasher.verify(user.password_hash if user else dummy, password)
+        if stored.startswith(PEPPERED_HASH_PREFIX):
+            hasher.verify(stored.removeprefix(PEPPERED_HASH_PREFIX), _peppered(password))
+        else:  # a hash from before the pepper
+            hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return user is not None
+
+
+def password_needs_rehash(user: User) -> bool:
+    """Unpeppered, or hashed with other argon2id parameters than configured now."""
+    stored = user.password_hash
+    if not stored.startswith(PEPPERED_HASH_PREFIX):
+        return True
+    return _hasher()[0].check_needs_rehash(stored.removeprefix(PEPPERED_HASH_PREFIX))
 
 
 def normalise_email(email: str) -> str:
@@ -77,7 +104,17 @@ def temporary_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def validate_password(password: str, email: str = "") -> None:
+# zxcvbn refuses to rate longer passwords; a strong start makes the whole strong.
+_ZXCVBN_MAX_LENGTH = 72
+
+
+def validate_password(password: str, email: str = "", *, name: str = "") -> None:
+    """Refuse short passwords and guessable ones (NIST SP 800-63B: check common passwords).
+
+    zxcvbn rates the password against its lists of common and breached passwords, names, words
+    and keyboard patterns, and against the person's own name and address: a password that is
+    itself on a list, or rated below 3 of 4, is refused with the reason.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise OperationError(
             _l("The password must be at least %(num)d characters long.", num=MIN_PASSWORD_LENGTH),
@@ -85,6 +122,30 @@ def validate_password(password: str, email: str = "") -> None:
         )
     if email and password.strip().lower() == email.lower():
         raise OperationError(_l("The password must not be your e-mail address."), field="password")
+    personal = [part for part in (email, *email.split("@"), name, *name.split()) if part]
+    result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=personal)
+    sequence = result["sequence"]
+    if len(sequence) == 1 and sequence[0]["pattern"] == "dictionary":
+        if sequence[0].get("dictionary_name") == "user_inputs":
+            raise OperationError(
+                _l("The password must not be made of your name or e-mail address."), field="password"
+            )
+        raise OperationError(
+            _l(
+                "This password is on the lists of common and breached passwords that attackers try "
+                "first. Please choose another."
+            ),
+            field="password",
+        )
+    if result["score"] < 3:
+        raise OperationError(
+            _l(
+                "This password is too easy to guess: it is made of common words, names, dates, "
+                "repeats or keyboard patterns. A few unrelated words, or a longer password, make "
+                "a strong one."
+            ),
+            field="password",
+        )
 
 
 # --- organisations --------------------------------------------------------------------------
@@ -179,7 +240,11 @@ def create_user(
     _refuse_lookalike_colleague(name, organisation)
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise OperationError(_l("A user with this e-mail address already exists."), field="email")
-    validate_password(password, email)
+    validate_password(password, email, name=name)
+    # Only a monitor organisation's own members let someone see its reports (the first one
+    # excepted); everyone else is a member of their organisation from the start.
+    first_member = role is UserRole.monitor and not _has_approved_member(organisation)
+    approved = role is not UserRole.monitor or first_member
     user = User(
         email=email,
         name=name,
@@ -189,10 +254,12 @@ def create_user(
         locale=locale,
         is_active=True,
         must_change_password=must_change_password,
+        membership_approved_dt=utcnow() if approved else None,
     )
     db.session.add(user)
     db.session.flush()
-    keys.create_user_keys(user, password)
+    # No key pair yet: the password was set by someone else (or must be changed). The user gets
+    # one when they set their own password (change_password).
     audit.record(
         "user.create",
         f"Created {role.value} {email} in {organisation.name!r}",
@@ -200,7 +267,88 @@ def create_user(
         obj=user,
         data={"email": email, "role": role.value, "organisation_id": organisation.id},
     )
+    if first_member:
+        audit.record(
+            "membership.approve",
+            f"{email} is the first member of {organisation.name!r}: approved without a colleague",
+            actor=actor,
+            obj=user,
+            data={"organisation_id": organisation.id, "automatic": True},
+        )
+    elif user.membership_pending:
+        _ask_members_to_approve(user)
     return user
+
+
+def _has_approved_member(organisation: Organisation) -> bool:
+    """Whether anyone was ever approved in the monitor organisation (active or not).
+
+    Counting former members too means that deactivating every member does not make the next
+    account an organisation's automatically approved "first" member.
+    """
+    return bool(
+        db.session.scalar(
+            select(User.id)
+            .where(
+                User.organisation_id == organisation.id,
+                User.role == UserRole.monitor,
+                User.membership_approved_dt.is_not(None),
+            )
+            .limit(1)
+        )
+    )
+
+
+def _ask_members_to_approve(user: User) -> None:
+    """Tell every approved active member that ``user`` waits for approval; audit the request."""
+    from monitoring.notifications.models import NotificationKind
+    from monitoring.notifications.outbox import notify
+
+    members = db.session.scalars(
+        select(User).where(User.id.in_(keys.member_ids(user.organisation))).order_by(User.id)
+    ).all()
+    notified = notify(
+        members,
+        NotificationKind.membership_requested,
+        params={"member": user.name, "email": user.email, "organisation": user.organisation.name},
+    )
+    audit.record(
+        "membership.request",
+        f"{user.email} waits for approval by a member of {user.organisation.name!r}",
+        actor=None,
+        obj=user,
+        data={"organisation_id": user.organisation_id, "members_notified": len(notified)},
+    )
+
+
+def approve_member(actor: User, member: User) -> None:
+    """An approved member lets a new colleague see the organisation's reports (not decrypt them)."""
+    if not can_decide_membership(actor, member):
+        raise OperationError(_l("Only an approved member of this organisation can approve a new colleague."))
+    member.membership_approved_dt = utcnow()
+    member.membership_approved_by_id = actor.id
+    db.session.flush()
+    audit.record(
+        "membership.approve",
+        f"{actor.email} approved {member.email} as a member of {member.organisation.name!r}",
+        actor=actor,
+        obj=member,
+        data={"organisation_id": member.organisation_id, "automatic": False},
+    )
+
+
+def refuse_member(actor: User, member: User) -> None:
+    """An approved member refuses a new colleague: the account is deactivated."""
+    if not can_decide_membership(actor, member):
+        raise OperationError(_l("Only an approved member of this organisation can refuse a new colleague."))
+    audit.record(
+        "membership.refuse",
+        f"{actor.email} refused {member.email} as a member of {member.organisation.name!r}",
+        actor=actor,
+        obj=member,
+        data={"organisation_id": member.organisation_id},
+    )
+    set_user_active(actor, member, False)
 
 
 def _refuse_lookalike_colleague(name: str, organisation: Organisation) -> None:
@@ -242,6 +390,9 @@ def set_user_active(actor: User | None, user: User, active: bool) -> None:
         obj=user,
         data={"is_active": [not active, active], "sessions_ended": ended},
     )
+    if active and user.membership_pending:
+        # Back, and still not approved: the members are asked again.
+        _ask_members_to_approve(user)
 
 
 def reset_password(actor: User | None, user: User) -> str:
@@ -251,8 +402,9 @@ def reset_password(actor: User | None, user: User) -> str:
     user.must_change_password = True
     user.password_changed_dt = utcnow()
     ended = end_user_sessions(user.id)
-    # A new key pair without grants: whoever knows the temporary password reads nothing sealed.
-    keys.reset_user_keys(user, temporary)
+    # The key pair and its grants go, and no new pair is made under the temporary password
+    # (the administrator knows it): the user gets one when they set their own password.
+    keys.reset_user_keys(user)
     revoke_all_tokens(actor, user, reason="user.password_reset")
     db.session.flush()
     audit.record(
@@ -271,8 +423,9 @@ def change_password(user: User, current: str, new: str) -> None:
         raise OperationError(_l("The current password is not correct."), field="current_password")
     if new == current:
         raise OperationError(_l("The new password must differ from the current one."), field="password")
-    validate_password(new, user.email)
-    keys.rewrap_user_key(user, current, new)
+    validate_password(new, user.email, name=user.name)
+    # A password of the user's own: their key is wrapped under it, or made now if they have none.
+    keys.set_own_password_keys(user, current, new)
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.password_changed_dt = utcnow()
@@ -390,7 +543,7 @@ def authenticate(
         )
         return LoginResult(None, throttled=throttled)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == client_key))
-    if _hasher()[0].check_needs_rehash(user.password_hash):
+    if password_needs_rehash(user):
         user.password_hash = hash_password(password)
     db.session.flush()
     audit.record("login.success", f"{email} logged in", actor=user, obj=user, data=data)

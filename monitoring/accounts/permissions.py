@@ -42,3 +42,22 @@ def visible_tokens(user: User) -> Select[tuple[ApiToken]]:
 
 def can_revoke_token(user: User, token: ApiToken) -> bool:
     return token.user_id == user.id or is_admin(user)
+
+
+def can_decide_membership(user: User, member: User) -> bool:
+    """Approve or refuse a new colleague: an approved, active monitor of the same organisation.
+
+    Administrators never decide: membership of a monitor organisation is its members' decision.
+    """
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role is UserRole.monitor
+        and not user.membership_pending
+        and user.organisation.is_active
+        and member.id != user.id
+        and member.is_active
+        and member.role is UserRole.monitor
+        and member.membership_pending
+        and member.organisation_id == user.organisation_id
+    )

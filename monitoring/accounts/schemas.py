@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
-from monitoring.accounts.models import OrganisationKind, UserRole
+from monitoring.accounts.models import KeyOrigin, OrganisationKind, UserRole
 from monitoring.config import LOCALES
 from monitoring.core.schemas import BaseSchema, PageArgs
 
@@ -53,6 +53,26 @@ class UserSchema(MeSchema):
     created_dt = fields.AwareDateTime(dump_only=True)
     password_changed_dt = fields.AwareDateTime(dump_only=True)
     deactivated_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+    has_keys = fields.Function(
+        lambda user: user.public_key is not None,
+        dump_only=True,
+        metadata={
+            "description": _l(
+                "Whether the person has a key pair: it is made only when they choose their own password."
+            )
+        },
+    )
+    key_origin = fields.Enum(KeyOrigin, by_value=True, dump_only=True, allow_none=True)
+    membership_pending = fields.Boolean(
+        dump_only=True,
+        metadata={
+            "description": _l(
+                "A monitor waiting for a member of their organisation to approve them; until then they "
+                "see none of its reports."
+            )
+        },
+    )
+    membership_approved_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
 class UserWithPasswordSchema(BaseSchema):
@@ -127,7 +147,12 @@ class CreateUserArgs(BaseSchema):
     password = fields.String(
         load_only=True,
         validate=validate.Length(max=1000),
-        metadata={"description": _l("Omit it to have a temporary password generated and returned once.")},
+        metadata={
+            "description": _l(
+                "Omit it to have a temporary password generated and returned once. Either way the "
+                "person must choose their own at the first login; their key pair is made only then."
+            )
+        },
     )
     locale = fields.String(
         allow_none=True, validate=validate.OneOf(LOCALES, error=_l("This language is not available."))

@@ -199,8 +199,12 @@ def reads_visibility(user: User, case: Case, visibility: Visibility, supplier_id
 
 
 def can_see_report_links(user: User, finding: Finding) -> bool:
-    """Only monitors of the organisation that filed the finding see its worker reports."""
-    return is_monitor(user) and user.organisation_id == finding.organisation_id
+    """Only monitors of the organisation that filed the finding see its worker reports.
+
+    Not a new monitor before a member approved them: they see nothing of the reports.
+    """
+    member = is_monitor(user) and not user.membership_pending
+    return member and user.organisation_id == finding.organisation_id
 
 
 def can_see_finding_summary(user: User, finding: Finding) -> bool:

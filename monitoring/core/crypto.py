@@ -44,7 +44,9 @@ NONCE_BYTES = 12
 CHUNK_SIZE = 64 * 1024
 
 _PROTECTED_VERSION = 1
-_WRAP_VERSION = 1
+# Version 1 of a password-wrapped blob had no pepper; version 2 mixes in PASSWORD_PEPPER.
+_WRAP_VERSION_UNPEPPERED = 1
+_WRAP_VERSION = 2
 _STREAM_VERSION = 1
 
 # The HPKE suites of sealed data, by name (stored with each organisation key version).
@@ -356,11 +358,14 @@ def decrypt_field(data_key: bytes, blob: bytes, *, table: str, column: str, row:
 
 @dataclass(frozen=True)
 class PasswordKdf:
-    """argon2id parameters for deriving a wrapping key from a password."""
+    """argon2id parameters for deriving a wrapping key from a password.
+
+    The defaults are RFC 9106's second recommended profile (t=3, 64 MiB, 4 lanes).
+    """
 
     iterations: int = 3
     memory_kib: int = 65536
-    lanes: int = 1
+    lanes: int = 4
 
     def derive(self, password: str, salt: bytes) -> bytes:
         return Argon2id(
@@ -372,24 +377,64 @@ class PasswordKdf:
         ).derive(password.encode())
 
 
-def wrap_with_password(secret: bytes, password: str, kdf: PasswordKdf, *, context: Iterable[object]) -> bytes:
-    """Encrypt a secret under a key derived from a password; the parameters travel with it."""
+_WRAP_HEADER = ">BIIB"
+_WRAP_HEADER_BYTES = struct.calcsize(_WRAP_HEADER) + 16  # the parameters, then a 16-byte salt
+
+
+def _peppered(argon2_key: bytes, pepper: bytes) -> bytes:
+    """Mix the server's password pepper into an argon2id output (HKDF-SHA256, pepper as salt).
+
+    The pepper is a server secret kept outside the database, so a copy of the database alone
+    cannot test password guesses against a wrapped key.
+    """
+    if not pepper:
+        raise CryptoError("the password pepper is empty")
+    hkdf = HKDF(algorithm=SHA256(), length=KEY_BYTES, salt=pepper, info=_context("password-pepper"))
+    return hkdf.derive(argon2_key)
+
+
+def wrap_with_password(
+    secret: bytes, password: str, kdf: PasswordKdf, *, context: Iterable[object], pepper: bytes
+) -> bytes:
+    """Encrypt a secret under a key derived from a password and the server pepper.
+
+    The argon2id parameters and the salt travel with the blob, whose first byte is its version:
+    2, peppered (version 1 blobs, from before the pepper, are still read).
+    """
     salt = secrets.token_bytes(16)
-    header = struct.pack(">BIIB", _WRAP_VERSION, kdf.iterations, kdf.memory_kib, kdf.lanes) + salt
-    key = kdf.derive(password, salt)
+    header = struct.pack(_WRAP_HEADER, _WRAP_VERSION, kdf.iterations, kdf.memory_kib, kdf.lanes) + salt
+    key = _peppered(kdf.derive(password, salt), pepper)
     return header + aead_encrypt(key, secret, _context("password", header, *context))
 
 
-def unwrap_with_password(blob: bytes, password: str, *, context: Iterable[object]) -> bytes:
-    size = struct.calcsize(">BIIB") + 16
-    if len(blob) < size:
+def _wrap_parameters(blob: bytes) -> tuple[int, PasswordKdf]:
+    if len(blob) < _WRAP_HEADER_BYTES:
         raise DecryptionError()
-    version, iterations, memory_kib, lanes = struct.unpack(">BIIB", blob[: size - 16])
-    if version != _WRAP_VERSION or not (1 <= iterations <= 100 and 8 <= memory_kib <= 4 * 1024 * 1024):
+    version, iterations, memory_kib, lanes = struct.unpack(_WRAP_HEADER, blob[: _WRAP_HEADER_BYTES - 16])
+    if version not in (_WRAP_VERSION_UNPEPPERED, _WRAP_VERSION) or not (
+        1 <= iterations <= 100 and 8 <= memory_kib <= 4 * 1024 * 1024 and 1 <= lanes <= 64
+    ):
         raise DecryptionError()
-    header = blob[:size]
-    key = PasswordKdf(iterations, memory_kib, lanes).derive(password, blob[size - 16 : size])
-    return aead_decrypt(key, blob[size:], _context("password", header, *context))
+    return version, PasswordKdf(iterations, memory_kib, lanes)
+
+
+def unwrap_with_password(blob: bytes, password: str, *, context: Iterable[object], pepper: bytes) -> bytes:
+    """Reverse :func:`wrap_with_password`; a version 1 blob opens with the password alone."""
+    version, kdf = _wrap_parameters(blob)
+    header = blob[:_WRAP_HEADER_BYTES]
+    key = kdf.derive(password, header[-16:])
+    if version == _WRAP_VERSION:
+        key = _peppered(key, pepper)
+    return aead_decrypt(key, blob[_WRAP_HEADER_BYTES:], _context("password", header, *context))
+
+
+def password_wrap_is_current(blob: bytes, kdf: PasswordKdf) -> bool:
+    """Whether a blob is peppered and uses these argon2id parameters (else: wrap it again)."""
+    try:
+        version, used = _wrap_parameters(blob)
+    except DecryptionError:
+        return False
+    return version == _WRAP_VERSION and used == kdf
 
 
 def derive_key(secret: bytes, *, purpose: str, salt: bytes = b"") -> bytes:

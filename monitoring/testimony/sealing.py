@@ -355,8 +355,13 @@ def open_report(user: User, report: WorkerReport, *, reason: str) -> OpenedRepor
 
 def grant_report(granter: User, report: WorkerReport, grantee: User) -> ReportGrant:
     """Let a coordinator read one report: seal its data key to the coordinator's public key."""
-    if grantee.role != UserRole.coordinator or not grantee.is_active or grantee.public_key is None:
+    if grantee.role != UserRole.coordinator or not grantee.is_active:
         raise OperationError(_l("Reports can be shared only with active coordinators."), "user")
+    from monitoring.accounts import keys
+
+    # A coordinator whose password only an administrator has set has no key: nothing is sealed
+    # to them until they set their own.
+    keys.require_own_key(grantee, actor=granter)
     try:
         data_key = _report_data_key(granter, report)
         # Share only a key that opens this report: never whatever key a row was made to hold.

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from monitoring.accounts import keys, operations
 from monitoring.accounts.models import (
     ApiToken,
+    KeyOrigin,
     Organisation,
     OrganisationKey,
     OrganisationKeyGrant,
@@ -37,22 +38,45 @@ def _last_audit_id(app):
         return db.session.scalar(select(func.max(AuditEntry.id))) or 0
 
 
+def _unwrap(app, user, password, pepper=None):
+    """Open a user's wrapped private key as the server does: password, then the server pepper."""
+    pepper = pepper if pepper is not None else str(app.config["PASSWORD_PEPPER"]).encode()
+    return crypto.unwrap_with_password(
+        user.private_key_wrapped, password, context=("user", user.id), pepper=pepper
+    )
+
+
 # --- a user's own key pair -------------------------------------------------------------------
 
 
-def test_every_new_user_gets_a_key_pair_wrapped_under_the_password(app, any_role_user):
+def test_a_key_pair_is_wrapped_under_the_password_the_user_chose(app, any_role_user):
+    """The factory's users set their own password (as at a first login): that made the pair."""
     with app.app_context():
         user = _get(User, any_role_user.id)
         # A post-quantum hybrid (ML-KEM-768 + X25519) public key.
         assert user.public_key is not None and crypto.suite_of(user.public_key) == crypto.SUITE_HYBRID
-        private = crypto.unwrap_with_password(user.private_key_wrapped, PASSWORD, context=("user", user.id))
+        assert user.key_origin is KeyOrigin.own_password and user.key_created_dt is not None
+        private = _unwrap(app, user, PASSWORD)
         assert crypto.public_key_of(private) == user.public_key
         with pytest.raises(crypto.DecryptionError):
-            crypto.unwrap_with_password(user.private_key_wrapped, PASSWORD + "x", context=("user", user.id))
+            _unwrap(app, user, PASSWORD + "x")
         # Bound to the user: the same blob does not open as another user's key.
         with pytest.raises(crypto.DecryptionError):
-            crypto.unwrap_with_password(user.private_key_wrapped, PASSWORD, context=("user", user.id + 1))
+            crypto.unwrap_with_password(
+                user.private_key_wrapped,
+                PASSWORD,
+                context=("user", user.id + 1),
+                pepper=str(app.config["PASSWORD_PEPPER"]).encode(),
+            )
         assert private not in user.private_key_wrapped
+
+
+def test_a_user_whose_password_an_administrator_set_has_no_key_pair(app, create_user):
+    user = create_user(UserRole.monitor, must_change_password=True)
+    with app.app_context():
+        row = _get(User, user.id)
+        assert row.public_key is None and row.private_key_wrapped is None
+        assert row.key_origin is None and row.key_created_dt is None
 
 
 def test_wrap_uses_the_configured_argon2_cost(app, monitor):
@@ -65,17 +89,18 @@ def test_wrap_uses_the_configured_argon2_cost(app, monitor):
 
 
 def test_password_change_rewraps_the_same_private_key(app, monitor):
+    """A key made under the user's own password stays theirs across their password changes."""
     new = "another long passphrase"
     with app.app_context():
         user = _get(User, monitor.id)
-        before = crypto.unwrap_with_password(user.private_key_wrapped, PASSWORD, context=("user", user.id))
+        before = _unwrap(app, user, PASSWORD)
         public = user.public_key
         operations.change_password(user, PASSWORD, new)
         db.session.commit()
-        after = crypto.unwrap_with_password(user.private_key_wrapped, new, context=("user", user.id))
+        after = _unwrap(app, user, new)
         assert after == before and user.public_key == public
         with pytest.raises(crypto.DecryptionError):
-            crypto.unwrap_with_password(user.private_key_wrapped, PASSWORD, context=("user", user.id))
+            _unwrap(app, user, PASSWORD)
 
 
 def test_password_change_keeps_organisation_access(app, monitor_with_keys):
@@ -88,15 +113,30 @@ def test_password_change_keeps_organisation_access(app, monitor_with_keys):
         assert crypto.public_key_of(keys.organisation_private_key(user, key)) == key.public_key
 
 
-def test_unlock_creates_keys_for_a_user_from_before_key_pairs(app, monitor):
+def test_unlock_makes_no_key_pair_for_a_user_without_one(app, create_user):
+    """A login is no moment to make a key: the password may be one an administrator gave out."""
+    user = create_user(UserRole.monitor, must_change_password=True)
+    with unlocked_as(app, user) as loaded:
+        assert loaded.public_key is None and loaded.private_key_wrapped is None
+        with pytest.raises(keys.KeysLocked):
+            keys.unlocked_private_key(loaded)
+        db.session.commit()
     with app.app_context():
-        user = _get(User, monitor.id)
-        user.public_key = user.private_key_wrapped = None
+        assert _get(User, user.id).public_key is None
+
+
+def test_setting_ones_own_password_makes_the_key_pair(app, create_user):
+    user = create_user(UserRole.monitor, must_change_password=True)
+    since = _last_audit_id(app)
+    with app.app_context():
+        row = _get(User, user.id)
+        operations.change_password(row, PASSWORD, "my own fresh passphrase 7")
         db.session.commit()
-    with unlocked_as(app, monitor) as user:
-        assert user.public_key is not None
-        assert crypto.public_key_of(keys.unlocked_private_key(user)) == user.public_key
-        db.session.commit()
+        assert row.key_origin is KeyOrigin.own_password and row.key_created_dt is not None
+        assert crypto.public_key_of(_unwrap(app, row, "my own fresh passphrase 7")) == row.public_key
+        with pytest.raises(crypto.DecryptionError):
+            _unwrap(app, row, PASSWORD)
+    assert "keys.user_create" in _actions(app, since)
 
 
 # --- unlocking ---------------------------------------------------------------------------------
@@ -355,9 +395,11 @@ def test_database_and_server_secrets_do_not_open_the_organisation_key(app, monit
             with pytest.raises(keys.KeysLocked):
                 keys.organisation_private_key(_get(User, member_id), key)
         # Every secret the server has, tried on every wrapped blob in the database.
+        pepper = str(app.config["PASSWORD_PEPPER"]).encode()
         server_secrets = [
             str(app.config["SECRET_KEY"]).encode(),
             str(app.config["AUDIT_KEY"]).encode(),
+            pepper,
             *current_keyring().keys.values(),
         ]
         candidates = []
@@ -393,7 +435,7 @@ def test_database_and_server_secrets_do_not_open_the_organisation_key(app, monit
             for user in users:
                 opened += _opens(
                     lambda c=candidate, u=user: crypto.unwrap_with_password(
-                        u.private_key_wrapped, c.decode("latin-1"), context=("user", u.id)
+                        u.private_key_wrapped, c.decode("latin-1"), context=("user", u.id), pepper=pepper
                     )
                 )
         assert opened == 0
@@ -515,9 +557,10 @@ def test_retire_deletes_grants_and_refuses_the_newest(app, monitor_with_keys):
 # --- admin reset -------------------------------------------------------------------------------
 
 
-def test_reset_replaces_the_key_pair_and_removes_grants_and_token_keys(
+def test_reset_drops_the_key_pair_grants_and_token_keys_and_makes_no_new_pair(
     app, monitor_with_keys, admin, api_client
 ):
+    """The old behaviour made a new pair under the temporary password: the administrator's."""
     api_client(monitor_with_keys, unlocked=True)
     with app.app_context():
         user = _get(User, monitor_with_keys.id)
@@ -529,13 +572,8 @@ def test_reset_replaces_the_key_pair_and_removes_grants_and_token_keys(
         )
         temporary = operations.reset_password(_get(User, admin.id), user)
         db.session.commit()
-        assert user.public_key != old_public
-        assert (
-            crypto.public_key_of(
-                crypto.unwrap_with_password(user.private_key_wrapped, temporary, context=("user", user.id))
-            )
-            == user.public_key
-        )
+        assert user.public_key is None and user.private_key_wrapped is None
+        assert user.key_origin is None and user.keys_reset_dt is not None
         assert not db.session.scalar(
             select(func.count())
             .select_from(OrganisationKeyGrant)
@@ -546,9 +584,22 @@ def test_reset_replaces_the_key_pair_and_removes_grants_and_token_keys(
             .select_from(ApiToken)
             .where(ApiToken.user_id == user.id, ApiToken.private_key_wrapped.is_not(None))
         )
-    # Whoever knows the temporary password (the administrator) opens nothing.
-    with unlocked_as(app, monitor_with_keys, temporary) as user, pytest.raises(keys.NoKeyAccess):
-        keys.organisation_private_key(user, keys.current_organisation_key(user.organisation))
+    # Whoever knows the temporary password (the administrator) has no key at all.
+    with unlocked_as(app, monitor_with_keys, temporary) as user:
+        with pytest.raises(keys.KeysLocked):
+            keys.unlocked_private_key(user)
+        with pytest.raises(keys.NoKeyAccess):
+            keys.organisation_private_key(user, keys.current_organisation_key(user.organisation))
+    # The member sets their own password: a new pair, made "after an administrator reset".
+    with app.app_context():
+        user = _get(User, monitor_with_keys.id)
+        operations.change_password(user, temporary, "my own passphrase after the reset")
+        db.session.commit()
+        assert user.public_key not in (None, old_public) and user.key_origin is KeyOrigin.after_reset
+    with unlocked_as(app, monitor_with_keys, "my own passphrase after the reset") as user:
+        assert keys.unlocked_private_key(user)
+        with pytest.raises(keys.NoKeyAccess):
+            keys.organisation_private_key(user, keys.current_organisation_key(user.organisation))
 
 
 def test_key_status_lists_versions_and_colleagues(app, monitor_with_keys, create_user):

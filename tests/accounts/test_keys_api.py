@@ -79,11 +79,16 @@ def test_a_token_made_on_the_account_page_carries_the_key(app, monitor_with_keys
         headers=_bearer(token),
     )
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {
+    body = response.get_json()
+    # When and how the key was made is shown next to its fingerprint.
+    assert body.pop("key_created_dt")
+    assert body == {
         "id": colleague.id,
         "name": colleague.name,
         "email": colleague.email,
         "fingerprint": _fingerprint(app, colleague),
+        "key_origin": "own_password",
+        "key_origin_text": "by the member on setting their own password",
         "has_access": True,
     }
     # A token made through the API with this one carries the key too.

@@ -93,13 +93,23 @@ def test_a_demo_account_that_enrolled_needs_its_code(app, demo_data, relaxed):
 
 
 def test_production_refuses_the_relaxation(monkeypatch, tmp_path):
-    for name in ("ENV", "SECRET_KEY", "AUDIT_KEY", "RECEIPT_KEY", "DATABASE_URL", "SECRETS_FILE", "KEYRING"):
+    for name in (
+        "ENV",
+        "SECRET_KEY",
+        "AUDIT_KEY",
+        "RECEIPT_KEY",
+        "PASSWORD_PEPPER",
+        "DATABASE_URL",
+        "SECRETS_FILE",
+        "KEYRING",
+    ):
         monkeypatch.delenv(f"MONITORING_{name}", raising=False)
     monkeypatch.setenv("MONITORING_ENV", "production")
     monkeypatch.setenv("MONITORING_DATABASE_URL", "postgresql+psycopg://db/monitoring")
     monkeypatch.setenv("MONITORING_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("MONITORING_AUDIT_KEY", "a" * 40)
     monkeypatch.setenv("MONITORING_RECEIPT_KEY", "r" * 40)
+    monkeypatch.setenv("MONITORING_PASSWORD_PEPPER", "p" * 40)
     monkeypatch.setenv("MONITORING_DEMO_RELAX_TWO_FACTOR", "1")
     with pytest.raises(ConfigError, match="MONITORING_DEMO_RELAX_TWO_FACTOR"):
         load_config({"INSTANCE_PATH": str(tmp_path)})

@@ -15,6 +15,10 @@ def clean_env(monkeypatch):
         "SECRET_KEY",
         "AUDIT_KEY",
         "RECEIPT_KEY",
+        "PASSWORD_PEPPER",
+        "ARGON2_TIME_COST",
+        "ARGON2_MEMORY_KIB",
+        "ARGON2_PARALLELISM",
         "DATABASE_URL",
         "SECRETS_FILE",
         "SESSION_IDLE_MINUTES",
@@ -28,6 +32,7 @@ def test_environment_variables_override_defaults(clean_env, tmp_path):
     clean_env.setenv("MONITORING_SECRET_KEY", "s" * 40)
     clean_env.setenv("MONITORING_AUDIT_KEY", "a" * 40)
     clean_env.setenv("MONITORING_RECEIPT_KEY", "r" * 40)
+    clean_env.setenv("MONITORING_PASSWORD_PEPPER", "p" * 40)
     config = load_config({"INSTANCE_PATH": str(tmp_path)})
     assert config["SESSION_IDLE_MINUTES"] == 5
     assert config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'monitoring.sqlite3'}"
@@ -78,6 +83,7 @@ def test_production_refuses_the_development_keyring(clean_env, tmp_path):
     clean_env.setenv("MONITORING_SECRET_KEY", "s" * 40)
     clean_env.setenv("MONITORING_AUDIT_KEY", "a" * 40)
     clean_env.setenv("MONITORING_RECEIPT_KEY", "r" * 40)
+    clean_env.setenv("MONITORING_PASSWORD_PEPPER", "p" * 40)
     with pytest.raises(ConfigError, match="development keyring"):
         load_config({"INSTANCE_PATH": str(tmp_path)})
 
@@ -96,6 +102,7 @@ def test_production_starts_with_real_secrets(clean_env, tmp_path):
     clean_env.setenv("MONITORING_SECRET_KEY", "s" * 40)
     clean_env.setenv("MONITORING_AUDIT_KEY", "a" * 40)
     clean_env.setenv("MONITORING_RECEIPT_KEY", "r" * 40)
+    clean_env.setenv("MONITORING_PASSWORD_PEPPER", "p" * 40)
     config = load_config({"INSTANCE_PATH": str(tmp_path)})
     assert config["SESSION_COOKIE_SECURE"] is True
 
@@ -105,5 +112,6 @@ def test_production_refuses_sqlite(clean_env, tmp_path):
     clean_env.setenv("MONITORING_SECRET_KEY", "s" * 40)
     clean_env.setenv("MONITORING_AUDIT_KEY", "a" * 40)
     clean_env.setenv("MONITORING_RECEIPT_KEY", "r" * 40)
+    clean_env.setenv("MONITORING_PASSWORD_PEPPER", "p" * 40)
     with pytest.raises(ConfigError, match="PostgreSQL"):
         load_config({"INSTANCE_PATH": str(tmp_path)})

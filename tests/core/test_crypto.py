@@ -96,14 +96,24 @@ def test_context_parts_cannot_be_shifted_between_fields():
 
 def test_password_wrapping():
     kdf = PasswordKdf(iterations=1, memory_kib=1024)
-    blob = crypto.wrap_with_password(b"private key", "a long passphrase", kdf, context=("user", 3))
-    assert crypto.unwrap_with_password(blob, "a long passphrase", context=("user", 3)) == b"private key"
+    pepper = b"p" * 32
+    blob = crypto.wrap_with_password(
+        b"private key", "a long passphrase", kdf, context=("user", 3), pepper=pepper
+    )
+    assert blob[0] == 2  # peppered
+    assert crypto.password_wrap_is_current(blob, kdf) and not crypto.password_wrap_is_current(
+        blob, PasswordKdf()
+    )
+    opened = crypto.unwrap_with_password(blob, "a long passphrase", context=("user", 3), pepper=pepper)
+    assert opened == b"private key"
     with pytest.raises(DecryptionError):
-        crypto.unwrap_with_password(blob, "a wrong passphrase", context=("user", 3))
+        crypto.unwrap_with_password(blob, "a wrong passphrase", context=("user", 3), pepper=pepper)
     with pytest.raises(DecryptionError):
-        crypto.unwrap_with_password(blob, "a long passphrase", context=("user", 4))
+        crypto.unwrap_with_password(blob, "a long passphrase", context=("user", 3), pepper=b"q" * 32)
     with pytest.raises(DecryptionError):
-        crypto.unwrap_with_password(blob[:10], "a long passphrase", context=("user", 3))
+        crypto.unwrap_with_password(blob, "a long passphrase", context=("user", 4), pepper=pepper)
+    with pytest.raises(DecryptionError):
+        crypto.unwrap_with_password(blob[:10], "a long passphrase", context=("user", 3), pepper=pepper)
 
 
 def _encrypt(key: bytes, data: bytes) -> list[bytes]:
