@@ -186,6 +186,27 @@ def test_a_refused_account_is_deactivated(app, admin, monitor_with_keys, api_cli
         )
 
 
+def test_an_administrator_reactivating_a_refused_account_only_asks_the_members_again(
+    app, admin, monitor_with_keys, api_client
+):
+    report_id = make_report(app, monitor_with_keys)
+    _client, puppet = _plant(app, admin, monitor_with_keys.organisation_id, api_client)
+    api_client(monitor_with_keys).post(f"/api/v1/me/keys/pending-members/{puppet.id}/refuse")
+    assert api_client(admin).post(f"/api/v1/users/{puppet.id}/activate").status_code == 200
+    with app.app_context():
+        assert db.session.get(User, puppet.id).membership_pending
+        asked = db.session.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "membership.request", AuditEntry.object_id == str(puppet.id)
+            )
+        )
+        assert asked == 2
+    client = app.test_client()
+    login(client, PUPPET, PASSWORD)
+    assert f"/testimony/reports/{report_id}" not in client.get("/testimony/reports").get_data(as_text=True)
+    assert client.get(f"/testimony/reports/{report_id}").status_code == 404
+
+
 def test_only_a_new_organisations_first_member_is_approved_without_a_colleague(
     app, admin, create_organisation, create_user
 ):
