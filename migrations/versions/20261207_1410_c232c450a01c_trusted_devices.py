@@ -1,7 +1,7 @@
 """trusted devices: device cookies that keep their own allowance of failed logins
 
 Revision ID: c232c450a01c
-Revises: ed3cf518db93
+Revises: 3f9c2d7a8b14
 Create Date: 2026-12-07 14:10:00+00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import monitoring.core.types
 
 revision: str = "c232c450a01c"
-down_revision: str | None = "ed3cf518db93"
+down_revision: str | None = "3f9c2d7a8b14"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,7 @@ who receives a country's reports wait for consent (``coverage_change``) and are 
 window (``throttle_window_key``), deleted with them.
 
 Revision ID: f1e731bb2c97
-Revises: ed3cf518db93
+Revises: c232c450a01c
 Create Date: 2026-12-07 14:10:00+00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import monitoring.core.types
 
 revision: str = "f1e731bb2c97"
-down_revision: str | None = "ed3cf518db93"
+down_revision: str | None = "c232c450a01c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

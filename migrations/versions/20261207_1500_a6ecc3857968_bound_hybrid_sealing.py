@@ -10,7 +10,7 @@ Raw keys and sealed blobs live in LargeBinary columns, which are BYTEA and BLOB 
 length limit on PostgreSQL and SQLite: the larger hybrid keys need no change of type.
 
 Revision ID: a6ecc3857968
-Revises: ed3cf518db93
+Revises: f1e731bb2c97
 Create Date: 2026-12-07 15:00:00+00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a6ecc3857968"
-down_revision: str | None = "ed3cf518db93"
+down_revision: str | None = "f1e731bb2c97"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

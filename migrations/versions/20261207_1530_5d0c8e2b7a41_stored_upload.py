@@ -1,7 +1,7 @@
 """stored upload: objects recorded before they are written to the file store
 
 Revision ID: 5d0c8e2b7a41
-Revises: ed3cf518db93
+Revises: a6ecc3857968
 Create Date: 2026-12-07 15:30:00+00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import monitoring.core.types
 
 revision: str = '5d0c8e2b7a41'
-down_revision: str | None = 'ed3cf518db93'
+down_revision: str | None = "a6ecc3857968"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

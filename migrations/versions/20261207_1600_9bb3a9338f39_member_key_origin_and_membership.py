@@ -7,11 +7,10 @@ organisation's reports once a member approved them (``membership_approved_dt``/`
 existing user counts as approved). Members are told of a request (notification kind
 ``membership_requested``).
 
-The notification kinds extend those of f1e731bb2c97 (which this revision depends on), so the two
-CHECK constraints do not undo each other whichever branch is applied last.
+The notification kinds extend those of f1e731bb2c97 (which comes before this revision).
 
 Revision ID: 9bb3a9338f39
-Revises: ed3cf518db93
+Revises: 5d0c8e2b7a41
 Create Date: 2026-12-07 16:00:00+00:00
 """
 
@@ -23,9 +22,9 @@ from alembic import op
 import monitoring.core.types
 
 revision: str = "9bb3a9338f39"
-down_revision: str | None = "ed3cf518db93"
+down_revision: str | None = "5d0c8e2b7a41"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "f1e731bb2c97"
+depends_on: str | Sequence[str] | None = None
 
 KEY_ORIGINS = ["own_password", "after_reset", "replaced", "legacy"]
 NOTIFICATION_KINDS = [
