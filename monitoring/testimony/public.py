@@ -461,7 +461,9 @@ def _conversation(
     expired: bool = False,
 ) -> Response:
     try:
-        messages = sealing.read_messages_with_receipt(report, derived.private_key)
+        messages = sealing.read_messages_with_receipt(
+            report, derived.private_key_for(report.receipt_public_key)
+        )
     except sealing.SealedAccessError:
         db.session.commit()  # keep the audit entry of the failure
         abort(500)

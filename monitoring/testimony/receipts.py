@@ -7,9 +7,11 @@ server's ``RECEIPT_KEY`` as a pepper and a fixed per-deployment salt) turns the 
 master secret, from which HKDF derives
 
 * a *lookup* id, stored in ``WorkerReport.receipt_lookup`` to find the report again, and
-* an X25519 key pair: the public key is stored as ``WorkerReport.receipt_public_key`` and
-  every reply to the worker is sealed to it; the private key exists only while a request that
-  carries the receipt is being answered.
+* a key pair of the post-quantum hybrid suite (ML-KEM-768 + X25519): the public key is stored
+  as ``WorkerReport.receipt_public_key`` and every reply to the worker is sealed to it; the
+  private key exists only while a request that carries the receipt is being answered. Receipts
+  given before the hybrid keep their X25519 public key; the same receipt derives that key too, so
+  their replies still open.
 
 The pepper means a copy of the database alone cannot even test guesses; the slow KDF and the
 throttle at /report/follow-up make guessing with the server expensive. Changing
@@ -48,6 +50,13 @@ class ReceiptSecrets:
     lookup: str
     private_key: bytes = b""
     public_key: bytes = b""
+    x25519_private_key: bytes = b""  # for reports whose receipt key is from before the hybrid
+
+    def private_key_for(self, public_key: bytes | None) -> bytes:
+        """The private key that matches a report's stored receipt public key."""
+        if public_key is not None and crypto.suite_of(public_key) == crypto.SUITE_X25519:
+            return self.x25519_private_key
+        return self.private_key
 
     def __repr__(self) -> str:  # never print the private key into a log or a traceback
         return f"ReceiptSecrets(lookup={self.lookup[:8]}…)"
@@ -125,6 +134,12 @@ def receipt_secrets(receipt: str) -> ReceiptSecrets:
         raise ValueError("a receipt is 20 ASCII digits; normalise it first")
     master = _master_secret(receipt)
     lookup = crypto.derive_key(master, purpose="receipt/lookup").hex()
-    private_key = crypto.derive_key(master, purpose="receipt/x25519")
-    public_key = crypto.public_key_of(private_key)
-    return ReceiptSecrets(lookup=lookup, private_key=private_key, public_key=public_key)
+    private_key = crypto.derive_private_key(master, purpose="receipt/hybrid", suite=crypto.SUITE_HYBRID)
+    return ReceiptSecrets(
+        lookup=lookup,
+        private_key=private_key,
+        public_key=crypto.public_key_of(private_key),
+        x25519_private_key=crypto.derive_private_key(
+            master, purpose="receipt/x25519", suite=crypto.SUITE_X25519
+        ),
+    )

@@ -308,3 +308,51 @@ def test_hybrid_sizes_are_stored_whole(app, monitor_with_keys, coordinator):
         assert len(written[0]) == crypto.HYBRID_PUBLIC_BYTES and len(written[2]) > 1100
         share = db.session.scalar(select(ReportGrant.wrapped_key).where(ReportGrant.report_id == report_id))
         assert len(share) > 1100
+
+
+def test_a_workers_receipt_key_is_a_hybrid_and_replies_are_sealed_to_it(app, monitor_with_keys):
+    """The replies a worker reads with their receipt are sealed to a hybrid key derived from it."""
+    from monitoring.testimony import receipts
+
+    receipt = receipts.new_receipt()
+    with app.app_context(), app.test_request_context():
+        derived = receipts.receipt_secrets(receipt)
+        assert crypto.suite_of(derived.public_key) == crypto.SUITE_HYBRID
+        report_id, _unused = make_anonymous_report(app, monitor_with_keys, text="Receipt test.")
+        report = db.session.get(WorkerReport, report_id)
+        report.receipt_public_key = derived.public_key
+        sealing.add_message(
+            report, body="We received your report.", author=db.session.get(User, monitor_with_keys.id)
+        )
+        db.session.flush()
+        (sealed,) = db.session.scalars(
+            select(ReportMessage.receipt_wrapped_key).where(ReportMessage.report_id == report_id)
+        )
+        assert crypto.sealed_suite(sealed) == crypto.SUITE_HYBRID
+        opened = sealing.read_messages_with_receipt(
+            report, derived.private_key_for(report.receipt_public_key)
+        )
+        assert [m.body for m in opened] == ["We received your report."]
+        # The X25519 half of the receipt's key alone opens nothing.
+        with pytest.raises(sealing.SealedAccessError):
+            sealing.read_messages_with_receipt(report, derived.x25519_private_key)
+        db.session.rollback()
+
+
+def test_a_receipt_given_before_the_hybrid_still_reads_its_replies(app, monitor_with_keys):
+    """A report whose stored receipt key is X25519 (as receipts were made before) keeps working."""
+    from monitoring.testimony import receipts
+
+    receipt = receipts.new_receipt()
+    with app.app_context(), app.test_request_context():
+        derived = receipts.receipt_secrets(receipt)
+        report_id, _unused = make_anonymous_report(app, monitor_with_keys, text="Old receipt.")
+        report = db.session.get(WorkerReport, report_id)
+        report.receipt_public_key = crypto.public_key_of(derived.x25519_private_key)  # as stored before
+        sealing.add_message(report, body="Are you safe?", author=db.session.get(User, monitor_with_keys.id))
+        db.session.flush()
+        opened = sealing.read_messages_with_receipt(
+            report, derived.private_key_for(report.receipt_public_key)
+        )
+        assert [m.body for m in opened] == ["Are you safe?"]
+        db.session.rollback()
