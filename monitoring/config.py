@@ -128,10 +128,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     secrets_file = Path(config["SECRETS_FILE"] or instance / "secrets.json")
     config["SECRETS_FILE"] = str(secrets_file)
     config["SECRETS_KIND"] = _load_secrets(config, secrets_file)
-    if named_secrets_file and config["SECRETS_KIND"] == "environment":
-        if any(not config.get(name) for name in SECRET_NAMES):
-            # A mistyped path would otherwise read as several missing secrets.
-            raise ConfigError(f"the secrets file {secrets_file} (MONITORING_SECRETS_FILE) does not exist")
+    missing_file = named_secrets_file and config["SECRETS_KIND"] == "environment"
+    if missing_file and any(not config.get(name) for name in SECRET_NAMES):
+        # A mistyped path would otherwise read as several missing secrets.
+        raise ConfigError(f"the secrets file {secrets_file} (MONITORING_SECRETS_FILE) does not exist")
     config["KEYRING_FILE"] = str(Path(config["KEYRING_FILE"] or instance / "keyring.json"))
     config["FILE_STORE_PATH"] = str(Path(config["FILE_STORE_PATH"] or instance / "files"))
     config["AUDIT_CHECKPOINT_FILE"] = str(
