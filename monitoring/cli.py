@@ -192,14 +192,8 @@ def audit_verify() -> None:
     """
     from monitoring.core import audit
 
-    key = audit.audit_key()
-    path = audit.checkpoint_path()
-    tampered: audit.CheckpointFileTampered | None = None
-    try:
-        checkpoints = audit.read_checkpoints(path, key)
-    except audit.CheckpointFileTampered as exc:
-        tampered, checkpoints = exc, []
-    result = audit.verify_chain(key, checkpoints=checkpoints)
+    check = audit.verify_log(audit.audit_key())
+    result, checkpoints, path, tampered = check.result, check.checkpoints, check.path, check.tampered
     if result.key_mismatch:
         click.echo(
             "the audit key does not match this database: MONITORING_AUDIT_KEY (or audit_key in the "

@@ -11,14 +11,13 @@ from babel.lists import format_list
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -38,8 +37,8 @@ from monitoring.accounts.permissions import (
     visible_users,
 )
 from monitoring.admin.forms import ACTIVE_CHOICES, AuditFilterForm, OrganisationForm, UserFilterForm, UserForm
-from monitoring.core import session_secrets
-from monitoring.core.audit import AuditEntry, verify_chain
+from monitoring.core import audit, session_secrets
+from monitoring.core.audit import AuditEntry
 from monitoring.core.auth import roles
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error
@@ -403,9 +402,43 @@ def audit_log() -> Any:
 @roles(UserRole.admin)
 def audit_verify() -> Any:
     _require(can_view_audit_log(current_user))
-    result = verify_chain(str(current_app.config["AUDIT_KEY"]).encode())
+    check = audit.verify_log(audit.audit_key())
+    result = check.result
+    if result.key_mismatch:
+        logger.error("audit verify: the audit key does not match this database")
+        flash(
+            _("This server's audit key is not the key the audit log was written with: nothing was checked."),
+            "error",
+        )
+        return redirect(url_for(".audit_log"))
+    if check.tampered is not None:
+        logger.error("audit checkpoint file tampered: %s", check.tampered)
+        flash(
+            _("The file of signed audit checkpoints was changed: it no longer proves the log complete."),
+            "error",
+        )
     if result.ok:
         flash(_("The audit log is intact: %(num)d entries verified.", num=result.checked), "success")
+        if check.tampered is None and not check.checkpoints:
+            flash(
+                _(
+                    "No signed checkpoint was found on this server, so entries cut from the end of the "
+                    "log would not show. Run this check where the jobs run (flask audit verify)."
+                ),
+                "warning",
+            )
+        return redirect(url_for(".audit_log"))
+    if result.checkpoint is not None:
+        logger.error("audit log truncated or rewritten: %s", result.reason)
+        flash(
+            _(
+                "The audit log was cut short or rewritten after the checkpoint of %(date)s: it now differs "
+                "from what was signed then (%(reason)s).",
+                date=format_datetime(datetime.fromisoformat(result.checkpoint.created)),
+                reason=result.reason,
+            ),
+            "error",
+        )
         return redirect(url_for(".audit_log"))
     logger.error("audit chain broken at entry %s: %s", result.broken_id, result.reason)
     flash(

@@ -460,6 +460,27 @@ def verify_chain(key: bytes, batch: int = 1000, checkpoints: Sequence[Checkpoint
     return result
 
 
+@dataclass
+class LogCheck:
+    """The chain held against this installation's checkpoint file: what `audit verify` reports."""
+
+    result: VerifyResult
+    checkpoints: list[Checkpoint]
+    path: Path
+    tampered: CheckpointFileTampered | None = None
+
+
+def verify_log(key: bytes) -> LogCheck:
+    """Verify the chain against every signed checkpoint in the checkpoint file (if any)."""
+    path = checkpoint_path()
+    tampered: CheckpointFileTampered | None = None
+    try:
+        checkpoints = read_checkpoints(path, key)
+    except CheckpointFileTampered as exc:
+        tampered, checkpoints = exc, []
+    return LogCheck(verify_chain(key, checkpoints=checkpoints), checkpoints, path, tampered)
+
+
 # --- anchoring the chain outside the database --------------------------------------------------
 
 

@@ -137,3 +137,36 @@ def test_verify_the_chain(app, client_for, admin, entries):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"broken at entry {entries[2]}" in page
     assert _ids(page)[0] == entries[2]  # the page opens at the broken entry
+
+
+def test_verify_holds_the_chain_against_the_checkpoints(app, client_for, admin, entries):
+    """The page's check reads the signed checkpoints as `flask audit verify` does: a cut tail shows."""
+    from sqlalchemy import delete, select
+
+    from monitoring.core.audit import AuditHead
+
+    client = client_for(admin)
+    post_form(client, f"{AUDIT}/verify", form_page=AUDIT)
+    assert "No signed checkpoint was found" in client.get(AUDIT).get_data(as_text=True)
+    assert app.test_cli_runner().invoke(args=["audit", "checkpoint"]).exit_code == 0
+    with app.app_context():
+        # Cut the two newest entries and move the head back: the chain alone stays valid.
+        newest = db.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(2)).all()
+        db.session.execute(delete(AuditEntry).where(AuditEntry.id.in_(newest)))
+        last = db.session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+        head = db.session.get(AuditHead, 1)
+        head.last_id, head.last_hash = last.id, last.hash
+        db.session.commit()
+    response = post_form(client, f"{AUDIT}/verify", form_page=AUDIT)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "cut short or rewritten after the checkpoint of" in page
+    assert "The audit log is intact" not in page
+
+
+def test_verify_names_a_wrong_audit_key(app, client_for, admin, entries, monkeypatch):
+    client = client_for(admin)
+    monkeypatch.setitem(app.config, "AUDIT_KEY", "not-the-key-this-log-was-written-with-0123456789")
+    response = post_form(client, f"{AUDIT}/verify", form_page=AUDIT)
+    monkeypatch.undo()
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "audit key is not the key the audit log was written with" in page
