@@ -306,7 +306,7 @@ class WorkerReport(Base):
     # Anonymous reports: a lookup derived from the receipt (never the receipt itself) and the
     # public key that replies to the worker are sealed to.
     receipt_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
-    receipt_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    receipt_public_key: Mapped[bytes | None] = mapped_column(LargeBinary)  # hybrid: 1,216 bytes
     # Whistleblower Directive clocks: acknowledge within 7 days, feedback within 3 months.
     acknowledge_due_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
