@@ -67,9 +67,14 @@ run: translations  ## Migrate, load the demo data and serve on http://127.0.0.1:
 
 # --- checks -----------------------------------------------------------------------------
 
-lint: install  ## ruff check and ruff format --check
+# ruff (with cyclomatic complexity at most 15), mypy on monitoring/, the import layers
+# (pyproject.toml's [tool.importlinter]) and the house rules of .ci/lint_rules.py.
+lint: install  ## ruff, mypy, import-linter and the house rules (roles, commits, imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python .ci/lint_rules.py
 
 format: install  ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .

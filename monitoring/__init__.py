@@ -83,9 +83,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from monitoring.core.auth import public
 
-    public(app.view_functions["static"])
+    app.view_functions["static"] = public(app.view_functions["static"])
 
+    # The features' answers to events announced below them (monitoring.core.hooks).
+    from monitoring.cases import subscribers as _cases_subscribers  # noqa: F401
     from monitoring.cli import register_cli
+    from monitoring.notifications import subscribers as _notifications_subscribers  # noqa: F401
+    from monitoring.testimony import subscribers as _testimony_subscribers  # noqa: F401
 
     register_cli(app)
     return app

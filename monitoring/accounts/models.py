@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from monitoring.core.crypto import ProtectedBytes
 from monitoring.core.db import Base
 from monitoring.core.keyring import protected
+from monitoring.core.roles import UserRole
 from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
 
 
@@ -36,24 +37,6 @@ class OrganisationKind(TitledEnum):
             OrganisationKind.monitor: _l("Monitoring organisation"),
             OrganisationKind.affiliate: _l("Public buyer"),
             OrganisationKind.supplier: _l("Supplier"),
-        }
-
-
-class UserRole(TitledEnum):
-    admin = "admin"
-    coordinator = "coordinator"
-    monitor = "monitor"
-    affiliate = "affiliate"
-    supplier = "supplier"
-
-    @staticmethod
-    def __titles__() -> dict[UserRole, str]:
-        return {
-            UserRole.admin: _l("Administrator"),
-            UserRole.coordinator: _l("Coordinator"),
-            UserRole.monitor: _l("Monitor"),
-            UserRole.affiliate: _l("Affiliate (public buyer)"),
-            UserRole.supplier: _l("Supplier"),
         }
 
 

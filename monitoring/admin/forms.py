@@ -12,14 +12,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from monitoring.accounts.models import Organisation, OrganisationKind, UserRole
+from monitoring.core.forms import optional_int
 from monitoring.core.i18n import language_choices
-
-
-def optional_int(value: Any) -> int | None:
-    """Coerce a submitted id; the empty placeholder becomes None."""
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 def _placeholder(label: Any) -> SelectChoice:

@@ -13,9 +13,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from monitoring.accounts.models import Organisation
-from monitoring.admin.forms import optional_int
 from monitoring.cases.models import ActionState, Finding
 from monitoring.cases.standards import get_standard
+from monitoring.core.forms import optional_int
 
 # The longest text a person may write into one field of these forms.
 MAX_TEXT_LENGTH = 20_000

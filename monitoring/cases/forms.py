@@ -30,7 +30,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from monitoring.accounts.models import Organisation, User
-from monitoring.admin.forms import optional_int
 from monitoring.cases.models import (
     MONETARY_REMEDIES,
     CaseOutcome,
@@ -42,6 +41,7 @@ from monitoring.cases.models import (
     Visibility,
 )
 from monitoring.cases.standards import groups
+from monitoring.core.forms import optional_int
 from monitoring.core.types import TitledEnum
 from monitoring.supplychain.forms import countries
 from monitoring.supplychain.models import Site

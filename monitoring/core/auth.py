@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
@@ -22,6 +22,7 @@ from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE_NAME
 from sqlalchemy import select
 
 from monitoring.core.db import db
+from monitoring.core.transactions import one_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +74,14 @@ class Access:
 
 
 def _declare(access: Access) -> Callable[[F], F]:
+    """Record who may use the view, and run it in one transaction (committed on success)."""
+
     def decorator(view: F) -> F:
         if hasattr(view, "_access"):
             raise RuntimeError(f"{view.__name__} declares its access twice")
-        view._access = access  # type: ignore[attr-defined]
-        return view
+        wrapped = cast(F, one_transaction(view))
+        wrapped._access = access  # type: ignore[attr-defined]
+        return wrapped
 
     return decorator
 

@@ -24,7 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from monitoring.accounts.models import Organisation
-from monitoring.admin.forms import optional_int
+from monitoring.core.forms import optional_int
 from monitoring.core.types import TitledEnum
 from monitoring.supplychain.models import ClauseKind, DisclosurePart, Product, ProductCategory, Site, SiteKind
 from monitoring.supplychain.operations import country_choices

@@ -18,10 +18,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from monitoring.accounts.models import Organisation, OrganisationKind, User, UserRole
-from monitoring.admin.forms import optional_int
 from monitoring.core.auth import roles
 from monitoring.core.db import db
-from monitoring.core.forms import apply_error
+from monitoring.core.forms import apply_error, optional_int
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import paginate
 from monitoring.supplychain import duplicates, imports

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from monitoring.accounts.models import Organisation, User
-from monitoring.admin.forms import optional_int
+from monitoring.core.forms import optional_int
 from monitoring.core.types import TitledEnum
 from monitoring.supplychain.models import Site
 from monitoring.testimony.models import IssueCategory, ReportChannel, ReportStatus, RetaliationRisk

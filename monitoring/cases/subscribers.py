@@ -1,0 +1,3 @@
+"""What the cases feature does when a lower feature announces an event (see :mod:`monitoring.core.hooks`)."""
+
+from __future__ import annotations

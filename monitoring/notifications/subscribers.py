@@ -1,0 +1,3 @@
+"""What notifications do when a lower feature announces an event (see :mod:`monitoring.core.hooks`)."""
+
+from __future__ import annotations
