@@ -6,13 +6,11 @@ import logging
 from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from monitoring.config import load_config
+from monitoring.core.csrf import csrf
 from monitoring.core.logs import configure_logging
-
-csrf = CSRFProtect()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -33,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.core.proxies import init_proxy_check
     from monitoring.core.security import init_security
     from monitoring.core.sessions import DatabaseSessionInterface
+    from monitoring.core.source import init_source
 
     db.init_app(app)
     init_keyring(app)
@@ -41,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_i18n(app)
     init_auth(app)
     init_security(app)
+    init_source(app)
     init_proxy_check(app)
     init_errors(app)
 

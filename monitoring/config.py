@@ -92,6 +92,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_TIMEOUT_SECONDS": 10,
     "MAIL_MAX_ATTEMPTS": 5,
     "SQL_ECHO": False,
+    # Where the footer's "Source code" link points (AGPL-3.0 section 13); empty: this server
+    # offers the code it runs itself, at /monitoring-source.tar.gz.
+    "SOURCE_URL": "",
 }
 
 SECRET_NAMES = ("SECRET_KEY", "AUDIT_KEY", "RECEIPT_KEY", "PASSWORD_PEPPER")
@@ -234,26 +237,3 @@ def _derive_flask_settings(config: dict[str, Any]) -> None:
         JSON_SORT_KEYS=False,
     )
 
-
-def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
-    """Return overrides for a test application with throwaway secrets."""
-    import secrets
-
-    from monitoring.core.crypto import Keyring
-
-    return {
-        "ENV": "testing",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "AUDIT_KEY": secrets.token_urlsafe(32),
-        "RECEIPT_KEY": secrets.token_urlsafe(32),
-        "PASSWORD_PEPPER": secrets.token_urlsafe(32),
-        "KEYRING": json.dumps(Keyring.generate().to_json()),
-        "SECRETS_FILE": os.devnull + ".absent",
-        # Cheap hashing keeps the suite fast; production keeps the defaults.
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_KIB": 1024,
-        "RECEIPT_KDF_TIME_COST": 1,
-        "RECEIPT_KDF_MEMORY_KIB": 1024,
-        **overrides,
-    }
