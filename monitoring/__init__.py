@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from monitoring.accounts.login_setup import init_accounts_auth
     from monitoring.core.auth import init_auth
     from monitoring.core.db import db
     from monitoring.core.errors import init_errors
@@ -39,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     init_i18n(app)
     init_auth(app)
+    init_accounts_auth(app)
     init_security(app)
     init_source(app)
     init_proxy_check(app)

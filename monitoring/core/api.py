@@ -47,6 +47,7 @@ from monitoring.core.errors import MESSAGES, ApiError
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import InvalidCursor, Page
 from monitoring.core.pagination import paginate as paginate_query
+from monitoring.core.roles import UserRole
 from monitoring.core.schemas import EmptyArgs, ErrorSchema, PageArgs
 
 logger = logging.getLogger(__name__)
@@ -375,8 +376,6 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
 
 
 def _all_roles() -> int:
-    from monitoring.accounts.models import UserRole  # the roles are an accounts concept
-
     return len(UserRole)
 
 

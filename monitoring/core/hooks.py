@@ -42,8 +42,10 @@ class Hook:
 
 site_merged = Hook(
     "site_merged",
-    "A duplicate site was merged into another: ``send(user=..., source=Site, target=Site)``, "
-    "before the source is deleted. Whatever names the source moves to the target.",
+    "A duplicate site was merged into another: ``send(user=..., source=Site, target=Site, "
+    "moved=dict)``, before the source is marked merged. Whatever names the source moves to the "
+    "target; each receiver adds how many rows it moved to ``moved`` (e.g. ``moved['findings']``) "
+    "for the merge's audit entry.",
 )
 user_key_dropped = Hook(
     "user_key_dropped",
@@ -53,4 +55,9 @@ user_key_dropped = Hook(
 membership_requested = Hook(
     "membership_requested",
     "A new member waits for a colleague's approval: ``send(user=User)``.",
+)
+locale_chosen = Hook(
+    "locale_chosen",
+    "A logged-in user chose a language with the switcher: ``send(user=User, locale=str)``. "
+    "The accounts feature keeps it as the user's language.",
 )

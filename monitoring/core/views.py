@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitoring.accounts import operations
+from monitoring.core import hooks
 from monitoring.core.auth import authenticated, public, safe_next
 from monitoring.core.db import db
 from monitoring.core.i18n import available_locales
@@ -32,8 +32,7 @@ def set_language() -> Any:
     locale = request.form.get("locale", "")
     if locale in available_locales():
         if current_user.is_authenticated:
-            operations.set_locale(current_user, locale)
-            db.session.commit()
+            hooks.locale_chosen.send(user=current_user._get_current_object(), locale=locale)
         else:
             session["locale"] = locale
     return redirect(safe_next(request.form.get("next")) or url_for("core.index"))
@@ -46,7 +45,6 @@ def health() -> Any:
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        db.session.rollback()
         logger.error("health check: the database cannot be reached (%s)", type(exc).__name__)
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok")
