@@ -318,3 +318,44 @@ def can_read_file(user: User, case_file: CaseFile) -> bool:
     if is_affiliate(user) or is_supplier(user):
         return bool(db.session.scalar(select(exists().where(_case_clause(user), Case.id == case.id))))
     return False
+
+
+# --- decisions of operations and jobs ---------------------------------------------------------
+
+
+def can_lead_cases(user: User) -> bool:
+    """Whether a user may be named a case's lead coordinator: an active coordinator account."""
+    return user.role is UserRole.coordinator and bool(user.is_active)
+
+
+def opens_for_own_organisation(user: User) -> bool:
+    """A monitor opens cases with their own organisation's findings only; coordinators with any."""
+    return is_monitor(user)
+
+
+def leads_cases_opened(user: User) -> bool:
+    """A coordinator who opens a case without naming a lead becomes the lead."""
+    return is_coordinator(user)
+
+
+def writes_for_own_organisation(user: User) -> bool:
+    """A supplier's messages always go to its own organisation's ``parties`` dialogue."""
+    return is_supplier(user)
+
+
+def takes_part(user: User, obj: Case | CorrectiveAction, roles: frozenset[UserRole]) -> bool:
+    """Whether the user has one of the roles *for this object* (not only in general).
+
+    A coordinator takes part in every case; a monitor in the cases their organisation works; a
+    supplier in the corrective actions addressed to its organisation.
+    """
+    if not getattr(user, "is_authenticated", False) or user.role not in roles:
+        return False
+    case = obj if isinstance(obj, Case) else obj.case
+    if user.role is UserRole.coordinator:
+        return is_coordinator(user)
+    if user.role is UserRole.monitor:
+        return is_case_monitor(user, case)
+    if user.role is UserRole.supplier:
+        return isinstance(obj, CorrectiveAction) and is_action_supplier(user, obj)
+    return False

@@ -16,9 +16,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from monitoring.accounts.models import User, UserRole
+from monitoring.accounts.models import User
 from monitoring.cases.models import ActionState, Case, CaseState, CorrectiveAction
-from monitoring.cases.permissions import is_action_supplier, is_case_monitor, is_coordinator
+from monitoring.cases.permissions import takes_part
+from monitoring.core.roles import UserRole
 
 Guard = Callable[[User, Any], Any]
 
@@ -176,20 +177,6 @@ TRANSITION_TITLES: dict[str, Any] = {
 # --- deciding ---------------------------------------------------------------------------------
 
 
-def _takes_part(user: User, obj: Case | CorrectiveAction, roles: frozenset[UserRole]) -> bool:
-    """Whether the user has one of the roles *for this object* (not only in general)."""
-    if not getattr(user, "is_authenticated", False) or user.role not in roles:
-        return False
-    case = obj if isinstance(obj, Case) else obj.case
-    if user.role is UserRole.coordinator:
-        return is_coordinator(user)
-    if user.role is UserRole.monitor:
-        return is_case_monitor(user, case)
-    if user.role is UserRole.supplier:
-        return isinstance(obj, CorrectiveAction) and is_action_supplier(user, obj)
-    return False
-
-
 def transitions_for(obj: Case | CorrectiveAction) -> dict[str, Transition]:
     if isinstance(obj, Case):
         return CASE_TRANSITIONS
@@ -204,7 +191,7 @@ def allowed(user: User, obj: Case | CorrectiveAction, name: str) -> Any:
     Raises KeyError for a name that is not a transition of the object.
     """
     transition = transitions_for(obj)[name]
-    if not _takes_part(user, obj, transition.roles):
+    if not takes_part(user, obj, transition.roles):
         if isinstance(obj, Case):
             return _l("You may not do this on this case.")
         return _l("You may not do this on this corrective action.")

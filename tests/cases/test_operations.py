@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from monitoring.cases import operations
+from monitoring.cases.operations import cases as case_operations
 from monitoring.cases.models import (
     ActionState,
     Case,
@@ -733,7 +734,7 @@ def test_a_reference_taken_meanwhile_makes_the_case_take_the_next(
     finding_id = w.finding()
     answers = iter([taken])
     real = operations.next_reference
-    monkeypatch.setattr(operations, "next_reference", lambda year: next(answers, None) or real(year))
+    monkeypatch.setattr(case_operations, "next_reference", lambda year: next(answers, None) or real(year))
     with w.session():
         case = operations.open_case(w.user("coordinator"), w.site, [finding_id])
         assert case.reference != taken and int(case.reference[-4:]) == int(taken[-4:]) + 1
