@@ -1,3 +1,68 @@
 """What the cases feature does when a lower feature announces an event (see :mod:`monitoring.core.hooks`)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from sqlalchemy import select, update
+
+from monitoring.cases.jobs import run_notification_jobs
+from monitoring.cases.models import Case, CaseOutcome, CaseState, CorrectiveAction, Finding, Visibility
+from monitoring.core import hooks
+from monitoring.core.db import db
+from monitoring.notifications import jobs as notification_jobs
+from monitoring.notifications import subjects
+from monitoring.supplychain.models import Site
+
+
+@hooks.site_merged.connect
+def move_cases_with_site(*, source: Site, target: Site, moved: dict[str, int], **_: Any) -> None:
+    """Findings and cases at a merged site are at the site that stays, so whoever the site that
+    stays concerns (the buyers whose contracts reach it) keeps sight of them."""
+    for name, model in (("findings", Finding), ("cases", Case)):
+        result = db.session.execute(
+            update(model)
+            .where(model.site_id == source.id)
+            .values(site_id=target.id)
+            .execution_options(synchronize_session="fetch")
+        )
+        moved[name] = result.rowcount
+
+
+# --- how notifications tell of cases and corrective actions -----------------------------------
+
+
+def _loader(model: type[Case] | type[CorrectiveAction]) -> Callable[[Collection[int]], dict[int, Any]]:
+    def load(ids: Collection[int]) -> dict[int, Any]:
+        if len(ids) == 1:  # one e-mail: the session may hold the row already
+            (row_id,) = ids
+            row: Any = db.session.get(model, row_id)
+            return {row_id: row} if row is not None else {}
+        rows: list[Any] = list(db.session.scalars(select(model).where(model.id.in_(ids))).unique())
+        return {row.id: row for row in rows}
+
+    return load
+
+
+def _case_facts(case: Case) -> dict[str, Any]:
+    return {"reference": case.reference, "site": case.site.name, "state": case.state.value}
+
+
+def _action_facts(action: CorrectiveAction) -> dict[str, Any]:
+    return {
+        "supplier": action.supplier.name,
+        "plan_due_date": action.plan_due_date,
+        "closure_due_date": action.closure_due_date,
+    }
+
+
+subjects.register_subject(
+    "case", subjects.Subject(load=_loader(Case), path=lambda i: f"/cases/{i}", facts=_case_facts)
+)
+subjects.register_subject(
+    "action",
+    subjects.Subject(load=_loader(CorrectiveAction), path=lambda i: f"/actions/{i}", facts=_action_facts),
+)
+subjects.register_titles(state=CaseState, outcome=CaseOutcome, visibility=Visibility)
+notification_jobs.register_runner(run_notification_jobs)

@@ -15,13 +15,12 @@ from sqlalchemy import Select, delete, false, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from monitoring.accounts.models import User, UserRole
-from monitoring.core import audit
+from monitoring.core import audit, hooks
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.types import utcnow
 from monitoring.supplychain.imports import REASON_OTHER_OS_ID, REASON_SAME_AS_OS_ID, REASON_SAME_NAME
 from monitoring.supplychain.models import Disclosure, DuplicateState, Site, SiteDuplicate
-from monitoring.testimony.models import SurveyImport, WorkerReport
 
 logger = logging.getLogger(__name__)
 
@@ -171,8 +170,10 @@ def merge_duplicate(actor: User, duplicate: SiteDuplicate, *, keep_candidate: bo
     """Merge one site of the pair into the other; return the site that stays.
 
     The proposal's ``site`` stays unless ``keep_candidate``. The merged site keeps its row
-    (``merged_into_id``, ``merged_dt``); its disclosures and worker reports move to the site that stays, which
-    takes its Open Supply Hub id if it has none; sites merged into it earlier now point to the
+    (``merged_into_id``, ``merged_dt``); its disclosures move to the site that stays, and so does
+    whatever the features above name it by (worker reports, findings, cases: they receive
+    :data:`~monitoring.core.hooks.site_merged`); the site that stays takes its Open Supply Hub
+    id if it has none; sites merged into it earlier now point to the
     site that stays; its other open proposals are carried over to the site that stays.
     """
     if not can_review_duplicates(actor):
@@ -210,17 +211,10 @@ def merge_duplicate(actor: User, duplicate: SiteDuplicate, *, keep_candidate: bo
             .values(site_id=kept.id)
             .execution_options(synchronize_session="fetch")
         )
-    # Worker reports and survey imports about the merged site are about the site that stays.
-    reports_moved = 0
-    for model in (WorkerReport, SurveyImport):
-        result = db.session.execute(
-            update(model)
-            .where(model.site_id == merged.id)
-            .values(site_id=kept.id)
-            .execution_options(synchronize_session="fetch")
-        )
-        if model is WorkerReport:
-            reports_moved = result.rowcount
+    # What the features above name the merged site by (worker reports, findings, cases) moves
+    # with it; each receiver says how many rows it moved, for the audit entry.
+    followed: dict[str, int] = {"worker_reports": 0}
+    hooks.site_merged.send(user=actor, source=merged, target=kept, moved=followed)
     earlier = list(db.session.scalars(select(Site.id).where(Site.merged_into_id == merged.id)))
     if earlier:
         db.session.execute(
@@ -259,7 +253,10 @@ def merge_duplicate(actor: User, duplicate: SiteDuplicate, *, keep_candidate: bo
             },
             "os_id_moved": os_id_moved,
             "disclosures_moved": moved,
-            "worker_reports_moved": reports_moved,
+            "worker_reports_moved": followed.get("worker_reports", 0),
+            **{
+                f"{name}_moved": count for name, count in sorted(followed.items()) if name != "worker_reports"
+            },
             "sites_repointed": earlier,
             "proposals_carried_over": carried,
             "proposals_dropped": dropped,

@@ -1,3 +1,33 @@
 """What testimony does when a lower feature announces an event (see :mod:`monitoring.core.hooks`)."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, update
+
+from monitoring.accounts.models import User
+from monitoring.core import hooks
+from monitoring.core.db import db
+from monitoring.supplychain.models import Site
+from monitoring.testimony.models import ReportGrant, SurveyImport, WorkerReport
+
+
+@hooks.site_merged.connect
+def move_reports_with_site(*, source: Site, target: Site, moved: dict[str, int], **_: Any) -> None:
+    """Worker reports and survey imports about a merged site are about the site that stays."""
+    for name, model in (("worker_reports", WorkerReport), ("survey_imports", SurveyImport)):
+        result = db.session.execute(
+            update(model)
+            .where(model.site_id == source.id)
+            .values(site_id=target.id)
+            .execution_options(synchronize_session="fetch")
+        )
+        moved[name] = result.rowcount
+
+
+@hooks.user_key_dropped.connect
+def withdraw_report_shares(*, user: User, removed: dict[str, int], **_: Any) -> None:
+    """Reports shared with a user were sealed to the key they lost: the shares go with it."""
+    result = db.session.execute(delete(ReportGrant).where(ReportGrant.user_id == user.id))
+    removed["report_shares_removed"] = int(getattr(result, "rowcount", 0) or 0)
