@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from flask import abort, jsonify
+from flask import jsonify
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
-from monitoring.accounts.models import User
 from monitoring.core.api import paginate, route
 from monitoring.core.auth import authenticated
-from monitoring.core.db import db
-from monitoring.notifications import outbox, render
+from monitoring.notifications import outbox, services
 from monitoring.notifications.models import Notification
 from monitoring.notifications.schemas import (
     ListNotificationsArgs,
@@ -21,21 +17,7 @@ from monitoring.notifications.schemas import (
     ReadAllSchema,
     UnreadCountSchema,
 )
-
-logger = logging.getLogger(__name__)
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
-def _load(user: User, notification_id: int) -> Notification:
-    notification = db.session.scalar(
-        outbox.visible_notifications(user).where(Notification.id == notification_id)
-    )
-    if notification is None:
-        abort(404)
-    return notification
+from monitoring.notifications.subjects import load_related
 
 
 @route(
@@ -47,14 +29,11 @@ def _load(user: User, notification_id: int) -> Notification:
 )
 @authenticated
 def list_notifications(args: dict[str, Any]) -> Any:
-    query = outbox.visible_notifications(_me())
-    if "unread" in args:
-        query = query.where(
-            Notification.read_dt.is_(None) if args["unread"] else Notification.read_dt.is_not(None)
-        )
-    page = paginate(query, [Notification.id.desc()], args.get("after"), args.get("limit"))
+    page = paginate(
+        services.list_query(services.me(), args), services.LIST_ORDER, args.get("after"), args.get("limit")
+    )
     # The texts mention the cases and actions: load them for the whole page at once.
-    schema = NotificationSchema(related=render.load_related(page.items))
+    schema = NotificationSchema(related=load_related(page.items))
     return jsonify({"items": schema.dump(page.items, many=True), "next": page.next_cursor})
 
 
@@ -65,7 +44,7 @@ def list_notifications(args: dict[str, Any]) -> Any:
 )
 @authenticated
 def unread_notification_count() -> Any:
-    return {"unread": outbox.unread_count(_me())}
+    return {"unread": outbox.unread_count(services.me())}
 
 
 @route(
@@ -76,10 +55,8 @@ def unread_notification_count() -> Any:
 )
 @authenticated
 def read_notification(notification_id: int) -> Notification:
-    user = _me()
-    notification = _load(user, notification_id)
-    outbox.mark_read(user, notification)
-    db.session.commit()
+    notification = services.load_notification(services.me(), notification_id)
+    outbox.mark_read(services.me(), notification)
     return notification
 
 
@@ -91,6 +68,4 @@ def read_notification(notification_id: int) -> Notification:
 )
 @authenticated
 def read_all_notifications() -> Any:
-    marked = outbox.mark_all_read(_me())
-    db.session.commit()
-    return {"marked": marked}
+    return {"marked": outbox.mark_all_read(services.me())}

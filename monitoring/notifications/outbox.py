@@ -8,18 +8,37 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitoring.accounts.models import User
 from monitoring.core.db import db
 from monitoring.core.types import utcnow
 from monitoring.notifications.models import MailState, Notification, NotificationKind
+from monitoring.notifications.permissions import can_mark_read
+from monitoring.notifications.permissions import (
+    visible_notifications as visible_notifications,  # for callers of old
+)
 
-if TYPE_CHECKING:
-    from monitoring.cases.models import Case, CorrectiveAction
+
+class CaseRow(Protocol):
+    """A case a notification is about (any row with an id; cases own the model)."""
+
+    @property
+    def id(self) -> int: ...
+
+
+class ActionRow(Protocol):
+    """A corrective action a notification is about, and the case that holds it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def case_id(self) -> int: ...
+
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +83,8 @@ def notify(
     users: Iterable[User],
     kind: NotificationKind | str,
     *,
-    case: Case | None = None,
-    action: CorrectiveAction | None = None,
+    case: CaseRow | None = None,
+    action: ActionRow | None = None,
     params: Mapping[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> list[Notification]:
@@ -136,11 +155,6 @@ def _insert_unless_exists(row: dict[str, Any]) -> int | None:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def visible_notifications(user: User) -> Select[tuple[Notification]]:
-    """The user's own notifications; nobody sees anyone else's."""
-    return select(Notification).where(Notification.user_id == user.id)
-
-
 def unread_count(user: User) -> int:
     """How many of the user's notifications are unread (one query)."""
     return (
@@ -155,7 +169,7 @@ def unread_count(user: User) -> int:
 
 def mark_read(user: User, notification: Notification) -> bool:
     """Mark one of the user's notifications read; False when it was read already. Never commits."""
-    if notification.user_id != user.id:
+    if not can_mark_read(user, notification):
         raise PermissionError("a user may only mark their own notifications read")
     if notification.read_dt is not None:
         return False

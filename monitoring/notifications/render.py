@@ -1,7 +1,7 @@
 """Words for a notification: the in-app line, and the e-mail's subject and body.
 
 Everything is rendered from the notification's kind and metadata parameters (falling back to
-the case and action rows), in the recipient's language, so nothing protected ever reaches an
+the rows it is about, see :mod:`.subjects`), in the recipient's language, so nothing protected ever reaches an
 e-mail. Links point at the case or action page under the configured ``BASE_URL``.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 from typing import Any
@@ -17,10 +17,11 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from monitoring.accounts.models import User
+from monitoring.notifications import subjects
 from monitoring.notifications.models import Notification, NotificationKind
+from monitoring.notifications.subjects import Related
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +37,10 @@ def recipient_locale(user: User) -> str:
 
 
 def target_path(notification: Notification) -> str:
-    """The page a notification is about: the action's, else the case's, else the list."""
-    if notification.action_id is not None:
-        return f"/actions/{notification.action_id}"
-    if notification.case_id is not None:
-        return f"/cases/{notification.case_id}"
+    """The page a notification is about: its subject's (the action's, else the case's), else the list."""
+    path = subjects.subject_path(notification)
+    if path is not None:
+        return path
     if notification.kind is NotificationKind.membership_requested:
         return "/account/keys#pending"
     change_id = (notification.params or {}).get("coverage_change_id")
@@ -66,94 +66,26 @@ def _date(value: Any) -> str | None:
     return format_date(day, format="long")
 
 
-def _enum_title(enum_name: str, value: Any) -> str | None:
-    if not value:
-        return None
-    from monitoring.cases import models as case_models
-
-    enum_cls = getattr(case_models, enum_name)
-    try:
-        return enum_cls(value).title
-    except ValueError:
-        return None
-
-
 def _values(notification: Notification, related: Related | None = None) -> dict[str, str]:
-    """The placeholders of every text, from params with the rows as a fallback."""
+    """The placeholders of every text, from params with the subjects' rows as a fallback."""
     params = dict(notification.params or {})
-    case = _related_case(notification, related)
-    action = _related_action(notification, related)
-    reference = params.get("reference") or (case.reference if case is not None else None)
-    site = params.get("site") or (case.site.name if case is not None else None)
-    supplier = params.get("supplier") or (action.supplier.name if action is not None else None)
-    state_value = (
-        params.get("state") or params.get("to_state") or (case.state.value if case is not None else None)
-    )
-    state = _enum_title("CaseState", state_value)
+    row = subjects.facts(notification, related)
+    state = params.get("state") or params.get("to_state") or row.get("state")
     return {
-        "reference": reference or MISSING,
-        "site": site or MISSING,
-        "supplier": supplier or MISSING,
-        "state": state or MISSING,
-        "outcome": _enum_title("CaseOutcome", params.get("outcome")) or "",
-        "visibility": _enum_title("Visibility", params.get("visibility")) or "",
+        "reference": str(params.get("reference") or row.get("reference") or MISSING),
+        "site": str(params.get("site") or row.get("site") or MISSING),
+        "supplier": str(params.get("supplier") or row.get("supplier") or MISSING),
+        "state": subjects.title("state", state) or MISSING,
+        "outcome": subjects.title("outcome", params.get("outcome")) or "",
+        "visibility": subjects.title("visibility", params.get("visibility")) or "",
         "phase": str(params.get("phase") or ""),
         "date": _date(params.get("due_date")) or "",
-        "plan_date": _date(params.get("plan_due_date") or getattr(action, "plan_due_date", None)) or "",
-        "closure_date": _date(params.get("closure_due_date") or getattr(action, "closure_due_date", None))
-        or "",
+        "plan_date": _date(params.get("plan_due_date") or row.get("plan_due_date")) or "",
+        "closure_date": _date(params.get("closure_due_date") or row.get("closure_due_date")) or "",
         "member": str(params.get("member") or MISSING),
         "email": str(params.get("email") or MISSING),
         "organisation": str(params.get("organisation") or MISSING),
     }
-
-
-def _related_case(notification: Notification, related: Related | None) -> Any:
-    if notification.case_id is None:
-        return None
-    if related is not None:
-        return related.cases.get(notification.case_id)
-    from monitoring.cases.models import Case
-    from monitoring.core.db import db
-
-    return db.session.get(Case, notification.case_id)
-
-
-def _related_action(notification: Notification, related: Related | None) -> Any:
-    if notification.action_id is None:
-        return None
-    if related is not None:
-        return related.actions.get(notification.action_id)
-    from monitoring.cases.models import CorrectiveAction
-    from monitoring.core.db import db
-
-    return db.session.get(CorrectiveAction, notification.action_id)
-
-
-@dataclass
-class Related:
-    """The cases and actions a page of notifications is about, loaded at once."""
-
-    cases: dict[int, Any] = field(default_factory=dict)
-    actions: dict[int, Any] = field(default_factory=dict)
-
-
-def load_related(notifications: list[Notification]) -> Related:
-    """Load the cases and actions of a page of notifications in two queries (the texts use them)."""
-    from monitoring.cases.models import Case, CorrectiveAction
-    from monitoring.core.db import db
-
-    related = Related()
-    case_ids = {n.case_id for n in notifications if n.case_id is not None}
-    action_ids = {n.action_id for n in notifications if n.action_id is not None}
-    if case_ids:
-        related.cases = {
-            c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(case_ids))).unique()
-        }
-    if action_ids:
-        query = select(CorrectiveAction).where(CorrectiveAction.id.in_(action_ids))
-        related.actions = {a.id: a for a in db.session.scalars(query).unique()}
-    return related
 
 
 # --- the one-line text ----------------------------------------------------------------------

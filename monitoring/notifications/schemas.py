@@ -10,6 +10,7 @@ from marshmallow import fields
 from monitoring.core.schemas import BaseSchema, PageArgs
 from monitoring.notifications import render
 from monitoring.notifications.models import MailState, NotificationKind
+from monitoring.notifications.subjects import Related
 
 
 class ListNotificationsArgs(PageArgs):
@@ -39,7 +40,7 @@ class NotificationSchema(BaseSchema):
     read_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
     mail_state = fields.Enum(MailState, by_value=True, dump_only=True)
 
-    def __init__(self, *args: Any, related: render.Related | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, related: Related | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.related = related
 

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import ngettext
 from flask_login import current_user
 
-from monitoring.accounts.models import User
 from monitoring.core.auth import authenticated
 from monitoring.core.db import db
 from monitoring.core.pagination import paginate
-from monitoring.notifications import outbox, render
-from monitoring.notifications.models import Notification
-
-logger = logging.getLogger(__name__)
+from monitoring.notifications import outbox, render, services
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
-def load_notification(user: User, notification_id: int) -> Notification:
-    """One of the user's own notifications; anyone else's is missing (404)."""
-    notification = db.session.scalar(
-        outbox.visible_notifications(user).where(Notification.id == notification_id)
-    )
-    if notification is None:
-        abort(404)
-    return notification
 
 
 @bp.app_context_processor
@@ -49,25 +30,14 @@ def notification_context() -> dict[str, Any]:
 @bp.route("/")
 @authenticated
 def index() -> Any:
-    user = _me()
     unread_only = request.args.get("unread") == "1"
-    query = outbox.visible_notifications(user)
-    if unread_only:
-        query = query.where(Notification.read_dt.is_(None))
-    page = paginate(
-        db.session,
-        query,
-        key_columns=[Notification.id.desc()],
-        after=request.args.get("after"),
-    )
-    related = render.load_related(page.items)
-    rows = [(n, render.line(n, related), render.target_path(n)) for n in page.items]
-    filters = {"unread": "1"} if unread_only else {}
+    query = services.list_query(services.me(), {"unread": True} if unread_only else {})
+    page = paginate(db.session(), query, key_columns=services.LIST_ORDER, after=request.args.get("after"))
     return render_template(
         "notifications/index.html",
         page=page,
-        rows=rows,
-        filters=filters,
+        rows=services.texts(page),
+        filters={"unread": "1"} if unread_only else {},
         unread_only=unread_only,
         first_page=not request.args.get("after"),
     )
@@ -76,10 +46,8 @@ def index() -> Any:
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 @authenticated
 def read(notification_id: int) -> Any:
-    user = _me()
-    notification = load_notification(user, notification_id)
-    outbox.mark_read(user, notification)
-    db.session.commit()
+    notification = services.load_notification(services.me(), notification_id)
+    outbox.mark_read(services.me(), notification)
     if request.form.get("stay") == "1":
         return redirect(url_for(".index"))
     return redirect(render.target_path(notification))
@@ -88,8 +56,7 @@ def read(notification_id: int) -> Any:
 @bp.route("/read-all", methods=["POST"])
 @authenticated
 def read_all() -> Any:
-    count = outbox.mark_all_read(_me())
-    db.session.commit()
+    count = outbox.mark_all_read(services.me())
     flash(
         ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", count), "success"
     )

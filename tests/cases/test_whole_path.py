@@ -36,7 +36,7 @@ from monitoring.cases.models import (
 )
 from monitoring.core.db import db
 from monitoring.core.types import utcnow
-from monitoring.notifications.jobs import run_notification_jobs
+from monitoring.cases.jobs import run_notification_jobs
 from monitoring.notifications.models import MailState, Notification, NotificationKind
 from monitoring.supplychain.models import Site
 from monitoring.testimony import operations as testimony_operations

@@ -16,7 +16,7 @@ from monitoring.accounts.models import Organisation, User
 from monitoring.cases import operations
 from monitoring.cases.models import ActionState, CaseState, CorrectiveAction
 from monitoring.core.db import db
-from monitoring.notifications.jobs import JobsResult, run_notification_jobs
+from monitoring.cases.jobs import JobsResult, run_notification_jobs
 from monitoring.notifications.models import MailState, Notification, NotificationKind
 from tests.cases.helpers import CaseWorld
 from tests.notifications.conftest import SmtpServer
@@ -211,7 +211,7 @@ def test_flask_jobs_run_reports_the_notification_jobs(app: Flask, monkeypatch: p
 def test_a_backlog_is_handled_in_batches_of_its_own_transaction(
     app: Flask, case_world: CaseWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from monitoring.notifications import jobs
+    from monitoring.cases import jobs
 
     monkeypatch.setattr(jobs, "BATCH", 2)
     commits: list[int] = []
