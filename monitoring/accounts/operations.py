@@ -1,151 +1,86 @@
-"""Operations on accounts. They take the actor explicitly, flush and audit; never commit."""
+"""Operations on accounts. They take the actor explicitly, flush and audit; never commit.
+
+Passwords live in :mod:`monitoring.accounts.passwords` and signing in in
+:mod:`monitoring.accounts.sign_in`; both are re-exported here for their callers.
+"""
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import hmac
 import logging
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
-from zxcvbn import zxcvbn
+from sqlalchemy import func, select
 
-from monitoring.accounts import devices, keys
+from monitoring.accounts import keys
 from monitoring.accounts.models import (
     ROLE_ORGANISATION_KIND,
     ApiToken,
-    LoginAttempt,
     Organisation,
     OrganisationKind,
     User,
     UserRole,
 )
-from monitoring.accounts.permissions import can_decide_membership
-from monitoring.core import audit, crypto, names
+from monitoring.accounts.passwords import (
+    MIN_PASSWORD_LENGTH,
+    PEPPERED_HASH_PREFIX,
+    check_password,
+    hash_password,
+    normalise_email,
+    password_needs_rehash,
+    temporary_password,
+    validate_password,
+)
+from monitoring.accounts.permissions import can_decide_membership, holds_organisation_key, joins_by_approval
+from monitoring.accounts.sign_in import (
+    LoginResult,
+    attempt_key,
+    authenticate,
+    confirm_password,
+    failures_since,
+    purge_login_attempts,
+    record_logout,
+)
+from monitoring.core import audit, hooks, names
 from monitoring.core.auth import hash_token
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.sessions import end_user_sessions
 from monitoring.core.types import utcnow
 
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "PEPPERED_HASH_PREFIX",
+    "LoginResult",
+    "approve_member",
+    "attempt_key",
+    "authenticate",
+    "change_password",
+    "check_password",
+    "confirm_password",
+    "create_organisation",
+    "create_token",
+    "create_user",
+    "failures_since",
+    "hash_password",
+    "normalise_email",
+    "password_needs_rehash",
+    "purge_login_attempts",
+    "record_logout",
+    "refuse_member",
+    "reset_password",
+    "revoke_all_tokens",
+    "revoke_token",
+    "set_locale",
+    "set_organisation_active",
+    "set_user_active",
+    "temporary_password",
+    "validate_password",
+]
+
 logger = logging.getLogger(__name__)
 
-
-@functools.cache
-def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
-    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
-    # Verified against when an account does not exist, so both answers take as long.
-    return hasher, PEPPERED_HASH_PREFIX + hasher.hash(secrets.token_urlsafe(16))
-
-
-def _hasher() -> tuple[PasswordHasher, str]:
-    """argon2id with the configured cost (RFC 9106's second profile by default)."""
-    config = current_app.config
-    return _hasher_for(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"], config["ARGON2_PARALLELISM"])
-
-
-MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "mon_"  # noqa: S105 - a label, not a secret
-# Marks a hash of the peppered password; hashes from before the pepper lack it (and are
-# replaced at the next successful login).
-PEPPERED_HASH_PREFIX = "peppered:"
-
-
-def _peppered(password: str) -> bytes:
-    """HMAC-SHA256 of the password under PASSWORD_PEPPER: what argon2id hashes.
-
-    The pepper is kept outside the database, so a copy of the database alone cannot test
-    guesses against the stored hash.
-    """
-    pepper = str(current_app.config["PASSWORD_PEPPER"]).encode()
-    return hmac.new(pepper, b"login password\0" + password.encode(), hashlib.sha256).digest()
-
-
-def hash_password(password: str) -> str:
-    return PEPPERED_HASH_PREFIX + _hasher()[0].hash(_peppered(password))
-
-
-def check_password(user: User | None, password: str) -> bool:
-    """Verify a password in constant work whether or not the user exists."""
-    hasher, dummy = _hasher()
-    stored = user.password_hash if user else dummy
-    try:
-        if stored.startswith(PEPPERED_HASH_PREFIX):
-            hasher.verify(stored.removeprefix(PEPPERED_HASH_PREFIX), _peppered(password))
-        else:  # a hash from before the pepper
-            hasher.verify(stored, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-    return user is not None
-
-
-def password_needs_rehash(user: User) -> bool:
-    """Unpeppered, or hashed with other argon2id parameters than configured now."""
-    stored = user.password_hash
-    if not stored.startswith(PEPPERED_HASH_PREFIX):
-        return True
-    return _hasher()[0].check_needs_rehash(stored.removeprefix(PEPPERED_HASH_PREFIX))
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def temporary_password() -> str:
-    """A random password for an administrator to hand over; it must be changed at first login."""
-    return secrets.token_urlsafe(12)
-
-
-# zxcvbn refuses to rate longer passwords; a strong start makes the whole strong.
-_ZXCVBN_MAX_LENGTH = 72
-
-
-def validate_password(password: str, email: str = "", *, name: str = "") -> None:
-    """Refuse short passwords and guessable ones (NIST SP 800-63B: check common passwords).
-
-    zxcvbn rates the password against its lists of common and breached passwords, names, words
-    and keyboard patterns, and against the person's own name and address: a password that is
-    itself on a list, or rated below 3 of 4, is refused with the reason.
-    """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise OperationError(
-            _l("The password must be at least %(num)d characters long.", num=MIN_PASSWORD_LENGTH),
-            field="password",
-        )
-    if email and password.strip().lower() == email.lower():
-        raise OperationError(_l("The password must not be your e-mail address."), field="password")
-    personal = [part for part in (email, *email.split("@"), name, *name.split()) if part]
-    result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=personal)
-    sequence = result["sequence"]
-    if len(sequence) == 1 and sequence[0]["pattern"] == "dictionary":
-        if sequence[0].get("dictionary_name") == "user_inputs":
-            raise OperationError(
-                _l("The password must not be made of your name or e-mail address."), field="password"
-            )
-        raise OperationError(
-            _l(
-                "This password is on the lists of common and breached passwords that attackers try "
-                "first. Please choose another."
-            ),
-            field="password",
-        )
-    if result["score"] < 3:
-        raise OperationError(
-            _l(
-                "This password is too easy to guess: it is made of common words, names, dates, "
-                "repeats or keyboard patterns. A few unrelated words, or a longer password, make "
-                "a strong one."
-            ),
-            field="password",
-        )
 
 
 # --- organisations --------------------------------------------------------------------------
@@ -243,8 +178,8 @@ def create_user(
     validate_password(password, email, name=name)
     # Only a monitor organisation's own members let someone see its reports (the first one
     # excepted); everyone else is a member of their organisation from the start.
-    first_member = role is UserRole.monitor and not _has_approved_member(organisation)
-    approved = role is not UserRole.monitor or first_member
+    first_member = joins_by_approval(role) and not _has_approved_member(organisation)
+    approved = not joins_by_approval(role) or first_member
     user = User(
         email=email,
         name=name,
@@ -300,24 +235,15 @@ def _has_approved_member(organisation: Organisation) -> bool:
 
 
 def _ask_members_to_approve(user: User) -> None:
-    """Tell every approved active member that ``user`` waits for approval; audit the request."""
-    from monitoring.notifications.models import NotificationKind
-    from monitoring.notifications.outbox import notify
-
-    members = db.session.scalars(
-        select(User).where(User.id.in_(keys.member_ids(user.organisation))).order_by(User.id)
-    ).all()
-    notified = notify(
-        members,
-        NotificationKind.membership_requested,
-        params={"member": user.name, "email": user.email, "organisation": user.organisation.name},
-    )
+    """Ask every approved active member to approve ``user`` (notifications answer the hook); audit it."""
+    asked = db.session.scalar(select(func.count()).select_from(keys.member_ids(user.organisation).subquery()))
+    hooks.membership_requested.send(user=user)
     audit.record(
         "membership.request",
         f"{user.email} waits for approval by a member of {user.organisation.name!r}",
         actor=None,
         obj=user,
-        data={"organisation_id": user.organisation_id, "members_notified": len(notified)},
+        data={"organisation_id": user.organisation_id, "members_asked": asked or 0},
     )
 
 
@@ -380,7 +306,7 @@ def set_user_active(actor: User | None, user: User, active: bool) -> None:
     if not active:
         revoke_all_tokens(actor, user, reason="user.deactivate")
     db.session.flush()
-    if not active and user.role is UserRole.monitor:
+    if not active and holds_organisation_key(user):
         # A member leaving rotates the organisation's key (if they held it).
         keys.remove_member(actor, user, user.organisation)
     audit.record(
@@ -454,133 +380,6 @@ def set_locale(user: User, locale: str) -> None:
         obj=user,
         data={"locale": [old, locale]},
     )
-
-
-# --- login ----------------------------------------------------------------------------------
-
-
-@dataclass
-class LoginResult:
-    user: User | None
-    throttled: bool = False
-
-
-@functools.cache
-def _attempt_secret(secret: str) -> bytes:
-    return crypto.derive_key(secret.encode(), purpose="login-attempt")
-
-
-def attempt_key(kind: str, value: str) -> str:
-    """The key failed attempts are counted under: a keyed digest, so no address or name is stored.
-
-    HMAC-SHA-256 under a key derived from ``SECRET_KEY`` for this purpose alone (HKDF).
-    """
-    key = _attempt_secret(str(current_app.config["SECRET_KEY"]))
-    return hmac.new(key, f"login:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-
-
-def failures_since(key: str, since: object) -> int:
-    """How many failed attempts were counted under ``key`` since ``since``."""
-    return (
-        db.session.scalar(
-            select(func.count(LoginAttempt.id)).where(
-                LoginAttempt.key == key, LoginAttempt.attempted_dt >= since
-            )
-        )
-        or 0
-    )
-
-
-def _typed_account(user: User | None, email: str) -> tuple[str, dict[str, object]]:
-    """How a login names the account in the audit log: never the address typed.
-
-    The id of the account when it exists; otherwise a keyed digest of what was typed, which
-    may be a mistyped password or someone's private address.
-    """
-    if user is not None:
-        return f"user {user.id}", {}
-    return "an unknown account", {"account_digest": attempt_key("account", email)}
-
-
-def authenticate(
-    email: str, password: str, address: str, device_claims: Sequence[devices.DeviceClaim] = ()
-) -> LoginResult:
-    """Check a login, throttled per account name (or trusted device) and per client address.
-
-    The answer is the same whether or not the account exists: failures are counted by the
-    name typed, and a missing account costs the same argon2 verification. A browser that
-    presents a registered device cookie for this account is counted on its own (see
-    ``monitoring.accounts.devices``), so strangers locking the account out do not lock it out.
-    """
-    email = normalise_email(email)
-    config = current_app.config
-    since = utcnow() - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
-    user = db.session.scalar(select(User).where(User.email == email))
-    device = devices.find_device(user, device_claims)
-    if device is not None:
-        client_key = attempt_key("device", str(device.id))
-        client_limit = config["LOGIN_MAX_FAILURES_PER_DEVICE"]
-    else:
-        client_key = attempt_key("account", email)
-        client_limit = config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-    address_key = attempt_key("address", address or "unknown")
-    throttled = (
-        failures_since(client_key, since) >= client_limit
-        or failures_since(address_key, since) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-    )
-    ok = check_password(user, password)  # always run, so timing tells nothing
-    named, data = _typed_account(user, email)
-    if device is not None:
-        data["trusted_device"] = device.id
-    if throttled or not ok or user is None or not user.is_active or not user.organisation.is_active:
-        db.session.add_all([LoginAttempt(key=client_key), LoginAttempt(key=address_key)])
-        audit.record(
-            "login.throttled" if throttled else "login.failure",
-            f"Login for {named} refused: too many failures" if throttled else f"Failed login for {named}",
-            object_type="user_account",
-            object_id=user.id if user else None,
-            data=data,
-        )
-        return LoginResult(None, throttled=throttled)
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == client_key))
-    if password_needs_rehash(user):
-        user.password_hash = hash_password(password)
-    db.session.flush()
-    audit.record("login.success", f"{email} logged in", actor=user, obj=user, data=data)
-    return LoginResult(user)
-
-
-def confirm_password(user: User, password: str) -> LoginResult:
-    """Check the password of a logged-in user asked for it again; throttled per account."""
-    config = current_app.config
-    key = attempt_key("confirm", str(user.id))
-    since = utcnow() - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
-    throttled = failures_since(key, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-    ok = check_password(user, password)
-    if throttled or not ok:
-        db.session.add(LoginAttempt(key=key))
-        audit.record(
-            "login.confirm_throttled" if throttled else "login.confirm_failure",
-            f"{user.email} could not confirm their password" + (": too many failures" if throttled else ""),
-            actor=user,
-            obj=user,
-        )
-        return LoginResult(None, throttled=throttled)
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
-    db.session.flush()
-    audit.record("login.confirm", f"{user.email} confirmed their password", actor=user, obj=user)
-    return LoginResult(user)
-
-
-def record_logout(user: User) -> None:
-    audit.record("logout", f"{user.email} logged out", actor=user, obj=user)
-
-
-def purge_login_attempts() -> int:
-    """Delete login attempts older than the throttle window."""
-    since = utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
-    result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_dt < since))
-    return result.rowcount or 0
 
 
 # --- API tokens -----------------------------------------------------------------------------

@@ -134,6 +134,11 @@ def authenticated(
     return decorator(view) if view is not None else decorator
 
 
+def current_member() -> Any:
+    """The logged-in user itself, not Flask-Login's proxy (for operations and type hints)."""
+    return current_user._get_current_object()
+
+
 def access_of(view: Callable[..., Any]) -> Access | None:
     return getattr(view, "_access", None)
 

@@ -49,8 +49,9 @@ site_merged = Hook(
 )
 user_key_dropped = Hook(
     "user_key_dropped",
-    "A user's key pair was dropped (an administrator's password reset): "
-    "``send(user=User)``. Whatever was sealed to that key for them is withdrawn.",
+    "A user's key pair was dropped (an administrator's password reset, or a key that no longer "
+    "opened): ``send(user=User, removed=dict)``. Whatever was sealed to that key for them is "
+    "withdrawn; each receiver counts what it removed in ``removed`` (kept in the audit entry).",
 )
 membership_requested = Hook(
     "membership_requested",
