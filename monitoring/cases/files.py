@@ -13,7 +13,7 @@ import logging
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, cast
 
 from flask import current_app
 from flask_babel import format_decimal
@@ -189,8 +189,10 @@ def store_file(
     file_key = crypto.new_key()
     storage_key = reserve_object_name()
     limited = _Limited(prepared.stream, int(current_app.config["EVIDENCE_MAX_BYTES"]))
+    # encrypt_stream only calls read(size), which a limited stream offers.
+    source = cast(IO[bytes], limited)
     file_store().write(
-        storage_key, crypto.encrypt_stream(file_key, limited, context=_content_context(case.id, storage_key))
+        storage_key, crypto.encrypt_stream(file_key, source, context=_content_context(case.id, storage_key))
     )
     case_file = CaseFile(
         case_id=case.id,
