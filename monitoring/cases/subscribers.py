@@ -5,13 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from monitoring.cases.jobs import run_notification_jobs
-from monitoring.cases.models import Case, CaseOutcome, CaseState, CorrectiveAction, Visibility
+from monitoring.cases.models import Case, CaseOutcome, CaseState, CorrectiveAction, Finding, Visibility
+from monitoring.core import hooks
 from monitoring.core.db import db
 from monitoring.notifications import jobs as notification_jobs
 from monitoring.notifications import subjects
+from monitoring.supplychain.models import Site
+
+
+@hooks.site_merged.connect
+def move_cases_with_site(*, source: Site, target: Site, moved: dict[str, int], **_: Any) -> None:
+    """Findings and cases at a merged site are at the site that stays, so whoever the site that
+    stays concerns (the buyers whose contracts reach it) keeps sight of them."""
+    for name, model in (("findings", Finding), ("cases", Case)):
+        result = db.session.execute(
+            update(model)
+            .where(model.site_id == source.id)
+            .values(site_id=target.id)
+            .execution_options(synchronize_session="fetch")
+        )
+        moved[name] = result.rowcount
+
 
 # --- how notifications tell of cases and corrective actions -----------------------------------
 
