@@ -66,11 +66,11 @@ from monitoring.cases.models import (  # noqa: E402
 )
 from monitoring.cases.permissions import visible_case_ids  # noqa: E402
 from monitoring.cases.standards import STANDARDS  # noqa: E402
-from monitoring.config import test_config  # noqa: E402
 from monitoring.core.audit import AuditEntry, AuditHead  # noqa: E402
 from monitoring.core.db import Base, db, make_engine  # noqa: E402
 from monitoring.core.keyring import protect  # noqa: E402
 from monitoring.core.migrate import alembic_config  # noqa: E402
+from monitoring.core.testing import test_config  # noqa: E402
 from monitoring.core.types import utcnow  # noqa: E402
 from monitoring.notifications.jobs import run_notification_jobs  # noqa: E402
 from monitoring.notifications.models import Notification  # noqa: E402

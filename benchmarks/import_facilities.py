@@ -33,9 +33,9 @@ def run_once(rows: int, trace: bool) -> dict[str, Any]:
     from alembic import command as alembic
 
     from monitoring import create_app
-    from monitoring.config import test_config
     from monitoring.core.db import db
     from monitoring.core.migrate import alembic_config
+    from monitoring.core.testing import test_config
     from monitoring.supplychain.imports import import_facilities
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -31,10 +31,11 @@ from monitoring.accounts.models import (
     User,
     UserRole,
 )
-from monitoring.config import ROOT, test_config
+from monitoring.config import ROOT
 from monitoring.core.db import db, make_engine
 from monitoring.core.i18n import compile_catalogs
 from monitoring.core.migrate import alembic_config
+from monitoring.core.testing import test_config
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)

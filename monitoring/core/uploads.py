@@ -20,6 +20,8 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from monitoring.core.csrf import csrf
+
 
 def keep_uploads_in_memory() -> None:
     """Parse this request's files into memory (the body is bounded by ``max_content_length``)."""
@@ -48,8 +50,6 @@ def accept_form(limit: int) -> bool:
     """:func:`accept_body`, then check the form's CSRF token (a 400 page when it is wrong)."""
     if not accept_body(limit):
         return False
-    from monitoring import csrf
-
     csrf.protect()
     return True
 
@@ -58,8 +58,6 @@ def csrf_checked_in_view(blueprint: Blueprint, view: Callable[..., Any]) -> None
     """Leave the CSRF check of ``view`` to :func:`accept_form`, after the size is checked."""
 
     def exempt(state: Any) -> None:
-        from monitoring import csrf
-
         csrf.exempt(view)
 
     blueprint.record_once(exempt)

@@ -28,7 +28,7 @@ def test_declaring_twice_is_an_error():
 def test_undeclared_route_is_refused(database_url, tmp_path):
     # A separate app; the shared `db` singleton is re-bound afterwards by the fixture app.
     from monitoring import create_app
-    from monitoring.config import test_config
+    from monitoring.core.testing import test_config
 
     application = create_app(test_config(database_url, INSTANCE_PATH=str(tmp_path)))
     bp = Blueprint("undeclared", __name__)

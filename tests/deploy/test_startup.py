@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitoring import config as app_config
 from monitoring import create_app
 from monitoring.accounts.models import User
 from monitoring.config import ROOT, ConfigError, load_config
-from monitoring.core import crypto
+from monitoring.core import crypto, testing
 from monitoring.core.db import db
 from monitoring.core.keyring import current_keyring, protect
 from monitoring.core.startup import check_keyring_opens_database, check_serving, stale_catalogs
@@ -154,12 +153,12 @@ def test_a_wrong_keyring_is_refused_before_serving(app, create_user):
 def test_the_serving_check_refuses_a_missing_keyring_and_an_unmigrated_database(tmp_path, database_url):
     secrets = {
         k: v
-        for k, v in app_config.test_config(database_url).items()
+        for k, v in testing.test_config(database_url).items()
         if k.endswith("_KEY") or k == "PASSWORD_PEPPER"
     }
     app = create_app(
         {
-            **app_config.test_config(f"sqlite:///{tmp_path / 'empty.sqlite3'}", INSTANCE_PATH=str(tmp_path)),
+            **testing.test_config(f"sqlite:///{tmp_path / 'empty.sqlite3'}", INSTANCE_PATH=str(tmp_path)),
             **secrets,
             "KEYRING": "",
             "KEYRING_FILE": str(tmp_path / "keyring.json"),
@@ -170,7 +169,7 @@ def test_the_serving_check_refuses_a_missing_keyring_and_an_unmigrated_database(
     crypto.write_keyring_file(tmp_path / "keyring.json", crypto.Keyring.generate(), kind="production")
     app = create_app(
         {
-            **app_config.test_config(f"sqlite:///{tmp_path / 'empty.sqlite3'}", INSTANCE_PATH=str(tmp_path)),
+            **testing.test_config(f"sqlite:///{tmp_path / 'empty.sqlite3'}", INSTANCE_PATH=str(tmp_path)),
             "KEYRING": "",
             "KEYRING_FILE": str(tmp_path / "keyring.json"),
         }
@@ -180,7 +179,7 @@ def test_the_serving_check_refuses_a_missing_keyring_and_an_unmigrated_database(
 
 
 def test_healthz_answers_json_503_when_the_database_is_down(tmp_path):
-    app = create_app(app_config.test_config(PG_URL, INSTANCE_PATH=str(tmp_path)))
+    app = create_app(testing.test_config(PG_URL, INSTANCE_PATH=str(tmp_path)))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
