@@ -142,15 +142,15 @@ def verify_sealed_keys(report: Report) -> None:
         (ReportGrant, "wrapped_key", _DATA_KEY),
         (ReportMessage, "receipt_wrapped_key", _DATA_KEY),
     )
-    for model, column_name, secret in others:
-        column = getattr(model, column_name)
-        rows = db.session.execute(select(model.id, column).where(column.is_not(None))).yield_per(1000)
+    for other, column_name, secret in others:
+        column = getattr(other, column_name)
+        rows = db.session.execute(select(other.id, column).where(column.is_not(None))).yield_per(1000)
         for row_id, blob in rows:
             report.checked += 1
-            suite = versions.get(row_id) if model is OrganisationKey else None
+            suite = versions.get(row_id) if other is OrganisationKey else None
             problem = _sealed_problem(blob, secret, suite)
             if problem:
-                report.problems.append(Problem(f"{model.__tablename__}.{column_name} row {row_id}", problem))
+                report.problems.append(Problem(f"{other.__tablename__}.{column_name} row {row_id}", problem))
 
 
 # --- files -------------------------------------------------------------------------------------

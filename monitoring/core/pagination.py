@@ -15,7 +15,7 @@ import binascii
 import enum
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,7 +44,7 @@ class InvalidCursor(BadRequest):
     def __init__(self) -> None:
         # Lazy: translated when the error page or the JSON body is rendered.
         message = _l("This link to a page of results is not valid. Please start from the first page.")
-        super().__init__(description=message)  # type: ignore[arg-type]
+        super().__init__(description=message)
 
 
 @dataclass
@@ -110,6 +110,37 @@ def _encode_value(value: Any) -> Any:
     return str(value)
 
 
+def _of_type(raw: Any, kinds: type | tuple[type, ...], what: str) -> Any:
+    """``raw`` when it is one of ``kinds`` (a boolean never counts as a number)."""
+    if not isinstance(raw, kinds) or (isinstance(raw, bool) and bool not in _as_tuple(kinds)):
+        raise ValueError(what)
+    return raw
+
+
+def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _decode_decimal(raw: Any) -> Decimal:
+    value = Decimal(_of_type(raw, (str, int), "not a decimal"))
+    # Finite and of a size a NUMERIC column can hold, so the database never overflows.
+    if not value.is_finite() or abs(value.adjusted()) > 30:
+        raise ValueError("not a usable decimal")
+    return value
+
+
+# How a cursor value is read back for each Python type of a key column (JSON has no dates).
+_DECODERS: dict[type, Callable[[Any], Any]] = {
+    datetime: lambda raw: datetime.fromisoformat(_of_type(raw, str, "not a datetime")),
+    date: lambda raw: date.fromisoformat(_of_type(raw, str, "not a date")),
+    bool: lambda raw: _of_type(raw, bool, "not a boolean"),
+    int: lambda raw: _of_type(raw, int, "not an integer"),
+    float: lambda raw: float(_of_type(raw, (int, float), "not a number")),
+    str: lambda raw: _of_type(raw, str, "not a string"),
+    Decimal: _decode_decimal,
+}
+
+
 def _decode_value(raw: Any, expr: ColumnElement[Any]) -> Any:
     kind = _python_type(expr)
     try:
@@ -121,39 +152,8 @@ def _decode_value(raw: Any, expr: ColumnElement[Any]) -> Any:
             return raw
         if isinstance(kind, type) and issubclass(kind, enum.Enum):
             return kind(raw)
-        if kind is datetime:
-            if not isinstance(raw, str):
-                raise ValueError("not a datetime")
-            return datetime.fromisoformat(raw)
-        if kind is date:
-            if not isinstance(raw, str):
-                raise ValueError("not a date")
-            return date.fromisoformat(raw)
-        if kind is bool:
-            if not isinstance(raw, bool):
-                raise ValueError("not a boolean")
-            return raw
-        if kind is int:
-            if isinstance(raw, bool) or not isinstance(raw, int):
-                raise ValueError("not an integer")
-            return raw
-        if kind is float:
-            if isinstance(raw, bool) or not isinstance(raw, int | float):
-                raise ValueError("not a number")
-            return float(raw)
-        if kind is str:
-            if not isinstance(raw, str):
-                raise ValueError("not a string")
-            return raw
-        if kind is Decimal:
-            if isinstance(raw, bool) or not isinstance(raw, str | int):
-                raise ValueError("not a decimal")
-            value = Decimal(raw)
-            # Finite and of a size a NUMERIC column can hold, so the database never overflows.
-            if not value.is_finite() or abs(value.adjusted()) > 30:
-                raise ValueError("not a usable decimal")
-            return value
-        return kind(raw)
+        decoder = _DECODERS.get(kind)
+        return decoder(raw) if decoder is not None else kind(raw)
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise InvalidCursor() from exc
 

@@ -375,7 +375,7 @@ def load_supplychain_demo() -> int:
         if exists is not None:
             continue
         start = _years(spec.start_offset)
-        data = ContractData(
+        terms = ContractData(
             supplier=orgs[spec.supplier.lower()],
             reference=spec.reference,
             title=spec.title,
@@ -385,7 +385,7 @@ def load_supplychain_demo() -> int:
             currency=spec.currency,
             clauses=list(spec.clauses),
         )
-        contract = operations.create_contract(None, data, affiliate=affiliate)
+        contract = operations.create_contract(None, terms, affiliate=affiliate)
         for product_key, quantity in spec.products:
             operations.add_contract_product(None, contract, products[product_key], quantity)
         created += 1

@@ -85,9 +85,9 @@ def _load_reports(organisation: Organisation) -> int:
         .limit(1)
     )
     today = utcnow().date()
-    common = {"organisation": organisation, "created_by": monitor}
     interview = sealing.create_report(
-        **common,
+        organisation=organisation,
+        created_by=monitor,
         site=_site_in("TH", 0),
         country="TH",
         channel=ReportChannel.offsite_interview,
@@ -115,7 +115,8 @@ def _load_reports(organisation: Organisation) -> int:
         ),
     )
     hotline = sealing.create_report(
-        **common,
+        organisation=organisation,
+        created_by=monitor,
         site=None,
         country="TH",
         channel=ReportChannel.hotline,
@@ -140,7 +141,8 @@ def _load_reports(organisation: Organisation) -> int:
     hotline.acknowledge_due_dt = received + timedelta(days=7)
     hotline.feedback_due_dt = received + timedelta(days=90)
     sealing.create_report(
-        **common,
+        organisation=organisation,
+        created_by=monitor,
         site=_site_in("TH", 1),
         country="TH",
         channel=ReportChannel.onsite_interview,
