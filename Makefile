@@ -17,6 +17,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST := $(BIN)/python -m pytest
 STAMP := .stamp-install
+DEV_LOCK := requirements-dev.lock
 LINT_PATHS := monitoring tests migrations/env.py
 PO_FILES = $(wildcard translations/*/LC_MESSAGES/*.po)
 HOST := 127.0.0.1
@@ -24,7 +25,7 @@ PORT := 5000
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test lint format i18n translations devkeys install clean distclean bench
+.PHONY: help run test test-latest lint format i18n translations devkeys install upgrade clean distclean bench
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,11 +36,33 @@ $(VENV)/pyvenv.cfg:
 	$(PYTHON) -m venv $(VENV)
 
 # A new venv (newer pyvenv.cfg) or a changed pyproject.toml means installing again.
-$(STAMP): pyproject.toml $(VENV)/pyvenv.cfg
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Every dependency comes from the lock file, pinned with its hash; then the app itself, editable.
+$(STAMP): pyproject.toml $(DEV_LOCK) $(VENV)/pyvenv.cfg
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-install: $(STAMP)  ## Create .venv and install the project with its dev dependencies
+install: $(STAMP)  ## Create .venv and install the project with its dev dependencies from the lock file
+
+# The lock files: requirements.lock (production, the runbook installs it) and
+# requirements-dev.lock (production + test + tools, for make run/test and CI). pip-tools runs
+# from its own venv so that it never lands in the app's.
+PIP_COMPILE = $(VENV)-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+upgrade:  ## Refresh both lock files to today's newest releases within pyproject.toml's bounds
+	[ -x $(VENV)-tools/bin/pip-compile ] || { $(PYTHON) -m venv $(VENV)-tools && \
+		$(VENV)-tools/bin/pip install --quiet pip-tools; }
+	$(PIP_COMPILE) --upgrade --extra prod -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) --upgrade --extra prod --extra test -o $(DEV_LOCK) pyproject.toml
+	@echo "Lock files refreshed: run make test, then commit requirements.lock and $(DEV_LOCK)."
+
+# The suite against today's newest release of every dependency, in a venv of its own
+# (the lock files stay as they are): what `make upgrade` would bring, tried before it lands.
+test-latest:  ## Lint and test with the newest releases of every dependency (in .venv-latest)
+	[ -d $(VENV)-latest ] || $(PYTHON) -m venv $(VENV)-latest
+	$(VENV)-latest/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	@touch .stamp-latest  # installed just now: the lock file must not replace it
+	$(MAKE) test VENV=$(VENV)-latest STAMP=.stamp-latest
 
 devkeys: install  ## Generate development secrets in instance/ unless they exist
 	@$(BIN)/python -m monitoring.core.devkeys $${MONITORING_INSTANCE_PATH:-instance}
@@ -127,7 +150,7 @@ clean:  ## Remove caches, build output, test artefacts and compiled catalogs (ke
 	[ ! -d translations ] || find translations -name '*.mo' -delete
 
 distclean: clean  ## Also remove .venv (instance/ with the local database and dev keys stays)
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VENV)-tools $(VENV)-latest
 
 # --- the summary printed at the end of `make test` --------------------------------------
 

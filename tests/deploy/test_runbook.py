@@ -78,3 +78,27 @@ def test_the_logging_configuration_redacts_and_timestamps():
     assert config["filters"]["no_personal_data"]["()"] == "monitoring.core.logs.RedactPersonalData"
     assert "%(asctime)s" in config["formatters"]["timestamped"]["format"]
     assert config["handlers"]["stderr"]["filters"] == ["no_personal_data"]
+
+
+def test_the_dev_lock_file_pins_every_dependency_with_hashes():
+    """make run, make test and CI install from requirements-dev.lock: it must hold every extra."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    wanted = {_name(r) for r in project["dependencies"] + extras["prod"] + extras["test"]}
+    lock = (ROOT / "requirements-dev.lock").read_text(encoding="utf-8")
+    pinned = {m.group(1).lower() for m in re.finditer(r"^([A-Za-z0-9_.-]+)==\S+ \\$", lock, re.M)}
+    assert wanted <= pinned, f"not in requirements-dev.lock (run make upgrade): {wanted - pinned}"
+    assert "monitoring @" not in lock, "the lock file must not pin the project itself"
+    for block in re.split(r"\n(?=[A-Za-z])", lock.split("\n\n", 1)[-1]):
+        if "==" in block:
+            assert "--hash=sha256:" in block, block
+
+
+def test_both_lock_files_agree_on_every_production_package():
+    def pins(name: str) -> dict[str, str]:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        return {m[1].lower(): m[2] for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", text, re.M)}
+
+    production, development = pins("requirements.lock"), pins("requirements-dev.lock")
+    differing = {n: (v, development.get(n)) for n, v in production.items() if development.get(n) != v}
+    assert differing == {}, "regenerate both lock files together (make upgrade)"
