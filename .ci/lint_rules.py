@@ -37,7 +37,7 @@ ROLE_ALLOWED = re.compile(
 COMMIT_ALLOWED = re.compile(
     r"^monitoring/core/(transactions|sessions|errors)\.py$"
     r"|(^|/)(cli|demo|jobs|delivery)\.py$"
-    r"|^monitoring/(cli|demo)\.py$"
+    r"|^monitoring/(cli|demo)\.py$|^monitoring/cli/"
 )
 COMMIT_CALLS = frozenset({"commit", "rollback", "begin_nested"})
 HANDLER = re.compile(r"(^|/)(views|api|public|[a-z_]+_views|[a-z_]+_api)\.py$")
