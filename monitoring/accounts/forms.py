@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -43,3 +43,41 @@ class TokenForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[])
+
+
+# --- keys and access ----------------------------------------------------------------------------
+
+
+class ButtonForm(FlaskForm):
+    """Only the CSRF token: a button that creates the organisation's key, approves or refuses."""
+
+
+class ConfirmRecoveryCodeForm(FlaskForm):
+    stored = BooleanField(
+        _l("I have stored the recovery code somewhere safe, away from this computer."),
+        validators=[DataRequired(message=_l("Please confirm that you have stored the recovery code."))],
+    )
+
+
+class GrantForm(FlaskForm):
+    fingerprint = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class RecoverForm(FlaskForm):
+    recovery_code = StringField(
+        _l("Recovery code"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("52 letters and digits in groups of four, as printed when the key was created."),
+    )
+
+
+# --- two-factor sign-in -------------------------------------------------------------------------
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Six-digit code"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("The code your authenticator app shows now for this account."),
+        render_kw={"inputmode": "numeric", "pattern": "[0-9 ]*", "maxlength": "20", "spellcheck": "false"},
+    )

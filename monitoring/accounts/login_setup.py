@@ -8,19 +8,26 @@ user, where a user who still owes the second factor goes, and what the language 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, Response, g
 from flask import Request as FlaskRequest
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitoring.accounts import two_factor
 from monitoring.accounts.models import ApiToken, User
 from monitoring.accounts.operations import set_locale
 from monitoring.core import auth, hooks
 from monitoring.core.db import db
+from monitoring.core.transactions import keep_failed_attempt
+from monitoring.core.types import utcnow
 
 logger = logging.getLogger(__name__)
+
+# Record a token's use at most this often, so reads do not all turn into writes.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 def load_user(user_id: str) -> User | None:
@@ -63,8 +70,37 @@ def keep_chosen_locale(user: User, locale: str) -> None:
     set_locale(user, locale)
 
 
+def record_token_use(response: Response) -> Response:
+    """Note when a token was last used, at most every few minutes, whatever the answer was.
+
+    It runs after the request's own transaction ended, and is kept even when that one was
+    rolled back (a failed request is a use of the token too).
+    """
+    token = g.get("api_token")
+    now = utcnow()
+    if token is None or (token.last_used_dt is not None and now - token.last_used_dt < TOKEN_TOUCH_INTERVAL):
+        return response
+    token_id = token.id
+    try:
+        db.session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                or_(ApiToken.last_used_dt.is_(None), ApiToken.last_used_dt < now - TOKEN_TOUCH_INTERVAL),
+            )
+            .values(last_used_dt=now)
+        )
+        keep_failed_attempt()
+    except SQLAlchemyError:
+        # Losing this timestamp is better than failing a request that has succeeded; the
+        # session is rolled back when the request ends.
+        logger.warning("could not record the use of API token %s", token_id, exc_info=True)
+    return response
+
+
 def init_accounts_auth(app: Flask) -> None:
-    """Register the loaders, the second-factor gate and the language receiver."""
+    """Register the loaders, the second-factor gate, the token-use record and the language receiver."""
+    app.after_request(record_token_use)
     auth.login_manager.user_loader(load_user)
     auth.login_manager.request_loader(load_user_from_token)
     auth.second_factor_gate = second_factor_endpoint

@@ -163,3 +163,60 @@ class ListUsersArgs(PageArgs):
     organisation_id = fields.Integer()
     role = fields.Enum(UserRole, by_value=True)
     is_active = fields.Boolean()
+
+
+# The audit log's entries: the admin log, and a monitor organisation's trail (testimony).
+class AuditEntrySchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    created_dt = fields.AwareDateTime(dump_only=True)
+    actor_id = fields.Integer(dump_only=True, allow_none=True)
+    actor = fields.Nested(UserRefSchema, dump_only=True, allow_none=True)
+    action = fields.String(dump_only=True)
+    object_type = fields.String(dump_only=True, allow_none=True)
+    object_id = fields.String(dump_only=True, allow_none=True)
+    summary = fields.String(dump_only=True, metadata={"description": _l("Plain English, never translated.")})
+    data = fields.Dict(attribute="data_dict", dump_only=True)
+    prev_hash = fields.String(dump_only=True)
+    hash = fields.String(dump_only=True)
+
+
+# --- two-factor sign-in ------------------------------------------------------------------------
+
+
+class TwoFactorStatusSchema(BaseSchema):
+    """Whether a user's two-factor sign-in is on and needed."""
+
+    user_id = fields.Integer(dump_only=True)
+    enabled = fields.Boolean(dump_only=True)
+    enabled_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+    enrolment_pending = fields.Boolean(
+        dump_only=True, metadata={"description": _l("A key was made but not yet confirmed with a code.")}
+    )
+    required = fields.Boolean(
+        dump_only=True, metadata={"description": _l("Whether every login must give a code.")}
+    )
+    demo_relaxed = fields.Boolean(
+        dump_only=True,
+        metadata={"description": _l("A demo account for which the demo switched two-factor sign-in off.")},
+    )
+
+
+class TwoFactorEnrolmentSchema(BaseSchema):
+    """A new key for an authenticator app, to be confirmed with its first code."""
+
+    secret = fields.String(
+        dump_only=True,
+        metadata={"description": _l("The key in base32, for typing into an authenticator app.")},
+    )
+    otpauth_uri = fields.String(
+        dump_only=True, metadata={"description": _l("The otpauth:// address, usually shown as a QR code.")}
+    )
+    status = fields.Nested(TwoFactorStatusSchema, dump_only=True)
+
+
+class ConfirmTwoFactorArgs(BaseSchema):
+    code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=20, error=_l("Give between 1 and 20 characters.")),
+        metadata={"description": _l("The six-digit code the authenticator app shows now.")},
+    )

@@ -30,8 +30,10 @@ from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 
-from monitoring.accounts.models import LoginAttempt, User, UserRole
-from monitoring.accounts.operations import attempt_key, failures_since, revoke_all_tokens
+from monitoring.accounts.models import LoginAttempt, User
+from monitoring.accounts.operations import revoke_all_tokens
+from monitoring.accounts.permissions import must_use_two_factor
+from monitoring.accounts.sign_in import attempt_key, failures_since
 from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
@@ -44,7 +46,6 @@ DIGITS = 6
 INTERVAL = 30  # seconds
 WINDOW = 1  # time steps accepted either side of the current one (clock drift, slow typing)
 DIGEST = hashlib.sha1  # RFC 6238's default; authenticator apps expect it
-MANDATORY_ROLES = frozenset({UserRole.admin, UserRole.coordinator, UserRole.monitor})
 # Only accounts under this domain can have the demo relaxation; no real address ends in it
 # (".example" is reserved by RFC 2606).
 DEMO_EMAIL_SUFFIX = "@demo.example"
@@ -74,7 +75,7 @@ def demo_relaxed(user: User) -> bool:
     return bool(
         current_app.config.get("DEMO_RELAX_TWO_FACTOR")
         and user.email.endswith(DEMO_EMAIL_SUFFIX)
-        and user.role in MANDATORY_ROLES
+        and must_use_two_factor(user)
         and not is_enrolled(user)
     )
 
@@ -83,7 +84,7 @@ def two_factor_required(user: User) -> bool:
     """Whether the user must pass the second factor before anything else."""
     if is_enrolled(user):
         return True
-    return user.role in MANDATORY_ROLES and not demo_relaxed(user)
+    return must_use_two_factor(user) and not demo_relaxed(user)
 
 
 def can_enrol(user: User) -> bool:

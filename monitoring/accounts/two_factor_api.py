@@ -10,22 +10,16 @@ nor remove one. They are done on the web pages, in a session where the password 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import abort
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from marshmallow import fields, validate
 
-from monitoring.accounts import two_factor
-from monitoring.accounts.models import User, UserRole
-from monitoring.accounts.permissions import can_manage_accounts, visible_users
+from monitoring.accounts import services
+from monitoring.accounts.models import UserRole
+from monitoring.accounts.schemas import ConfirmTwoFactorArgs, TwoFactorEnrolmentSchema, TwoFactorStatusSchema
 from monitoring.core.api import route
-from monitoring.core.auth import authenticated, roles
-from monitoring.core.db import db
+from monitoring.core.auth import TOKEN_REFUSED, authenticated, current_member, roles
 from monitoring.core.errors import ApiError
-from monitoring.core.schemas import BaseSchema
 
 TOKENS_NOTE = _l(
     "The API asks for no two-factor codes: a bearer token can only be made from a session that "
@@ -37,64 +31,10 @@ WEB_ONLY_NOTE = _l(
     "stolen token cannot change how its owner signs in."
 )
 
-# --- schemas ------------------------------------------------------------------------------------
 
-
-class TwoFactorStatusSchema(BaseSchema):
-    """Whether a user's two-factor sign-in is on and needed."""
-
-    user_id = fields.Integer(dump_only=True)
-    enabled = fields.Boolean(dump_only=True)
-    enabled_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
-    enrolment_pending = fields.Boolean(
-        dump_only=True, metadata={"description": _l("A key was made but not yet confirmed with a code.")}
-    )
-    required = fields.Boolean(
-        dump_only=True, metadata={"description": _l("Whether every login must give a code.")}
-    )
-    demo_relaxed = fields.Boolean(
-        dump_only=True,
-        metadata={"description": _l("A demo account for which the demo switched two-factor sign-in off.")},
-    )
-
-
-class TwoFactorEnrolmentSchema(BaseSchema):
-    """A new key for an authenticator app, to be confirmed with its first code."""
-
-    secret = fields.String(
-        dump_only=True,
-        metadata={"description": _l("The key in base32, for typing into an authenticator app.")},
-    )
-    otpauth_uri = fields.String(
-        dump_only=True, metadata={"description": _l("The otpauth:// address, usually shown as a QR code.")}
-    )
-    status = fields.Nested(TwoFactorStatusSchema, dump_only=True)
-
-
-class ConfirmTwoFactorArgs(BaseSchema):
-    code = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=20, error=_l("Give between 1 and 20 characters.")),
-        metadata={"description": _l("The six-digit code the authenticator app shows now.")},
-    )
-
-
-def status_of(user: User) -> dict[str, Any]:
-    return {
-        "user_id": user.id,
-        "enabled": two_factor.is_enrolled(user),
-        "enabled_dt": user.totp_enabled_dt,
-        "enrolment_pending": two_factor.enrolment_pending(user),
-        "required": two_factor.two_factor_required(user),
-        "demo_relaxed": two_factor.demo_relaxed(user),
-    }
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-# --- one's own ----------------------------------------------------------------------------------
+def _web_only() -> NoReturn:
+    """Refuse: these routes are ``password_confirmed``, which no bearer token is (see the module)."""
+    raise ApiError(403, str(TOKEN_REFUSED))
 
 
 @route(
@@ -105,7 +45,7 @@ def _me() -> User:
 )
 @authenticated(password_change_exempt=True)
 def get_two_factor() -> dict[str, Any]:
-    return status_of(_me())
+    return services.two_factor_status(current_member())
 
 
 @route(
@@ -117,11 +57,8 @@ def get_two_factor() -> dict[str, Any]:
     status=201,
 )
 @authenticated(password_change_exempt=True, password_confirmed=True)
-def begin_two_factor_enrolment() -> dict[str, Any]:
-    user = _me()
-    enrolment = two_factor.begin_enrolment(user)
-    db.session.commit()
-    return {"secret": enrolment.secret, "otpauth_uri": enrolment.uri, "status": status_of(user)}
+def begin_two_factor_enrolment() -> NoReturn:
+    _web_only()
 
 
 @route(
@@ -133,29 +70,8 @@ def begin_two_factor_enrolment() -> dict[str, Any]:
     response=TwoFactorStatusSchema,
 )
 @authenticated(password_change_exempt=True, password_confirmed=True)
-def confirm_two_factor_enrolment(args: dict[str, Any]) -> dict[str, Any]:
-    user = _me()
-    result = two_factor.confirm_enrolment(user, args["code"])
-    db.session.commit()  # failures are counted and audited too
-    if result.throttled:
-        raise ApiError(429, _("Too many wrong codes. Please wait a few minutes and try again."))
-    if not result.ok:
-        message = _("This code is not correct, or it was already used. Try the next one.")
-        raise ApiError(422, message, {"code": [message]})
-    return status_of(user)
-
-
-# --- administrators -----------------------------------------------------------------------------
-
-
-def _load_user(user_id: int) -> tuple[User, User]:
-    actor = _me()
-    if not can_manage_accounts(actor):
-        abort(404)
-    user = db.session.scalar(visible_users(actor).where(User.id == user_id))
-    if user is None:
-        abort(404)
-    return actor, user
+def confirm_two_factor_enrolment(args: dict[str, Any]) -> NoReturn:
+    _web_only()
 
 
 @route(
@@ -166,8 +82,7 @@ def _load_user(user_id: int) -> tuple[User, User]:
 )
 @roles(UserRole.admin)
 def get_user_two_factor(user_id: int) -> dict[str, Any]:
-    _actor, user = _load_user(user_id)
-    return status_of(user)
+    return services.two_factor_status(services.load_managed_user(current_member(), user_id))
 
 
 @route(
@@ -179,8 +94,5 @@ def get_user_two_factor(user_id: int) -> dict[str, Any]:
     tag="admin",
 )
 @roles(UserRole.admin, password_confirmed=True)
-def reset_user_two_factor(user_id: int) -> dict[str, Any]:
-    actor, user = _load_user(user_id)
-    two_factor.reset_two_factor(actor, user)
-    db.session.commit()
-    return status_of(user)
+def reset_user_two_factor(user_id: int) -> NoReturn:
+    _web_only()

@@ -7,37 +7,18 @@ from typing import Any
 import segno
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
-from monitoring.accounts import devices, keys, two_factor
+from monitoring.accounts import devices, keys, services, two_factor
+from monitoring.accounts.forms import ButtonForm, CodeForm
 from monitoring.accounts.models import User
-from monitoring.core.auth import authenticated, safe_next
-from monitoring.core.db import db
+from monitoring.accounts.two_factor import CodeResult
+from monitoring.core.auth import authenticated, current_member, safe_next
 from monitoring.core.forms import apply_error
 from monitoring.core.operations import OperationError
+from monitoring.core.transactions import attempt, keep_failed_attempt
 
 bp = Blueprint("two_factor", __name__)
-
-
-class CodeForm(FlaskForm):
-    code = StringField(
-        _l("Six-digit code"),
-        validators=[DataRequired(), Length(max=20)],
-        description=_l("The code your authenticator app shows now for this account."),
-        render_kw={"inputmode": "numeric", "pattern": "[0-9 ]*", "maxlength": "20", "spellcheck": "false"},
-    )
-
-
-class BeginForm(FlaskForm):
-    """Only the CSRF token (CSRFProtect checks it): starting the set-up makes a new secret."""
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def _next() -> str | None:
@@ -46,10 +27,7 @@ def _next() -> str | None:
 
 def _continue() -> Any:
     """Where to go once the second factor passed: a forced password change first, else onwards."""
-    if current_user.must_change_password:
-        flash(_("Please choose a new password before you go on."), "warning")
-        return redirect(url_for("accounts.change_password"))
-    return redirect(_next() or url_for("core.index"))
+    return redirect(services.after_second_factor(current_member(), _next()))
 
 
 def _passed(user: User) -> None:
@@ -57,12 +35,6 @@ def _passed(user: User) -> None:
     with keys.unlock_kept(user):
         session.regenerate()  # type: ignore[attr-defined]
         two_factor.mark_passed(user)
-
-
-def redirect_to_second_factor(user: User, next_url: str | None) -> Any:
-    """Send a user who still needs the second factor to the code page, or to the set-up."""
-    endpoint = ".verify" if two_factor.is_enrolled(user) else ".setup"
-    return redirect(url_for(f"two_factor{endpoint}", next=safe_next(next_url)))
 
 
 def qr_code(uri: str) -> str:
@@ -84,20 +56,20 @@ def two_factor_context() -> dict[str, Any]:
 @bp.route("/account/two-factor")
 @authenticated
 def status() -> Any:
-    user = _me()
+    user = current_member()
     return render_template(
         "accounts/two_factor_status.html",
         enrolled=two_factor.is_enrolled(user),
         required=two_factor.two_factor_required(user),
         relaxed=two_factor.demo_relaxed(user),
-        begin_form=BeginForm(),
+        begin_form=ButtonForm(),
     )
 
 
 @bp.route("/account/two-factor/setup", methods=["GET", "POST"])
 @authenticated(password_change_exempt=True, two_factor_exempt=True, password_confirmed=True)
 def setup() -> Any:
-    user = _me()
+    user = current_member()
     if two_factor.is_enrolled(user):
         if two_factor.second_factor_pending(user):
             return redirect(url_for(".verify", next=_next()))
@@ -110,20 +82,18 @@ def setup() -> Any:
             "accounts/two_factor_setup.html",
             enrolment=None,
             required=two_factor.two_factor_required(user),
-            begin_form=BeginForm(),
+            begin_form=ButtonForm(),
         )
     form = CodeForm()
     status_code = 200
     if form.validate_on_submit():
         try:
-            result = two_factor.confirm_enrolment(user, form.code.data or "")
+            result = attempt(two_factor.confirm_enrolment, user, form.code.data or "")
         except OperationError as exc:
             apply_error(form, exc)
         else:
             if result.ok:
                 devices.remember_browser(user)  # the login is complete
-            db.session.commit()
-            if result.ok:
                 _passed(user)
                 flash(_("Two-factor sign-in is switched on. You will need a code at every login."), "success")
                 return _continue()
@@ -135,7 +105,7 @@ def setup() -> Any:
             qr_code=qr_code(enrolment.uri),
             required=two_factor.two_factor_required(user),
             form=form,
-            begin_form=BeginForm(),
+            begin_form=ButtonForm(),
         ),
         status_code,
     )
@@ -144,20 +114,19 @@ def setup() -> Any:
 @bp.route("/account/two-factor/begin", methods=["POST"])
 @authenticated(password_change_exempt=True, two_factor_exempt=True, password_confirmed=True)
 def begin() -> Any:
-    user = _me()
+    user = current_member()
     try:
-        two_factor.begin_enrolment(user)
+        attempt(two_factor.begin_enrolment, user)
     except OperationError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for(".status"))
-    db.session.commit()
     return redirect(url_for(".setup", next=_next()))
 
 
 @bp.route("/login/two-factor", methods=["GET", "POST"])
 @authenticated(password_change_exempt=True, two_factor_exempt=True)
 def verify() -> Any:
-    user = _me()
+    user = current_member()
     if not two_factor.is_enrolled(user):
         return redirect(url_for(".setup", next=_next()))
     if two_factor.has_passed(user):
@@ -168,16 +137,15 @@ def verify() -> Any:
         result = two_factor.verify_code(user, form.code.data or "")
         if result.ok:
             devices.remember_browser(user)  # the login is complete
-        db.session.commit()
-        if result.ok:
             _passed(user)
             return _continue()
         status_code = _refuse_code(form, result)
     return render_template("accounts/two_factor_verify.html", form=form), status_code
 
 
-def _refuse_code(form: CodeForm, result: Any) -> int:
-    """Say on the form why a code was refused; return the page's status code."""
+def _refuse_code(form: CodeForm, result: CodeResult) -> int:
+    """Say on the form why a code was refused (the failure is kept); return the page's status."""
+    keep_failed_attempt()
     if result.throttled:
         form.code.errors = [_("Too many wrong codes. Please wait a few minutes and try again.")]
         return 429
