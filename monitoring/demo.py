@@ -20,6 +20,7 @@ from monitoring.accounts import keys, operations
 from monitoring.accounts.models import Organisation, OrganisationKind, User, UserRole
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
+from monitoring.core.transactions import command
 
 logger = logging.getLogger(__name__)
 
@@ -192,18 +193,21 @@ def logins_table() -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+@command
+def _load_and_commit() -> DemoResult:
+    """Load the demo data in one transaction: all of it, or nothing."""
+    try:
+        return load_demo()
+    except DemoRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OperationError as exc:  # e.g. a demo organisation was deactivated since
+        raise click.ClickException(f"cannot complete the demo data: {exc.message}") from exc
+
+
 @demo_cli.command("load")
 def demo_load() -> None:
     """Create the demo organisations and one user per role (safe to run again)."""
-    try:
-        result = load_demo()
-    except DemoRefused as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    except OperationError as exc:  # e.g. a demo organisation was deactivated since
-        db.session.rollback()
-        raise click.ClickException(f"cannot complete the demo data: {exc.message}") from exc
-    db.session.commit()
+    result = _load_and_commit()  # committed before the logins are shown
     if result.changed:
         click.echo(
             f"Demo data loaded: {len(result.created_organisations)} organisations and "
