@@ -24,212 +24,55 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
-from monitoring.accounts.models import Organisation, User
+from monitoring.accounts.models import Organisation
 from monitoring.cases import operations
+from monitoring.cases.demo_support import (
+    EVIDENCE_PDF,
+    MONITOR_ORGANISATION,
+    SITES,
+    SUPPLIER,
+    Actors,
+    Calendar,
+    demo_actors,
+    demo_site,
+    file_finding,
+    organisation_named,
+    plan_data,
+    report_ids,
+    request_data,
+    unassigned_findings,
+)
 from monitoring.cases.models import (
     Case,
-    CaseClosure,
-    CaseEvent,
-    CaseFile,
-    CaseMessage,
     CaseOutcome,
-    CorrectiveAction,
     EvidenceType,
     Finding,
     RemedyKind,
     Severity,
-    SupplierResponse,
     Visibility,
 )
 from monitoring.core.db import db
-from monitoring.core.types import UTCDateTime, utcnow
-from monitoring.notifications.models import MailState, Notification
 from monitoring.supplychain.models import Site
-from monitoring.testimony.models import ReportChannel, WorkerReport
+from monitoring.testimony.models import ReportChannel
+
+# Re-exported: the demo's names, for the tests.
+__all__ = ["MONITOR_ORGANISATION", "SITES", "SUPPLIER", "load_cases_demo"]
 
 logger = logging.getLogger(__name__)
-
-MONITOR_ORGANISATION = "Chao Phraya Workers' Voice"
-SUPPLIER = "Lumenbyte Devices"
-EMAILS = {
-    "coordinator": "coordinator@demo.example",
-    "monitor": "monitor@demo.example",
-    "affiliate": "affiliate@demo.example",
-    "supplier": "supplier@demo.example",
-}
-# The demo sites the cases are about, by name (monitoring/supplychain/demo.py).
-SITES = {
-    "penang": "Penang Bayan Semiconductor Sdn. Bhd.",
-    "dongguan": "Dongguan Everbright Battery Technology Co., Ltd.",
-    "ayutthaya": "Siam Circuit Boards Public Co., Ltd.",
-    "chonburi": "Eastern Seaboard Print Systems Co., Ltd.",
-}
-
-# A one-page PDF, enough for the content sniffer: the "evidence" of the repayment.
-EVIDENCE_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
-
-# Timestamps of these tables are moved back to the day each demo step is set on.
-_DATED = (Finding, Case, CaseClosure, CorrectiveAction, SupplierResponse, CaseMessage, CaseFile, CaseEvent)
-_DUE_PARAMS = ("due_date", "plan_due_date", "closure_due_date")
-
-
-@dataclass
-class _Actors:
-    coordinator: User
-    monitor: User
-    affiliate: User
-    supplier: User
-
-
-class _Calendar:
-    """Takes demo steps "some days ago": whatever a step dates is moved back to that day."""
-
-    def __init__(self) -> None:
-        self.now = utcnow().replace(second=0, microsecond=0)
-
-    @contextmanager
-    def days_ago(self, days: int, hour: int = 9) -> Iterator[None]:
-        db.session.flush()
-        start = utcnow()
-        yield
-        db.session.flush()
-        when = (self.now - timedelta(days=days)).replace(hour=hour, minute=(days * 7) % 60)
-        _move_back(start, when, days)
-
-
-def _datetime_attributes(model: type[Any]) -> list[str]:
-    return [c.key for c in model.__mapper__.column_attrs if isinstance(c.columns[0].type, UTCDateTime)]
-
-
-def _move_back(start: datetime, when: datetime, days: int) -> None:
-    """Date every row a step wrote (timestamps at or after ``start``) back to ``when``.
-
-    The deadlines of an action requested in the step move back by the same number of days, so
-    that they stay the configured number of days after the (moved) request; so do the target
-    dates of plans submitted in the step. Later steps compute their due dates from the moved ones.
-    """
-    shift = timedelta(days=days)
-    requested = set(
-        db.session.scalars(select(CorrectiveAction.id).where(CorrectiveAction.requested_dt >= start))
-    )
-    for model in (*_DATED, Notification):
-        names = _datetime_attributes(model)
-        condition = or_(*(getattr(model, name) >= start for name in names))
-        for row in db.session.scalars(select(model).where(condition)):
-            _move_dates(row, start, shift, requested)
-            for name in names:
-                value = getattr(row, name)
-                if value is not None and value >= start:
-                    setattr(row, name, when)
-    db.session.flush()
-
-
-def _move_dates(row: Any, start: datetime, shift: timedelta, requested: set[int]) -> None:
-    if isinstance(row, CorrectiveAction) and row.id in requested:
-        row.plan_due_date -= shift
-        row.closure_due_date -= shift
-    elif isinstance(row, SupplierResponse) and row.submitted_dt >= start:
-        row.target_date -= shift
-    elif isinstance(row, CaseEvent) and row.action_id in requested and row.due_date is not None:
-        row.due_date -= shift
-    elif isinstance(row, Notification) and row.created_dt >= start:
-        if row.action_id in requested:
-            params = dict(row.params or {})
-            for key in _DUE_PARAMS:
-                if isinstance(params.get(key), str):
-                    params[key] = (date.fromisoformat(params[key][:10]) - shift).isoformat()
-            row.params = params
-        # Demo accounts have made-up addresses: the notifications show in the app only.
-        if row.mail_state is MailState.pending:
-            row.mail_state = MailState.skipped
-
-
-def _organisation(name: str) -> Organisation | None:
-    return db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower()))
-
-
-def _site(key: str) -> Site | None:
-    query = select(Site).where(Site.name == SITES[key], Site.merged_into_id.is_(None))
-    return db.session.scalar(query.order_by(Site.id).limit(1))
-
-
-def _actors() -> _Actors | None:
-    users = {}
-    for role, email in EMAILS.items():
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None or not user.is_active or not user.organisation.is_active:
-            logger.warning("demo: %s is missing or inactive, so no demo cases", email)
-            return None
-        users[role] = user
-    return _Actors(**users)
-
-
-def _report(organisation: Organisation, channel: ReportChannel, site: Site | None) -> list[int]:
-    """The id of the testimony demo's report of this channel (and site), if it made one."""
-    query = select(WorkerReport.id).where(
-        WorkerReport.organisation_id == organisation.id, WorkerReport.channel == channel
-    )
-    query = query.where(WorkerReport.site_id == site.id) if site is not None else query
-    found = db.session.scalar(query.order_by(WorkerReport.id).limit(1))
-    return [found] if found is not None else []
-
-
-def _finding(
-    actor: User,
-    site: Site,
-    standard: str,
-    severity: Severity,
-    workers: int | None,
-    evidence: EvidenceType,
-    found: date,
-    summary: str,
-    reports: list[int] | None = None,
-) -> Finding:
-    data = operations.FindingData(
-        site_id=site.id,
-        standard=standard,
-        severity=severity,
-        workers_affected=workers,
-        evidence_type=evidence,
-        found_date=found,
-        summary=summary,
-        report_ids=reports or [],
-    )
-    return operations.file_finding(actor, data)
-
-
-def _plan(root_cause: str, corrective: str, preventive: str, target: date) -> operations.PlanData:
-    return operations.PlanData(
-        root_cause=root_cause, corrective=corrective, preventive=preventive, target_date=target
-    )
-
-
-def _request(case: Case, finding: Finding, supplier: Organisation, text: str) -> operations.RequestData:
-    return operations.RequestData(finding_id=finding.id, supplier_id=supplier.id, request=text)
-
 
 # --- the four cases ---------------------------------------------------------------------------
 
 
-def _open_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site) -> Case:
+def _open_case(a: Actors, cal: Calendar, org: Organisation, site: Site) -> Case:
     """Chonburi: a monitor has just opened a case; no buyer's contract reaches the site today."""
     today = cal.now.date()
     with cal.days_ago(2):
-        _finding(
+        file_finding(
             a.monitor,
             site,
             "HS-1",
@@ -239,9 +82,9 @@ def _open_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site) -> Cas
             today - timedelta(days=3),
             "Workers in the cleaning room handle solvents without local exhaust ventilation or "
             "suitable respirators; masks are handed out only on the days of customer audits.",
-            _report(org, ReportChannel.onsite_interview, site),
+            report_ids(org, ReportChannel.onsite_interview, site),
         )
-        _finding(
+        file_finding(
             a.monitor,
             site,
             "WH-3",
@@ -251,19 +94,19 @@ def _open_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site) -> Cas
             today - timedelta(days=10),
             "In the peak season overtime on Sundays is not voluntary: workers who decline it are "
             "moved to the night shift.",
-            _report(org, ReportChannel.hotline, None),
+            report_ids(org, ReportChannel.hotline, None),
         )
     with cal.days_ago(1, hour=15):
-        findings = _unassigned(site, org)
+        findings = unassigned_findings(site, org)
         case = operations.open_case(a.monitor, site.id, [f.id for f in findings])
     return case
 
 
-def _dialogue_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, supplier: Organisation) -> Case:
+def _dialogue_case(a: Actors, cal: Calendar, org: Organisation, site: Site, supplier: Organisation) -> Case:
     """Ayutthaya: recruitment fees and passports; the plan is overdue; a message of each visibility."""
     today = cal.now.date()
     with cal.days_ago(11):
-        fees = _finding(
+        fees = file_finding(
             a.monitor,
             site,
             "FL-1",
@@ -273,9 +116,9 @@ def _dialogue_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, su
             today - timedelta(days=12),
             "Migrant workers from Myanmar on the SMT lines paid recruitment fees of about THB 18,000 "
             "each to the agency that placed them; the debt is deducted from their wages every month.",
-            _report(org, ReportChannel.offsite_interview, site),
+            report_ids(org, ReportChannel.offsite_interview, site),
         )
-        _finding(
+        file_finding(
             a.monitor,
             site,
             "FL-2",
@@ -285,13 +128,13 @@ def _dialogue_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, su
             today - timedelta(days=12),
             "The agency keeps the workers' passports 'for safekeeping'; workers cannot get them "
             "back without the agency's permission.",
-            _report(org, ReportChannel.offsite_interview, site),
+            report_ids(org, ReportChannel.offsite_interview, site),
         )
     with cal.days_ago(10):
         case = operations.open_case(
             a.coordinator,
             site.id,
-            [f.id for f in _unassigned(site, org)],
+            [f.id for f in unassigned_findings(site, org)],
             lead_coordinator_id=a.coordinator.id,
         )
     with cal.days_ago(10, hour=11):
@@ -300,7 +143,7 @@ def _dialogue_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, su
         operations.request_action(
             a.coordinator,
             case,
-            _request(
+            request_data(
                 case,
                 fees,
                 supplier,
@@ -346,12 +189,12 @@ def _dialogue_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, su
 
 
 def _remediation_case(
-    a: _Actors, cal: _Calendar, org: Organisation, site: Site, supplier: Organisation
+    a: Actors, cal: Calendar, org: Organisation, site: Site, supplier: Organisation
 ) -> Case:
     """Dongguan: excessive hours; the first plan is rejected, the second accepted."""
     today = cal.now.date()
     with cal.days_ago(60):
-        hours = _finding(
+        hours = file_finding(
             a.monitor,
             site,
             "WH-1",
@@ -362,7 +205,7 @@ def _remediation_case(
             "For eight weeks of the peak season production workers worked 72 to 80 hours a week, "
             "with one day off in fourteen.",
         )
-        _finding(
+        file_finding(
             a.monitor,
             site,
             "WB-2",
@@ -372,7 +215,7 @@ def _remediation_case(
             today - timedelta(days=64),
             "Overtime on rest days was paid at 150 % of the normal rate instead of the legal 200 %.",
         )
-        _finding(
+        file_finding(
             a.monitor,
             site,
             "GR-2",
@@ -386,7 +229,7 @@ def _remediation_case(
         case = operations.open_case(
             a.coordinator,
             site.id,
-            [f.id for f in _unassigned(site, org)],
+            [f.id for f in unassigned_findings(site, org)],
             lead_coordinator_id=a.coordinator.id,
         )
     with cal.days_ago(57):
@@ -395,7 +238,7 @@ def _remediation_case(
         action = operations.request_action(
             a.coordinator,
             case,
-            _request(
+            request_data(
                 case,
                 hours,
                 supplier,
@@ -407,7 +250,7 @@ def _remediation_case(
         operations.submit_plan(
             a.supplier,
             action,
-            _plan(
+            plan_data(
                 "Peak-season orders were accepted without checking the plant's capacity.",
                 "The plant will cap overtime at 36 hours a month.",
                 "Capacity checks before orders are confirmed.",
@@ -425,7 +268,7 @@ def _remediation_case(
         operations.submit_plan(
             a.supplier,
             action,
-            _plan(
+            plan_data(
                 "Peak-season orders were accepted without checking capacity; overtime was assigned "
                 "by line leaders, and agency workers were outside the hours policy.",
                 "Hours capped at 60 a week with one day off in seven for direct and agency workers; "
@@ -458,11 +301,11 @@ def _remediation_case(
     return case
 
 
-def _closed_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, supplier: Organisation) -> Case:
+def _closed_case(a: Actors, cal: Calendar, org: Organisation, site: Site, supplier: Organisation) -> Case:
     """Penang: fees repaid in ringgit to 75 workers, passports returned; closed after verification."""
     today = cal.now.date()
     with cal.days_ago(150):
-        fees = _finding(
+        fees = file_finding(
             a.monitor,
             site,
             "FL-1",
@@ -473,7 +316,7 @@ def _closed_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, supp
             "Seventy-five migrant workers from Nepal and Myanmar paid recruitment fees of MYR 4,500 "
             "to 6,000 to agents in their home countries and borrowed to pay them.",
         )
-        passports = _finding(
+        passports = file_finding(
             a.monitor,
             site,
             "FL-2",
@@ -494,7 +337,7 @@ def _closed_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, supp
         repay = operations.request_action(
             a.coordinator,
             case,
-            _request(
+            request_data(
                 case,
                 fees,
                 supplier,
@@ -505,7 +348,7 @@ def _closed_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, supp
         lockers = operations.request_action(
             a.coordinator,
             case,
-            _request(
+            request_data(
                 case,
                 passports,
                 supplier,
@@ -516,7 +359,7 @@ def _closed_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, supp
         operations.submit_plan(
             a.supplier,
             repay,
-            _plan(
+            plan_data(
                 "Recruitment was left to agents abroad without checks on what they charged.",
                 "Fees repaid in two instalments against the workers' own statements of what they paid.",
                 "Employer-pays clause in every agent contract; fee checks in the onboarding interview.",
@@ -526,7 +369,7 @@ def _closed_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, supp
         operations.submit_plan(
             a.supplier,
             lockers,
-            _plan(
+            plan_data(
                 "A site rule meant to prevent absconding.",
                 "Passports returned at once; a lockable locker for every worker in the dormitory.",
                 "The rule is withdrawn and the HR policy says documents are never held.",
@@ -598,33 +441,23 @@ def _closed_case(a: _Actors, cal: _Calendar, org: Organisation, site: Site, supp
     return case
 
 
-def _unassigned(site: Site, org: Organisation) -> list[Finding]:
-    return list(
-        db.session.scalars(
-            select(Finding)
-            .where(Finding.site_id == site.id, Finding.organisation_id == org.id, Finding.case_id.is_(None))
-            .order_by(Finding.id)
-        )
-    )
-
-
 def load_cases_demo() -> int:
     """Create the demo findings and cases unless the demo monitor organisation has findings.
 
     Returns how many cases were made. Flushes, never commits.
     """
-    org = _organisation(MONITOR_ORGANISATION)
-    supplier = _organisation(SUPPLIER)
+    org = organisation_named(MONITOR_ORGANISATION)
+    supplier = organisation_named(SUPPLIER)
     if org is None or supplier is None or not org.is_active or not supplier.is_active:
         return 0
     if db.session.scalar(select(Finding.id).where(Finding.organisation_id == org.id).limit(1)) is not None:
         return 0
-    actors = _actors()
-    sites = {key: _site(key) for key in SITES}
+    actors = demo_actors()
+    sites = {key: demo_site(key) for key in SITES}
     if actors is None or any(site is None for site in sites.values()):
         logger.warning("demo: the demo registry or logins are incomplete, so no demo cases")
         return 0
-    calendar = _Calendar()
+    calendar = Calendar()
     cases = [
         _closed_case(actors, calendar, org, sites["penang"], supplier),  # type: ignore[arg-type]
         _remediation_case(actors, calendar, org, sites["dongguan"], supplier),  # type: ignore[arg-type]
