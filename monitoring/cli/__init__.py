@@ -25,8 +25,6 @@ __all__ = ["import_cli", "register_cli"]
 
 
 def _groups() -> list[click.Command]:
-    # Importing a feature's cli module adds its importers to the import group.
-    import monitoring.supplychain.cli  # noqa: F401
     from monitoring.accounts.cli import users_cli
     from monitoring.cli.audit import audit_cli
     from monitoring.cli.database import db_cli
@@ -35,9 +33,15 @@ def _groups() -> list[click.Command]:
     from monitoring.cli.org_keys import org_keys_cli
     from monitoring.cli.translations import i18n_cli
     from monitoring.demo import demo_cli
-    from monitoring.testimony.cli import register as register_testimony
+    from monitoring.supplychain import cli as supplychain_cli
+    from monitoring.testimony import cli as testimony_cli
 
-    register_testimony(import_cli)
+    # The features add their importers to the import group (``flask import facilities``...).
+    for feature in (supplychain_cli, testimony_cli):
+        # Until every feature offers register(), importing its module added its commands.
+        register = getattr(feature, "register", None)
+        if register is not None:
+            register(import_cli)
 
     return [
         db_cli,
