@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField
+from wtforms import DateField, EmailField, Field, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -87,6 +88,20 @@ class UserForm(FlaskForm):
         ]
 
 
+def _valid(field: Field) -> Any:
+    """A filter field's value, or None when it did not validate (it is shown with its error)."""
+    return None if field.errors else field.data
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def until_end_of(day: date) -> datetime:
+    """The last instant of a day (UTC), for an inclusive ``until``."""
+    return day_start(day + timedelta(days=1)) - timedelta(microseconds=1)
+
+
 class _FilterForm(FlaskForm):
     """A GET form that narrows a list; it changes nothing, so it carries no CSRF token."""
 
@@ -95,6 +110,14 @@ class _FilterForm(FlaskForm):
 
 
 ACTIVE_CHOICES = {"active": True, "inactive": False}
+
+
+def active_choices() -> list[SelectChoice]:
+    return [
+        _placeholder(_l("Active or not")),
+        SelectChoice("active", str(_l("Active"))),
+        SelectChoice("inactive", str(_l("Deactivated"))),
+    ]
 
 
 class UserFilterForm(_FilterForm):
@@ -109,11 +132,29 @@ class UserFilterForm(_FilterForm):
             _placeholder(_l("Any organisation")),
             *organisation_choices(organisations),
         ]
-        self.active.choices = [
-            _placeholder(_l("Active or not")),
-            SelectChoice("active", str(_l("Active"))),
-            SelectChoice("inactive", str(_l("Deactivated"))),
-        ]
+        self.active.choices = active_choices()
+
+    def values(self) -> dict[str, Any]:
+        """The filters under the names of ``ListUsersArgs``."""
+        return {
+            "role": _valid(self.role),
+            "organisation_id": _valid(self.organisation),
+            "is_active": ACTIVE_CHOICES.get(_valid(self.active) or ""),
+        }
+
+
+class OrganisationFilterForm(_FilterForm):
+    kind = SelectField(_l("Kind"), default="")
+    active = SelectField(_l("Status"), default="")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [_placeholder(_l("Any kind")), *kind_choices()]
+        self.active.choices = active_choices()
+
+    def values(self) -> dict[str, Any]:
+        """The filters under the names of ``ListOrganisationsArgs``."""
+        return {"kind": _valid(self.kind), "is_active": ACTIVE_CHOICES.get(_valid(self.active) or "")}
 
 
 class AuditFilterForm(_FilterForm):
@@ -134,6 +175,17 @@ class AuditFilterForm(_FilterForm):
             _placeholder(_l("Any type")),
             *(SelectChoice(t) for t in object_types),
         ]
+
+    def values(self) -> dict[str, Any]:
+        """The filters under the names of ``ListAuditArgs`` but the actor, named by e-mail here."""
+        date_from, date_to = _valid(self.date_from), _valid(self.date_to)
+        return {
+            "action": _valid(self.action),
+            "object_type": _valid(self.object_type),
+            "object_id": (_valid(self.object_id) or "").strip(),
+            "since": day_start(date_from).isoformat() if date_from else None,
+            "until": until_end_of(date_to).isoformat() if date_to else None,
+        }
 
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
