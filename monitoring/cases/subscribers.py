@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from monitoring.cases.jobs import run_notification_jobs
 from monitoring.cases.models import Case, CaseOutcome, CaseState, CorrectiveAction, Finding, Visibility
@@ -21,11 +21,14 @@ def move_cases_with_site(*, source: Site, target: Site, moved: dict[str, int], *
     """Findings and cases at a merged site are at the site that stays, so whoever the site that
     stays concerns (the buyers whose contracts reach it) keeps sight of them."""
     for name, model in (("findings", Finding), ("cases", Case)):
-        result = db.session.execute(
-            update(model)
-            .where(model.site_id == source.id)
-            .values(site_id=target.id)
-            .execution_options(synchronize_session="fetch")
+        result = cast(
+            "CursorResult[Any]",
+            db.session.execute(
+                update(model)
+                .where(model.site_id == source.id)
+                .values(site_id=target.id)
+                .execution_options(synchronize_session="fetch")
+            ),
         )
         moved[name] = result.rowcount
 

@@ -4,23 +4,21 @@ user may not see)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
-from flask import abort
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
 
-from monitoring.accounts.models import Organisation, User, UserRole
+from monitoring.accounts.models import User
 from monitoring.core.api import operation_error, paginate, route
 from monitoring.core.auth import roles
-from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page
-from monitoring.supplychain import operations, queries
+from monitoring.core.roles import UserRole
+from monitoring.supplychain import operations, queries, services
 from monitoring.supplychain.models import Contract, CurrencyRate, Disclosure, Product, Site
 from monitoring.supplychain.permissions import (
     READER_ROLES,
@@ -30,13 +28,10 @@ from monitoring.supplychain.permissions import (
     can_manage_contract,
     can_manage_products,
     can_manage_sites,
+    can_see_concerned,
     can_set_currency_rates,
     can_view_leverage,
-    contract_in_force,
-    disclosure_is_current,
-    is_affiliate,
     listed_sites,
-    reads_everything,
     visible_contracts,
     visible_disclosures,
     visible_products,
@@ -79,29 +74,25 @@ RENAME = {
     **{f"site_{name}": f"site.{name}" for name in ("name", "address", "city", "country", "kind", "os_id")},
 }
 
+current, load = services.current, services.load
 
-def _user(allowed: Callable[[User], bool] | None = None) -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
-    if allowed is not None and not allowed(user):
-        abort(404)
+
+def _user(allowed: Callable[[User], bool]) -> User:
+    user = current()
+    services.require(allowed(user))
     return user
 
 
-def _load(query: Select[Any], condition: ColumnElement[bool]) -> Any:
-    obj = db.session.scalar(query.where(condition))
-    if obj is None:
-        abort(404)
-    return obj
-
-
 def _run(operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run one operation and commit; a refusal is a 422 naming the API's field."""
+    """Run one operation; a refusal is a 422 naming the API's field."""
     try:
-        result = operation(*args, **kwargs)
+        return operation(*args, **kwargs)
     except OperationError as exc:
         raise operation_error(exc, rename=RENAME) from exc
-    db.session.commit()
-    return result
+
+
+def _page(query: Select[Any], order: Sequence[Any], args: dict[str, Any]) -> Page:
+    return paginate(query, order, args.get("after"), args.get("limit"))
 
 
 # --- sites --------------------------------------------------------------------------------------
@@ -110,22 +101,7 @@ def _run(operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 @route("/sites", summary=_l("List sites"), args=ListSitesArgs, response=SiteSchema, paginated=True)
 @roles(*REGISTRY_ROLES)
 def list_sites(args: dict[str, Any]) -> Page:
-    query = listed_sites(_user())
-    if "country" in args:
-        query = query.where(Site.country == args["country"].upper())
-    if "kind" in args:
-        query = query.where(Site.kind == args["kind"])
-    if "q" in args:
-        text = " ".join(args["q"].split())
-        query = query.where(
-            or_(
-                Site.name.icontains(text, autoescape=True),
-                Site.address.icontains(text, autoescape=True),
-                Site.city.icontains(text, autoescape=True),
-                Site.os_id == text.upper(),
-            )
-        )
-    return paginate(query, [Site.name, Site.id], args.get("after"), args.get("limit"))
+    return _page(services.list_sites(current(), args), services.SITE_ORDER, args)
 
 
 @route(
@@ -144,7 +120,7 @@ def create_site(args: dict[str, Any]) -> Site:
 @route("/sites/<int:site_id>", summary=_l("A site"), response=SiteSchema)
 @roles(*REGISTRY_ROLES)
 def get_site(site_id: int) -> Site:
-    return _load(visible_sites(_user()), Site.id == site_id)  # type: ignore[no-any-return]
+    return load(visible_sites(current()), Site.id == site_id)
 
 
 @route(
@@ -158,11 +134,11 @@ def get_site(site_id: int) -> Site:
 @roles(UserRole.coordinator)
 def update_site(site_id: int, args: dict[str, Any]) -> Site:
     user = _user(can_manage_sites)
-    site = _load(listed_sites(user), Site.id == site_id)
+    site = load(listed_sites(user), Site.id == site_id)
     names = ("name", "address", "city", "country", "kind", "os_id", "workers_approx", "latitude", "longitude")
     data = operations.SiteData(**{**{n: getattr(site, n) for n in names}, **args})
     _run(operations.update_site, user, site, data)
-    return site  # type: ignore[no-any-return]
+    return site
 
 
 @route(
@@ -176,28 +152,11 @@ def update_site(site_id: int, args: dict[str, Any]) -> Site:
     response=ConcernedSchema,
 )
 @roles(UserRole.coordinator, UserRole.monitor, UserRole.affiliate)
-def site_concerned(site_id: int) -> dict[str, Any]:
-    user = _user()
-    today = date.today()
-    site = _load(visible_sites(user, today), Site.id == site_id)
-    if reads_everything(user):
-        return {
-            "affiliates": queries.concerned_affiliates(site.id, today),
-            "other_affiliates": None,
-            "suppliers": queries.concerned_suppliers(site.id, today),
-            "leverage": queries.site_leverage(site.id, today),
-            "unconverted": queries.unconverted_spend(site.id, today),
-        }
-    if not is_affiliate(user):
-        abort(404)
-    org = user.organisation_id
-    return {
-        "affiliates": queries.concerned_affiliates(site.id, today, org),
-        "other_affiliates": queries.other_affiliates(site.id, today, org),
-        "suppliers": queries.concerned_suppliers(site.id, today, org),
-        "leverage": None,
-        "unconverted": None,
-    }
+def site_concerned(site_id: int) -> services.Concerned:
+    user, today = _user(can_see_concerned), date.today()
+    concerned = services.concerned(user, load(visible_sites(user, today), Site.id == site_id), today)
+    services.require(concerned is not None)
+    return concerned  # type: ignore[return-value]
 
 
 @route(
@@ -215,7 +174,7 @@ def site_concerned(site_id: int) -> dict[str, Any]:
 def leverage_ranking(args: dict[str, Any]) -> Page:
     _user(can_view_leverage)
     query, keys = queries.leverage_ranking(date.today())
-    page = paginate(query, keys, args.get("after"), args.get("limit"))
+    page = _page(query, keys, args)
     page.items = list(queries.ranked(page.items))
     return page
 
@@ -228,19 +187,7 @@ def leverage_ranking(args: dict[str, Any]) -> Page:
 )
 @roles(*REGISTRY_ROLES)
 def list_products(args: dict[str, Any]) -> Page:
-    query = visible_products(_user())
-    if "category" in args:
-        query = query.where(Product.category == args["category"])
-    if "q" in args:
-        text = " ".join(args["q"].split())
-        query = query.where(
-            or_(
-                Product.brand.icontains(text, autoescape=True), Product.model.icontains(text, autoescape=True)
-            )
-        )
-    return paginate(
-        query, [Product.brand_key, Product.model_key, Product.id], args.get("after"), args.get("limit")
-    )
+    return _page(services.list_products(current(), args), services.PRODUCT_ORDER, args)
 
 
 @route(
@@ -261,7 +208,7 @@ def create_product(args: dict[str, Any]) -> Product:
 @route("/products/<int:product_id>", summary=_l("A product"), response=ProductSchema)
 @roles(*REGISTRY_ROLES)
 def get_product(product_id: int) -> Product:
-    return _load(visible_products(_user()), Product.id == product_id)  # type: ignore[no-any-return]
+    return load(visible_products(current()), Product.id == product_id)
 
 
 @route(
@@ -274,17 +221,13 @@ def get_product(product_id: int) -> Product:
 @roles(UserRole.coordinator)
 def update_product(product_id: int, args: dict[str, Any]) -> Product:
     user = _user(can_manage_products)
-    product = _load(visible_products(user), Product.id == product_id)
+    product = load(visible_products(user), Product.id == product_id)
     values = {"brand": product.brand, "model": product.model, "category": product.category, **args}
     _run(operations.update_product, user, product, values["brand"], values["model"], values["category"])
-    return product  # type: ignore[no-any-return]
+    return product
 
 
 # --- contracts ----------------------------------------------------------------------------------
-
-
-def _with_details(query: Select[Any]) -> Select[Any]:
-    return query.options(selectinload(Contract.clauses), selectinload(Contract.products))
 
 
 @route(
@@ -296,29 +239,9 @@ def _with_details(query: Select[Any]) -> Select[Any]:
 )
 @roles(*REGISTRY_ROLES)
 def list_contracts(args: dict[str, Any]) -> Page:
-    query = _with_details(visible_contracts(_user()))
-    if "affiliate_id" in args:
-        query = query.where(Contract.affiliate_id == args["affiliate_id"])
-    if "supplier_id" in args:
-        query = query.where(Contract.supplier_id == args["supplier_id"])
-    if "in_force" in args:
-        in_force = contract_in_force(date.today())
-        query = query.where(in_force if args["in_force"] else ~in_force)
-    return paginate(
-        query, [Contract.start_date.desc(), Contract.id.desc()], args.get("after"), args.get("limit")
-    )
-
-
-def _contract_data(args: dict[str, Any], contract: Contract | None = None) -> operations.ContractData:
-    names = ("reference", "title", "start_date", "end_date", "annual_spend", "currency", "labour_conditions")
-    values = {n: getattr(contract, n) for n in names} if contract is not None else {}
-    values.update({n: args[n] for n in names if n in args})
-    supplier_id = args.get("supplier_id", contract.supplier_id if contract is not None else None)
-    return operations.ContractData(
-        supplier=db.session.get(Organisation, supplier_id) if supplier_id is not None else None,
-        clauses=[operations.ClauseData(**clause) for clause in args.get("clauses", [])],
-        **values,
-    )
+    query = services.list_contracts(current(), args)
+    query = query.options(selectinload(Contract.clauses), selectinload(Contract.products))
+    return _page(query, services.CONTRACT_ORDER, args)
 
 
 @route(
@@ -332,25 +255,20 @@ def _contract_data(args: dict[str, Any], contract: Contract | None = None) -> op
 )
 @roles(UserRole.affiliate)
 def create_contract(args: dict[str, Any]) -> Contract:
-    return _run(operations.create_contract, _user(can_create_contract), _contract_data(args))
-
-
-def _load_contract(user: User, contract_id: int) -> Contract:
-    return _load(visible_contracts(user), Contract.id == contract_id)  # type: ignore[no-any-return]
+    return _run(operations.create_contract, _user(can_create_contract), services.contract_data(args))
 
 
 def _managed_contract(contract_id: int) -> tuple[User, Contract]:
-    user = _user()
-    contract = _load_contract(user, contract_id)
-    if not can_manage_contract(user, contract):
-        abort(404)
+    user = current()
+    contract = load(visible_contracts(user), Contract.id == contract_id)
+    services.require(can_manage_contract(user, contract))
     return user, contract
 
 
 @route("/contracts/<int:contract_id>", summary=_l("A contract"), response=ContractSchema)
 @roles(*REGISTRY_ROLES)
 def get_contract(contract_id: int) -> Contract:
-    return _load_contract(_user(), contract_id)
+    return load(visible_contracts(current()), Contract.id == contract_id)
 
 
 @route(
@@ -368,7 +286,7 @@ def update_contract(contract_id: int, args: dict[str, Any]) -> Contract:
         operations.update_contract,
         user,
         contract,
-        _contract_data(args, contract),
+        services.contract_data(args, contract),
         replace_clauses="clauses" in args,
     )
     return contract
@@ -389,22 +307,7 @@ def update_contract(contract_id: int, args: dict[str, Any]) -> Contract:
 @roles(UserRole.affiliate)
 def add_contract_product(contract_id: int, args: dict[str, Any]) -> Contract:
     user, contract = _managed_contract(contract_id)
-    quantity = args.get("quantity")
-    if "product_id" in args:
-        product = db.session.get(Product, args["product_id"])
-        if product is None:
-            raise operation_error(OperationError(_l("There is no such product."), "product_id"))
-        _run(operations.add_contract_product, user, contract, product, quantity)
-    else:
-        _run(
-            operations.add_product_by_name,
-            user,
-            contract,
-            args["brand"],
-            args["model"],
-            args.get("category"),
-            quantity,
-        )
+    _run(services.add_contract_product, user, contract, args)
     return contract
 
 
@@ -417,7 +320,7 @@ def add_contract_product(contract_id: int, args: dict[str, Any]) -> Contract:
 @roles(UserRole.affiliate)
 def remove_contract_product(contract_id: int, product_id: int) -> Contract:
     user, contract = _managed_contract(contract_id)
-    product = _load(visible_products(user), Product.id == product_id)
+    product = load(visible_products(user), Product.id == product_id)
     _run(operations.remove_contract_product, user, contract, product)
     return contract
 
@@ -438,18 +341,7 @@ def remove_contract_product(contract_id: int, product_id: int) -> Contract:
 )
 @roles(*REGISTRY_ROLES)
 def list_disclosures(args: dict[str, Any]) -> Page:
-    today = date.today()
-    query = visible_disclosures(_user(), today)
-    if "product_id" in args:
-        query = query.where(Disclosure.product_id == args["product_id"])
-    if "site_id" in args:
-        query = query.where(Disclosure.site_id == args["site_id"])
-    if "current" in args:
-        current = disclosure_is_current(today)
-        query = query.where(current if args["current"] else ~current)
-    return paginate(
-        query, [Disclosure.disclosed_dt.desc(), Disclosure.id.desc()], args.get("after"), args.get("limit")
-    )
+    return _page(services.list_disclosures(current(), args), services.DISCLOSURE_ORDER, args)
 
 
 @route(
@@ -467,24 +359,13 @@ def list_disclosures(args: dict[str, Any]) -> Page:
 )
 @roles(UserRole.supplier)
 def create_disclosure(args: dict[str, Any]) -> Disclosure:
-    user = _user(can_disclose)
-    site = operations.SiteData(**args["site"]) if "site" in args else args["site_id"]
-    return _run(
-        operations.disclose,
-        user,
-        args["product_id"],
-        site,
-        args["part"],
-        args["valid_from"],
-        args.get("valid_to"),
-        args.get("source", ""),
-    )
+    return _run(services.disclose, _user(can_disclose), args)
 
 
 @route("/disclosures/<int:disclosure_id>", summary=_l("A disclosure"), response=DisclosureSchema)
 @roles(*REGISTRY_ROLES)
 def get_disclosure(disclosure_id: int) -> Disclosure:
-    return _load(visible_disclosures(_user()), Disclosure.id == disclosure_id)  # type: ignore[no-any-return]
+    return load(visible_disclosures(current()), Disclosure.id == disclosure_id)
 
 
 @route(
@@ -497,9 +378,9 @@ def get_disclosure(disclosure_id: int) -> Disclosure:
 @roles(UserRole.supplier)
 def withdraw_disclosure(disclosure_id: int) -> Disclosure:
     user = _user(can_disclose)
-    disclosure = _load(visible_disclosures(user), Disclosure.id == disclosure_id)  # its own only
+    disclosure = load(visible_disclosures(user), Disclosure.id == disclosure_id)  # its own only
     _run(operations.withdraw_disclosure, user, disclosure)
-    return disclosure  # type: ignore[no-any-return]
+    return disclosure
 
 
 # --- currency rates -----------------------------------------------------------------------------
@@ -515,7 +396,7 @@ def withdraw_disclosure(disclosure_id: int) -> Disclosure:
 )
 @roles(*READER_ROLES)
 def list_currency_rates(args: dict[str, Any]) -> Page:
-    return paginate(select(CurrencyRate), [CurrencyRate.currency], args.get("after"), args.get("limit"))
+    return _page(services.list_currency_rates(), services.RATE_ORDER, args)
 
 
 @route(

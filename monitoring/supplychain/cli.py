@@ -1,5 +1,8 @@
 """``flask import facilities`` and ``flask import disclosures``.
 
+The application adds them to its ``flask import`` group with :func:`register`; this module
+never imports the application's command line.
+
 Both read the file with a progress bar (by bytes read, then by rows written), apply it whole
 or not at all, and on a refused file print the problems as a table and exit with status 1
 without writing anything.
@@ -13,14 +16,15 @@ from typing import Any
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from monitoring.accounts.models import Organisation, OrganisationKind, User
-from monitoring.cli import import_cli
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.supplychain import imports
+from monitoring.supplychain.permissions import can_import_disclosures
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -86,7 +90,8 @@ def _run(path: Path, action: Any) -> Any:
     return result
 
 
-@import_cli.command("facilities")
+@click.command("facilities")
+@with_appcontext
 @click.argument("file", type=FILE)
 def import_facilities(file: Path) -> None:
     """Import a facility list in Open Supply Hub's CSV layout (UTF-8), whole or not at all."""
@@ -104,7 +109,8 @@ def import_facilities(file: Path) -> None:
     )
 
 
-@import_cli.command("disclosures")
+@click.command("disclosures")
+@with_appcontext
 @click.argument("file", type=FILE)
 @click.option("--supplier", "supplier_name", required=True, help="Name of the supplier organisation.")
 @click.option("--user", "email", required=True, help="E-mail of the user the disclosures are made by.")
@@ -124,7 +130,7 @@ def import_disclosures(file: Path, supplier_name: str, email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.is_active:
         raise _fail(f"no active user with the e-mail address {email!r}")
-    if not imports.can_import_disclosures(user, supplier):
+    if not can_import_disclosures(user, supplier):
         raise _fail(
             f"{user.email} may not disclose for {supplier.name!r}: use a member of it or a coordinator"
         )
@@ -140,3 +146,9 @@ def import_disclosures(file: Path, supplier_name: str, email: str) -> None:
         f"{result.sites_created} sites created, "
         f"{result.duplicates_proposed} likely duplicates proposed"
     )
+
+
+def register(import_group: click.Group) -> None:
+    """Add the registry's importers to the application's ``flask import`` group."""
+    import_group.add_command(import_facilities)
+    import_group.add_command(import_disclosures)

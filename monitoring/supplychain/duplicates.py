@@ -11,16 +11,16 @@ import logging
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, false, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import delete, func, or_, select, update
 
-from monitoring.accounts.models import User, UserRole
+from monitoring.accounts.models import User
 from monitoring.core import audit, hooks
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.types import utcnow
-from monitoring.supplychain.imports import REASON_OTHER_OS_ID, REASON_SAME_AS_OS_ID, REASON_SAME_NAME
+from monitoring.supplychain.import_staging import REASON_OTHER_OS_ID, REASON_SAME_AS_OS_ID, REASON_SAME_NAME
 from monitoring.supplychain.models import Disclosure, DuplicateState, Site, SiteDuplicate
+from monitoring.supplychain.permissions import can_review_duplicates
 
 logger = logging.getLogger(__name__)
 
@@ -40,28 +40,7 @@ def reason_title(reason: str) -> str:
     return str(title) if title is not None else reason
 
 
-# --- permissions ----------------------------------------------------------------------------
-
-
-def can_review_duplicates(user: User) -> bool:
-    """Coordinators keep the site registry, so they decide about duplicates."""
-    return user.is_authenticated and user.role is UserRole.coordinator
-
-
-def visible_duplicates(user: User) -> Select[tuple[SiteDuplicate]]:
-    """Every proposal for coordinators, none for anyone else; both sites are loaded with it."""
-    query = select(SiteDuplicate).options(
-        joinedload(SiteDuplicate.site),
-        joinedload(SiteDuplicate.candidate),
-        joinedload(SiteDuplicate.decided_by),
-    )
-    return query if can_review_duplicates(user) else query.where(false())
-
-
-def reviewable_sites(user: User) -> Select[tuple[Site]]:
-    """The sites a reviewer may pair: every site for coordinators."""
-    query = select(Site)
-    return query if can_review_duplicates(user) else query.where(false())
+# --- queries -------------------------------------------------------------------------------
 
 
 def disclosure_counts(site_ids: set[int]) -> dict[int, int]:
@@ -73,7 +52,7 @@ def disclosure_counts(site_ids: set[int]) -> dict[int, int]:
         .where(Disclosure.site_id.in_(site_ids))
         .group_by(Disclosure.site_id)
     ).all()
-    return dict(rows)  # type: ignore[arg-type]
+    return {site_id: count for site_id, count in rows}
 
 
 # --- operations -----------------------------------------------------------------------------

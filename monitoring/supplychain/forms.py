@@ -8,6 +8,8 @@ from typing import Any
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from marshmallow import ValidationError as InvalidArgs
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,6 +18,7 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -24,10 +27,20 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from monitoring.accounts.models import Organisation
-from monitoring.core.forms import optional_int
+from monitoring.core.forms import optional_int, show_messages
 from monitoring.core.types import TitledEnum
-from monitoring.supplychain.models import ClauseKind, DisclosurePart, Product, ProductCategory, Site, SiteKind
+from monitoring.supplychain.models import (
+    ClauseKind,
+    Contract,
+    DisclosurePart,
+    DuplicateState,
+    Product,
+    ProductCategory,
+    Site,
+    SiteKind,
+)
 from monitoring.supplychain.operations import country_choices
+from monitoring.supplychain.schemas import CreateDisclosureArgs
 
 # Empty clause rows offered at the end of the contract form (filled ones are kept).
 SPARE_CLAUSES = 2
@@ -103,6 +116,12 @@ class SiteForm(FlaskForm):
         self.country.choices = countries(_l("Choose a country"))
         self.kind.choices = enum_choices(SiteKind, _l("Choose a kind"))
 
+    @staticmethod
+    def data_of(site: Site) -> dict[str, Any]:
+        """The form filled in with a site's values."""
+        names = ("name", "address", "city", "country", "os_id", "workers_approx", "latitude", "longitude")
+        return {**{n: getattr(site, n) for n in names}, "kind": site.kind.value}
+
 
 class ProductForm(FlaskForm):
     brand = StringField(_l("Brand"), validators=[DataRequired(), Length(max=200)])
@@ -162,6 +181,30 @@ class ContractForm(FlaskForm):
     def validate_end_date(self, field: DateField) -> None:
         if field.data and self.start_date.data and field.data < self.start_date.data:
             raise ValidationError(_l("The end date must not be before the start date."))
+
+    @staticmethod
+    def data_of(contract: Contract) -> dict[str, Any]:
+        """The form filled in with a contract's values and clauses."""
+        names = (
+            "reference",
+            "title",
+            "start_date",
+            "end_date",
+            "annual_spend",
+            "currency",
+            "labour_conditions",
+        )
+        clauses = [{"kind": c.kind.value, "reference": c.reference, "text": c.text} for c in contract.clauses]
+        return {
+            **{n: getattr(contract, n) for n in names},
+            "supplier": contract.supplier_id,
+            "clauses": clauses,
+        }
+
+    def filled_clauses(self) -> list[dict[str, Any]]:
+        """The clause rows with a text (empty rows are left out), as ``ClauseArgs``."""
+        rows = self.clauses.data
+        return [{k: v for k, v in row.items() if v} for row in rows if (row.get("text") or "").strip()]
 
     def add_spare_clauses(self) -> None:
         for _ in range(SPARE_CLAUSES):
@@ -233,6 +276,34 @@ class DisclosureForm(FlaskForm):
         if self.site.data in (None, "", NEW_SITE) and not (field.data or "").strip():
             raise ValidationError(_l("Please give the new site's name, or choose one of your sites."))
 
+    # The fields of ``CreateDisclosureArgs`` that the form names otherwise.
+    RENAME = {"product_id": "product", "site_id": "site"}
+    SITE_FIELDS = ("name", "address", "city", "country", "kind", "os_id")
+
+    def args(self) -> dict[str, Any] | None:
+        """The input as ``CreateDisclosureArgs`` (one of the supplier's sites, or a new one described);
+        None, with the messages next to the fields, when it does not pass."""
+        values: dict[str, Any] = {
+            "product_id": self.product.data,
+            "part": self.part.data,
+            "valid_from": self.valid_from.data,
+            "valid_to": self.valid_to.data,
+            "source": self.source.data,
+        }
+        if self.site.data in (None, "", NEW_SITE):
+            values["site"] = {n: v for n in self.SITE_FIELDS if (v := getattr(self, f"site_{n}").data)}
+        else:
+            values["site_id"] = int(self.site.data) if str(self.site.data).isdigit() else self.site.data
+        try:
+            return dict(CreateDisclosureArgs().load({k: v for k, v in values.items() if v not in (None, "")}))
+        except InvalidArgs as exc:
+            messages = exc.normalized_messages()
+            site = messages.pop("site", None)
+            if isinstance(site, dict):
+                messages.update({f"site_{name}": value for name, value in site.items()})
+            show_messages(self, messages, self.RENAME)
+            return None
+
 
 class CurrencyRateForm(FlaskForm):
     currency = StringField(
@@ -246,3 +317,76 @@ class CurrencyRateForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=0)],
         description=_l("How many euros one unit of the currency is worth, e.g. 0.087 for SEK."),
     )
+
+
+_FILE_HINT = _l("A CSV file saved as UTF-8, with a header row.")
+
+
+# --- imports and likely duplicates ----------------------------------------------------------
+
+
+def _file_field() -> FileField:
+    return FileField(
+        _l("CSV file"),
+        validators=[FileRequired(_l("Choose a file to import."))],
+        description=_FILE_HINT,
+        render_kw={"accept": ".csv,text/csv"},
+    )
+
+
+class FacilityImportForm(FlaskForm):
+    file = _file_field()
+
+
+class DisclosureImportForm(FlaskForm):
+    supplier = SelectField(
+        _l("Supplier"),
+        coerce=optional_int,
+        validators=[InputRequired(_l("Choose the supplier the disclosures are made for."))],
+        description=_l("The disclosures are recorded for this supplier, in your name."),
+    )
+    file = _file_field()
+
+
+class ProposeDuplicateForm(FlaskForm):
+    site_id = IntegerField(
+        _l("Number of the site that stays"),
+        validators=[InputRequired(_l("Give the number of a site.")), NumberRange(min=1)],
+        description=_l("The number at the end of the site page's address, e.g. 12 for /sites/12."),
+    )
+    candidate_id = IntegerField(
+        _l("Number of the site to merge into it"),
+        validators=[InputRequired(_l("Give the number of a site.")), NumberRange(min=1)],
+    )
+    reason = StringField(
+        _l("Why they look like one place (optional)"), validators=[Optional(), Length(max=200)]
+    )
+
+
+class MergeForm(FlaskForm):
+    keep = RadioField(
+        _l("Which site stays?"),
+        choices=[
+            SelectChoice("site", _l("The first site")),
+            SelectChoice("candidate", _l("The second site")),
+        ],
+        default="site",
+        validators=[InputRequired()],
+    )
+
+
+class DecisionForm(FlaskForm):
+    """A button that only needs the CSRF token."""
+
+
+class DuplicateFilterForm(FlaskForm):
+    """A GET form that narrows the list; it changes nothing, so it carries no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField(_l("Show"), default=DuplicateState.proposed.value)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.state.choices = [SelectChoice(s.value, s.title) for s in DuplicateState]

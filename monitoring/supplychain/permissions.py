@@ -4,8 +4,10 @@ Coordinators and monitors read everything; coordinators manage sites, products a
 rates. An affiliate (public buyer) manages its own contracts and reads them, the products they
 cover and the sites those products reach through current disclosures (any supplier's). A supplier
 reads the contracts it is party to, their products, its own disclosures and their sites, and
-discloses sites only for products one of its contracts covers. Administrators see none of it.
-Everything a user may not see answers 404.
+discloses sites only for products one of its contracts covers. Coordinators import facility
+lists and decide about likely duplicate sites; a supplier imports its own disclosures, a
+coordinator on a supplier's behalf. Administrators see none of it. Everything a user may not
+see answers 404. Roles are read through :mod:`monitoring.core.roles` only.
 """
 
 from __future__ import annotations
@@ -13,30 +15,28 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.orm import joinedload
 
-from monitoring.accounts.models import User, UserRole
+from monitoring.accounts.models import Organisation, OrganisationKind, User
 from monitoring.core.db import db
-from monitoring.supplychain.models import Contract, ContractProduct, Disclosure, Product, Site
+from monitoring.core.roles import (
+    STAFF_ROLES,
+    WORKING_ROLES,
+    UserRole,
+    is_affiliate,
+    is_coordinator,
+    is_supplier,
+)
+from monitoring.core.roles import is_staff as reads_everything
+from monitoring.supplychain.models import Contract, ContractProduct, Disclosure, Product, Site, SiteDuplicate
 
-READER_ROLES = (UserRole.coordinator, UserRole.monitor)
-REGISTRY_ROLES = (UserRole.coordinator, UserRole.monitor, UserRole.affiliate, UserRole.supplier)
+# Who reads the whole registry (coordinators and monitors), and who reads some of it.
+READER_ROLES = STAFF_ROLES
+REGISTRY_ROLES = WORKING_ROLES
+# Who may import disclosures (a supplier for itself, a coordinator for a supplier).
+DISCLOSURE_IMPORT_ROLES = (UserRole.supplier, UserRole.coordinator)
 
-
-def _role(user: User) -> UserRole | None:
-    return user.role if user.is_authenticated else None
-
-
-def reads_everything(user: User) -> bool:
-    """Coordinators and monitors read the whole registry."""
-    return _role(user) in READER_ROLES
-
-
-def is_affiliate(user: User) -> bool:
-    return _role(user) is UserRole.affiliate
-
-
-def is_supplier(user: User) -> bool:
-    return _role(user) is UserRole.supplier
+__all__ = ["is_affiliate", "is_supplier", "reads_everything"]
 
 
 # --- what is current ------------------------------------------------------------------------
@@ -81,16 +81,16 @@ def _own_contracts(user: User) -> ColumnElement[bool]:
     return false()
 
 
-def _contract_product_ids(user: User) -> Select[tuple[int]]:
+def _contract_product_ids(user: User) -> Select[int]:
     return select(ContractProduct.product_id).join(Contract).where(_own_contracts(user))
 
 
-def visible_contracts(user: User) -> Select[tuple[Contract]]:
+def visible_contracts(user: User) -> Select[Contract]:
     query = select(Contract)
     return query if reads_everything(user) else query.where(_own_contracts(user))
 
 
-def visible_products(user: User) -> Select[tuple[Product]]:
+def visible_products(user: User) -> Select[Product]:
     """Everything for readers; the products of their contracts for affiliates and suppliers.
 
     A supplier also keeps sight of the products of its own disclosures (its own statements), e.g.
@@ -105,7 +105,7 @@ def visible_products(user: User) -> Select[tuple[Product]]:
     return query.where(Product.id.in_(_contract_product_ids(user)))
 
 
-def visible_disclosures(user: User, today: date | None = None) -> Select[tuple[Disclosure]]:
+def visible_disclosures(user: User, today: date | None = None) -> Select[Disclosure]:
     """All for readers; a supplier's own (also past and withdrawn); for an affiliate the current
     disclosures of the products its contracts cover, whoever made them."""
     query = select(Disclosure)
@@ -121,7 +121,7 @@ def visible_disclosures(user: User, today: date | None = None) -> Select[tuple[D
     return query.where(false())
 
 
-def visible_sites(user: User, today: date | None = None) -> Select[tuple[Site]]:
+def visible_sites(user: User, today: date | None = None) -> Select[Site]:
     """All sites for readers (merged ones too: their pages say where they went); for affiliates
     and suppliers the sites of the disclosures they see, never a merged one."""
     query = select(Site)
@@ -131,12 +131,12 @@ def visible_sites(user: User, today: date | None = None) -> Select[tuple[Site]]:
     return query.where(Site.merged_into_id.is_(None), Site.id.in_(site_ids))
 
 
-def listed_sites(user: User, today: date | None = None) -> Select[tuple[Site]]:
+def listed_sites(user: User, today: date | None = None) -> Select[Site]:
     """The sites a list shows: the visible ones that were not merged into another."""
     return visible_sites(user, today).where(Site.merged_into_id.is_(None))
 
 
-def disclosable_products(user: User) -> Select[tuple[Product]]:
+def disclosable_products(user: User) -> Select[Product]:
     """The products a supplier may disclose sites for: those its own contracts cover."""
     if not is_supplier(user):
         return select(Product).where(false())
@@ -147,12 +147,12 @@ def disclosable_products(user: User) -> Select[tuple[Product]]:
 
 
 def can_view_registry(user: User) -> bool:
-    return _role(user) in REGISTRY_ROLES
+    return reads_everything(user) or is_affiliate(user) or is_supplier(user)
 
 
 def can_manage_sites(user: User) -> bool:
     """Create and update sites, products and currency rates."""
-    return _role(user) is UserRole.coordinator
+    return is_coordinator(user)
 
 
 can_manage_products = can_manage_sites
@@ -197,3 +197,54 @@ def can_withdraw_disclosure(user: User, disclosure: Disclosure) -> bool:
         and disclosure.supplier_id == user.organisation_id
         and disclosure.withdrawn_dt is None
     )
+
+
+def affiliate_organisation(user: User) -> int | None:
+    """The buyer organisation an affiliate sees a site's links for; None for everyone else."""
+    return user.organisation_id if is_affiliate(user) else None
+
+
+def can_see_concerned(user: User) -> bool:
+    """Whom a site concerns: every affiliate for readers, itself and a count for an affiliate."""
+    return reads_everything(user) or is_affiliate(user)
+
+
+# --- imports and duplicates -----------------------------------------------------------------
+
+
+def can_import_facilities(user: User) -> bool:
+    """Coordinators keep the site registry."""
+    return is_coordinator(user)
+
+
+def chooses_supplier_to_import_for(user: User) -> bool:
+    """A coordinator names the supplier; a supplier imports for its own organisation."""
+    return is_coordinator(user)
+
+
+def can_import_disclosures(user: User, supplier: Organisation) -> bool:
+    """A supplier discloses for its own organisation; a coordinator may on a supplier's behalf."""
+    if supplier.kind is not OrganisationKind.supplier:
+        return False
+    return is_coordinator(user) or (is_supplier(user) and user.organisation_id == supplier.id)
+
+
+def can_review_duplicates(user: User) -> bool:
+    """Coordinators keep the site registry, so they decide about duplicates."""
+    return is_coordinator(user)
+
+
+def visible_duplicates(user: User) -> Select[SiteDuplicate]:
+    """Every proposal for coordinators, none for anyone else; both sites are loaded with it."""
+    query = select(SiteDuplicate).options(
+        joinedload(SiteDuplicate.site),
+        joinedload(SiteDuplicate.candidate),
+        joinedload(SiteDuplicate.decided_by),
+    )
+    return query if can_review_duplicates(user) else query.where(false())
+
+
+def reviewable_sites(user: User) -> Select[Site]:
+    """The sites a reviewer may pair: every site for coordinators."""
+    query = select(Site)
+    return query if can_review_duplicates(user) else query.where(false())

@@ -1,4 +1,4 @@
-"""Input and output schemas of the supply-chain registry API."""
+"""Input and output schemas of the supply-chain registry API (pages validate with the same ``Args``)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,20 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates_schema
+from werkzeug.datastructures import FileStorage
 
-from monitoring.accounts.schemas import OrganisationRefSchema
+from monitoring.accounts.schemas import OrganisationRefSchema, UserRefSchema
 from monitoring.core.schemas import BaseSchema, PageArgs
-from monitoring.supplychain.models import ClauseKind, DisclosurePart, ProductCategory, SiteKind
+from monitoring.supplychain import duplicates
+from monitoring.supplychain.models import (
+    ClauseKind,
+    DisclosurePart,
+    DuplicateState,
+    ProductCategory,
+    SiteKind,
+)
+
+MULTIPART = "multipart/form-data"
 
 
 def _money(**kwargs: Any) -> fields.Decimal:
@@ -288,6 +298,10 @@ class ListDisclosuresArgs(PageArgs):
     product_id = fields.Integer()
     site_id = fields.Integer()
     current = fields.Boolean(metadata={"description": _l("Only disclosures valid today (or only not).")})
+    state = fields.String(
+        validate=validate.OneOf(["current", "ended", "withdrawn"]),
+        metadata={"description": _l("current, ended (not current, not withdrawn) or withdrawn.")},
+    )
 
 
 class CreateDisclosureArgs(BaseSchema):
@@ -319,4 +333,135 @@ class ListCurrencyRatesArgs(PageArgs):
 class SetCurrencyRateArgs(BaseSchema):
     eur_per_unit = fields.Decimal(
         required=True, places=8, metadata={"description": _l("How many euros one unit is worth (above 0).")}
+    )
+
+
+# --- imports and likely duplicates --------------------------------------------------------------
+
+
+class FileUpload(fields.String):
+    """A file sent in a ``multipart/form-data`` body (a string of bytes in OpenAPI)."""
+
+    default_error_messages = {"invalid": _l("Send a file in this field.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"format": "binary", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> FileStorage:  # type: ignore[override]
+        if not isinstance(value, FileStorage) or not value.filename:
+            raise self.make_error("invalid")
+        return value
+
+
+class UploadArgs(BaseSchema):
+    """Input sent as ``multipart/form-data``; the OpenAPI document says so."""
+
+    content_type = MULTIPART
+
+
+class ImportFacilitiesArgs(UploadArgs):
+    file = FileUpload(
+        required=True,
+        metadata={
+            "description": _l(
+                "A CSV file (UTF-8) in Open Supply Hub's download layout: at least the columns "
+                "name, address and country_code, in any order."
+            )
+        },
+    )
+
+
+class ImportDisclosuresArgs(UploadArgs):
+    file = FileUpload(
+        required=True,
+        metadata={
+            "description": _l(
+                "A CSV file (UTF-8) with the columns brand, model, part, valid_from and either os_id "
+                "or name, address and country_code; optional: city, kind, valid_to, source."
+            )
+        },
+    )
+    supplier_id = fields.Integer(
+        metadata={
+            "description": _l(
+                "The supplier organisation the disclosures are made for. Coordinators must give it; "
+                "suppliers disclose for their own organisation."
+            )
+        }
+    )
+
+
+class FacilityImportResultSchema(BaseSchema):
+    rows = fields.Integer(dump_only=True, metadata={"description": _l("Rows read from the file.")})
+    created = fields.Integer(dump_only=True, metadata={"description": _l("New sites.")})
+    updated = fields.Integer(dump_only=True, metadata={"description": _l("Existing sites that changed.")})
+    unchanged = fields.Integer(
+        dump_only=True, metadata={"description": _l("Existing sites already up to date.")}
+    )
+    skipped_closed = fields.Integer(
+        dump_only=True, metadata={"description": _l("Closed facilities not in the registry, not added.")}
+    )
+    duplicates_proposed = fields.Integer(
+        dump_only=True, metadata={"description": _l("Likely duplicate sites proposed to coordinators.")}
+    )
+
+
+class DisclosureImportResultSchema(BaseSchema):
+    rows = fields.Integer(dump_only=True, metadata={"description": _l("Rows read from the file.")})
+    created = fields.Integer(dump_only=True, metadata={"description": _l("New disclosures.")})
+    unchanged = fields.Integer(
+        dump_only=True, metadata={"description": _l("Rows that repeat a disclosure already made.")}
+    )
+    sites_created = fields.Integer(dump_only=True, metadata={"description": _l("New sites.")})
+    duplicates_proposed = fields.Integer(
+        dump_only=True, metadata={"description": _l("Likely duplicate sites proposed to coordinators.")}
+    )
+
+
+class SiteDuplicateSchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    site = fields.Nested(SiteSchema, dump_only=True, metadata={"description": _l("The site that stays.")})
+    candidate = fields.Nested(
+        SiteSchema, dump_only=True, metadata={"description": _l("The site to merge into the other.")}
+    )
+    reason = fields.String(
+        dump_only=True,
+        metadata={"description": _l("Why the pair was proposed: a code, or a coordinator's words.")},
+    )
+    reason_text = fields.Function(
+        lambda d: duplicates.reason_title(d.reason),
+        dump_only=True,
+        metadata={"description": _l("The reason in the user's language.")},
+    )
+    state = fields.Enum(DuplicateState, by_value=True, dump_only=True)
+    created_dt = fields.AwareDateTime(dump_only=True)
+    decided_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+    decided_by = fields.Nested(UserRefSchema, dump_only=True, allow_none=True)
+
+
+class ListSiteDuplicatesArgs(PageArgs):
+    state = fields.Enum(
+        DuplicateState,
+        by_value=True,
+        load_default=DuplicateState.proposed,
+        metadata={"description": _l("Which pairs: awaiting a decision (the default), merged or dismissed.")},
+    )
+
+
+class ProposeSiteDuplicateArgs(BaseSchema):
+    site_id = fields.Integer(required=True, strict=True, metadata={"description": _l("The site that stays.")})
+    candidate_id = fields.Integer(
+        required=True, strict=True, metadata={"description": _l("The site to merge into it.")}
+    )
+    reason = fields.String(
+        load_default="", validate=validate.Length(max=200, error=_l("At most %(max)d characters."))
+    )
+
+
+class MergeSiteDuplicateArgs(BaseSchema):
+    keep = fields.String(
+        load_default="site",
+        validate=validate.OneOf(["site", "candidate"], error=_l("Choose site or candidate.")),
+        metadata={"description": _l("Which site of the pair stays: site (the default) or candidate.")},
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import CursorResult, delete, update
 
 from monitoring.accounts.models import User
 from monitoring.core import hooks
@@ -17,11 +17,14 @@ from monitoring.testimony.models import ReportGrant, SurveyImport, WorkerReport
 def move_reports_with_site(*, source: Site, target: Site, moved: dict[str, int], **_: Any) -> None:
     """Worker reports and survey imports about a merged site are about the site that stays."""
     for name, model in (("worker_reports", WorkerReport), ("survey_imports", SurveyImport)):
-        result = db.session.execute(
-            update(model)
-            .where(model.site_id == source.id)
-            .values(site_id=target.id)
-            .execution_options(synchronize_session="fetch")
+        result = cast(
+            "CursorResult[Any]",
+            db.session.execute(
+                update(model)
+                .where(model.site_id == source.id)
+                .values(site_id=target.id)
+                .execution_options(synchronize_session="fetch")
+            ),
         )
         moved[name] = result.rowcount
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from monitoring.accounts.models import User
 from monitoring.core.audit import AuditEntry
 from monitoring.core.db import db
-from monitoring.supplychain import duplicates
+from monitoring.supplychain import duplicates, permissions
 from monitoring.supplychain.models import Disclosure, DuplicateState, Site, SiteDuplicate
 from tests.conftest import post_form
 from tests.supplychain.helpers import count_rows
@@ -328,7 +328,7 @@ def test_only_coordinators_review_duplicates(app, world, pair, client_for, api_c
     assert api.post("/api/v1/sites/duplicates", json=body).status_code == 404
     assert get(app, SiteDuplicate, pair["id"]).state is DuplicateState.proposed
     with app.app_context():
-        assert db.session.scalars(duplicates.visible_duplicates(db.session.get(User, user.id))).all() == []
+        assert db.session.scalars(permissions.visible_duplicates(db.session.get(User, user.id))).all() == []
 
 
 def test_list_runs_the_same_queries_for_few_and_many_pairs(app, world, registry, client_for, api_client):

@@ -1,0 +1,407 @@
+"""The registry's service layer: what the pages and the API share.
+
+Each list has one query function that takes the validated ``List...Args`` and returns the
+scoped, filtered query, with its ordering next to it; each object has one way to be loaded
+(missing or invisible: 404) and one per-role view. Pages and API handlers only parse, load,
+check, call and render or dump.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from marshmallow import Schema, ValidationError
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
+
+from monitoring.accounts.models import Organisation, OrganisationKind, User
+from monitoring.core.db import db
+from monitoring.core.forms import apply_error, form_args
+from monitoring.core.operations import OperationError
+from monitoring.core.transactions import attempt
+from monitoring.supplychain import operations, queries
+from monitoring.supplychain.models import (
+    Contract,
+    ContractProduct,
+    CurrencyRate,
+    Disclosure,
+    Product,
+    Site,
+    SiteDuplicate,
+)
+from monitoring.supplychain.permissions import (
+    affiliate_organisation,
+    can_import_disclosures,
+    can_view_leverage,
+    chooses_supplier_to_import_for,
+    contract_in_force,
+    disclosure_is_current,
+    is_current,
+    is_in_force,
+    listed_sites,
+    visible_contracts,
+    visible_disclosures,
+    visible_duplicates,
+    visible_products,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# The order of each list (the keyset its pages are cut by).
+SITE_ORDER = (Site.name, Site.id)
+PRODUCT_ORDER = (Product.brand_key, Product.model_key, Product.id)
+CONTRACT_ORDER = (Contract.start_date.desc(), Contract.id.desc())
+DISCLOSURE_ORDER = (Disclosure.disclosed_dt.desc(), Disclosure.id.desc())
+DUPLICATE_ORDER = (SiteDuplicate.id.desc(),)
+RATE_ORDER = (CurrencyRate.currency,)
+
+
+def current() -> User:
+    """The user of the request."""
+    user: User = current_user._get_current_object()
+    return user
+
+
+def require(allowed: bool) -> None:
+    """Refuse like a missing page, so a refusal tells nothing."""
+    if not allowed:
+        abort(404)
+
+
+def load(query: Select[T], *conditions: ColumnElement[bool]) -> T:
+    """The one object of ``query`` that meets ``conditions``; 404 when there is none."""
+    obj = db.session.scalar(query.where(*conditions))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def submit_form(
+    form: FlaskForm, schema: type[Schema], run: Callable[[dict[str, Any]], Any], **how: Any
+) -> Any:
+    """Validate a posted form with the action's ``Args`` (``how``: see ``form_args``), then run
+    the operation in a savepoint.
+
+    Returns the operation's result (True for a result that is empty), or None when the input
+    or the operation was refused: the reasons are then shown next to the fields.
+    """
+    args = form_args(schema, form, **how)
+    if args is None:
+        return None
+    try:
+        return attempt(run, args) or True
+    except OperationError as exc:
+        apply_error(form, exc, how.get("rename"))
+        return None
+
+
+def country_name(code: str) -> str:
+    """A country's name in the user's language (a template filter)."""
+    return operations.country_name(code, get_locale() or "en")
+
+
+def in_force_today(contract: Contract) -> bool:
+    return is_in_force(contract, date.today())
+
+
+def current_today(disclosure: Disclosure) -> bool:
+    return is_current(disclosure, date.today())
+
+
+def lenient_args(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
+    """A page's filters through the API's ``List...Args``: a filter that does not parse is left out."""
+    values = {k: v for k, v in data.items() if v not in ("", None) and k in schema().fields}
+    for _attempt in range(len(values) + 1):
+        try:
+            return dict(schema().load(values))
+        except ValidationError as exc:
+            bad = set(exc.normalized_messages()) if isinstance(exc.messages, dict) else set(values)
+            values = {k: v for k, v in values.items() if k not in bad}
+    return {}
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def _search(text: str, *columns: Any) -> ColumnElement[bool]:
+    text = " ".join(text.split())
+    return or_(*(column.icontains(text, autoescape=True) for column in columns))
+
+
+def list_sites(user: User, args: dict[str, Any]) -> Select[Site]:
+    query = listed_sites(user)
+    if "country" in args:
+        query = query.where(Site.country == args["country"].upper())
+    if "kind" in args:
+        query = query.where(Site.kind == args["kind"])
+    if "q" in args:
+        text = " ".join(args["q"].split())
+        query = query.where(_search(text, Site.name, Site.address, Site.city) | (Site.os_id == text.upper()))
+    return query
+
+
+def list_products(user: User, args: dict[str, Any]) -> Select[Product]:
+    query = visible_products(user)
+    if "category" in args:
+        query = query.where(Product.category == args["category"])
+    if "q" in args:
+        query = query.where(_search(args["q"], Product.brand, Product.model))
+    return query
+
+
+def list_contracts(user: User, args: dict[str, Any], today: date | None = None) -> Select[Contract]:
+    query = visible_contracts(user)
+    if "affiliate_id" in args:
+        query = query.where(Contract.affiliate_id == args["affiliate_id"])
+    if "supplier_id" in args:
+        query = query.where(Contract.supplier_id == args["supplier_id"])
+    if "in_force" in args:
+        in_force = contract_in_force(today or date.today())
+        query = query.where(in_force if args["in_force"] else ~in_force)
+    return query
+
+
+def list_disclosures(user: User, args: dict[str, Any], today: date | None = None) -> Select[Disclosure]:
+    """``state`` is current, ended (not current, not withdrawn) or withdrawn; ``current`` a yes or no."""
+    today = today or date.today()
+    query = visible_disclosures(user, today)
+    if "product_id" in args:
+        query = query.where(Disclosure.product_id == args["product_id"])
+    if "site_id" in args:
+        query = query.where(Disclosure.site_id == args["site_id"])
+    current_now = disclosure_is_current(today)
+    if "current" in args:
+        query = query.where(current_now if args["current"] else ~current_now)
+    state = args.get("state")
+    if state == "current":
+        query = query.where(current_now)
+    elif state == "ended":
+        query = query.where(Disclosure.withdrawn_dt.is_(None), ~current_now)
+    elif state == "withdrawn":
+        query = query.where(Disclosure.withdrawn_dt.is_not(None))
+    return query
+
+
+def list_duplicates(user: User, args: dict[str, Any]) -> Select[SiteDuplicate]:
+    return visible_duplicates(user).where(SiteDuplicate.state == args["state"])
+
+
+def list_currency_rates() -> Select[CurrencyRate]:
+    return select(CurrencyRate)
+
+
+def currencies_without_rate() -> list[str]:
+    """The currencies of contracts that have no rate yet, which the leverage leaves out."""
+    return list(
+        db.session.scalars(
+            select(Contract.currency)
+            .where(
+                Contract.currency != queries.BASE_CURRENCY,
+                Contract.currency.not_in(select(CurrencyRate.currency)),
+            )
+            .distinct()
+            .order_by(Contract.currency)
+        )
+    )
+
+
+def active_suppliers(contract: Contract | None = None) -> list[Organisation]:
+    """Active suppliers, and a contract's own even if it was deactivated since."""
+    own = Organisation.id == contract.supplier_id if contract is not None else false()
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.kind == OrganisationKind.supplier, Organisation.is_active.is_(True) | own)
+            .order_by(func.lower(Organisation.name), Organisation.id)
+        )
+    )
+
+
+def active_supplier(organisation_id: int | None) -> Organisation | None:
+    if organisation_id is None:
+        return None
+    return db.session.scalar(
+        select(Organisation).where(
+            Organisation.id == organisation_id,
+            Organisation.kind == OrganisationKind.supplier,
+            Organisation.is_active.is_(True),
+        )
+    )
+
+
+def import_supplier(user: User, supplier_id: int | None) -> Organisation:
+    """The supplier a disclosure import is for: the user's own, or the active one a coordinator names."""
+    if not chooses_supplier_to_import_for(user):
+        require(supplier_id in (None, user.organisation_id))
+        supplier: Organisation | None = user.organisation
+    elif supplier_id is None:
+        raise OperationError(_l("Choose the supplier the disclosures are made for."), "supplier_id")
+    elif (supplier := active_supplier(supplier_id)) is None:
+        raise OperationError(_l("There is no active supplier organisation with this id."), "supplier_id")
+    require(supplier is not None and can_import_disclosures(user, supplier))
+    assert supplier is not None
+    return supplier
+
+
+# --- what a role sees of a site ---------------------------------------------------------------
+
+
+@dataclass
+class Concerned:
+    """Whom a site concerns, as far as the user may know (see ``ConcernedSchema``)."""
+
+    affiliates: list[queries.ConcernedAffiliate]
+    suppliers: list[queries.ConcernedSupplier]
+    other_affiliates: int | None = None
+    leverage: queries.Leverage | None = None
+    unconverted: list[queries.UnconvertedSpend] | None = None
+
+
+@dataclass
+class SiteView:
+    """A site as its page shows it to one user."""
+
+    site: Site
+    disclosures: list[Disclosure]
+    concerned: Concerned | None
+    own_links: list[tuple[Contract, Product]] = field(default_factory=list)
+
+    def context(self) -> dict[str, Any]:
+        """The names the site page's template reads (a section is left out when not shown)."""
+        shown: dict[str, Any] = {"site": self.site, "disclosures": self.disclosures}
+        if self.concerned is None:
+            return shown
+        shown["suppliers"] = self.concerned.suppliers
+        if self.concerned.leverage is not None:
+            shown.update(
+                leverage=self.concerned.leverage,
+                affiliates=self.concerned.affiliates,
+                unconverted=self.concerned.unconverted,
+            )
+        else:
+            shown.update(own_links=self.own_links, other_affiliates=self.concerned.other_affiliates)
+        return shown
+
+
+def concerned(user: User, site: Site, today: date) -> Concerned | None:
+    """Every affiliate and the leverage for readers; an affiliate sees itself, how many others,
+    and the suppliers linked to its own products; anyone else nothing."""
+    if can_view_leverage(user):
+        return Concerned(
+            affiliates=queries.concerned_affiliates(site.id, today),
+            suppliers=queries.concerned_suppliers(site.id, today),
+            leverage=queries.site_leverage(site.id, today),
+            unconverted=queries.unconverted_spend(site.id, today),
+        )
+    org = affiliate_organisation(user)
+    if org is None:
+        return None
+    return Concerned(
+        affiliates=queries.concerned_affiliates(site.id, today, org),
+        suppliers=queries.concerned_suppliers(site.id, today, org),
+        other_affiliates=queries.other_affiliates(site.id, today, org),
+    )
+
+
+def site_view(user: User, site: Site, today: date) -> SiteView:
+    disclosures = db.session.scalars(
+        visible_disclosures(user, today)
+        .where(Disclosure.site_id == site.id, disclosure_is_current(today))
+        .order_by(Disclosure.valid_from.desc(), Disclosure.id)
+    ).all()
+    org = affiliate_organisation(user)
+    own_links = queries.contracts_reaching_site(site.id, today, org) if org is not None else []
+    return SiteView(site, list(disclosures), concerned(user, site, today), own_links)
+
+
+def product_links(user: User, product: Product, today: date) -> tuple[list[Contract], list[Disclosure]]:
+    """The contracts covering a product and its current disclosures, as far as the user sees."""
+    contracts = db.session.scalars(
+        visible_contracts(user)
+        .join(ContractProduct)
+        .where(ContractProduct.product_id == product.id)
+        .order_by(Contract.start_date.desc(), Contract.id)
+    ).all()
+    disclosures = db.session.scalars(
+        visible_disclosures(user, today)
+        .join(Site, Site.id == Disclosure.site_id)
+        .where(Disclosure.product_id == product.id, disclosure_is_current(today))
+        .order_by(Site.name, Disclosure.id)
+    ).all()
+    return list(contracts), list(disclosures)
+
+
+def sites_of_products(user: User, product_ids: set[int], today: date) -> dict[int, list[Disclosure]]:
+    """The visible disclosures of each product, by site name (one query)."""
+    sites_of: dict[int, list[Disclosure]] = defaultdict(list)
+    for disclosure in db.session.scalars(
+        visible_disclosures(user, today)
+        .join(Site, Site.id == Disclosure.site_id)
+        .where(Disclosure.product_id.in_(product_ids))
+        .order_by(Site.name, Disclosure.id)
+    ):
+        sites_of[disclosure.product_id].append(disclosure)
+    return sites_of
+
+
+# --- input to operations --------------------------------------------------------------------
+
+CONTRACT_FIELDS = (
+    "reference",
+    "title",
+    "start_date",
+    "end_date",
+    "annual_spend",
+    "currency",
+    "labour_conditions",
+)
+
+
+def contract_data(args: dict[str, Any], contract: Contract | None = None) -> operations.ContractData:
+    """A contract's ``Args`` as the operation takes them; fields left out keep ``contract``'s values."""
+    values = {n: getattr(contract, n) for n in CONTRACT_FIELDS} if contract is not None else {}
+    values.update({n: args[n] for n in CONTRACT_FIELDS if n in args})
+    supplier_id = args.get("supplier_id", contract.supplier_id if contract is not None else None)
+    return operations.ContractData(
+        supplier=db.session.get(Organisation, supplier_id) if supplier_id is not None else None,
+        clauses=[operations.ClauseData(**clause) for clause in args.get("clauses", [])],
+        **values,
+    )
+
+
+def add_contract_product(user: User, contract: Contract, args: dict[str, Any]) -> ContractProduct:
+    """Add a product by id, or by brand and model (a new product is added to the registry)."""
+    quantity = args.get("quantity")
+    if "product_id" in args:
+        product = db.session.get(Product, args["product_id"])
+        if product is None:
+            raise OperationError(_l("There is no such product."), "product_id")
+        return operations.add_contract_product(user, contract, product, quantity)
+    return operations.add_product_by_name(
+        user, contract, args["brand"], args["model"], args.get("category"), quantity
+    )
+
+
+def disclose(user: User, args: dict[str, Any]) -> Disclosure:
+    """Disclose a product at one of the supplier's sites (``site_id``) or at a described ``site``."""
+    site = operations.SiteData(**args["site"]) if "site" in args else args["site_id"]
+    return operations.disclose(
+        user,
+        args["product_id"],
+        site,
+        args["part"],
+        args["valid_from"],
+        args.get("valid_to"),
+        args.get("source", ""),
+    )
