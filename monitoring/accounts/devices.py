@@ -127,7 +127,7 @@ def purge_expired_devices() -> int:
     """Delete device registrations older than ``LOGIN_DEVICE_DAYS``; return how many."""
     cutoff = utcnow() - timedelta(days=current_app.config["LOGIN_DEVICE_DAYS"])
     result = db.session.execute(delete(TrustedDevice).where(TrustedDevice.created_dt < cutoff))
-    return result.rowcount or 0
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- the cookie in a request ----------------------------------------------------------------

@@ -112,16 +112,14 @@ def unlocked_private_key(user: User) -> bytes:
     """
     if not has_request_context() or user.public_key is None:
         raise KeysLocked()
-    cache = g.setdefault("_unlocked_keys", {})
+    cache: dict[int, bytes] = g.setdefault("_unlocked_keys", {})
     if user.id in cache:
-        return cache[user.id]  # type: ignore[no-any-return]
+        return cache[user.id]
     token = g.get("api_token")
-    if token is not None:
-        private = _private_key_from_token(user, token)
-    else:
-        private = _session_get(_SESSION_KEY, user)
-        if private is None:
-            raise KeysLocked()
+    stored = _private_key_from_token(user, token) if token is not None else _session_get(_SESSION_KEY, user)
+    if stored is None:
+        raise KeysLocked()
+    private: bytes = stored
     if not hmac.compare_digest(crypto.public_key_of(private), user.public_key):
         raise KeysLocked()  # the key pair was replaced since
     cache[user.id] = private

@@ -85,9 +85,11 @@ def organisation_private_key(user: User, organisation_key: OrganisationKey) -> b
     """Open the organisation key version with the user's grant and unlocked private key."""
     if not is_key_member(user, organisation_key.organisation_id) or organisation_key.retired_dt is not None:
         raise NoKeyAccess()
-    cache = g.setdefault("_organisation_keys", {}) if has_request_context() else {}
+    cache: dict[tuple[int, int], bytes] = (
+        g.setdefault("_organisation_keys", {}) if has_request_context() else {}
+    )
     if (user.id, organisation_key.id) in cache:
-        return cache[(user.id, organisation_key.id)]  # type: ignore[no-any-return]
+        return cache[(user.id, organisation_key.id)]
     wrapped = db.session.scalar(
         select(OrganisationKeyGrant.wrapped).where(
             OrganisationKeyGrant.organisation_key_id == organisation_key.id,

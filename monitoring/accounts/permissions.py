@@ -45,7 +45,7 @@ def can_view_audit_log(user: Member) -> bool:
     return is_admin(user)
 
 
-def visible_users(user: User) -> Select[tuple[User]]:
+def visible_users(user: User) -> Select[User]:
     """Users the given user may list: all for admins, else only themselves."""
     query = select(User)
     if not is_admin(user):
@@ -53,7 +53,7 @@ def visible_users(user: User) -> Select[tuple[User]]:
     return query
 
 
-def visible_organisations(user: User) -> Select[tuple[Organisation]]:
+def visible_organisations(user: User) -> Select[Organisation]:
     query = select(Organisation)
     if not is_admin(user):
         query = query.where(Organisation.id == user.organisation_id)
@@ -63,7 +63,7 @@ def visible_organisations(user: User) -> Select[tuple[Organisation]]:
 # --- one's own account --------------------------------------------------------------------------
 
 
-def visible_tokens(user: User) -> Select[tuple[ApiToken]]:
+def visible_tokens(user: User) -> Select[ApiToken]:
     """A user's own API tokens (admins manage theirs the same way)."""
     return select(ApiToken).where(ApiToken.user_id == user.id)
 
@@ -109,7 +109,7 @@ def sees_organisation_key(user: User) -> bool:
     return user.role is UserRole.monitor and not user.membership_pending
 
 
-def visible_pending_member_ids(user: User) -> Select[tuple[int]]:
+def visible_pending_member_ids(user: User) -> Select[int]:
     """The monitors of the user's organisation who wait for approval (for an approved member)."""
     if not sees_organisation_key(user) or not user.is_active:
         return select(User.id).where(false())

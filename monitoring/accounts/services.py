@@ -202,7 +202,7 @@ def colleague_statuses(user: User, members: list[User]) -> list[keys.ColleagueSt
     return [keys.ColleagueStatus(m, keys.fingerprint(m.public_key), m.id in holders) for m in members]
 
 
-def colleague_list(user: User, args: dict[str, Any]) -> Select[tuple[User]]:
+def colleague_list(user: User, args: dict[str, Any]) -> Select[User]:
     """The user's colleagues; ``waiting``: only those with a key but no access (or the others)."""
     query = select(User).where(User.id.in_(keys.colleague_ids(user)))
     if "waiting" in args:
@@ -227,7 +227,7 @@ def load_colleague(user: User, colleague_id: int) -> User:
     return member
 
 
-def pending_member_list(user: User) -> Select[tuple[User]]:
+def pending_member_list(user: User) -> Select[User]:
     """The colleagues waiting for the user's approval."""
     return select(User).where(User.id.in_(keys.pending_member_ids(user)))
 

@@ -153,4 +153,4 @@ def purge_login_attempts() -> int:
     """Delete login attempts older than the throttle window."""
     since = utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
     result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_dt < since))
-    return result.rowcount or 0
+    return int(getattr(result, "rowcount", 0) or 0)

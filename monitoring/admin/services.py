@@ -43,7 +43,7 @@ NEW_PASSWORD_KEY = "admin_new_password"  # noqa: S105 - a session key, not a sec
 # --- lists --------------------------------------------------------------------------------------
 
 
-def user_list(actor: User, args: dict[str, Any]) -> Select[tuple[User]]:
+def user_list(actor: User, args: dict[str, Any]) -> Select[User]:
     """The users the actor may see, narrowed by ``ListUsersArgs`` (organisation, role, status)."""
     query = visible_users(actor)
     if "organisation_id" in args:
@@ -55,7 +55,7 @@ def user_list(actor: User, args: dict[str, Any]) -> Select[tuple[User]]:
     return query
 
 
-def organisation_list(actor: User, args: dict[str, Any]) -> Select[tuple[Organisation]]:
+def organisation_list(actor: User, args: dict[str, Any]) -> Select[Organisation]:
     """The organisations the actor may see, narrowed by ``ListOrganisationsArgs`` (kind, status)."""
     query = visible_organisations(actor)
     if "kind" in args:
@@ -78,7 +78,7 @@ def organisation_rows(actor: User, args: dict[str, Any]) -> list[tuple[Organisat
     return [(org, count) for org, count in db.session.execute(query).all()]
 
 
-def audit_list(args: dict[str, Any]) -> Select[tuple[AuditEntry]]:
+def audit_list(args: dict[str, Any]) -> Select[AuditEntry]:
     """Audit entries narrowed by ``ListAuditArgs``; the page names the actor by e-mail instead."""
     query = select(AuditEntry)
     for name in ("action", "actor_id", "object_type", "object_id"):

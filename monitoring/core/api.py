@@ -286,7 +286,7 @@ def paginate(query: Select[Any], order_columns: Sequence[Any], after: str | None
 # --- OpenAPI ------------------------------------------------------------------------------------
 
 _RULE_VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
-_CONVERTER_SCHEMAS = {
+_CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
     "int": {"type": "integer", "minimum": 0},
     "float": {"type": "number"},
     "uuid": {"type": "string", "format": "uuid"},

@@ -24,7 +24,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, literal, or_, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlalchemy.types import TypeDecorator
@@ -195,7 +195,7 @@ def _after_condition(keys: list[_Key], values: list[Any]) -> ColumnElement[bool]
 
 
 def paginate(
-    session: Session,
+    session: Session | scoped_session[Any],
     query: Select[Any],
     *,
     key_columns: Sequence[Any],
