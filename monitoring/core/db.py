@@ -49,7 +49,11 @@ class Database:
     """The context-scoped session; each application keeps its own engine."""
 
     def __init__(self) -> None:
-        self.session = scoped_session(self._make_session, scopefunc=_app_context_id)
+        # A plain factory serves as well as a sessionmaker (scoped_session only calls it).
+        self.session: scoped_session[Session] = scoped_session(
+            self._make_session,  # type: ignore[arg-type]
+            scopefunc=_app_context_id,
+        )
 
     @staticmethod
     def state(app: Flask | None = None) -> DatabaseState:

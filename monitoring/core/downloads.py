@@ -19,7 +19,7 @@ def attachment(
     chunks: Iterable[bytes], *, name: str, fallback: str, content_type: str, size: int
 ) -> Response:
     """Stream ``chunks`` as a download named ``name`` (``fallback`` when nothing ASCII is left)."""
-    response = Response(stream_with_context(chunks), mimetype=content_type)
+    response = Response(stream_with_context(iter(chunks)), mimetype=content_type)
     response.headers["Content-Disposition"] = content_disposition(name, fallback)
     response.headers["Content-Length"] = str(size)
     response.headers["Content-Security-Policy"] = "sandbox"

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import ForeignKey, String, Text, delete, select
+from sqlalchemy import ForeignKey, Result, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
@@ -91,7 +91,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 def end_user_sessions(user_id: int) -> int:
     """Delete every session of a user (logout everywhere); return how many."""
     result = db.session.execute(delete(WebSession).where(WebSession.user_id == user_id))
-    return result.rowcount or 0
+    return _count(result)
 
 
 def purge_expired_sessions(app: Flask) -> int:
@@ -107,7 +107,12 @@ def purge_expired_sessions(app: Flask) -> int:
             | (WebSession.user_id.is_(None) & (WebSession.last_seen_dt < anonymous))
         )
     )
-    return result.rowcount or 0
+    return _count(result)
+
+
+def _count(result: Result[Any]) -> int:
+    """The rows a bulk DELETE removed (a CursorResult's rowcount; typed as any Result)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class DatabaseSessionInterface(SessionInterface):
