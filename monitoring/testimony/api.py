@@ -5,11 +5,10 @@ another organisation. Lists and details carry metadata only; sealed content is i
 of ``POST /worker-reports/{id}/open`` (with a reason, audited) and nowhere else.
 
 A refused opening answers 403 with a generic message (locked keys and missing access say so
-and what to do); the audit entry of the attempt is committed first.
-
-Which monitor organisation receives which country's reports (``/monitor-coverage``) is routing
-metadata for administrators and coordinators; changes they ask for wait for the consent of the
-organisation receiving the reports today (:mod:`.routing_api`).
+and what to do); the audit entry of the attempt is kept. Queries, lookups and input rules are
+those of the pages (:mod:`.services`). Which monitor organisation receives which country's
+reports (``/monitor-coverage``) is routing metadata for administrators and coordinators;
+changes they ask for wait for consent (:mod:`.routing_api`).
 """
 
 from __future__ import annotations
@@ -18,24 +17,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, request
-from flask_babel import gettext as _
+from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from sqlalchemy import select
 
-from monitoring.accounts.models import Organisation, User, UserRole
+from monitoring.accounts.models import User, UserRole
 from monitoring.core import uploads
-from monitoring.core.api import operation_error, paginate, parse_args, route
+from monitoring.core.api import paginate, parse_args, route
 from monitoring.core.auth import roles
-from monitoring.core.db import db
 from monitoring.core.errors import ApiError
-from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page
-from monitoring.supplychain.models import Site
-from monitoring.testimony import operations, routing, sealing
-from monitoring.testimony.models import Evidence, MonitorCoverage, ReportGrant, WorkerReport
-from monitoring.testimony.operations import IntakeData
+from monitoring.testimony import jobs, operations, routing, sealing
+from monitoring.testimony import services as s
+from monitoring.testimony.models import Evidence
 from monitoring.testimony.permissions import (
     COVERAGE_ROLES,
     SEALED_ROLES,
@@ -47,14 +40,9 @@ from monitoring.testimony.permissions import (
     can_open_report,
     can_record_report,
     can_share_report,
-    visible_evidence,
-    visible_grants,
-    visible_reports,
 )
-from monitoring.testimony.routing_api import CoverageChangeSchema
-from monitoring.testimony.routing_api import answer as routing_answer
 from monitoring.testimony.schemas import (
-    CoverageView,
+    CoverageChangeSchema,
     CreateWorkerReportArgs,
     ListMonitorCoverageArgs,
     ListWorkerReportsArgs,
@@ -81,44 +69,28 @@ from monitoring.testimony.schemas import (
     WorkerReportGrantSchema,
     WorkerReportSchema,
 )
-from monitoring.testimony.views import (
-    download_response,
-    load_report,
-    member_report,
-    report_detail,
-    too_large_message,
-    upload_limit,
-)
+from monitoring.testimony.views import download_response
 
 logger = logging.getLogger(__name__)
 
 TAG = "testimony"
-IDENTITY_FIELDS = tuple(sealing.Identity.__dataclass_fields__)
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        abort(404)
 
 
 def _refused(exc: sealing.SealedAccessError) -> ApiError:
-    """Commit the audit entry of the failed opening; answer 403 without details."""
-    db.session.commit()
-    if exc.kind in ("locked", "no_access"):
-        return ApiError(403, str(exc.message))
-    return ApiError(403, _("The sealed content could not be opened. The attempt was recorded."))
+    """Keep the audit entry of the failed opening; answer 403 without details."""
+    return ApiError(403, s.refusal_message(exc, page=False))
 
 
 def _manage(report_id: int, change: Callable[..., Any], *args: Any) -> ReportView:
     """Make one change to a report of the user's organisation; answer the report as it now is."""
-    report = member_report(report_id, can_manage_report)
-    change(_me(), report, *args)
-    db.session.commit()
-    return load_report(report_id)
+    report = s.member_report(s.me(), report_id, can_manage_report)
+    change(s.me(), report, *args)
+    return s.load_report(s.me(), report_id)
+
+
+def _keys_manager() -> User:
+    s.require(can_manage_organisation_keys(s.me()))
+    return s.me()
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -138,24 +110,8 @@ def _manage(report_id: int, change: Callable[..., Any], *args: Any) -> ReportVie
 )
 @roles(*SEALED_ROLES)
 def list_worker_reports(args: dict[str, Any]) -> Page:
-    now = operations.current_time()
-    query = visible_reports(_me()).add_columns(*operations.deadline_columns(now))
-    for name in ("status", "channel", "site_id"):
-        if name in args:
-            query = query.where(getattr(WorkerReport, name) == args[name])
-    if "country" in args:
-        query = query.where(WorkerReport.country == args["country"].upper())
-    if args.get("overdue") is True:
-        query = query.where(operations.overdue(now))
-    elif args.get("overdue") is False:
-        query = query.where(~operations.overdue(now))
-    page = paginate(
-        query,
-        [WorkerReport.created_dt.desc(), WorkerReport.id.desc()],
-        args.get("after"),
-        args.get("limit"),
-    )
-    page.items = [ReportView(r, bool(a), bool(f)) for r, a, f in page.items]
+    page = paginate(s.list_reports(s.me(), args), s.REPORT_ORDER, args.get("after"), args.get("limit"))
+    page.items = s.report_views(page.items)
     return page
 
 
@@ -174,37 +130,8 @@ def list_worker_reports(args: dict[str, Any]) -> Page:
 )
 @roles(UserRole.monitor)
 def create_worker_report(args: dict[str, Any]) -> Any:
-    user = _me()
-    _require(can_record_report(user))
-    site = None
-    if args.get("site_id") is not None:
-        site = db.session.get(Site, args["site_id"])
-        if site is None:
-            message = _("There is no such workplace.")
-            raise ApiError(422, message, {"site_id": [message]})
-    identity = args["identity"]
-    data = IntakeData(
-        site=site,
-        country=args.get("country") if site is None else None,
-        workplace=args["workplace"],
-        channel=args["channel"],
-        collected_date=args["collected_date"],
-        language=args["language"],
-        identity=sealing.Identity(**identity),
-        testimony=args["testimony"],
-        categories=args["categories"],
-        consent_share_buyers=args["consent_share_buyers"],
-        consent_share_supplier=args["consent_share_supplier"],
-        consent_contact=args["consent_contact"],
-        retaliation_risk=args["retaliation_risk"],
-    )
-    try:
-        report = operations.record_report(user, data)
-    except OperationError as exc:
-        rename = {"site": "site_id", **{name: f"identity.{name}" for name in IDENTITY_FIELDS}}
-        raise operation_error(exc, rename=rename) from exc
-    db.session.commit()
-    return ReportView(report, False, False), 201
+    s.require(can_record_report(s.me()))
+    return ReportView(s.record_report(s.me(), args), False, False), 201
 
 
 @route(
@@ -216,7 +143,7 @@ def create_worker_report(args: dict[str, Any]) -> Any:
 )
 @roles(*SEALED_ROLES)
 def get_worker_report(report_id: int) -> ReportDetailView:
-    return report_detail(load_report(report_id))
+    return s.report_detail(s.me(), s.load_report(s.me(), report_id))
 
 
 @route(
@@ -234,16 +161,12 @@ def get_worker_report(report_id: int) -> ReportDetailView:
 )
 @roles(*SEALED_ROLES)
 def open_worker_report(report_id: int, args: dict[str, Any]) -> operations.OpenedContent:
-    user = _me()
-    report = load_report(report_id).report
-    _require(can_open_report(user, report))
-    reason = operations.reason_text(args["reason"], args["reason_text"])
+    report = s.load_report(s.me(), report_id).report
+    s.require(can_open_report(s.me(), report))
     try:
-        opened = operations.open_report(user, report, reason)
+        return operations.open_report(s.me(), report, s.opening_reason(args))
     except sealing.SealedAccessError as exc:
         raise _refused(exc) from exc
-    db.session.commit()
-    return opened
 
 
 @route(
@@ -298,10 +221,8 @@ def record_worker_report_feedback(report_id: int) -> ReportView:
 )
 @roles(UserRole.monitor)
 def reply_to_worker(report_id: int, args: dict[str, Any]) -> Any:
-    report = member_report(report_id, can_manage_report)
-    message = operations.reply_to_worker(_me(), report, args["body"], feedback=args["feedback"])
-    db.session.commit()
-    return message, 201
+    report = s.member_report(s.me(), report_id, can_manage_report)
+    return operations.reply_to_worker(s.me(), report, args["body"], feedback=args["feedback"]), 201
 
 
 # --- evidence -------------------------------------------------------------------------------
@@ -325,16 +246,14 @@ def reply_to_worker(report_id: int, args: dict[str, Any]) -> Any:
 @roles(UserRole.monitor)
 def upload_worker_report_evidence(report_id: int) -> Evidence:
     """The file is the request body (any content type); its name is the ``filename`` parameter."""
-    report = member_report(report_id, can_add_evidence)
-    limit = upload_limit(multipart=False)
+    report = s.member_report(s.me(), report_id, can_add_evidence)
+    limit = s.upload_limit(multipart=False)
     # One byte more than allowed: a body without a declared length that is cut off at the
     # maximum would otherwise pass as a complete file; sealing refuses anything over the limit.
     if not uploads.accept_body(limit, cut_off=limit + 1):
-        raise ApiError(413, too_large_message())
+        raise ApiError(413, s.too_large_message())
     args = parse_args(UploadEvidenceArgs, request.args.to_dict(flat=True))
-    evidence = operations.add_evidence(_me(), report, request.stream, args["filename"])
-    db.session.commit()
-    return evidence
+    return operations.add_evidence(s.me(), report, request.stream, args["filename"])
 
 
 @route(
@@ -350,17 +269,12 @@ def upload_worker_report_evidence(report_id: int) -> Evidence:
 )
 @roles(UserRole.monitor)
 def download_worker_report_evidence(report_id: int, evidence_id: int, args: dict[str, Any]) -> Any:
-    user = _me()
-    report = member_report(report_id, can_open_evidence)
-    evidence = db.session.scalar(visible_evidence(user, report).where(Evidence.id == evidence_id))
-    if evidence is None:
-        abort(404)
-    reason = operations.reason_text(args["reason"], args["reason_text"])
+    report = s.member_report(s.me(), report_id, can_open_evidence)
+    evidence = s.load_evidence(s.me(), report, evidence_id)
     try:
-        name, chunks = operations.open_evidence(user, evidence, reason)
+        name, chunks = operations.open_evidence(s.me(), evidence, s.opening_reason(args))
     except sealing.SealedAccessError as exc:
         raise _refused(exc) from exc
-    db.session.commit()
     return download_response(evidence, name, chunks)
 
 
@@ -379,20 +293,11 @@ def download_worker_report_evidence(report_id: int, evidence_id: int, args: dict
 )
 @roles(UserRole.monitor)
 def share_worker_report(report_id: int, args: dict[str, Any]) -> Any:
-    user = _me()
-    report = member_report(report_id, can_share_report)
-    grantee = next((c for c in operations.shareable_coordinators(report) if c.id == args["user_id"]), None)
-    if grantee is None:
-        message = _("Reports can be shared only with active coordinators who cannot read it yet.")
-        raise ApiError(422, message, {"user_id": [message]})
+    report = s.member_report(s.me(), report_id, can_share_report)
     try:
-        grant = operations.share_report(user, report, grantee)
+        return s.share_report(s.me(), report, args["user_id"]), 201
     except sealing.SealedAccessError as exc:
         raise _refused(exc) from exc
-    except OperationError as exc:
-        raise operation_error(exc, rename={"user": "user_id"}) from exc
-    db.session.commit()
-    return grant, 201
 
 
 @route(
@@ -404,13 +309,8 @@ def share_worker_report(report_id: int, args: dict[str, Any]) -> Any:
 )
 @roles(UserRole.monitor)
 def revoke_worker_report_grant(report_id: int, grant_id: int) -> Any:
-    user = _me()
-    report = member_report(report_id, can_share_report)
-    grant = db.session.scalar(visible_grants(user, report).where(ReportGrant.id == grant_id))
-    if grant is None:
-        abort(404)
-    operations.stop_sharing(user, grant)
-    db.session.commit()
+    report = s.member_report(s.me(), report_id, can_share_report)
+    operations.stop_sharing(s.me(), s.load_grant(s.me(), report, grant_id))
     return None, 204
 
 
@@ -428,9 +328,7 @@ def revoke_worker_report_grant(report_id: int, grant_id: int) -> Any:
 )
 @roles(UserRole.monitor)
 def worker_report_key_versions() -> operations.KeyVersions:
-    user = _me()
-    _require(can_manage_organisation_keys(user))
-    return operations.key_versions(user.organisation)
+    return operations.key_versions(_keys_manager().organisation)
 
 
 @route(
@@ -448,12 +346,8 @@ def worker_report_key_versions() -> operations.KeyVersions:
 )
 @roles(UserRole.monitor)
 def rewrap_worker_report_keys(args: dict[str, Any]) -> operations.RewrapResult:
-    user = _me()
-    _require(can_manage_organisation_keys(user))
     try:
-        return operations.rewrap_versions(
-            user, batch_size=args["batch_size"], max_batches=args["max_batches"], end_batch=db.session.commit
-        )
+        return jobs.rewrap_organisation_keys(_keys_manager(), **args)
     except sealing.SealedAccessError as exc:
         raise _refused(exc) from exc
 
@@ -474,12 +368,8 @@ def rewrap_worker_report_keys(args: dict[str, Any]) -> operations.RewrapResult:
 )
 @roles(UserRole.monitor)
 def reencrypt_worker_reports(args: dict[str, Any]) -> operations.ReencryptResult:
-    user = _me()
-    _require(can_manage_organisation_keys(user))
     try:
-        return operations.reencrypt_reports(
-            user, batch_size=args["batch_size"], max_batches=args["max_batches"], end_batch=db.session.commit
-        )
+        return jobs.reencrypt_organisation_reports(_keys_manager(), **args)
     except sealing.SealedAccessError as exc:
         raise _refused(exc) from exc
 
@@ -497,16 +387,10 @@ def reencrypt_worker_reports(args: dict[str, Any]) -> operations.ReencryptResult
 )
 @roles(UserRole.monitor)
 def rotate_worker_report_key() -> operations.KeyVersions:
-    user = _me()
-    _require(can_manage_organisation_keys(user))
     try:
-        state = operations.rotate_key(user)
+        return operations.rotate_key(_keys_manager())
     except sealing.SealedAccessError as exc:
         raise _refused(exc) from exc
-    except OperationError as exc:
-        raise operation_error(exc) from exc
-    db.session.commit()
-    return state
 
 
 @route(
@@ -524,14 +408,7 @@ def rotate_worker_report_key() -> operations.KeyVersions:
 )
 @roles(UserRole.monitor)
 def upgrade_recovery_key(args: dict[str, Any]) -> operations.RecoveryUpgradeResult:
-    user = _me()
-    _require(can_manage_organisation_keys(user))
-    try:
-        result = operations.upgrade_recovery_key(user, args["recovery_code"])
-    except OperationError as exc:
-        raise operation_error(exc) from exc
-    db.session.commit()
-    return result
+    return operations.upgrade_recovery_key(_keys_manager(), args["recovery_code"])
 
 
 # --- routing --------------------------------------------------------------------------------
@@ -547,10 +424,9 @@ def upgrade_recovery_key(args: dict[str, Any]) -> operations.RecoveryUpgradeResu
 )
 @roles(*COVERAGE_ROLES)
 def list_monitor_coverage(args: dict[str, Any]) -> Page:
-    _require(can_manage_coverage(_me()))
-    page = paginate(select(MonitorCoverage), [MonitorCoverage.id], args.get("after"), args.get("limit"))
-    with_key = operations.organisations_with_key({c.organisation_id for c in page.items})
-    page.items = [CoverageView(c, c.organisation_id in with_key) for c in page.items]
+    s.require(can_manage_coverage(s.me()))
+    page = paginate(s.list_coverage(), s.COVERAGE_ORDER, args.get("after"), args.get("limit"))
+    page.items = s.coverage_views(page.items)
     return page
 
 
@@ -570,18 +446,8 @@ def list_monitor_coverage(args: dict[str, Any]) -> Page:
 )
 @roles(*COVERAGE_ROLES)
 def set_monitor_coverage(args: dict[str, Any]) -> Any:
-    user = _me()
-    _require(can_manage_coverage(user))
-    organisation = db.session.get(Organisation, args["organisation_id"])
-    if organisation is None:
-        message = _("There is no such organisation.")
-        raise ApiError(422, message, {"organisation_id": [message]})
-    try:
-        change = routing.request_change(user, country=args["country"], organisation=organisation)
-    except OperationError as exc:
-        raise operation_error(exc, rename={"organisation": "organisation_id"}) from exc
-    db.session.commit()
-    return routing_answer(change)
+    s.require(can_manage_coverage(s.me()))
+    return s.change_answer(s.request_coverage(s.me(), args["organisation_id"], args["country"]))
 
 
 @route(
@@ -594,14 +460,6 @@ def set_monitor_coverage(args: dict[str, Any]) -> Any:
 )
 @roles(*COVERAGE_ROLES)
 def remove_monitor_coverage(coverage_id: int) -> Any:
-    user = _me()
-    _require(can_manage_coverage(user))
-    coverage = db.session.get(MonitorCoverage, coverage_id)
-    if coverage is None:
-        abort(404)
-    try:
-        change = routing.request_change(user, country=coverage.country, organisation=None)
-    except OperationError as exc:
-        raise operation_error(exc) from exc
-    db.session.commit()
-    return routing_answer(change)
+    s.require(can_manage_coverage(s.me()))
+    coverage = s.load_coverage(coverage_id)
+    return s.change_answer(routing.request_change(s.me(), country=coverage.country, organisation=None))

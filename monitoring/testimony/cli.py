@@ -2,7 +2,11 @@
 
 The file is checked whole first; a refused file prints its problems as a table (line, column,
 problem) and exits with status 1 without writing anything. Otherwise the rows are sealed with
-a progress bar and committed once. See :mod:`monitoring.testimony.survey` for the layout.
+a progress bar and committed once (the command is one transaction: the application's CLI
+wraps it). See :mod:`monitoring.testimony.survey` for the layout.
+
+The application's CLI adds the command to its ``import`` group with :func:`register`; this
+module imports nothing of it (testimony is below the application).
 """
 
 from __future__ import annotations
@@ -12,11 +16,11 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from monitoring.accounts.models import Organisation, User
-from monitoring.cli import import_cli
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.testimony import survey
@@ -25,7 +29,6 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _fail(message: str) -> click.ClickException:
-    db.session.rollback()
     return click.ClickException(message)
 
 
@@ -43,7 +46,8 @@ def _print_refusal(exc: survey.SurveyRefused) -> None:
         click.echo(f"... and {exc.more} more", err=True)
 
 
-@import_cli.command("survey")
+@click.command("survey")
+@with_appcontext
 @click.argument("path", metavar="FILE", type=FILE)
 @click.option("--organisation", "organisation_name", required=True, help="The monitor organisation.")
 @click.option("--user", "email", required=True, help="E-mail address of the monitor who imports.")
@@ -72,13 +76,16 @@ def import_survey(path: Path, organisation_name: str, email: str, site_ref: str,
             with click.progressbar(length=len(rows), label="Sealing reports", file=sys.stderr) as bar:
                 result = survey.import_rows(user, organisation, rows, site=site, progress=bar.update)
         except survey.SurveyRefused as exc:
-            db.session.rollback()
             _print_refusal(exc)
             sys.exit(1)
         except OperationError as exc:
             raise _fail(str(exc.message)) from exc
-    db.session.commit()
     click.echo(
         f"imported {result.rows} reports (survey import {result.id}) for {organisation.name}; "
         f"{result.skipped} answers imported before were skipped"
     )
+
+
+def register(import_group: click.Group) -> None:
+    """Add testimony's commands to the application's ``flask import`` group."""
+    import_group.add_command(import_survey)

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -253,3 +253,28 @@ class RecoveryUpgradeForm(FlaskForm):
         validators=[DataRequired(), Length(max=200)],
         description=_l("52 letters and digits in groups of four, as printed when the key was created."),
     )
+
+
+class SurveyUploadForm(FlaskForm):
+    file = FileField(
+        _l("Survey export (CSV)"),
+        validators=[FileRequired(message=_l("Choose the CSV file exported from KoboToolbox."))],
+        description=_l("KoboToolbox: Data, Downloads, CSV, with “XML values and headers”."),
+        render_kw={"accept": ".csv,text/csv"},
+    )
+    site = StringField(
+        _l("Workplace of every row (optional)"),
+        validators=[Optional(), Length(max=40)],
+        description=_l(
+            "Open Supply Hub id or site number, for a survey of one workplace. Rows with their own "
+            "site_os_id or site_name and country keep theirs."
+        ),
+    )
+    language = SelectField(
+        _l("Language of rows that do not say"),
+        description=_l("Used for rows without a “language” answer."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()

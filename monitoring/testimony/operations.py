@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import IO, Any
@@ -20,14 +20,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from monitoring.accounts.models import (
-    KeyAlgorithm,
     Organisation,
-    OrganisationKey,
-    OrganisationKind,
     User,
     UserRole,
 )
-from monitoring.core import audit, crypto
+from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.types import TitledEnum, utcnow
@@ -37,7 +34,6 @@ from monitoring.testimony import sealing
 from monitoring.testimony.models import (
     Evidence,
     IssueCategory,
-    MonitorCoverage,
     ReportChannel,
     ReportGrant,
     ReportMessage,
@@ -45,7 +41,7 @@ from monitoring.testimony.models import (
     RetaliationRisk,
     WorkerReport,
 )
-from monitoring.testimony.permissions import visible_reports
+from monitoring.testimony.permissions import can_read_conversation, can_record_report, visible_reports
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +248,7 @@ def _clean_identity(identity: sealing.Identity) -> sealing.Identity:
 
 def record_report(actor: User, data: IntakeData) -> WorkerReport:
     """Seal what a monitor collected to their own organisation's key; flush; audit metadata."""
-    if actor.role is not UserRole.monitor:
+    if not can_record_report(actor):
         raise OperationError(_l("Only monitors record testimony."))
     if data.channel not in INTAKE_CHANNELS:
         raise OperationError(_l("Web reports are filed by workers themselves at /report."), "channel")
@@ -426,7 +422,7 @@ def open_report(actor: User, report: WorkerReport, reason: str) -> OpenedContent
     """Decrypt a report (and, for its monitors, the conversation); sealing audits each opening."""
     content = sealing.open_report(actor, report, reason=reason)
     messages = None
-    if actor.role is UserRole.monitor:
+    if can_read_conversation(actor, report):
         messages = sealing.read_messages(actor, report, reason=reason)
     return OpenedContent(report=report, content=content, messages=messages)
 
@@ -508,269 +504,37 @@ def stop_sharing(actor: User, grant: ReportGrant) -> None:
     sealing.revoke_report_grant(actor, grant)
 
 
-# --- which monitor organisation receives which country's reports ---------------------------
+# Old import paths keep working: the key versions and the anonymous reports live in their own modules.
+from monitoring.testimony.operations_coverage import (  # noqa: E402
+    coverage_rows,
+    organisations_with_key,
+    remove_coverage,
+    set_coverage,
+)
+from monitoring.testimony.operations_keys import (  # noqa: E402
+    KeyVersions,
+    RecoveryUpgradeResult,
+    ReencryptResult,
+    RewrapResult,
+    key_versions,
+    reencrypt_reports,
+    rewrap_versions,
+    rotate_key,
+    upgrade_recovery_key,
+)
 
-
-def set_coverage(actor: User | None, organisation: Organisation, country: str | None) -> MonitorCoverage:
-    """Route a country's reports (None: the fallback for every other country) to an organisation."""
-    if organisation.kind is not OrganisationKind.monitor or not organisation.is_active:
-        raise OperationError(_l("Choose an active monitoring organisation."), "organisation")
-    code = (country or "").strip().upper() or None
-    if code is not None and not is_country(code):
-        raise OperationError(_l("Choose a country from the list."), "country")
-    condition = MonitorCoverage.is_fallback.is_(True) if code is None else MonitorCoverage.country == code
-    coverage = db.session.scalar(select(MonitorCoverage).where(condition))
-    old = coverage.organisation_id if coverage is not None else None
-    if coverage is None:
-        coverage = MonitorCoverage(country=code, is_fallback=code is None, organisation=organisation)
-        db.session.add(coverage)
-    coverage.organisation = organisation
-    db.session.flush()
-    audit.record(
-        "coverage.set",
-        f"Reports {'from countries nobody covers' if code is None else f'about {code}'} "
-        f"go to {organisation.name}",
-        actor=actor,
-        obj=coverage,
-        data={"country": code, "organisation_id": [old, organisation.id]},
-    )
-    return coverage
-
-
-def remove_coverage(actor: User | None, coverage: MonitorCoverage) -> None:
-    country, organisation_id = coverage.country, coverage.organisation_id
-    coverage_id = coverage.id
-    db.session.delete(coverage)
-    db.session.flush()
-    audit.record(
-        "coverage.remove",
-        f"Reports {'from countries nobody covers' if country is None else f'about {country}'} "
-        "are no longer routed",
-        actor=actor,
-        object_type=MonitorCoverage.__tablename__,
-        object_id=coverage_id,
-        data={"country": country, "organisation_id": organisation_id},
-    )
-
-
-def organisations_with_key(organisation_ids: set[int]) -> set[int]:
-    """Which of these organisations have a key in use, so reports can be sealed to them."""
-    if not organisation_ids:
-        return set()
-    return set(
-        db.session.scalars(
-            select(OrganisationKey.organisation_id)
-            .where(
-                OrganisationKey.organisation_id.in_(organisation_ids), OrganisationKey.retired_dt.is_(None)
-            )
-            .distinct()
-        )
-    )
-
-
-def coverage_rows() -> list[tuple[MonitorCoverage, bool]]:
-    """Every routing row (by country, the fallback last) and whether its organisation has a key."""
-    rows = list(
-        db.session.scalars(
-            select(MonitorCoverage).order_by(MonitorCoverage.is_fallback, MonitorCoverage.country)
-        )
-    )
-    with_key = organisations_with_key({row.organisation_id for row in rows})
-    return [(row, row.organisation_id in with_key) for row in rows]
-
-
-# --- organisation key versions --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyVersions:
-    current_version: int | None
-    current_algorithm: KeyAlgorithm | None
-    to_rewrap: int  # keys still sealed to an older version, or not yet bound to their row
-    to_reencrypt: int  # reports whose data key is older than the newest version
-    recovery_post_quantum: bool  # every version in use is sealed to a hybrid recovery key
-    versions: list[sealing.KeyVersionUsage]
-
-
-@dataclass(frozen=True)
-class RewrapResult:
-    rewrapped: int
-    retired_versions: list[int]
-    state: KeyVersions  # after the run
-
-    @property
-    def current_version(self) -> int | None:
-        return self.state.current_version
-
-    @property
-    def to_rewrap(self) -> int:
-        return self.state.to_rewrap
-
-    @property
-    def versions(self) -> list[sealing.KeyVersionUsage]:
-        return self.state.versions
-
-
-@dataclass(frozen=True)
-class ReencryptResult:
-    reencrypted: int  # reports
-    messages: int
-    files: int
-    retired_versions: list[int]
-    state: KeyVersions  # after the run
-
-    @property
-    def to_reencrypt(self) -> int:
-        return self.state.to_reencrypt
-
-
-@dataclass(frozen=True)
-class RecoveryUpgradeResult:
-    upgraded_versions: list[int]
-    state: KeyVersions
-
-
-def key_versions(organisation: Organisation) -> KeyVersions:
-    from monitoring.accounts import keys
-
-    usage = sealing.key_version_usage(organisation)
-    current = keys.current_organisation_key(organisation)
-    in_use = [u.key for u in usage if u.key.retired_dt is None]
-    return KeyVersions(
-        current_version=current.version if current is not None else None,
-        current_algorithm=current.algorithm if current is not None else None,
-        to_rewrap=sealing.keys_to_rewrap(organisation),
-        to_reencrypt=sealing.reports_to_reencrypt(organisation),
-        recovery_post_quantum=all(
-            crypto.suite_of(k.recovery_public_key) == crypto.SUITE_HYBRID for k in in_use
-        ),
-        versions=usage,
-    )
-
-
-def _key_manager(actor: User | None, organisation: Organisation | None) -> Organisation:
-    """The organisation whose keys the actor manages (the command line names it; actor None)."""
-    if actor is None:
-        if organisation is None:
-            raise OperationError(_l("Name the organisation whose keys to manage."))
-        return organisation
-    if actor.role is not UserRole.monitor:
-        raise OperationError(_l("Only monitors manage their organisation's keys."))
-    return actor.organisation
-
-
-def rewrap_versions(
-    actor: User | None,
-    *,
-    batch_size: int,
-    max_batches: int,
-    end_batch: Callable[[], None],
-    organisation: Organisation | None = None,
-    open_version: sealing.KeyOpener | None = None,
-) -> RewrapResult:
-    """Move the organisation's sealed keys to its newest version, batch by batch.
-
-    ``end_batch`` ends each batch's transaction (the caller's commit), so an interrupted run
-    keeps every finished batch and the next run resumes. Once nothing refers to an older
-    version any more, that version is retired (its grants deleted). A monitor's unlocked keys
-    open the older versions; on the command line (no actor) ``open_version`` does.
-    """
-    organisation = _key_manager(actor, organisation)
-    total = 0
-    for _batch in range(max_batches):
-        done = sealing.rewrap_batch(actor, organisation, batch_size=batch_size, open_version=open_version)
-        end_batch()
-        total += done
-        if done < batch_size:
-            break
-    retired = _retire_unused(actor, organisation, end_batch)
-    return RewrapResult(rewrapped=total, retired_versions=retired, state=key_versions(organisation))
-
-
-def _retire_unused(
-    actor: User | None, organisation: Organisation, end_batch: Callable[[], None]
-) -> list[int]:
-    if sealing.keys_to_rewrap(organisation):
-        return []
-    retired = sorted(key.version for key in sealing.retire_unused_versions(actor, organisation))
-    if retired:
-        end_batch()
-    return retired
-
-
-def reencrypt_reports(
-    actor: User | None,
-    *,
-    batch_size: int,
-    max_batches: int,
-    end_batch: Callable[[], None],
-    organisation: Organisation | None = None,
-    open_version: sealing.KeyOpener | None = None,
-) -> ReencryptResult:
-    """Re-encrypt the organisation's older reports under fresh keys, batch by batch.
-
-    Each batch is its own transaction (``end_batch`` commits it); the stored files it replaced
-    are deleted after the commit. An interrupted run resumes where it stopped. Versions nothing
-    refers to any more are retired at the end.
-    """
-    from monitoring.core.storage import file_store
-
-    organisation = _key_manager(actor, organisation)
-    reports = messages = files = 0
-    for _batch in range(max_batches):
-        done = sealing.reencrypt_batch(actor, organisation, batch_size=batch_size, open_version=open_version)
-        end_batch()
-        for name in done.replaced_objects:
-            file_store().delete(name)
-        reports, messages, files = reports + done.reports, messages + done.messages, files + done.files
-        if done.reports < batch_size:
-            break
-    if not sealing.reports_to_reencrypt(organisation) and sealing.keys_to_rewrap(organisation):
-        # Reports moved; messages or files sealed to an older version elsewhere move too.
-        rewrap_versions(
-            actor,
-            batch_size=500,
-            max_batches=max_batches,
-            end_batch=end_batch,
-            organisation=organisation,
-            open_version=open_version,
-        )
-    retired = _retire_unused(actor, organisation, end_batch)
-    return ReencryptResult(
-        reencrypted=reports,
-        messages=messages,
-        files=files,
-        retired_versions=retired,
-        state=key_versions(organisation),
-    )
-
-
-def rotate_key(actor: User | None, *, organisation: Organisation | None = None) -> KeyVersions:
-    """Make a new (post-quantum) version of the organisation's key for the members who hold it.
-
-    A monitor must hold the newest version, unlocked: a colleague who is not trusted with the
-    key yet cannot churn it. On the command line (no actor) the operator names the organisation.
-    """
-    from monitoring.accounts import keys
-
-    organisation = _key_manager(actor, organisation)
-    current = keys.current_organisation_key(organisation)
-    if current is None:
-        raise OperationError(_l("Your organisation has no key yet."))
-    if actor is not None:
-        try:
-            keys.organisation_private_key(actor, current)
-        except (keys.KeysLocked, keys.NoKeyAccess) as exc:
-            kind = "locked" if isinstance(exc, keys.KeysLocked) else "no_access"
-            raise sealing.SealedAccessError("organisation key", kind, exc.message) from exc
-    keys.rotate_organisation_key(actor, organisation)
-    return key_versions(organisation)
-
-
-def upgrade_recovery_key(actor: User, recovery_code: str) -> RecoveryUpgradeResult:
-    """Seal every version in use to the post-quantum recovery key of the same code."""
-    from monitoring.accounts import keys
-
-    organisation = _key_manager(actor, None)
-    upgraded = keys.upgrade_recovery_key(actor, organisation, recovery_code)
-    return RecoveryUpgradeResult(upgraded_versions=upgraded, state=key_versions(organisation))
+__all__ = [
+    "KeyVersions",
+    "RecoveryUpgradeResult",
+    "ReencryptResult",
+    "RewrapResult",
+    "coverage_rows",
+    "key_versions",
+    "organisations_with_key",
+    "reencrypt_reports",
+    "remove_coverage",
+    "rewrap_versions",
+    "rotate_key",
+    "set_coverage",
+    "upgrade_recovery_key",
+]

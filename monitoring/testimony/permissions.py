@@ -14,49 +14,45 @@ during the wait); monitors of both organisations see it and may object.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, false, select
+from typing import Any
 
-from monitoring.accounts.models import User, UserRole
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, false, or_, select
+
+from monitoring.accounts.models import Organisation, User
+from monitoring.core.audit import AuditEntry
 from monitoring.core.db import db
+from monitoring.core.roles import UserRole, has_role, is_coordinator, is_monitor, same_organisation
 from monitoring.testimony.models import (
     CoverageChange,
     CoverageChangeState,
     Evidence,
     ReportGrant,
+    SurveyImport,
     WorkerReport,
 )
+
+__all__ = ["is_coordinator", "is_monitor"]  # re-exported for the feature's callers
 
 # The roles that may use any testimony route at all; others get 404 before anything is loaded.
 SEALED_ROLES = (UserRole.monitor, UserRole.coordinator)
 COVERAGE_ROLES = (UserRole.admin, UserRole.coordinator)
 
 
-def _role(user: User) -> UserRole | None:
-    return user.role if user.is_authenticated else None
-
-
-def is_monitor(user: User) -> bool:
-    """A monitor whom their organisation's members approved, of an active organisation.
-
-    A monitor awaiting approval sees nothing of the organisation's reports, metadata included.
-    """
-    return _role(user) is UserRole.monitor and not user.membership_pending and user.organisation.is_active
-
-
-def is_coordinator(user: User) -> bool:
-    return _role(user) is UserRole.coordinator
-
-
 def is_member(user: User, report: WorkerReport) -> bool:
     """A monitor of the organisation the report is sealed to."""
-    return is_monitor(user) and user.organisation_id == report.organisation_id
+    return is_monitor(user) and same_organisation(user, report.organisation_id)
 
 
-def _granted(user: User):
+def can_receive_grant(user: User) -> bool:
+    """A report may be shared with (sealed to) an active coordinator only."""
+    return is_coordinator(user)
+
+
+def _granted(user: User) -> ColumnElement[bool]:
     return exists().where(ReportGrant.report_id == WorkerReport.id, ReportGrant.user_id == user.id)
 
 
-def visible_reports(user: User) -> Select[tuple[WorkerReport]]:
+def visible_reports(user: User) -> Select[Any]:
     """The reports a user may list and look up: their organisation's, or those shared with them."""
     query = select(WorkerReport)
     if is_monitor(user):
@@ -66,13 +62,13 @@ def visible_reports(user: User) -> Select[tuple[WorkerReport]]:
     return query.where(false())
 
 
-def visible_evidence(user: User, report: WorkerReport) -> Select[tuple[Evidence]]:
+def visible_evidence(user: User, report: WorkerReport) -> Select[Any]:
     """A report's files (metadata) for the monitors of its organisation."""
     query = select(Evidence).where(Evidence.report_id == report.id)
     return query if is_member(user, report) else query.where(false())
 
 
-def visible_grants(user: User, report: WorkerReport) -> Select[tuple[ReportGrant]]:
+def visible_grants(user: User, report: WorkerReport) -> Select[Any]:
     query = select(ReportGrant).where(ReportGrant.report_id == report.id)
     return query if is_member(user, report) else query.where(false())
 
@@ -115,7 +111,7 @@ def can_manage_organisation_keys(user: User) -> bool:
 
 def can_manage_coverage(user: User) -> bool:
     """Ask for changes of who receives which country's reports, and withdraw them."""
-    return _role(user) in COVERAGE_ROLES
+    return has_role(user, *COVERAGE_ROLES)
 
 
 def can_confirm_coverage_change(user: User, change: CoverageChange) -> bool:
@@ -149,3 +145,52 @@ def can_see_coverage_change(user: User, change: CoverageChange) -> bool:
 def can_read_organisation_audit(user: User) -> bool:
     """Monitors read who opened their organisation's reports and how its routing changed."""
     return is_monitor(user)
+
+
+def can_import_survey(user: User, organisation: Organisation) -> bool:
+    """Monitors import surveys for their own organisation only."""
+    return is_monitor(user) and same_organisation(user, organisation.id)
+
+
+def visible_survey_imports(user: User) -> Select[Any]:
+    """The survey imports a user may see: those of their own monitor organisation."""
+    query = select(SurveyImport)
+    if not is_monitor(user):
+        return query.where(false())
+    return query.where(SurveyImport.organisation_id == user.organisation_id)
+
+
+def visible_changes(user: User) -> Select[Any]:
+    """All changes for administrators and coordinators; those touching their organisation for monitors."""
+    query = select(CoverageChange)
+    if can_manage_coverage(user):
+        return query
+    if is_monitor(user):
+        org_id = user.organisation_id
+        return query.where(
+            or_(CoverageChange.from_organisation_id == org_id, CoverageChange.to_organisation_id == org_id)
+        )
+    return query.where(false())
+
+
+# Audit entries about a report (its opening, grants, messages, files) name it by these types.
+REPORT_OBJECT_TYPES = (WorkerReport.__tablename__, "WorkerReport")
+CHANGE_OBJECT_TYPE = CoverageChange.__tablename__
+
+
+def visible_audit_trail(user: User) -> Select[Any]:
+    """Audit entries about the user's organisation's reports (every opening, failed or not, every
+    grant and message) and about changes of who receives reports that touch it (monitors only)."""
+    if not is_monitor(user):
+        return select(AuditEntry).where(false())
+    org_id = user.organisation_id
+    reports = select(cast(WorkerReport.id, String)).where(WorkerReport.organisation_id == org_id)
+    changes = select(cast(CoverageChange.id, String)).where(
+        or_(CoverageChange.from_organisation_id == org_id, CoverageChange.to_organisation_id == org_id)
+    )
+    return select(AuditEntry).where(
+        or_(
+            and_(AuditEntry.object_type.in_(REPORT_OBJECT_TYPES), AuditEntry.object_id.in_(reports)),
+            and_(AuditEntry.object_type == CHANGE_OBJECT_TYPE, AuditEntry.object_id.in_(changes)),
+        )
+    )

@@ -19,45 +19,36 @@ application-wide check, which would read the body first).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from babel import Locale
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
-    make_response,
     redirect,
-    render_template,
     request,
     session,
     url_for,
 )
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
 from werkzeug.exceptions import HTTPException
 
-from monitoring.accounts.models import Organisation
-from monitoring.config import WORKER_LOCALES
 from monitoring.core import uploads
 from monitoring.core.auth import public
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error
-from monitoring.core.i18n import negotiate
 from monitoring.core.operations import OperationError
-from monitoring.core.types import utcnow
+from monitoring.core.transactions import attempt, keep_failed_attempt
 from monitoring.supplychain.matching import is_country_code
 from monitoring.supplychain.models import Site
 from monitoring.supplychain.operations import country_choices, country_name
-from monitoring.testimony import receipts, sealing, throttle
-from monitoring.testimony.models import IssueCategory, ReportChannel, WorkerReport
+from monitoring.testimony import operations_public, receipts, sealing, throttle
+from monitoring.testimony.models import IssueCategory, WorkerReport
 from monitoring.testimony.public_forms import (
     FollowUpForm,
     MessageForm,
@@ -65,13 +56,12 @@ from monitoring.testimony.public_forms import (
     WorkplaceChoiceForm,
     WorkplaceSearchForm,
 )
+from monitoring.testimony.public_render import render, worker_locale, worker_page
 from monitoring.testimony.routing import receiving_fingerprint
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("report", __name__, url_prefix="/report")
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 SEARCH_RESULTS = 20
 # Room for the text fields of a form next to its file, in the declared request size.
@@ -91,66 +81,6 @@ MESSAGES = {
     ),
     500: _l("Something went wrong on our side. Nothing was saved. Please try again later."),
 }
-
-
-# --- language --------------------------------------------------------------------------------
-
-
-def worker_locale() -> str:
-    """The worker's language: ``?lang=``, else the browser's preference, else English."""
-    chosen = request.args.get("lang", "")
-    if chosen in WORKER_LOCALES:
-        return chosen
-    accept = [value for value, _quality in request.accept_languages]
-    return negotiate(accept, WORKER_LOCALES) or "en"
-
-
-def _language_links(endpoint: str, args: dict[str, Any]) -> list[tuple[str, str, str]]:
-    links = []
-    for code in WORKER_LOCALES:
-        name = Locale.parse(code).get_display_name(code) or code
-        links.append((code, name[:1].upper() + name[1:], url_for(endpoint, **{**args, "lang": code})))
-    return links
-
-
-def render(
-    template: str,
-    *,
-    status: int = 200,
-    languages_for: tuple[str, dict[str, Any]] | None = None,
-    **context: Any,
-) -> Response:
-    """Render a worker page in the worker's language, never to be cached.
-
-    ``languages_for`` is the page (endpoint, arguments) the language links lead to; by
-    default the page itself, for GET pages. ``languages_for=("", {})`` shows no chooser.
-    """
-    lang = worker_locale()
-    if languages_for is None:
-        # The page itself, fetched again (a POST answer's links lead to the same page's GET).
-        rule = request.url_rule
-        if rule is not None and request.endpoint and "GET" in (rule.methods or ()):
-            args = {**(request.view_args or {}), **request.args.to_dict(flat=True)}
-            languages_for = (request.endpoint, args)
-        else:
-            languages_for = ("report.start", {})
-    with force_locale(lang):
-        endpoint, args = languages_for
-        languages = _language_links(endpoint, args) if endpoint else []
-        html = render_template(template, lang=lang, languages=languages, **context)
-    response = make_response(html, status)
-    return response
-
-
-def worker_page(view: F) -> F:
-    """Run the view in the worker's language."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with force_locale(worker_locale()):
-            return view(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @bp.after_request
@@ -179,7 +109,6 @@ def _error_page(code: int, **values: Any) -> Response:
 
 @bp.errorhandler(throttle.Throttled)
 def _throttled(exc: throttle.Throttled) -> Response:
-    db.session.rollback()
     response = _error_page(429, minutes=max(1, -(-exc.retry_after // 60)))
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
@@ -187,7 +116,6 @@ def _throttled(exc: throttle.Throttled) -> Response:
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response:
-    db.session.rollback()
     code = exc.code or 500
     if code == 413:
         return _error_page(413, size=_max_mb())
@@ -214,24 +142,6 @@ def start() -> Any:
     return render("report/start.html")
 
 
-def _search_sites(query: str) -> list[Site]:
-    pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return list(
-        db.session.scalars(
-            select(Site)
-            .where(
-                Site.merged_into_id.is_(None),
-                or_(
-                    func.lower(Site.name).like(pattern, escape="\\"),
-                    func.lower(Site.city).like(pattern, escape="\\"),
-                ),
-            )
-            .order_by(Site.name, Site.city, Site.id)
-            .limit(SEARCH_RESULTS + 1)
-        )
-    )
-
-
 @bp.route("/workplace", methods=["GET", "POST"])
 @public
 @worker_page
@@ -247,7 +157,7 @@ def workplace() -> Any:
         else:
             expired = bool(form.csrf_token.errors)
             query = " ".join((form.q.data or "").split())[:200] if not expired else ""
-    sites = _search_sites(query) if len(query) >= 2 else []
+    sites = operations_public.search_workplaces(query, SEARCH_RESULTS + 1) if len(query) >= 2 else []
     lang = worker_locale()
     return render(
         "report/workplace.html",
@@ -266,27 +176,13 @@ def workplace() -> Any:
 def _chosen_workplace(values: Any) -> tuple[Site | None, str | None] | None:
     """The site (``site``) or the country of a described workplace (``country``) in a POST body."""
     site_id = str(values.get("site", "") or "")
-    if site_id:
-        if not site_id.isdigit():
-            abort(404)
-        site = db.session.get(Site, int(site_id))
-        for _hop in range(10):  # a merged site leads to the site it was merged into
-            if site is None or site.merged_into_id is None:
-                break
-            site = site.merged_into
-        if site is None or site.merged_into_id is not None:
-            abort(404)
-        return site, None
-    country = str(values.get("country", "") or "").upper()
-    if not is_country_code(country):
-        return None
-    return None, country
-
-
-def _count_report() -> None:
-    # Counted once the report is filed; the checks above refused full windows beforehand.
-    throttle.hit(throttle.report_client_limit())
-    throttle.hit(throttle.report_global_limit())
+    if not site_id:
+        country = str(values.get("country", "") or "").upper()
+        return (None, country) if is_country_code(country) else None
+    site = operations_public.surviving_site(int(site_id)) if site_id.isdigit() else None
+    if site is None:
+        abort(404)
+    return site, None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -315,7 +211,7 @@ def new_report() -> Any:
     if choosing and not WorkplaceChoiceForm().validate_on_submit():
         return redirect(url_for("report.workplace", lang=lang))
     try:
-        organisation = sealing.responsible_organisation(db.session, site=site, country=country)
+        organisation = sealing.responsible_organisation(db.session(), site=site, country=country)
     except OperationError:
         return render(
             "report/nobody.html", site=site, country_label=workplace_country, languages_for=_back_to_search()
@@ -328,21 +224,18 @@ def new_report() -> Any:
         # The same form page sent again: the report exists; its receipt was shown once.
         return render("report/already_sent.html", languages_for=("", {}))
     if not choosing and form.validate_on_submit():
+        data = _report_data(form, site, country, lang)
         try:
-            receipt = _file_report(form, site=site, country=country, organisation=organisation, lang=lang)
+            filed = attempt(operations_public.file_anonymous_report, data, organisation)
         except OperationError as exc:
-            db.session.rollback()
             apply_error(form, exc)
         else:
-            _count_report()
             session[_FILED] = _submission_digest(form.submission.data)
-            db.session.commit()
-            logger.info("anonymous report filed")
             # Shown once, in this response only: no redirect, no cookie, no URL holds it.
             return render(
                 "report/receipt.html",
-                groups=receipts.receipt_groups(receipt),
-                receipt=receipts.format_receipt(receipt),
+                groups=receipts.receipt_groups(filed.receipt),
+                receipt=receipts.format_receipt(filed.receipt),
                 organisation=organisation,
                 languages_for=("", {}),
             )
@@ -380,76 +273,31 @@ def _already_filed(token: str | None) -> bool:
     return bool(token and filed and hmac.compare_digest(filed, _submission_digest(token)))
 
 
-def _new_receipt() -> tuple[str, receipts.ReceiptSecrets]:
-    """A receipt whose lookup is not taken yet (a clash is astronomically unlikely, but cheap to rule out)."""
-    while True:
-        receipt = receipts.new_receipt()
-        derived = receipts.receipt_secrets(receipt)
-        taken = db.session.scalar(
-            select(WorkerReport.id).where(WorkerReport.receipt_lookup == derived.lookup)
-        )
-        if taken is None:
-            return receipt, derived
+def _upload(storage: Any) -> operations_public.Upload | None:
+    if storage is None or not getattr(storage, "filename", ""):
+        return None
+    return operations_public.Upload(storage.stream, storage.filename)
 
 
-def _file_report(
-    form: ReportForm, *, site: Site | None, country: str | None, organisation: Organisation, lang: str
-) -> str:
-    receipt, derived = _new_receipt()
-    contact = (form.contact.data or "").strip()
-    report = sealing.create_report(
-        organisation=organisation,
+def _report_data(
+    form: ReportForm, site: Site | None, country: str | None, lang: str
+) -> operations_public.AnonymousReport:
+    return operations_public.AnonymousReport(
+        testimony=form.testimony.data or "",
+        language=lang,
         site=site,
         country=country,
-        channel=ReportChannel.web,
-        collected_date=utcnow().date(),
-        language=lang,
+        workplace=(form.workplace.data or "") if site is None else "",
+        categories=[IssueCategory(value) for value in form.categories.data or []],
+        contact=form.contact.data or "",
         consent_share_buyers=bool(form.consent_share_buyers.data),
         consent_share_supplier=bool(form.consent_share_supplier.data),
         consent_contact=bool(form.consent_contact.data),
-        retaliation_risk=None,
-        identity=sealing.Identity(contact=contact) if contact else None,
-        testimony=sealing.Testimony(
-            text=form.testimony.data.strip(),
-            categories=[IssueCategory(value) for value in form.categories.data or []],
-        ),
-        workplace=(form.workplace.data or "").strip() if site is None else "",
-        created_by=None,
-        receipt_lookup=derived.lookup,
-        receipt_public_key=derived.public_key,
+        evidence=_upload(form.evidence.data),
     )
-    _attach_evidence(report, form.evidence.data)
-    return receipt
-
-
-def _attach_evidence(report: WorkerReport, upload: Any) -> None:
-    if upload is None or not getattr(upload, "filename", ""):
-        return
-    sealing.add_evidence(report, stream=upload.stream, filename=upload.filename, uploaded_by=None)
 
 
 # --- follow-up with the receipt ------------------------------------------------------------
-
-
-def _find_by_receipt(text: str | None) -> tuple[WorkerReport, receipts.ReceiptSecrets] | None:
-    """Look the report up by its receipt, counting failures per client and every try globally.
-
-    The counters are committed at once, so they hold whatever happens to the rest of the request.
-    """
-    throttle.check(throttle.followup_client_limit())
-    throttle.consume(throttle.followup_global_limit())
-    db.session.commit()
-    receipt = receipts.normalise_receipt(text)
-    found = None
-    if receipt is not None:
-        derived = receipts.receipt_secrets(receipt)
-        report = db.session.scalar(select(WorkerReport).where(WorkerReport.receipt_lookup == derived.lookup))
-        if report is not None:
-            found = (report, derived)
-    if found is None:
-        throttle.hit(throttle.followup_client_limit())
-        db.session.commit()
-    return found
 
 
 def _conversation(
@@ -465,7 +313,7 @@ def _conversation(
             report, derived.private_key_for(report.receipt_public_key)
         )
     except sealing.SealedAccessError:
-        db.session.commit()  # keep the audit entry of the failure
+        keep_failed_attempt()  # the audit entry of the failure
         abort(500)
     lang = worker_locale()
     return render(
@@ -491,7 +339,7 @@ def follow_up() -> Any:
     form = FollowUpForm()
     not_found = False
     if form.validate_on_submit():
-        found = _find_by_receipt(form.receipt.data)
+        found = operations_public.find_by_receipt(form.receipt.data)
         if found is not None:
             report, derived = found
             message_form = MessageForm(formdata=None, receipt=form.receipt.data)
@@ -512,7 +360,7 @@ def send_message() -> Any:
     valid = form.validate()
     if form.receipt.errors:
         abort(400)
-    found = _find_by_receipt(form.receipt.data)
+    found = operations_public.find_by_receipt(form.receipt.data)
     if found is None:
         entry = FollowUpForm(formdata=None)
         return render(
@@ -523,12 +371,10 @@ def send_message() -> Any:
         # An expired form (CSRF) shows the conversation again with the message kept, unsent.
         return _conversation(report, derived, form, expired=bool(form.csrf_token.errors))
     try:
-        sealing.add_message(report, body=form.body.data, author=None)
-        _attach_evidence(report, form.evidence.data)
+        attempt(
+            operations_public.add_worker_message, report, form.body.data or "", _upload(form.evidence.data)
+        )
     except OperationError as exc:
-        db.session.rollback()
         apply_error(form, exc)
         return _conversation(report, derived, form)
-    db.session.commit()
-    logger.info("worker message added to an anonymous report")
     return _conversation(report, derived, MessageForm(formdata=None, receipt=form.receipt.data), sent=True)

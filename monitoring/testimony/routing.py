@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, String, and_, cast, false, or_, select
+from sqlalchemy import Select, select
 
 from monitoring.accounts import keys
 from monitoring.accounts.models import Organisation, OrganisationKind, User, UserRole
@@ -44,20 +44,17 @@ from monitoring.testimony.models import (
     CoverageChange,
     CoverageChangeState,
     MonitorCoverage,
-    WorkerReport,
 )
 from monitoring.testimony.permissions import (
     can_confirm_coverage_change,
     can_manage_coverage,
     can_object_coverage_change,
-    is_monitor,
+    visible_audit_trail,
+    visible_changes,
 )
 
 logger = logging.getLogger(__name__)
 
-CHANGE = CoverageChange.__tablename__
-# Audit object types of a report's entries (one older operation names the class).
-REPORT_OBJECT_TYPES = (WorkerReport.__tablename__, "WorkerReport")
 # The groups of the key fingerprint shown to workers (4 groups of 4 hex digits: 64 bits).
 WORKER_FINGERPRINT_GROUPS = 4
 
@@ -149,19 +146,6 @@ def our_routing(user: User) -> OurRouting:
 
 
 # --- who sees which changes ---------------------------------------------------------------------
-
-
-def visible_changes(user: User) -> Select[tuple[CoverageChange]]:
-    """All changes for administrators and coordinators; those touching their organisation for monitors."""
-    query = select(CoverageChange)
-    if can_manage_coverage(user):
-        return query
-    if is_monitor(user):
-        org_id = user.organisation_id
-        return query.where(
-            or_(CoverageChange.from_organisation_id == org_id, CoverageChange.to_organisation_id == org_id)
-        )
-    return query.where(false())
 
 
 def recent_changes(limit: int = 50) -> list[CoverageChange]:
@@ -406,30 +390,15 @@ def apply_due_changes(now: datetime | None = None, *, limit: int = 200) -> int:
 
 
 def run_routing_jobs(now: datetime | None = None) -> str:
-    """The routing step of ``flask jobs run``: apply due changes in batches, each committed."""
-    decided = 0
-    while batch := apply_due_changes(now):
-        decided += batch
-        db.session.commit()
-    return f"routing: {decided} changes of who receives worker reports decided after their wait"
+    """The routing step of ``flask jobs run`` (kept here for its callers; see :mod:`.jobs`)."""
+    from monitoring.testimony import jobs
+
+    return jobs.run_routing_jobs(now)
 
 
 # --- the audit trail of an organisation's reports ------------------------------------------------
 
 
 def organisation_audit_trail(user: User) -> Select[tuple[AuditEntry]]:
-    """Audit entries about the user's organisation's reports (every opening, failed or not, every
-    grant and message) and about changes of who receives reports that touch it. Newest first."""
-    if not is_monitor(user):
-        return select(AuditEntry).where(false())
-    org_id = user.organisation_id
-    reports = select(cast(WorkerReport.id, String)).where(WorkerReport.organisation_id == org_id)
-    changes = select(cast(CoverageChange.id, String)).where(
-        or_(CoverageChange.from_organisation_id == org_id, CoverageChange.to_organisation_id == org_id)
-    )
-    return select(AuditEntry).where(
-        or_(
-            and_(AuditEntry.object_type.in_(REPORT_OBJECT_TYPES), AuditEntry.object_id.in_(reports)),
-            and_(AuditEntry.object_type == CHANGE, AuditEntry.object_id.in_(changes)),
-        )
-    )
+    """Audit entries about the user's organisation's reports and its routing changes (a scope)."""
+    return visible_audit_trail(user)

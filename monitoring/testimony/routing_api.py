@@ -12,113 +12,33 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from marshmallow import fields
 
 from monitoring.accounts.models import User, UserRole
-from monitoring.accounts.schemas import OrganisationRefSchema, UserRefSchema
-from monitoring.admin.schemas import AuditEntrySchema
+from monitoring.accounts.schemas import AuditEntrySchema
 from monitoring.core.api import paginate, route
 from monitoring.core.auth import roles
-from monitoring.core.db import db
 from monitoring.core.pagination import Page
-from monitoring.core.schemas import BaseSchema, PageArgs
 from monitoring.testimony import routing
-from monitoring.testimony.models import CoverageChange, CoverageChangeState
+from monitoring.testimony import services as s
+from monitoring.testimony.models import CoverageChange
 from monitoring.testimony.permissions import (
     can_confirm_coverage_change,
     can_manage_coverage,
     can_object_coverage_change,
     can_read_organisation_audit,
-    can_see_coverage_change,
+)
+from monitoring.testimony.schemas import (
+    CoverageChangeSchema,
+    ListAuditTrailArgs,
+    ListCoverageChangesArgs,
+    OurRoutingSchema,
 )
 
 logger = logging.getLogger(__name__)
 
 TAG = "routing"
 ROUTING_ROLES = (UserRole.admin, UserRole.coordinator, UserRole.monitor)
-
-
-class CoverageChangeSchema(BaseSchema):
-    """A change of who receives a country's worker reports (metadata only)."""
-
-    id = fields.Integer(dump_only=True)
-    country = fields.String(
-        dump_only=True, allow_none=True, metadata={"description": _l("Null: every country without a route.")}
-    )
-    from_organisation = fields.Nested(
-        OrganisationRefSchema,
-        dump_only=True,
-        allow_none=True,
-        metadata={"description": _l("Who receives these reports today (null: nobody).")},
-    )
-    to_organisation = fields.Nested(
-        OrganisationRefSchema,
-        dump_only=True,
-        allow_none=True,
-        metadata={"description": _l("Who is to receive them (null: the country's own route is removed).")},
-    )
-    state = fields.Enum(CoverageChangeState, by_value=True, dump_only=True)
-    requested_by = fields.Nested(UserRefSchema, dump_only=True, allow_none=True)
-    requested_dt = fields.AwareDateTime(dump_only=True)
-    effective_dt = fields.AwareDateTime(
-        dump_only=True,
-        metadata={
-            "description": _l("When a waiting change takes effect unless confirmed sooner or objected to.")
-        },
-    )
-    decided_by = fields.Nested(UserRefSchema, dump_only=True, allow_none=True)
-    decided_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
-    applied_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
-
-
-class ListCoverageChangesArgs(PageArgs):
-    """Paging through the changes the user may see, newest first."""
-
-
-class OurRoutingSchema(BaseSchema):
-    organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
-    fingerprint = fields.String(
-        dump_only=True,
-        metadata={
-            "description": _l(
-                "The short fingerprint of the organisation's current key that workers see on the report "
-                "page; print it on posters and cards. Empty while the organisation has no key."
-            )
-        },
-    )
-    countries = fields.List(fields.String(), dump_only=True)
-    fallback = fields.Boolean(
-        dump_only=True,
-        metadata={"description": _l("Also receives every country without a route of its own.")},
-    )
-
-
-class ListAuditTrailArgs(PageArgs):
-    """Paging through the audit trail of the organisation's reports, newest first."""
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        abort(404)
-
-
-def _load(change_id: int) -> CoverageChange:
-    change = db.session.get(CoverageChange, change_id)
-    _require(change is not None and can_see_coverage_change(_me(), change))
-    assert change is not None
-    return change
-
-
-def answer(change: CoverageChange) -> tuple[CoverageChange, int]:
-    """A requested change with its status: 202 while it waits, 200 once in force."""
-    return change, 202 if change.state is CoverageChangeState.pending else 200
 
 
 @route(
@@ -134,9 +54,7 @@ def answer(change: CoverageChange) -> tuple[CoverageChange, int]:
 )
 @roles(*ROUTING_ROLES)
 def list_coverage_changes(args: dict[str, Any]) -> Page:
-    return paginate(
-        routing.visible_changes(_me()), [CoverageChange.id.desc()], args.get("after"), args.get("limit")
-    )
+    return paginate(s.list_changes(s.me()), s.CHANGE_ORDER, args.get("after"), args.get("limit"))
 
 
 @route(
@@ -147,16 +65,15 @@ def list_coverage_changes(args: dict[str, Any]) -> Page:
 )
 @roles(*ROUTING_ROLES)
 def get_coverage_change(change_id: int) -> CoverageChange:
-    return _load(change_id)
+    return s.load_change(s.me(), change_id)
 
 
 def _decide(
-    change_id: int, allowed: Callable[[User, CoverageChange], bool], operation: Any
+    change_id: int, allowed: Callable[[User, CoverageChange], bool], operation: Callable[..., Any]
 ) -> CoverageChange:
-    change = _load(change_id)
-    _require(allowed(_me(), change))
-    operation(_me(), change)
-    db.session.commit()
+    change = s.load_change(s.me(), change_id)
+    s.require(allowed(s.me(), change))
+    operation(s.me(), change)
     return change
 
 
@@ -206,9 +123,8 @@ def cancel_coverage_change(change_id: int) -> CoverageChange:
 )
 @roles(UserRole.monitor)
 def our_routing() -> routing.OurRouting:
-    user = _me()
-    _require(can_read_organisation_audit(user))
-    return routing.our_routing(user)
+    s.require(can_read_organisation_audit(s.me()))
+    return routing.our_routing(s.me())
 
 
 @route(
@@ -225,11 +141,5 @@ def our_routing() -> routing.OurRouting:
 )
 @roles(UserRole.monitor)
 def our_audit_trail(args: dict[str, Any]) -> Page:
-    user = _me()
-    _require(can_read_organisation_audit(user))
-    return paginate(
-        routing.organisation_audit_trail(user),
-        [routing.AuditEntry.id.desc()],
-        args.get("after"),
-        args.get("limit"),
-    )
+    s.require(can_read_organisation_audit(s.me()))
+    return paginate(s.list_audit_trail(s.me()), s.AUDIT_ORDER, args.get("after"), args.get("limit"))

@@ -11,24 +11,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from monitoring.accounts.models import User, UserRole
+from monitoring.accounts.models import UserRole
 from monitoring.core.auth import roles
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import paginate
+from monitoring.core.transactions import attempt
 from monitoring.testimony import routing
+from monitoring.testimony import services as s
 from monitoring.testimony.forms import ActionForm
-from monitoring.testimony.models import CoverageChange
 from monitoring.testimony.permissions import (
     can_confirm_coverage_change,
     can_manage_coverage,
     can_object_coverage_change,
     can_read_organisation_audit,
-    can_see_coverage_change,
 )
 from monitoring.testimony.routing import short_fingerprint
 
@@ -37,23 +36,6 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("routing", __name__)
 
 ROUTING_ROLES = (UserRole.admin, UserRole.coordinator, UserRole.monitor)
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        abort(404)
-
-
-def load_change(change_id: int) -> CoverageChange:
-    """The change, if the user may see it (else 404)."""
-    change = db.session.get(CoverageChange, change_id)
-    _require(change is not None and can_see_coverage_change(_me(), change))
-    assert change is not None
-    return change
 
 
 @bp.app_template_global("worker_fingerprint")
@@ -65,8 +47,8 @@ def worker_fingerprint(public_key: bytes | None) -> str:
 @bp.route("/coverage/changes/<int:change_id>")
 @roles(*ROUTING_ROLES)
 def change(change_id: int) -> Any:
-    item = load_change(change_id)
-    user = _me()
+    item = s.load_change(s.me(), change_id)
+    user = s.me()
     return render_template(
         "testimony/coverage_change.html",
         change=item,
@@ -78,16 +60,14 @@ def change(change_id: int) -> Any:
 
 
 def _decide(change_id: int, allowed: Any, operation: Any, done: str) -> Any:
-    item = load_change(change_id)
-    _require(allowed(_me(), item))
+    item = s.load_change(s.me(), change_id)
+    s.require(allowed(s.me(), item))
     if ActionForm().validate_on_submit():
         try:
-            operation(_me(), item)
+            attempt(operation, s.me(), item)
         except OperationError as exc:
-            db.session.rollback()
             flash(str(exc.message), "error")
         else:
-            db.session.commit()
             flash(done, "success")
     return redirect(url_for(".change", change_id=change_id))
 
@@ -129,10 +109,11 @@ def cancel(change_id: int) -> Any:
 @roles(UserRole.monitor)
 def ours() -> Any:
     """Which reports reach the monitor's organisation, the fingerprint workers see, the changes."""
-    user = _me()
-    _require(can_read_organisation_audit(user))
+    s.require(can_read_organisation_audit(s.me()))
     return render_template(
-        "testimony/our_routing.html", routing=routing.our_routing(user), action_form=ActionForm(formdata=None)
+        "testimony/our_routing.html",
+        routing=routing.our_routing(s.me()),
+        action_form=ActionForm(formdata=None),
     )
 
 
@@ -140,12 +121,7 @@ def ours() -> Any:
 @roles(UserRole.monitor)
 def audit_trail() -> Any:
     """Who opened the organisation's reports (and failed to), shared them, and changes of its routing."""
-    user = _me()
-    _require(can_read_organisation_audit(user))
-    page = paginate(
-        db.session,
-        routing.organisation_audit_trail(user),
-        key_columns=[routing.AuditEntry.id.desc()],
-        after=request.args.get("after"),
-    )
+    s.require(can_read_organisation_audit(s.me()))
+    after = request.args.get("after")
+    page = paginate(db.session(), s.list_audit_trail(s.me()), key_columns=s.AUDIT_ORDER, after=after)
     return render_template("testimony/audit_trail.html", page=page, first_page=not request.args.get("after"))

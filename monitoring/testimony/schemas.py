@@ -16,6 +16,7 @@ from monitoring.accounts.models import KeyAlgorithm
 from monitoring.accounts.schemas import OrganisationRefSchema, UserRefSchema
 from monitoring.core.schemas import BaseSchema, PageArgs
 from monitoring.testimony.models import (
+    CoverageChangeState,
     IssueCategory,
     ReportChannel,
     ReportStatus,
@@ -397,3 +398,115 @@ class UploadEvidenceArgs(BaseSchema):
     """The query string of an upload; the file itself is the request body."""
 
     filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+# --- survey imports ------------------------------------------------------------------------------
+
+
+class SurveyImportSchema(BaseSchema):
+    """One imported survey export: how many reports it made, when and by whom."""
+
+    id = fields.Integer(dump_only=True)
+    organisation_id = fields.Integer(dump_only=True)
+    rows = fields.Integer(dump_only=True, metadata={"description": _l("Reports created from the file.")})
+    skipped = fields.Integer(
+        dump_only=True,
+        metadata={"description": _l("Answers skipped because an earlier import holds them (same _uuid).")},
+    )
+    imported_dt = fields.AwareDateTime(dump_only=True)
+    imported_by_id = fields.Integer(dump_only=True, allow_none=True)
+    site_id = fields.Integer(
+        dump_only=True, allow_none=True, metadata={"description": _l("The workplace given for every row.")}
+    )
+
+
+class CreateSurveyImportArgs(BaseSchema):
+    """The form fields of an import; the body is ``multipart/form-data``."""
+
+    content_type = "multipart/form-data"
+
+    file = fields.Raw(
+        required=True,
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": _l(
+                "The CSV exported from KoboToolbox with “XML values and headers” (UTF-8, ; or , separated)."
+            ),
+        },
+    )
+    site_id = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": _l("The workplace of rows that do not name one (a site id).")},
+    )
+    language = fields.String(
+        validate=validate.OneOf(WORKER_LANGUAGES),
+        load_default="en",
+        metadata={"description": _l("Language of rows without a `language` answer.")},
+    )
+
+
+class ListSurveyImportsArgs(PageArgs):
+    """A page of the organisation's survey imports, newest first."""
+
+
+# --- routing consent -----------------------------------------------------------------------------
+
+
+class CoverageChangeSchema(BaseSchema):
+    """A change of who receives a country's worker reports (metadata only)."""
+
+    id = fields.Integer(dump_only=True)
+    country = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": _l("Null: every country without a route.")}
+    )
+    from_organisation = fields.Nested(
+        OrganisationRefSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("Who receives these reports today (null: nobody).")},
+    )
+    to_organisation = fields.Nested(
+        OrganisationRefSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("Who is to receive them (null: the country's own route is removed).")},
+    )
+    state = fields.Enum(CoverageChangeState, by_value=True, dump_only=True)
+    requested_by = fields.Nested(UserRefSchema, dump_only=True, allow_none=True)
+    requested_dt = fields.AwareDateTime(dump_only=True)
+    effective_dt = fields.AwareDateTime(
+        dump_only=True,
+        metadata={
+            "description": _l("When a waiting change takes effect unless confirmed sooner or objected to.")
+        },
+    )
+    decided_by = fields.Nested(UserRefSchema, dump_only=True, allow_none=True)
+    decided_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+    applied_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class ListCoverageChangesArgs(PageArgs):
+    """Paging through the changes the user may see, newest first."""
+
+
+class OurRoutingSchema(BaseSchema):
+    organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
+    fingerprint = fields.String(
+        dump_only=True,
+        metadata={
+            "description": _l(
+                "The short fingerprint of the organisation's current key that workers see on the report "
+                "page; print it on posters and cards. Empty while the organisation has no key."
+            )
+        },
+    )
+    countries = fields.List(fields.String(), dump_only=True)
+    fallback = fields.Boolean(
+        dump_only=True,
+        metadata={"description": _l("Also receives every country without a route of its own.")},
+    )
+
+
+class ListAuditTrailArgs(PageArgs):
+    """Paging through the audit trail of the organisation's reports, newest first."""

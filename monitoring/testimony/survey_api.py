@@ -9,78 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, request
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from marshmallow import fields, validate
 
-from monitoring.accounts.models import User, UserRole
+from monitoring.accounts.models import UserRole
 from monitoring.core import uploads
 from monitoring.core.api import paginate, parse_args, route
 from monitoring.core.auth import roles
-from monitoring.core.db import db
 from monitoring.core.errors import MESSAGES, ApiError
 from monitoring.core.pagination import Page
-from monitoring.core.schemas import BaseSchema, PageArgs
-from monitoring.supplychain.models import Site
+from monitoring.testimony import services as s
 from monitoring.testimony import survey
 from monitoring.testimony.models import SurveyImport
-from monitoring.testimony.operations import WORKER_LANGUAGES
+from monitoring.testimony.schemas import CreateSurveyImportArgs, ListSurveyImportsArgs, SurveyImportSchema
 
 TAG = "testimony"
 RULE = "/testimony/survey-imports"
-
-
-class SurveyImportSchema(BaseSchema):
-    """One imported survey export: how many reports it made, when and by whom."""
-
-    id = fields.Integer(dump_only=True)
-    organisation_id = fields.Integer(dump_only=True)
-    rows = fields.Integer(dump_only=True, metadata={"description": _l("Reports created from the file.")})
-    skipped = fields.Integer(
-        dump_only=True,
-        metadata={"description": _l("Answers skipped because an earlier import holds them (same _uuid).")},
-    )
-    imported_dt = fields.AwareDateTime(dump_only=True)
-    imported_by_id = fields.Integer(dump_only=True, allow_none=True)
-    site_id = fields.Integer(
-        dump_only=True, allow_none=True, metadata={"description": _l("The workplace given for every row.")}
-    )
-
-
-class CreateSurveyImportArgs(BaseSchema):
-    """The form fields of an import; the body is ``multipart/form-data``."""
-
-    content_type = "multipart/form-data"
-
-    file = fields.Raw(
-        required=True,
-        metadata={
-            "type": "string",
-            "format": "binary",
-            "description": _l(
-                "The CSV exported from KoboToolbox with “XML values and headers” (UTF-8, ; or , separated)."
-            ),
-        },
-    )
-    site_id = fields.Integer(
-        validate=validate.Range(min=1),
-        metadata={"description": _l("The workplace of rows that do not name one (a site id).")},
-    )
-    language = fields.String(
-        validate=validate.OneOf(WORKER_LANGUAGES),
-        load_default="en",
-        metadata={"description": _l("Language of rows without a `language` answer.")},
-    )
-
-
-class ListSurveyImportsArgs(PageArgs):
-    """A page of the organisation's survey imports, newest first."""
-
-
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 @route(
@@ -93,31 +38,13 @@ def _me() -> User:
 )
 @roles(UserRole.monitor)
 def list_survey_imports(args: dict[str, Any]) -> Page:
-    query = survey.visible_survey_imports(_me())
-    return paginate(
-        query, [SurveyImport.imported_dt.desc(), SurveyImport.id.desc()], args.get("after"), args.get("limit")
-    )
+    return paginate(s.list_survey_imports(s.me()), s.SURVEY_ORDER, args.get("after"), args.get("limit"))
 
 
 @route(f"{RULE}/<int:import_id>", summary=_l("Get a survey import"), response=SurveyImportSchema, tag=TAG)
 @roles(UserRole.monitor)
 def get_survey_import(import_id: int) -> SurveyImport:
-    found = db.session.scalar(survey.visible_survey_imports(_me()).where(SurveyImport.id == import_id))
-    if found is None:
-        abort(404)
-    return found
-
-
-def _refusal(exc: survey.SurveyRefused) -> ApiError:
-    lines = []
-    for error in exc.errors:
-        where = _("line %(line)s", line=error.line) if error.line is not None else ""
-        if error.column:
-            where = f"{where}, {error.column}" if where else error.column
-        lines.append(f"{where}: {error.message}" if where else error.message)
-    if exc.more:
-        lines.append(_("… and %(num)d more problems.", num=exc.more))
-    return ApiError(422, _("The file was refused; nothing was imported."), {"file": lines})
+    return s.load_survey_import(s.me(), import_id)
 
 
 @route(
@@ -138,7 +65,7 @@ def _refusal(exc: survey.SurveyRefused) -> ApiError:
 @roles(UserRole.monitor)
 def create_survey_import() -> SurveyImport:
     """Check a survey export and seal every row as a report of my organisation, in one transaction."""
-    user = _me()
+    user = s.me()
     if not uploads.accept_body(current_app.config["MAX_CONTENT_LENGTH"]):
         raise ApiError(413, str(MESSAGES[413]))
     if request.mimetype != "multipart/form-data":
@@ -147,22 +74,18 @@ def create_survey_import() -> SurveyImport:
             _("Send the file as multipart/form-data, in the field “file”."),
             {"file": [str(_l("This field is required."))]},
         )
-    raw = request.form.to_dict(flat=True)
+    raw: dict[str, Any] = request.form.to_dict(flat=True)
     upload = request.files.get("file")
     if upload is not None and upload.filename is not None:
         raw["file"] = upload
     args = parse_args(CreateSurveyImportArgs, raw)
-    site = None
-    if "site_id" in args:
-        site = db.session.get(Site, args["site_id"])
-        if site is None:
-            message = _("No site with this id.")
-            raise ApiError(422, message, {"site_id": [message]})
+    site = s.survey_site_by_id(args.get("site_id"))
+    data = args["file"].read()
     try:
-        result = survey.import_survey(
-            user, user.organisation, args["file"].read(), site=site, default_language=args["language"]
+        return survey.import_survey(
+            user, user.organisation, data, site=site, default_language=args["language"]
         )
     except survey.SurveyRefused as exc:
-        raise _refusal(exc) from exc
-    db.session.commit()
-    return result
+        raise ApiError(
+            422, _("The file was refused; nothing was imported."), {"file": s.survey_refusal(exc)}
+        ) from exc

@@ -1,0 +1,75 @@
+"""Work done in batches, each committed on its own: key re-wraps and re-encryptions, routing jobs.
+
+An interrupted run keeps every finished batch and the next run resumes where it stopped, so
+these commit once per batch, wherever they are called from: a key page, the API or the
+command line (``flask keys rewrap --organisation``, ``flask keys reencrypt``) and
+``flask jobs run``. Nothing else in testimony commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from monitoring.accounts.models import Organisation, User
+from monitoring.core.db import db
+from monitoring.testimony import operations, routing
+from monitoring.testimony.sealing import KeyOpener
+
+logger = logging.getLogger(__name__)
+
+
+def commit_batch() -> None:
+    """End one batch's transaction."""
+    db.session.commit()
+
+
+def rewrap_organisation_keys(
+    actor: User | None,
+    *,
+    batch_size: int,
+    max_batches: int,
+    organisation: Organisation | None = None,
+    open_version: KeyOpener | None = None,
+) -> operations.RewrapResult:
+    """Re-seal the organisation's keys to its newest version, committing each batch.
+
+    A monitor's unlocked keys open the older versions (``actor``); on the command line (actor
+    None) the operator names the ``organisation`` and ``open_version`` opens them.
+    """
+    return operations.rewrap_versions(
+        actor,
+        batch_size=batch_size,
+        max_batches=max_batches,
+        end_batch=commit_batch,
+        organisation=organisation,
+        open_version=open_version,
+    )
+
+
+def reencrypt_organisation_reports(
+    actor: User | None,
+    *,
+    batch_size: int,
+    max_batches: int,
+    organisation: Organisation | None = None,
+    open_version: KeyOpener | None = None,
+) -> operations.ReencryptResult:
+    """Re-encrypt the organisation's older reports under fresh keys, committing each batch."""
+    return operations.reencrypt_reports(
+        actor,
+        batch_size=batch_size,
+        max_batches=max_batches,
+        end_batch=commit_batch,
+        organisation=organisation,
+        open_version=open_version,
+    )
+
+
+def run_routing_jobs(now: datetime | None = None) -> str:
+    """The routing step of ``flask jobs run``: apply due changes in batches, each committed."""
+    decided = 0
+    while batch := routing.apply_due_changes(now):
+        decided += batch
+        commit_batch()
+    return f"routing: {decided} changes of who receives worker reports decided after their wait"

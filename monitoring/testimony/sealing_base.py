@@ -1,0 +1,219 @@
+"""What every part of sealing shares: constants, errors, the sealed shapes and key contexts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from monitoring.accounts.models import Organisation, OrganisationKey, User
+from monitoring.core import audit, crypto
+from monitoring.core.crypto import DecryptionError
+from monitoring.core.db import db
+from monitoring.core.operations import OperationError
+from monitoring.testimony.models import (
+    IssueCategory,
+    ReportChannel,
+    ReportGrant,
+    ReportMessage,
+    WorkerReport,
+)
+from monitoring.testimony.permissions import is_member
+
+logger = logging.getLogger(__name__)
+
+REPORT = WorkerReport.__tablename__
+MESSAGE = ReportMessage.__tablename__
+SEALED_COLUMNS = ("identity_sealed", "testimony_sealed", "workplace_sealed")
+# How a sealed key names its place (WorkerReport.key_binding, ReportMessage.key_binding).
+UNBOUND = 1  # rows from before December 2026: the key version (and, for messages, the report)
+BOUND = 2  # the row itself as well: the report; the message and its author side
+
+# Opens a version of an organisation's key: a member's unlocked grant, or the recovery code.
+KeyOpener = Callable[[OrganisationKey], bytes]
+# Channels whose reports come from the worker directly and start the Whistleblower Directive clocks.
+DIRECT_CHANNELS = frozenset({ReportChannel.web, ReportChannel.hotline})
+
+# Evidence types accepted, recognised by their first bytes (never by the name or the browser's claim).
+ALLOWED_TYPES: dict[str, str] = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "audio/mpeg": ".mp3",
+    "audio/ogg": ".ogg",
+    "audio/wav": ".wav",
+    "audio/amr": ".amr",
+    "video/mp4": ".mp4",
+}
+
+
+class SealedAccessError(Exception):
+    """Sealed content could not be opened; the cause is logged and audited.
+
+    ``kind`` tells the handler which explanation to show, without details of a failed check:
+    ``locked`` (the user's keys are not unlocked in this session), ``no_access`` (the user holds
+    no key for it) or ``failed`` (the ciphertext does not open: moved, altered or damaged).
+    """
+
+    def __init__(self, what: str, kind: str = "failed", message: object = None) -> None:
+        super().__init__(what)
+        self.what = what
+        self.kind = kind
+        # The translated explanation for locked keys or missing access (None: say nothing more).
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str = ""
+    contact: str = ""
+    employee_number: str = ""
+    employer: str = ""
+    nationality: str = ""
+    gender: str = ""
+    age_band: str = ""
+
+    def is_empty(self) -> bool:
+        return not any(asdict(self).values())
+
+
+@dataclass(frozen=True)
+class Testimony:
+    text: str
+    categories: list[IssueCategory] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OpenedReport:
+    identity: Identity | None
+    testimony: str
+    workplace: str
+
+
+@dataclass(frozen=True)
+class OpenedMessage:
+    message: ReportMessage
+    body: str
+
+
+def _current_key(organisation: Organisation) -> OrganisationKey:
+    from monitoring.accounts import keys
+
+    org_key = keys.current_organisation_key(organisation)
+    if org_key is None:
+        raise OperationError(
+            _l(
+                "%(organisation)s cannot receive sealed reports yet: it has no key.",
+                organisation=organisation.name,
+            )
+        )
+    return org_key
+
+
+def _data_key_context(
+    report: WorkerReport, org_key_id: int, binding: int | None = None
+) -> tuple[object, ...]:
+    if (report.key_binding if binding is None else binding) == UNBOUND:
+        return (REPORT, "data_key", org_key_id)
+    return (REPORT, "data_key", report.id, org_key_id)
+
+
+def _seal_to(org_key: OrganisationKey, secret: bytes, context: tuple[object, ...]) -> bytes:
+    return crypto.seal(org_key.public_key, secret, context=context, suite=org_key.algorithm.value)
+
+
+def _member_opener(actor: User) -> KeyOpener:
+    from monitoring.accounts import keys
+
+    return lambda org_key: keys.organisation_private_key(actor, org_key)
+
+
+def _seal_field(data_key: bytes, report: WorkerReport, column: str, value: object) -> bytes:
+    plaintext = json.dumps(value, ensure_ascii=False).encode()
+    return crypto.encrypt_field(data_key, plaintext, table=REPORT, column=column, row=report.id)
+
+
+def _open_field(data_key: bytes, report: WorkerReport, column: str) -> object:
+    blob = getattr(report, column)
+    if blob is None:
+        return None
+    plaintext = crypto.decrypt_field(data_key, blob, table=REPORT, column=column, row=report.id)
+    return json.loads(plaintext)
+
+
+def _fail(
+    user: User | None, report: WorkerReport, what: str, reason: str, exc: Exception
+) -> SealedAccessError:
+    error = type(exc).__name__
+    logger.warning("cannot open %s of report %s for user %s: %s", what, report.id, user and user.id, error)
+    audit.record(
+        "report.open_failed",
+        f"Could not open the {what} of report {report.id}",
+        actor=user,
+        obj=report,
+        data={"what": what, "reason": reason, "error": error},
+    )
+    return _access_error(what, exc)
+
+
+def _access_error(what: str, exc: Exception) -> SealedAccessError:
+    """The error to raise for a failed opening, telling locked keys from missing access."""
+    from monitoring.accounts import keys
+
+    if isinstance(exc, keys.KeysLocked):
+        return SealedAccessError(what, "locked", exc.message)
+    if isinstance(exc, keys.NoKeyAccess):
+        return SealedAccessError(what, "no_access", exc.message)
+    return SealedAccessError(what)
+
+
+def _report_data_key(user: User, report: WorkerReport) -> bytes:
+    """Unwrap a report's data key with what this user holds (organisation key or a grant)."""
+    from monitoring.accounts import keys
+
+    if is_member(user, report):
+        return _unseal_data_key(_member_opener(user), report)
+    grant = db.session.scalar(
+        select(ReportGrant).where(ReportGrant.report_id == report.id, ReportGrant.user_id == user.id)
+    )
+    if grant is None:
+        raise keys.NoKeyAccess()
+    private = keys.unlocked_private_key(user)
+    return crypto.unseal(private, grant.wrapped_key, context=_grant_context(report.id, user.id))
+
+
+def _grant_context(report_id: int, user_id: int) -> tuple[object, ...]:
+    return ("report_grant", report_id, user_id)
+
+
+def _org_key(key_id: int | None) -> OrganisationKey:
+    """The key version a row is sealed to (a missing one opens nothing)."""
+    org_key = db.session.get(OrganisationKey, key_id) if key_id is not None else None
+    if org_key is None:
+        raise DecryptionError()
+    return org_key
+
+
+def _unseal_data_key(open_version: KeyOpener, report: WorkerReport) -> bytes:
+    org_key = _org_key(report.organisation_key_id)
+    private = open_version(org_key)
+    return crypto.unseal(private, report.wrapped_key, context=_data_key_context(report, org_key.id))
+
+
+def _check_data_key(data_key: bytes, report: WorkerReport) -> None:
+    """Raise DecryptionError unless the data key opens a sealed field of this very report."""
+    column = next((c for c in SEALED_COLUMNS if getattr(report, c) is not None), None)
+    if column is None:
+        raise DecryptionError()
+    _open_field(data_key, report, column)
+
+
+def _access_errors() -> tuple[type[Exception], ...]:
+    from monitoring.accounts import keys
+
+    return (DecryptionError, keys.KeysLocked, keys.NoKeyAccess)
