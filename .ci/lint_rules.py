@@ -22,7 +22,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROLE_PREDICATES = frozenset(
-    {"is_admin", "is_coordinator", "is_monitor", "is_affiliate", "is_supplier", "is_staff", "role_of", "has_role"}
+    {
+        "is_admin",
+        "is_coordinator",
+        "is_monitor",
+        "is_affiliate",
+        "is_supplier",
+        "is_staff",
+        "role_of",
+        "has_role",
+    }
 )
 # Where a role may be tested: the permissions modules, the predicates themselves, the access
 # declarations of routes, the model property that says whether a membership is approved, and
@@ -32,10 +41,11 @@ ROLE_ALLOWED = re.compile(
     r"|(^|/)demo\.py$"
 )
 # Transactions of their own: command-line commands, jobs run by `flask jobs run`, demo loaders,
-# the server-side session store (it saves after the request's own transaction), and the error
-# handlers (an error raised before a view ran is rolled back there).
+# the server-side session store (it saves after the request's own transaction), the error
+# handlers (an error raised before a view ran is rolled back there) and the file store's garbage
+# collection (`flask files gc`: each batch's records go once their objects are deleted).
 COMMIT_ALLOWED = re.compile(
-    r"^monitoring/core/(transactions|sessions|errors)\.py$"
+    r"^monitoring/core/(transactions|sessions|errors|storage)\.py$"
     r"|(^|/)(cli|demo|jobs|delivery)\.py$"
     r"|^monitoring/(cli|demo)\.py$|^monitoring/cli/"
 )

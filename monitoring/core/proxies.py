@@ -15,6 +15,8 @@ import time
 from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 
+from monitoring.core.roles import sees_operator_notices
+
 logger = logging.getLogger(__name__)
 
 # Seconds between two log lines about it from one process.
@@ -54,7 +56,7 @@ def init_proxy_check(app: Flask) -> None:
         def uncounted_proxy_notice() -> str | None:
             if not has_request_context() or not current_user.is_authenticated:
                 return None
-            if getattr(current_user.role, "value", None) != "admin":
+            if not sees_operator_notices(current_user):
                 return None
             return uncounted_proxy()
 

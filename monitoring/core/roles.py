@@ -91,3 +91,8 @@ def is_staff(user: Member) -> bool:
 
 def same_organisation(user: Member, organisation_id: int | None) -> bool:
     return organisation_id is not None and getattr(user, "organisation_id", None) == organisation_id
+
+
+def sees_operator_notices(user: Member) -> bool:
+    """Warnings about how the server is run (an uncounted proxy) are for administrators."""
+    return is_admin(user)
