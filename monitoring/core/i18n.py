@@ -1,11 +1,15 @@
-"""Languages: locale selection, lazy strings and the language list."""
+"""Languages: locale selection, lazy strings, the language list and the formats of dates and numbers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import flask_babel
 from babel import Locale, negotiate_locale
+from babel.dates import get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, session
@@ -62,11 +66,40 @@ def select_locale() -> str:
 
 def language_choices() -> list[tuple[str, str]]:
     """Each available locale with its own name for itself."""
-    return [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in available_locales()]
+    codes = available_locales()
+    return [(code, (Locale.parse(code).get_display_name(code) or code).capitalize()) for code in codes]
 
 
 def html_lang() -> str:
     return str(get_locale() or "en").replace("_", "-")
+
+
+# --- formats ----------------------------------------------------------------------------------
+# One way to show a date and one to show a number on every page, in the reader's language: the
+# templates use the ``date`` and ``number`` filters, never Flask-Babel's own format filters.
+
+
+def format_when(value: date | datetime | None, *, time: bool = False) -> str:
+    """A date in the locale's medium form; a datetime adds its short time with ``time=True``.
+
+    A datetime is shown in the user's time zone (the day of a UTC timestamp may differ from it).
+    """
+    if value is None:
+        return ""
+    day = flask_babel.format_date(value, "medium")
+    if not time or not isinstance(value, datetime):
+        return day
+    # The locale's own way of joining a date and a time ("{1}, {0}", "{1} {0}", "{1}'T'{0}"...).
+    pattern = str(get_datetime_format("medium", locale=get_locale() or "en"))
+    clock = flask_babel.format_time(value, "short")
+    return pattern.replace("'", "").replace("{0}", clock).replace("{1}", day)
+
+
+def format_number(value: int | float | Decimal | None) -> str:
+    """A count or amount with the locale's digit grouping ("1,200", "1.200", "1 200")."""
+    if value is None:
+        return ""
+    return flask_babel.format_decimal(value)
 
 
 @dataclass(frozen=True)
@@ -110,6 +143,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         language_choices=language_choices, html_lang=html_lang, get_locale=get_locale
     )
+    app.jinja_env.filters.update(date=format_when, number=format_number)
 
 
 def main() -> int:
