@@ -88,10 +88,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.view_functions["static"] = public(app.view_functions["static"])
 
     # The features' answers to events announced below them (monitoring.core.hooks).
+    from monitoring.cases import presentation as cases_presentation
     from monitoring.cases import subscribers as _cases_subscribers  # noqa: F401
     from monitoring.cli import register_cli
     from monitoring.notifications import subscribers as _notifications_subscribers  # noqa: F401
     from monitoring.testimony import subscribers as _testimony_subscribers  # noqa: F401
 
+    cases_presentation.init_app(app)  # the case page's globals: who moves a case on, what is missing
     register_cli(app)
     return app

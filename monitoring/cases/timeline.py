@@ -2,7 +2,8 @@
 
 Items come oldest first. A deadline is placed at the end of its day (UTC), so that what
 happened on the day it falls due comes before it; deadlines in force that have passed are
-kept and marked overdue.
+kept and marked overdue. An event about a finding carries the finding when the user may see
+it, so that the page names it by its standard rather than by its number.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal
 
+from sqlalchemy import and_
 from sqlalchemy.orm import selectinload
 
 from monitoring.accounts.models import User
 from monitoring.cases import deadlines
-from monitoring.cases.models import Case, CaseEvent, CaseMessage, CorrectiveAction
-from monitoring.cases.permissions import visible_actions, visible_events, visible_messages
+from monitoring.cases.models import Case, CaseEvent, CaseMessage, CorrectiveAction, Finding
+from monitoring.cases.permissions import visible_actions, visible_events, visible_findings, visible_messages
 from monitoring.core.db import db
 
 ItemKind = Literal["message", "event", "deadline"]
@@ -30,6 +32,8 @@ class TimelineItem:
     dt: datetime
     message: CaseMessage | None = None
     event: CaseEvent | None = None
+    # For events about a finding the user may see: that finding.
+    finding: Finding | None = None
     # For deadlines: the action, which deadline ("plan" or "closure"), the date, whether it passed.
     action: CorrectiveAction | None = None
     phase: deadlines.Phase | None = None
@@ -54,14 +58,21 @@ def deadline_dt(due: date) -> datetime:
 def timeline(user: User, case: Case, today: date) -> list[TimelineItem]:
     """The case's timeline as this user may read it (four queries whatever its length)."""
     messages = db.session.scalars(visible_messages(user, case)).unique().all()
-    events = db.session.scalars(visible_events(user, case).options(selectinload(CaseEvent.action))).all()
+    # The event's finding comes in the same query, and only if the user may see it.
+    seen = Finding.id.in_(visible_findings(user).with_only_columns(Finding.id))
+    events = db.session.execute(
+        visible_events(user, case)
+        .outerjoin(Finding, and_(Finding.id == CaseEvent.finding_id, seen))
+        .add_columns(Finding)
+        .options(selectinload(CaseEvent.action))
+    ).all()
     actions = db.session.scalars(
         visible_actions(user)
         .where(CorrectiveAction.case_id == case.id, deadlines.due_date_column().is_not(None))
         .order_by(CorrectiveAction.id)
     ).all()
     items = [TimelineItem("message", m.created_dt, message=m) for m in messages]
-    items += [TimelineItem("event", e.created_dt, event=e) for e in events]
+    items += [TimelineItem("event", e.created_dt, event=e, finding=f) for e, f in events]
     for action in actions:
         due = deadlines.due_date(action)
         if due is None:
