@@ -37,11 +37,8 @@ def _groups() -> list[click.Command]:
     from monitoring.testimony import cli as testimony_cli
 
     # The features add their importers to the import group (``flask import facilities``...).
-    for feature in (supplychain_cli, testimony_cli):
-        # Until every feature offers register(), importing its module added its commands.
-        register = getattr(feature, "register", None)
-        if register is not None:
-            register(import_cli)
+    supplychain_cli.register(import_cli)
+    testimony_cli.register(import_cli)
 
     return [
         db_cli,

@@ -53,7 +53,7 @@ def _rewrap_protected() -> str:
 
 def _routing() -> str:
     # Routing changes whose wait for objections is over take effect (their notices go out below).
-    from monitoring.testimony.routing import run_routing_jobs
+    from monitoring.testimony.jobs import run_routing_jobs
 
     return run_routing_jobs()
 

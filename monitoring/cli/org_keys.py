@@ -1,8 +1,9 @@
 """``flask org-keys …``: a monitor organisation's key, which seals its worker data.
 
 The server holds no key that opens sealed data, so re-wrapping and re-encrypting are opened
-with the organisation's recovery code, asked for and never echoed. Both work in batches that
-are each their own transaction, audited, so an interrupted run resumes where it stopped.
+with the organisation's recovery code, asked for and never echoed. Both run the same routine as
+the key pages and the API (:mod:`monitoring.testimony.jobs`): batches that are each their own
+transaction, audited, so an interrupted run resumes where it stopped.
 Making a new version needs no secret.
 """
 
@@ -21,7 +22,7 @@ from monitoring.accounts import keys
 from monitoring.accounts.models import Organisation, OrganisationKind
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
-from monitoring.testimony import operations
+from monitoring.testimony import jobs, operations
 from monitoring.testimony.sealing import KeyOpener, SealedAccessError
 
 T = TypeVar("T")
@@ -72,6 +73,18 @@ def _refusals(run: Callable[[], T]) -> T:
         raise click.ClickException(str(exc.message)) from exc
 
 
+def _in_batches(name: str, run: Callable[..., T], batch_size: int, max_batches: int | None) -> T:
+    """Run a batch routine of testimony.jobs on the organisation's keys, opened with its code."""
+    organisation = _monitor_organisation(name)
+    opener = _recovery_opener(organisation)
+    batches = max_batches or sys.maxsize
+    return _refusals(
+        lambda: run(
+            None, batch_size=batch_size, max_batches=batches, organisation=organisation, open_version=opener
+        )
+    )
+
+
 def _retired(versions: list[int]) -> str:
     return ", ".join(str(v) for v in versions) or "none"
 
@@ -96,18 +109,7 @@ def org_keys_rotate(organisation: str) -> None:
 @click.option("--max-batches", type=int, default=None, help="Stop after this many batches.")
 def org_keys_rewrap(organisation: str, batch_size: int, max_batches: int | None) -> None:
     """Re-seal the organisation's report, message and file keys to its newest version (resumable)."""
-    org = _monitor_organisation(organisation)
-    opener = _recovery_opener(org)
-    result = _refusals(
-        lambda: operations.rewrap_versions(
-            None,
-            batch_size=batch_size,
-            max_batches=max_batches or sys.maxsize,
-            end_batch=db.session.commit,
-            organisation=org,
-            open_version=opener,
-        )
-    )
+    result = _in_batches(organisation, jobs.rewrap_organisation_keys, batch_size, max_batches)
     click.echo(
         f"re-sealed {result.rewrapped} keys of {organisation} to version {result.current_version}; "
         f"{result.to_rewrap} left; versions retired: {_retired(result.retired_versions)}"
@@ -127,18 +129,7 @@ def org_keys_reencrypt(organisation: str, batch_size: int, max_batches: int | No
     """
     if batch_size < 1:
         raise click.BadParameter("must be at least 1", param_hint="--batch-size")
-    org = _monitor_organisation(organisation)
-    opener = _recovery_opener(org)
-    result = _refusals(
-        lambda: operations.reencrypt_reports(
-            None,
-            batch_size=batch_size,
-            max_batches=max_batches or sys.maxsize,
-            end_batch=db.session.commit,
-            organisation=org,
-            open_version=opener,
-        )
-    )
+    result = _in_batches(organisation, jobs.reencrypt_organisation_reports, batch_size, max_batches)
     click.echo(
         f"re-encrypted {result.reencrypted} reports ({result.messages} messages, {result.files} files) of "
         f"{organisation}; {result.to_reencrypt} left; versions retired: {_retired(result.retired_versions)}"
