@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from monitoring.accounts.models import User
 from monitoring.cases.models import ActionState, Case, CaseState, CorrectiveAction
 from monitoring.cases.permissions import takes_part
 from monitoring.core.roles import UserRole
 
-Guard = Callable[[User, Any], Any]
+# A guard answers None when the transition may be taken, else the refusal in words.
+Guard = Callable[[User, Any], LazyString | None]
 
 # The case states in which corrective actions may be requested.
 REQUEST_STATES = frozenset({CaseState.in_dialogue, CaseState.remediation})
@@ -45,7 +47,7 @@ class Transition:
         return str(TRANSITION_TITLES[self.name])
 
 
-def title_of(state: enum.Enum) -> Any:
+def title_of(state: enum.Enum) -> LazyString:
     """The lazy (translatable) title of a state, for use inside other lazy strings."""
     return type(state).__titles__()[state]  # type: ignore[attr-defined]
 
@@ -53,19 +55,19 @@ def title_of(state: enum.Enum) -> Any:
 # --- guards -----------------------------------------------------------------------------------
 
 
-def _has_actions(user: User, case: Case) -> Any:
+def _has_actions(user: User, case: Case) -> LazyString | None:
     if not case.actions:
         return _l("Request at least one corrective action before remediation starts.")
     return None
 
 
-def _work_reported(user: User, case: Case) -> Any:
+def _work_reported(user: User, case: Case) -> LazyString | None:
     if any(action.state in UNFINISHED_ACTION_STATES for action in case.actions):
         return _l("Every corrective action must be reported implemented before verification starts.")
     return None
 
 
-def _actions_closed(user: User, case: Case) -> Any:
+def _actions_closed(user: User, case: Case) -> LazyString | None:
     if any(action.state is not ActionState.closed for action in case.actions):
         return _l("Close every corrective action before closing the case.")
     return None
@@ -185,7 +187,7 @@ def transitions_for(obj: Case | CorrectiveAction) -> dict[str, Transition]:
     raise TypeError(f"no transitions for {type(obj).__name__}")
 
 
-def allowed(user: User, obj: Case | CorrectiveAction, name: str) -> Any:
+def allowed(user: User, obj: Case | CorrectiveAction, name: str) -> LazyString | None:
     """None when the user may take the transition now; otherwise the translated refusal.
 
     Raises KeyError for a name that is not a transition of the object.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import Response, jsonify
 from flask_babel import lazy_gettext as _l
 
 from monitoring.core.api import paginate, route
-from monitoring.core.auth import authenticated
+from monitoring.core.auth import authenticated, current_member
 from monitoring.notifications import outbox, services
 from monitoring.notifications.models import Notification
 from monitoring.notifications.schemas import (
@@ -28,9 +28,9 @@ from monitoring.notifications.subjects import load_related
     paginated=True,
 )
 @authenticated
-def list_notifications(args: dict[str, Any]) -> Any:
+def list_notifications(args: dict[str, Any]) -> Response:
     page = paginate(
-        services.list_query(services.me(), args), services.LIST_ORDER, args.get("after"), args.get("limit")
+        services.list_query(current_member(), args), services.LIST_ORDER, args.get("after"), args.get("limit")
     )
     # The texts mention the cases and actions: load them for the whole page at once.
     schema = NotificationSchema(related=load_related(page.items))
@@ -43,8 +43,8 @@ def list_notifications(args: dict[str, Any]) -> Any:
     response=UnreadCountSchema,
 )
 @authenticated
-def unread_notification_count() -> Any:
-    return {"unread": outbox.unread_count(services.me())}
+def unread_notification_count() -> dict[str, int]:
+    return {"unread": outbox.unread_count(current_member())}
 
 
 @route(
@@ -55,8 +55,8 @@ def unread_notification_count() -> Any:
 )
 @authenticated
 def read_notification(notification_id: int) -> Notification:
-    notification = services.load_notification(services.me(), notification_id)
-    outbox.mark_read(services.me(), notification)
+    notification = services.load_notification(current_member(), notification_id)
+    outbox.mark_read(current_member(), notification)
     return notification
 
 
@@ -67,5 +67,5 @@ def read_notification(notification_id: int) -> Notification:
     response=ReadAllSchema,
 )
 @authenticated
-def read_all_notifications() -> Any:
-    return {"marked": outbox.mark_all_read(services.me())}
+def read_all_notifications() -> dict[str, int]:
+    return {"marked": outbox.mark_all_read(current_member())}

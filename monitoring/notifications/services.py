@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from flask_login import current_user
 from sqlalchemy import Select
 
 from monitoring.accounts.models import User
@@ -18,12 +17,6 @@ from monitoring.notifications.subjects import load_related
 
 # Newest first; the id is unique, so pages neither skip nor repeat a row.
 LIST_ORDER = [Notification.id.desc()]
-
-
-def me() -> User:
-    """The signed-in user (every notifications route is ``@authenticated``)."""
-    user: User = current_user._get_current_object()
-    return user
 
 
 def list_query(user: User, args: dict[str, Any]) -> Select[Notification]:

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import ngettext
 from flask_login import current_user
 
-from monitoring.core.auth import authenticated
+from monitoring.core.auth import authenticated, current_member
 from monitoring.core.db import db
 from monitoring.core.pagination import paginate
 from monitoring.notifications import outbox, render, services
@@ -31,7 +31,7 @@ def notification_context() -> dict[str, Any]:
 @authenticated
 def index() -> Any:
     unread_only = request.args.get("unread") == "1"
-    query = services.list_query(services.me(), {"unread": True} if unread_only else {})
+    query = services.list_query(current_member(), {"unread": True} if unread_only else {})
     page = paginate(db.session(), query, key_columns=services.LIST_ORDER, after=request.args.get("after"))
     return render_template(
         "notifications/index.html",
@@ -46,8 +46,8 @@ def index() -> Any:
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 @authenticated
 def read(notification_id: int) -> Any:
-    notification = services.load_notification(services.me(), notification_id)
-    outbox.mark_read(services.me(), notification)
+    notification = services.load_notification(current_member(), notification_id)
+    outbox.mark_read(current_member(), notification)
     if request.form.get("stay") == "1":
         return redirect(url_for(".index"))
     return redirect(render.target_path(notification))
@@ -56,7 +56,7 @@ def read(notification_id: int) -> Any:
 @bp.route("/read-all", methods=["POST"])
 @authenticated
 def read_all() -> Any:
-    count = outbox.mark_all_read(services.me())
+    count = outbox.mark_all_read(current_member())
     flash(
         ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", count), "success"
     )
