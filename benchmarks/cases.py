@@ -48,6 +48,7 @@ from monitoring import create_app  # noqa: E402 - needs ROOT on the path
 from monitoring.accounts import operations as accounts  # noqa: E402
 from monitoring.accounts.models import Organisation, OrganisationKind, User, UserRole  # noqa: E402
 from monitoring.cases.deadlines import CLOSURE_PHASE, PLAN_PHASE, overdue_clause  # noqa: E402
+from monitoring.cases.jobs import run_notification_jobs  # noqa: E402
 from monitoring.cases.models import (  # noqa: E402
     ActionState,
     Case,
@@ -72,7 +73,6 @@ from monitoring.core.keyring import protect  # noqa: E402
 from monitoring.core.migrate import alembic_config  # noqa: E402
 from monitoring.core.testing import test_config  # noqa: E402
 from monitoring.core.types import utcnow  # noqa: E402
-from monitoring.notifications.jobs import run_notification_jobs  # noqa: E402
 from monitoring.notifications.models import Notification  # noqa: E402
 from monitoring.supplychain.models import (  # noqa: E402
     Contract,

@@ -7,11 +7,9 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 
-from monitoring.cases.jobs import run_notification_jobs
 from monitoring.cases.models import Case, CaseOutcome, CaseState, CorrectiveAction, Finding, Visibility
 from monitoring.core import hooks
 from monitoring.core.db import db
-from monitoring.notifications import jobs as notification_jobs
 from monitoring.notifications import subjects
 from monitoring.supplychain.models import Site
 
@@ -68,4 +66,3 @@ subjects.register_subject(
     subjects.Subject(load=_loader(CorrectiveAction), path=lambda i: f"/actions/{i}", facts=_action_facts),
 )
 subjects.register_titles(state=CaseState, outcome=CaseOutcome, visibility=Visibility)
-notification_jobs.register_runner(run_notification_jobs)
