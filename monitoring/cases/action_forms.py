@@ -1,4 +1,8 @@
-"""Forms of the corrective-action pages: the request, the plan, decisions, evidence, verification."""
+"""Forms of the corrective-action pages: the request, the plan, decisions, evidence, verification.
+
+CSRF, rendering and choices; what the values must be is said by the action's ``Args`` schema
+(:mod:`monitoring.cases.schemas`), which the API uses too.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,14 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from monitoring.accounts.models import Organisation
 from monitoring.cases.models import ActionState, Finding
 from monitoring.cases.standards import get_standard
 from monitoring.core.forms import optional_int
-
-# The longest text a person may write into one field of these forms.
-MAX_TEXT_LENGTH = 20_000
 
 ACCEPT = "accept"
 REJECT = "reject"
@@ -31,9 +32,7 @@ def _placeholder(label: Any) -> SelectChoice:
 
 
 def _text(label: Any, description: Any = None, *, required: bool = True) -> TextAreaField:
-    # No Optional() for optional text: it would stop the form's own check of the field.
-    validators = [DataRequired(), Length(max=MAX_TEXT_LENGTH)] if required else [Length(max=MAX_TEXT_LENGTH)]
-    return TextAreaField(label, validators=validators, description=description)
+    return TextAreaField(label, validators=[DataRequired()] if required else [], description=description)
 
 
 def finding_label(finding: Finding) -> str:
@@ -53,6 +52,22 @@ class _FilterForm(FlaskForm):
 class RequestFilterForm(_FilterForm):
     state = SelectField(_l("State"), default="")
     overdue = BooleanField(_l("Only overdue requests"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.state.choices = [
+            _placeholder(_l("Any state")),
+            *(SelectChoice(s.value, s.title) for s in ActionState),
+        ]
+
+
+class ActionFilterForm(_FilterForm):
+    """The filters of the list of corrective actions (the API's)."""
+
+    state = SelectField(_l("State"), default="")
+    overdue = BooleanField(_l("Only overdue actions"))
+    awaiting_decision = BooleanField(_l("Only plans awaiting my decision"))
+    case_id = HiddenField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,45 +1,33 @@
 """HTML pages of corrective actions: the request, the supplier's plan, decisions, evidence, verification.
 
-Every page loads the action through :func:`permissions.visible_actions`, so an action the user
-may not see answers 404 like a missing one, and administrators get 404 before anything is
-loaded. A page offers only the forms :func:`workflow.available` allows the viewer now; a form
-sent when its step is no longer possible (another user was faster, the case was closed) is
-refused with the reason and changes nothing.
-
-Suppliers see the standard and the severity of the finding, never its summary, and never the
-links to worker reports (only monitors of the finding's organisation do).
+A skin over the services the JSON API uses: an action is shown as
+:func:`services_views.action_detail` gives it to the API, every form is validated with the
+API's ``Args`` schema, and the lists are those of :mod:`.services_lists`. A page offers only
+the forms :func:`workflow.available` allows the viewer now; a form sent when its step is no
+longer possible is refused with the reason and changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Date, Select, case, func, literal, select
-from sqlalchemy.orm import joinedload, selectinload
 
-from monitoring.accounts.models import User, UserRole
-from monitoring.cases import deadlines, files, operations, permissions, workflow
+from monitoring.cases import deadlines, files, operations, permissions, services, workflow
+from monitoring.cases import services_lists as lists
+from monitoring.cases import services_views as views
 from monitoring.cases.action_forms import (
     ACCEPT,
     VERIFIED,
+    ActionFilterForm,
     CloseForm,
     DeadlinesForm,
     DecisionForm,
@@ -49,36 +37,32 @@ from monitoring.cases.action_forms import (
     RequestForm,
     VerificationForm,
 )
-from monitoring.cases.models import (
-    ActionState,
-    Case,
-    CaseFile,
-    CaseState,
-    CorrectiveAction,
-    Finding,
-    FindingReport,
-    Severity,
-    SupplierResponse,
+from monitoring.cases.models import ActionState, CaseState, CorrectiveAction, Finding, Severity
+from monitoring.cases.schemas import (
+    ChangeDeadlinesArgs,
+    DecideOnPlanArgs,
+    ListActionsArgs,
+    ReportImplementationArgs,
+    RequestActionArgs,
+    SubmitPlanArgs,
+    VerifyActionArgs,
 )
-from monitoring.cases.standards import get_standard
+from monitoring.cases.views import list_context, me
 from monitoring.core import uploads
 from monitoring.core.auth import roles
-from monitoring.core.db import db
-from monitoring.core.downloads import attachment
 from monitoring.core.errors import error_response
-from monitoring.core.forms import apply_error
+from monitoring.core.forms import apply_error, form_args
 from monitoring.core.operations import OperationError
-from monitoring.core.pagination import paginate
-from monitoring.core.types import utcnow
+from monitoring.core.roles import UserRole
+from monitoring.core.transactions import attempt
 from monitoring.supplychain.queries import concerned_suppliers
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("actions", __name__)
 
-# Room for the multipart envelope and the description around the files.
-# Sorts actions without a due date after every dated one (keyset keys must not be NULL).
-NO_DUE_DATE = date(9999, 12, 31)
+CASE_ROLES = permissions.CASE_ROLES
+STAFF_ROLES = (UserRole.coordinator, UserRole.monitor)
 
 # What the supplier is expected to do next, by state (for the list of requests).
 NEXT_STEP = {
@@ -93,33 +77,6 @@ NEXT_STEP = {
 }
 
 
-def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-def _today() -> date:
-    return utcnow().date()
-
-
-def _with_case(query: Select[Any]) -> Select[Any]:
-    """Load each action's case (its site comes along) in the same query."""
-    return query.options(joinedload(CorrectiveAction.case))
-
-
-def load_action(action_id: int) -> CorrectiveAction:
-    """The action, if the user may see it (else 404)."""
-    action = db.session.scalar(
-        _with_case(permissions.visible_actions(_me())).where(CorrectiveAction.id == action_id)
-    )
-    if action is None:
-        abort(404)
-    return action
-
-
-def _action_url(action: CorrectiveAction) -> str:
-    return url_for(".action", action_id=action.id)
-
-
 @bp.app_template_global("case_url")
 def case_url(case_id: int) -> str:
     """The page of a case (the cases feature's)."""
@@ -128,6 +85,8 @@ def case_url(case_id: int) -> str:
 
 @bp.app_template_global("action_standard")
 def standard_label(code: str) -> str:
+    from monitoring.cases.standards import get_standard
+
     standard = get_standard(code)
     return standard.label() if standard is not None else code
 
@@ -142,29 +101,9 @@ def next_step(action: CorrectiveAction) -> str:
     return str(NEXT_STEP[action.state])
 
 
-@dataclass(frozen=True)
-class HomeCounts:
-    open: int
-    overdue: int
-
-
 @bp.app_template_global("action_home_counts")
-def home_counts() -> HomeCounts | None:
-    """Open and overdue requests of a supplier, or actions waiting for a monitor's verification."""
-    user = _me()
-    ids = permissions.visible_actions(user).with_only_columns(CorrectiveAction.id).order_by(None)
-    query = select(func.count(CorrectiveAction.id)).where(CorrectiveAction.id.in_(ids))
-    if permissions.is_supplier(user):
-        overdue = deadlines.overdue_clause(_today())
-        query = query.add_columns(func.count(case((overdue, CorrectiveAction.id)))).where(
-            CorrectiveAction.state != ActionState.closed
-        )
-        total, late = db.session.execute(query).one()
-        return HomeCounts(int(total), int(late))
-    if permissions.is_monitor(user):
-        total = db.session.scalar(query.where(CorrectiveAction.state == ActionState.implemented))
-        return HomeCounts(int(total or 0), 0)
-    return None
+def home_counts() -> lists.HomeCounts | None:
+    return lists.home_counts(me(), services.today())
 
 
 # --- requesting an action ---------------------------------------------------------------------
@@ -190,45 +129,24 @@ class SeverityRow:
     allowed: str
 
 
-def _severity_rows(today: date) -> list[SeverityRow]:
-    rows = []
-    for severity in Severity:
-        plan, closure = deadlines.default_deadlines(severity, today)
-        rows.append(SeverityRow(severity, plan, closure, _allowed_text(severity)))
-    return rows
-
-
-def _request_page(case_: Case, form: RequestForm, suppliers: list[Any], status: int = 200) -> Any:
-    return (
-        render_template(
-            "actions/request_form.html",
-            case=case_,
-            form=form,
-            suppliers=suppliers,
-            today=_today(),
-            severity_rows=_severity_rows(_today()),
-        ),
-        status,
-    )
+def _most_severe(findings: list[Finding]) -> Finding | None:
+    order = list(Severity)
+    return min(findings, key=lambda f: (order.index(f.severity), f.id), default=None)
 
 
 @bp.route("/cases/<int:case_id>/actions/new", methods=["GET", "POST"])
 @roles(UserRole.coordinator)
 def new(case_id: int) -> Any:
-    user = _me()
-    today = _today()
-    case_ = db.session.scalar(permissions.visible_cases(user, today).where(Case.id == case_id))
-    if case_ is None or not permissions.can_request_action(user, case_):
-        abort(404)
+    user, today = me(), services.today()
+    case_ = services.load_case(user, case_id)
+    services.require(permissions.can_request_action(user, case_))
     if case_.state not in workflow.REQUEST_STATES:
-        flash(
-            _(
-                "Corrective actions are requested while the case is in dialogue or in remediation; "
-                "this case is at “%(state)s”.",
-                state=case_.state.title,
-            ),
-            "error",
+        message = _(
+            "Corrective actions are requested while the case is in dialogue or in remediation; "
+            "this case is at “%(state)s”.",
+            state=case_.state.title,
         )
+        flash(message, "error")
         return redirect(case_url(case_.id))
     findings = list(case_.findings)
     suppliers = [s.organisation for s in concerned_suppliers(case_.site_id, today)]
@@ -243,40 +161,30 @@ def new(case_id: int) -> Any:
             )
         if len(suppliers) == 1:
             form.supplier_id.data = suppliers[0].id
-        return _request_page(case_, form, suppliers)
-    if not form.validate_on_submit():
-        return _request_page(case_, form, suppliers, 422)
-    data = operations.RequestData(
-        finding_id=form.finding_id.data,
-        supplier_id=form.supplier_id.data,
-        request=form.request.data or "",
-        plan_due_date=form.plan_due_date.data,
-        closure_due_date=form.closure_due_date.data,
+    elif (args := form_args(RequestActionArgs, form)) is not None:
+        try:
+            action = attempt(operations.request_action, user, case_, services.request_data(args))
+        except OperationError as exc:
+            apply_error(form, exc)
+        else:
+            flash(
+                _("The corrective action was requested from %(supplier)s.", supplier=action.supplier.name),
+                "success",
+            )
+            return redirect(url_for(".action", action_id=action.id))
+    rows = [SeverityRow(s, *deadlines.default_deadlines(s, today), _allowed_text(s)) for s in Severity]
+    page = render_template(
+        "actions/request_form.html",
+        case=case_,
+        form=form,
+        suppliers=suppliers,
+        today=today,
+        severity_rows=rows,
     )
-    try:
-        action = operations.request_action(user, case_, data)
-    except OperationError as exc:
-        db.session.rollback()
-        apply_error(form, exc)
-        return _request_page(case_, form, suppliers, 422)
-    db.session.commit()
-    flash(
-        _("The corrective action was requested from %(supplier)s.", supplier=action.supplier.name), "success"
-    )
-    return redirect(_action_url(action))
-
-
-def _most_severe(findings: list[Finding]) -> Finding | None:
-    order = list(Severity)
-    return min(findings, key=lambda f: (order.index(f.severity), f.id), default=None)
+    return page, 422 if request.method == "POST" else 200
 
 
 # --- one action -------------------------------------------------------------------------------
-
-
-def _evidence(user: User, action: CorrectiveAction) -> list[CaseFile]:
-    query = select(CaseFile).where(CaseFile.action_id == action.id).order_by(CaseFile.id)
-    return [f for f in db.session.scalars(query) if permissions.can_read_file(user, f)]
 
 
 def _deadline_hint(action: CorrectiveAction) -> str:
@@ -300,167 +208,128 @@ def _deadline_hint(action: CorrectiveAction) -> str:
     )
 
 
-def _deadlines_changeable(user: User, action: CorrectiveAction) -> bool:
-    """Deadlines are offered for change until the action or its case is closed."""
-    if action.state is ActionState.closed or action.case.state is CaseState.closed:
-        return False
-    return permissions.can_change_deadlines(user, action)
-
-
-def _detail(action: CorrectiveAction, *, status: int = 200, **forms: FlaskForm) -> Any:
-    """Render the action with the forms the user may use now (a form given keeps its input)."""
-    user = _me()
-    today = _today()
+def _offered(action: CorrectiveAction) -> dict[str, FlaskForm | None]:
+    """The forms the user may send now (deadlines until the action or its case is closed)."""
+    user = me()
     names = {t.name for t in workflow.available(user, action)}
-    responses = list(
-        db.session.scalars(
-            select(SupplierResponse)
-            .where(SupplierResponse.action_id == action.id)
-            .options(selectinload(SupplierResponse.submitted_by), selectinload(SupplierResponse.decided_by))
-            .order_by(SupplierResponse.id)
-        )
+    forms: dict[str, FlaskForm | None] = {}
+    forms["plan_form"] = (
+        PlanForm(formdata=None, data=services.plan_prefill(action)) if "submit_plan" in names else None
     )
-    finding = action.finding
-    report_links: list[FindingReport] = []
-    if permissions.can_see_report_links(user, finding):
-        report_links = list(
-            db.session.scalars(
-                select(FindingReport)
-                .where(FindingReport.finding_id == finding.id)
-                .order_by(FindingReport.report_id)
-            )
-        )
+    forms["decision_form"] = DecisionForm(formdata=None) if names & {"accept_plan", "reject_plan"} else None
+    forms["implementation_form"] = (
+        ImplementationForm(formdata=None) if "report_implemented" in names else None
+    )
+    forms["verification_form"] = (
+        VerificationForm(formdata=None) if names & {"verify", "reject_verification"} else None
+    )
+    forms["close_form"] = CloseForm(formdata=None) if "close_action" in names else None
+    closed = action.state is ActionState.closed or action.case.state is CaseState.closed
+    dates = {"plan_due_date": action.plan_due_date, "closure_due_date": action.closure_due_date}
+    changeable = not closed and permissions.can_change_deadlines(user, action)
+    forms["deadlines_form"] = DeadlinesForm(formdata=None, data=dates) if changeable else None
+    return forms
 
-    def form(key: str, cls: type[FlaskForm], offered: bool) -> FlaskForm | None:
-        given = forms.get(key)
-        if given is not None:
-            return given
-        return cls(formdata=None) if offered else None
 
-    deadlines_form = form("deadlines_form", DeadlinesForm, _deadlines_changeable(user, action))
-    if deadlines_form is not None and "deadlines_form" not in forms:
-        deadlines_form.plan_due_date.data = action.plan_due_date
-        deadlines_form.closure_due_date.data = action.closure_due_date
-    context = {
-        "action": action,
-        "today": today,
-        "phase": deadlines.due_phase(action),
-        "overdue": deadlines.is_overdue(action, today),
-        "is_supplier": permissions.is_supplier(user),
-        "show_summary": permissions.can_see_finding_summary(user, finding),
-        "workers_shown": permissions.shown_workers(user, finding.workers_affected),
-        "report_links": report_links,
-        "responses": responses,
-        "evidence": _evidence(user, action),
-        "plan_form": form("plan_form", PlanForm, "submit_plan" in names),
-        "decision_form": form("decision_form", DecisionForm, bool(names & {"accept_plan", "reject_plan"})),
-        "implementation_form": form("implementation_form", ImplementationForm, "report_implemented" in names),
-        "verification_form": form(
-            "verification_form", VerificationForm, bool(names & {"verify", "reject_verification"})
-        ),
-        "close_form": form("close_form", CloseForm, "close_action" in names),
-        "deadlines_form": deadlines_form,
-        "deadline_hint": _deadline_hint(action) if deadlines_form is not None else "",
-        "max_files": files.MAX_FILES,
-        "max_upload": files.size_text(current_app.config["EVIDENCE_MAX_BYTES"]),
+def _detail(action: CorrectiveAction, *, status: int = 200, **given: FlaskForm) -> Any:
+    """Render the action as the API shows it, with the forms the user may use now."""
+    user, today = me(), services.today()
+    shown = views.action_detail(user, action, today)
+    forms = {
+        key: (given.get(key) or form) if form is not None else None for key, form in _offered(action).items()
     }
-    return render_template("actions/action.html", **context), status
+    return render_template(
+        "actions/action.html",
+        action=shown,
+        today=today,
+        deadline_hint=_deadline_hint(action) if forms["deadlines_form"] else "",
+        max_files=files.MAX_FILES,
+        max_upload=files.size_text(current_app.config["EVIDENCE_MAX_BYTES"]),
+        **forms,
+    ), status
 
 
 @bp.route("/actions/<int:action_id>")
-@roles(*permissions.CASE_ROLES)
+@roles(*CASE_ROLES)
 def action(action_id: int) -> Any:
-    return _detail(load_action(action_id))
+    return _detail(services.load_action(me(), action_id))
+
+
+def _step(
+    action_: CorrectiveAction,
+    key: str,
+    form: FlaskForm,
+    args: dict[str, Any] | None,
+    run: Callable[[dict[str, Any]], Any],
+    done: Callable[[], str],
+) -> Any:
+    """Run one step's operation and go back to the action; show the form again when refused."""
+    if args is None:
+        return _detail(action_, status=422, **{key: form})
+    try:
+        attempt(run, args)
+    except OperationError as exc:
+        apply_error(form, exc)
+        return _detail(action_, status=422, **{key: form})
+    flash(done(), "success")
+    return redirect(url_for(".action", action_id=action_.id))
 
 
 def _refused(action_: CorrectiveAction, name: str) -> Any:
     """Redirect back with the reason when the user may not take the transition now, else None."""
-    refusal = workflow.allowed(_me(), action_, name)
+    refusal = workflow.allowed(me(), action_, name)
     if refusal is None:
         return None
     flash(str(refusal), "error")
-    return redirect(_action_url(action_))
-
-
-def _failed(action_: CorrectiveAction, key: str, form: FlaskForm, exc: OperationError) -> Any:
-    """Undo whatever the operation began and show its refusal on the form."""
-    db.session.rollback()
-    apply_error(form, exc)
-    return _detail(action_, status=422, **{key: form})
-
-
-def _done(action_: CorrectiveAction, message: str) -> Any:
-    db.session.commit()
-    flash(message, "success")
-    return redirect(_action_url(action_))
+    return redirect(url_for(".action", action_id=action_.id))
 
 
 @bp.route("/actions/<int:action_id>/plan", methods=["POST"])
 @roles(UserRole.supplier)
 def submit_plan(action_id: int) -> Any:
-    form = PlanForm()
-    action_ = load_action(action_id)
+    form, action_ = PlanForm(), services.load_action(me(), action_id)
     if (refused := _refused(action_, "submit_plan")) is not None:
         return refused
-    if not form.validate_on_submit():
-        return _detail(action_, status=422, plan_form=form)
-    data = operations.PlanData(
-        root_cause=form.root_cause.data or "",
-        corrective=form.corrective.data or "",
-        preventive=form.preventive.data or "",
-        target_date=form.target_date.data,
-    )
-    try:
-        operations.submit_plan(_me(), action_, data)
-    except OperationError as exc:
-        return _failed(action_, "plan_form", form, exc)
-    return _done(action_, _("Your plan was submitted. You will be told when it is accepted or rejected."))
+    run = lambda a: operations.submit_plan(me(), action_, services.plan_data(a))  # noqa: E731
+    done = lambda: _("Your plan was submitted. You will be told when it is accepted or rejected.")  # noqa: E731
+    return _step(action_, "plan_form", form, form_args(SubmitPlanArgs, form), run, done)
 
 
 @bp.route("/actions/<int:action_id>/decision", methods=["POST"])
-@roles(UserRole.coordinator, UserRole.monitor)
+@roles(*STAFF_ROLES)
 def decide(action_id: int) -> Any:
-    form = DecisionForm()
-    action_ = load_action(action_id)
+    form, action_ = DecisionForm(), services.load_action(me(), action_id)
     if (refused := _refused(action_, "accept_plan")) is not None:
         return refused
-    if not form.validate_on_submit():
-        return _detail(action_, status=422, decision_form=form)
-    try:
-        if form.decision.data == ACCEPT:
-            operations.accept_plan(_me(), action_)
-            message = _("The plan was accepted. The supplier now carries it out.")
-        else:
-            operations.reject_plan(_me(), action_, form.reason.data or "")
-            message = _("The plan was rejected. The supplier reads your reason and submits a new plan.")
-    except OperationError as exc:
-        return _failed(action_, "decision_form", form, exc)
-    return _done(action_, message)
+    accept = form.decision.data == ACCEPT
+    args = services.load_args(DecideOnPlanArgs, form, {"accept": accept, "reason": form.reason.data})
+
+    def done() -> str:
+        if accept:
+            return _("The plan was accepted. The supplier now carries it out.")
+        return _("The plan was rejected. The supplier reads your reason and submits a new plan.")
+
+    run = lambda a: services.decide_on_plan(me(), action_, a)  # noqa: E731
+    return _step(action_, "decision_form", form, args, run, done)
 
 
 @bp.route("/actions/<int:action_id>/implementation", methods=["POST"])
 @roles(UserRole.supplier)
 def report_implemented(action_id: int) -> Any:
-    action_ = load_action(action_id)
+    action_ = services.load_action(me(), action_id)
     # The size is checked before anything reads the body; the CSRF token after (uploads.py).
     if not uploads.accept_form(files.request_body_limit()):
-        return error_response(
-            413,
-            files.too_large_message(),
-        )
+        return error_response(413, files.too_large_message())
     form = ImplementationForm()
     if (refused := _refused(action_, "report_implemented")) is not None:
         return refused
-    if not form.validate_on_submit():
-        return _detail(action_, status=422, implementation_form=form)
-    chosen = [f for f in request.files.getlist(form.files.name) if f and f.filename]
-    try:
-        operations.report_implemented(
-            _me(), action_, form.description.data or "", [files.Upload.from_storage(f) for f in chosen]
-        )
-    except OperationError as exc:
-        return _failed(action_, "implementation_form", form, exc)
-    return _done(action_, _("The action was reported implemented. A monitor will verify it."))
+    uploaded = [
+        files.Upload.from_storage(f) for f in request.files.getlist(form.files.name) if f and f.filename
+    ]
+    args = services.load_args(ReportImplementationArgs, form, {"description": form.description.data})
+    run = lambda a: operations.report_implemented(me(), action_, a["description"], uploaded)  # noqa: E731
+    done = lambda: _("The action was reported implemented. A monitor will verify it.")  # noqa: E731
+    return _step(action_, "implementation_form", form, args, run, done)
 
 
 uploads.csrf_checked_in_view(bp, report_implemented)
@@ -469,142 +338,86 @@ uploads.csrf_checked_in_view(bp, report_implemented)
 @bp.route("/actions/<int:action_id>/verification", methods=["POST"])
 @roles(UserRole.monitor)
 def verify(action_id: int) -> Any:
-    form = VerificationForm()
-    action_ = load_action(action_id)
+    form, action_ = VerificationForm(), services.load_action(me(), action_id)
     if (refused := _refused(action_, "verify")) is not None:
         return refused
-    if not form.validate_on_submit():
-        return _detail(action_, status=422, verification_form=form)
     verified = form.result.data == VERIFIED
-    try:
-        operations.verify_action(_me(), action_, verified, form.note.data or "")
-    except OperationError as exc:
-        return _failed(action_, "verification_form", form, exc)
-    if verified:
-        return _done(action_, _("The implementation is verified."))
-    return _done(action_, _("The implementation is not verified. The supplier reads your note."))
+    args = services.load_args(VerifyActionArgs, form, {"verified": verified, "note": form.note.data})
+    run = lambda a: operations.verify_action(me(), action_, a["verified"], a.get("note") or "")  # noqa: E731
+    done = lambda: (  # noqa: E731
+        _("The implementation is verified.")
+        if verified
+        else _("The implementation is not verified. The supplier reads your note.")
+    )
+    return _step(action_, "verification_form", form, args, run, done)
 
 
 @bp.route("/actions/<int:action_id>/close", methods=["POST"])
-@roles(UserRole.coordinator, UserRole.monitor)
+@roles(*STAFF_ROLES)
 def close(action_id: int) -> Any:
-    form = CloseForm()
-    action_ = load_action(action_id)
+    form, action_ = CloseForm(), services.load_action(me(), action_id)
     if (refused := _refused(action_, "close_action")) is not None:
         return refused
-    if not form.validate_on_submit():
-        return _detail(action_, status=422, close_form=form)
-    try:
-        operations.close_action(_me(), action_)
-    except OperationError as exc:
-        return _failed(action_, "close_form", form, exc)
-    return _done(action_, _("The corrective action is closed."))
+    args: dict[str, Any] | None = {} if form.validate_on_submit() else None
+    run = lambda a: operations.close_action(me(), action_)  # noqa: E731
+    return _step(action_, "close_form", form, args, run, lambda: _("The corrective action is closed."))
 
 
 @bp.route("/actions/<int:action_id>/deadlines", methods=["POST"])
 @roles(UserRole.coordinator)
 def change_deadlines(action_id: int) -> Any:
-    form = DeadlinesForm()
-    action_ = load_action(action_id)
-    if not permissions.can_change_deadlines(_me(), action_):
-        abort(404)
-    if not form.validate_on_submit():
-        return _detail(action_, status=422, deadlines_form=form)
-    try:
-        operations.change_deadlines(
-            _me(), action_, form.plan_due_date.data, form.closure_due_date.data, form.reason.data or ""
-        )
-    except OperationError as exc:
-        return _failed(action_, "deadlines_form", form, exc)
-    return _done(
-        action_,
-        _(
-            "The deadlines are now %(plan)s for the plan and %(closure)s for the closure.",
-            plan=format_date(action_.plan_due_date, "medium"),
-            closure=format_date(action_.closure_due_date, "medium"),
-        ),
+    form, action_ = DeadlinesForm(), services.load_action(me(), action_id)
+    services.require(permissions.can_change_deadlines(me(), action_))
+    done = lambda: _(  # noqa: E731
+        "The deadlines are now %(plan)s for the plan and %(closure)s for the closure.",
+        plan=format_date(action_.plan_due_date, "medium"),
+        closure=format_date(action_.closure_due_date, "medium"),
     )
-
-
-# --- evidence files ---------------------------------------------------------------------------
+    run = lambda a: services.change_deadlines(me(), action_, a)  # noqa: E731
+    return _step(action_, "deadlines_form", form, form_args(ChangeDeadlinesArgs, form), run, done)
 
 
 @bp.route("/actions/<int:action_id>/files/<int:file_id>")
-@roles(*permissions.CASE_ROLES)
+@roles(*CASE_ROLES)
 def download(action_id: int, file_id: int) -> Any:
-    user = _me()
-    action_ = load_action(action_id)
-    case_file = db.session.scalar(
-        select(CaseFile).where(CaseFile.id == file_id, CaseFile.action_id == action_.id)
-    )
-    if case_file is None or not permissions.can_read_file(user, case_file):
-        abort(404)
-    name, content_type, chunks = files.open_case_file(user, case_file)
-    db.session.commit()  # the audit entry of the read, if one was written
-    return attachment(
-        chunks, name=name, fallback=f"evidence-{case_file.id}", content_type=content_type, size=case_file.size
-    )
+    return services.download(me(), file_id, action=services.load_action(me(), action_id))
 
 
 # --- lists ------------------------------------------------------------------------------------
 
 
-def _filters() -> dict[str, str]:
-    return {k: v for k, v in request.args.items() if k != "after" and v}
+@bp.route("/actions/")
+@roles(*CASE_ROLES)
+def actions() -> Any:
+    """The corrective actions of the cases the user sees, with the API's filters."""
+    user, today = me(), services.today()
+    form = ActionFilterForm(formdata=request.args)
+    args = services.filter_args(ListActionsArgs, request.args, form)
+    context = list_context(form, lists.list_actions(user, args, today))
+    context["page"].items = [views.show_action(user, a, today) for a in context["page"].items]
+    awaiting = bool(args.get("awaiting_decision"))
+    return render_template("actions/actions.html", awaiting=awaiting, today=today, **context)
 
 
 @bp.route("/requests/")
 @roles(UserRole.supplier)
 def requests() -> Any:
     """The requests addressed to the supplier's organisation, by what is due when."""
-    user = _me()
-    today = _today()
+    user, today = me(), services.today()
     form = RequestFilterForm(formdata=request.args)
-    form.validate()
-    due = deadlines.due_date_column()
-    # Dated requests first (the overdue at the top: their dates are the earliest), then those
-    # waiting for others, then the closed ones.
-    group = case((due.is_not(None), 0), (CorrectiveAction.state != ActionState.closed, 1), else_=2).label(
-        "due_group"
-    )
-    due_key = func.coalesce(due, literal(NO_DUE_DATE, Date)).label("due_key")
-    query = _with_case(permissions.visible_actions(user))
-    if form.state.data and not form.state.errors:
-        query = query.where(CorrectiveAction.state == ActionState(form.state.data))
-    if form.overdue.data:
-        query = query.where(deadlines.overdue_clause(today))
-    page = paginate(
-        db.session, query, key_columns=[group, due_key, CorrectiveAction.id], after=request.args.get("after")
-    )
-    return render_template(
-        "actions/requests.html",
-        form=form,
-        page=page,
-        today=today,
-        overdue={a.id for a in page.items if deadlines.is_overdue(a, today)},
-        filters=_filters(),
-        first_page=not request.args.get("after"),
-    )
+    args = services.filter_args(ListActionsArgs, request.args, form)
+    context = list_context(form, lists.list_requests(user, args, today))
+    overdue = {a.id for a in context["page"].items if deadlines.is_overdue(a, today)}
+    return render_template("actions/requests.html", today=today, overdue=overdue, **context)
 
 
 @bp.route("/verifications/")
-@roles(UserRole.monitor, UserRole.coordinator)
+@roles(*STAFF_ROLES)
 def verifications() -> Any:
     """Actions reported implemented and waiting for a monitor's verification, oldest first."""
-    user = _me()
-    query = _with_case(permissions.visible_actions(user)).where(
-        CorrectiveAction.state == ActionState.implemented
-    )
-    page = paginate(
-        db.session,
-        query,
-        key_columns=[CorrectiveAction.state_changed_dt, CorrectiveAction.id],
-        after=request.args.get("after"),
-    )
+    user = me()
+    context = list_context(None, lists.list_verifications(user))
+    context["filters"] = {}
     return render_template(
-        "actions/verifications.html",
-        page=page,
-        filters={},
-        first_page=not request.args.get("after"),
-        can_verify=permissions.is_monitor(user),
+        "actions/verifications.html", can_verify=permissions.verifies_actions(user), **context
     )

@@ -1,4 +1,9 @@
-"""Forms of the case, finding and dialogue pages."""
+"""Forms of the case, finding and dialogue pages: CSRF, rendering and choices.
+
+What a form's values must be is the action's ``Args`` schema's to say (the API's), see
+:mod:`monitoring.cases.schemas`; a form keeps only the checks whose messages name its own
+fields ("Choose a standard.").
+"""
 
 from __future__ import annotations
 
@@ -49,8 +54,6 @@ from monitoring.testimony.models import WorkerReport
 
 # Empty remedy rows offered on the closing form.
 REMEDY_ROWS = 3
-MAX_TEXT_LENGTH = 20000
-MAX_REASON_LENGTH = 2000
 # The value of the "in a case" filter.
 IN_CASE_YES = "yes"
 IN_CASE_NO = "no"
@@ -147,11 +150,13 @@ class CaseFilterForm(_FilterForm):
         _l("Standard"), default="", description=_l("Cases with a finding against this standard.")
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, in_use: Iterable[str], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.state.choices = enum_choices(CaseState, _l("Any state"))
         self.severity.choices = enum_choices(Severity, _l("Any severity"))
-        self.country.choices = countries(_l("Any country"))
+        # Only the countries of the sites of the cases the user sees.
+        codes = set(in_use)
+        self.country.choices = [c for c in countries(_l("Any country")) if not c.value or c.value in codes]
         self.category.choices = group_choices(_l("Any standard"))
 
 
@@ -208,7 +213,7 @@ class FindingForm(FlaskForm):
     found_date = DateField(_l("Date found"), validators=[InputRequired(_l("Give the date it was found."))])
     summary = TextAreaField(
         _l("Summary"),
-        validators=[DataRequired(_l("Write a summary.")), Length(max=MAX_TEXT_LENGTH)],
+        validators=[DataRequired(_l("Write a summary."))],
         description=_l(
             "Coordinators and the public buyers concerned read this summary. It must not identify "
             "any worker: no names, numbers, departments or shifts that point to a person."
@@ -264,13 +269,13 @@ class TransitionForm(FlaskForm):
     """A button that moves the case on; some moves need a reason."""
 
     transition = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=MAX_REASON_LENGTH)])
+    reason = TextAreaField(_l("Reason"))
 
 
 class ReopenForm(FlaskForm):
     reason = TextAreaField(
         _l("Why is the case reopened?"),
-        validators=[DataRequired(_l("Give the reason for reopening.")), Length(max=MAX_REASON_LENGTH)],
+        validators=[DataRequired(_l("Give the reason for reopening."))],
         description=_l("The coordinators, the monitors and the public buyers concerned read it."),
     )
 
@@ -283,9 +288,7 @@ class MessageForm(FlaskForm):
         default=None,
         description=_l("For a message to the parties: the supplier organisation that also reads it."),
     )
-    body = TextAreaField(
-        _l("Message"), validators=[DataRequired(_l("Write a message.")), Length(max=MAX_TEXT_LENGTH)]
-    )
+    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message."))])
     files = MultipleFileField(
         _l("Attachments (optional)"),
         description=_l("PDF files, photos (JPEG, PNG, WebP), audio or video; they are stored encrypted."),
@@ -328,7 +331,7 @@ class RemedyForm(Form):
         _l("Workers covered"),
         validators=[Optional(), NumberRange(min=0, message=_l("Give a number of 0 or more."))],
     )
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=MAX_TEXT_LENGTH)])
+    description = TextAreaField(_l("Description"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -361,7 +364,6 @@ class CloseForm(FlaskForm):
     outcome = RadioField(_l("Outcome"), validators=[DataRequired(_l("Choose the outcome."))])
     note = TextAreaField(
         _l("Closing note (optional)"),
-        validators=[Optional(), Length(max=MAX_TEXT_LENGTH)],
         description=_l("What was achieved and what remains. Coordinators and monitors read it."),
     )
     remedies = FieldList(FormField(RemedyForm), min_entries=REMEDY_ROWS, max_entries=50)

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, 
 
 from monitoring.accounts.models import User, UserRole
 from monitoring.cases.models import (
+    ActionState,
     Case,
     CaseEvent,
     CaseFile,
@@ -29,6 +30,11 @@ from monitoring.cases.models import (
     Visibility,
 )
 from monitoring.core.db import db
+from monitoring.core.roles import is_affiliate as is_affiliate  # re-exported for the operations
+from monitoring.core.roles import is_coordinator as is_coordinator
+from monitoring.core.roles import is_monitor as is_monitor
+from monitoring.core.roles import is_staff as is_staff
+from monitoring.core.roles import is_supplier as is_supplier
 from monitoring.core.types import utcnow
 from monitoring.supplychain.queries import links
 
@@ -36,30 +42,6 @@ from monitoring.supplychain.queries import links
 CASE_ROLES = (UserRole.coordinator, UserRole.monitor, UserRole.affiliate, UserRole.supplier)
 # Aggregates shown to affiliates and suppliers hide worker counts below this.
 SMALL_CELL = 5
-
-
-def _role(user: User) -> UserRole | None:
-    return user.role if getattr(user, "is_authenticated", False) else None
-
-
-def _org_active(user: User) -> bool:
-    return bool(user.is_active and user.organisation.is_active)
-
-
-def is_coordinator(user: User) -> bool:
-    return _role(user) is UserRole.coordinator and _org_active(user)
-
-
-def is_monitor(user: User) -> bool:
-    return _role(user) is UserRole.monitor and _org_active(user)
-
-
-def is_affiliate(user: User) -> bool:
-    return _role(user) is UserRole.affiliate and _org_active(user)
-
-
-def is_supplier(user: User) -> bool:
-    return _role(user) is UserRole.supplier and _org_active(user)
 
 
 def is_case_monitor(user: User, case: Case) -> bool:
@@ -84,12 +66,12 @@ def _today(today: date | None) -> date:
 # --- scoping queries --------------------------------------------------------------------------
 
 
-def _affiliate_sites(user: User, today: date | None) -> Select[tuple[int]]:
+def _affiliate_sites(user: User, today: date | None) -> Select[int]:
     linked = links(_today(today), affiliate_id=user.organisation_id)
     return select(linked.c.site_id)
 
 
-def _supplier_case_ids(user: User) -> Select[tuple[int]]:
+def _supplier_case_ids(user: User) -> Select[int]:
     return select(CorrectiveAction.case_id).where(CorrectiveAction.supplier_id == user.organisation_id)
 
 
@@ -106,15 +88,15 @@ def _case_clause(user: User, today: date | None = None) -> ColumnElement[bool]:
     return false()
 
 
-def visible_cases(user: User, today: date | None = None) -> Select[tuple[Case]]:
+def visible_cases(user: User, today: date | None = None) -> Select[Case]:
     return select(Case).where(_case_clause(user, today))
 
 
-def visible_case_ids(user: User, today: date | None = None) -> Select[tuple[int]]:
+def visible_case_ids(user: User, today: date | None = None) -> Select[int]:
     return select(Case.id).where(_case_clause(user, today))
 
 
-def visible_findings(user: User) -> Select[tuple[Finding]]:
+def visible_findings(user: User) -> Select[Finding]:
     """Findings a user may list and look up (summaries are a separate question)."""
     query = select(Finding)
     if is_coordinator(user):
@@ -134,7 +116,7 @@ def visible_findings(user: User) -> Select[tuple[Finding]]:
     return query.where(false())
 
 
-def visible_actions(user: User) -> Select[tuple[CorrectiveAction]]:
+def visible_actions(user: User) -> Select[CorrectiveAction]:
     query = select(CorrectiveAction)
     if is_coordinator(user):
         return query
@@ -163,7 +145,7 @@ def _dialogue_clause(
     return false()
 
 
-def visible_messages(user: User, case: Case) -> Select[tuple[CaseMessage]]:
+def visible_messages(user: User, case: Case) -> Select[CaseMessage]:
     """The case's messages the user reads, oldest first."""
     return (
         select(CaseMessage)
@@ -172,7 +154,7 @@ def visible_messages(user: User, case: Case) -> Select[tuple[CaseMessage]]:
     )
 
 
-def visible_events(user: User, case: Case) -> Select[tuple[CaseEvent]]:
+def visible_events(user: User, case: Case) -> Select[CaseEvent]:
     """The case's timeline events the user reads, oldest first."""
     return (
         select(CaseEvent)
@@ -203,8 +185,7 @@ def can_see_report_links(user: User, finding: Finding) -> bool:
 
     Not a new monitor before a member approved them: they see nothing of the reports.
     """
-    member = is_monitor(user) and not user.membership_pending
-    return member and user.organisation_id == finding.organisation_id
+    return is_monitor(user) and user.organisation_id == finding.organisation_id
 
 
 def can_see_finding_summary(user: User, finding: Finding) -> bool:
@@ -318,6 +299,92 @@ def can_read_file(user: User, case_file: CaseFile) -> bool:
     if is_affiliate(user) or is_supplier(user):
         return bool(db.session.scalar(select(exists().where(_case_clause(user), Case.id == case.id))))
     return False
+
+
+# --- what the pages and the API offer ------------------------------------------------------
+
+
+def listed_findings(user: User) -> Select[Finding]:
+    """The findings list: a monitor lists its own organisation's findings (those of the cases it
+    works are the same ones, a case holds one organisation's findings); the others as they see them."""
+    query = visible_findings(user)
+    if is_monitor(user):
+        return query.where(Finding.organisation_id == user.organisation_id)
+    return query
+
+
+def openable_findings(user: User) -> Select[Finding]:
+    """Findings the user may put into a new case: in no case yet, a monitor's own organisation's."""
+    return listed_findings(user).where(Finding.case_id.is_(None))
+
+
+def can_open_case_for(user: User, finding: Finding) -> bool:
+    if finding.case_id is not None or not can_open_case(user):
+        return False
+    return not is_monitor(user) or finding.organisation_id == user.organisation_id
+
+
+def awaiting_decision(user: User) -> ColumnElement[bool]:
+    """Actions whose plan waits for this user's decision (coordinators, the case's monitors)."""
+    if not is_staff(user):
+        return false()
+    return CorrectiveAction.state == ActionState.plan_submitted
+
+
+def can_list_findings(user: User) -> bool:
+    return is_staff(user)
+
+
+def can_list_cases(user: User) -> bool:
+    """Suppliers have their list of requests instead of a case board."""
+    return not is_supplier(user)
+
+
+def decides_plans(user: User) -> bool:
+    return is_staff(user)
+
+
+def verifies_actions(user: User) -> bool:
+    return is_monitor(user)
+
+
+def answers_requests(user: User) -> bool:
+    return is_supplier(user)
+
+
+def sees_other_organisations(user: User) -> bool:
+    """Coordinators see which monitoring organisation filed each finding in the list."""
+    return is_coordinator(user)
+
+
+def sees_site_page(user: User) -> bool:
+    return not is_supplier(user)
+
+
+def sees_people(user: User) -> bool:
+    """Who requested an action or leads a case: for everyone but suppliers."""
+    return not is_supplier(user)
+
+
+def sees_own_contracts(user: User) -> bool:
+    """An affiliate sees its own products at the case's site and how many other buyers it has."""
+    return is_affiliate(user)
+
+
+def can_read_closures(user: User, case: Case) -> bool:
+    return reads_whole_case(user, case) or is_affiliate(user)
+
+
+def board_scope(user: User) -> str:
+    """Whose cases the board shows: ``products`` (an affiliate's), ``organisation`` (a monitor's), ``all``."""
+    if is_affiliate(user):
+        return "products"
+    return "organisation" if is_monitor(user) else "all"
+
+
+def message_supplier_choices(user: User, case: Case) -> list[int]:
+    """The suppliers a user chooses from for a ``parties`` message (a supplier writes to its own)."""
+    return [] if is_supplier(user) else message_suppliers(user, case)
 
 
 # --- decisions of operations and jobs ---------------------------------------------------------

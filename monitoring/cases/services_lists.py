@@ -1,0 +1,209 @@
+"""The lists of findings, cases and corrective actions: their filters and order, once.
+
+Each function takes the user and the validated ``List...Args`` dict (the same schema parses the
+page's query string and the API's) and returns a :class:`Listing`, the query and the key
+columns of its order, which the page and the API paginate alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, Integer, Select, case, cast, func, literal, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from monitoring.accounts.models import User
+from monitoring.cases import deadlines, permissions
+from monitoring.cases.models import ActionState, Case, CorrectiveAction, Finding
+from monitoring.cases.standards import codes_in_group
+from monitoring.core.db import db
+from monitoring.supplychain.models import Site
+
+# Sorts actions without a due date after every dated one (keyset keys must not be NULL).
+NO_DUE_DATE = date(9999, 12, 31)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list's query and the key columns of its order (the last one unique)."""
+
+    query: Select[Any]
+    order: list[Any]
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+
+def list_findings(user: User, args: Mapping[str, Any]) -> Listing:
+    """Newest first; a monitor lists its own organisation's findings."""
+    query = permissions.listed_findings(user).options(
+        joinedload(Finding.case), selectinload(Finding.report_links)
+    )
+    if "site_id" in args:
+        query = query.where(Finding.site_id == args["site_id"])
+    if "category" in args:
+        query = query.where(Finding.standard.in_(codes_in_group(args["category"])))
+    if "severity" in args:
+        query = query.where(Finding.severity == args["severity"])
+    if args.get("in_case") is not None:
+        in_case = Finding.case_id.is_not(None)
+        query = query.where(in_case if args["in_case"] else ~in_case)
+    return Listing(query, [Finding.created_dt.desc(), Finding.id.desc()])
+
+
+def finding_sites(user: User) -> list[Site]:
+    """The sites of the findings the user lists (the site filter's choices)."""
+    site_ids = permissions.listed_findings(user).with_only_columns(Finding.site_id).distinct()
+    return list(db.session.scalars(select(Site).where(Site.id.in_(site_ids)).order_by(Site.name, Site.id)))
+
+
+def open_case_sites(user: User) -> list[Site]:
+    """The sites with findings the user may put into a new case."""
+    site_ids = permissions.openable_findings(user).with_only_columns(Finding.site_id).distinct()
+    return list(db.session.scalars(select(Site).where(Site.id.in_(site_ids)).order_by(Site.name, Site.id)))
+
+
+def openable_findings(user: User, site_id: int) -> list[Finding]:
+    query = permissions.openable_findings(user).where(Finding.site_id == site_id).order_by(Finding.id)
+    return list(db.session.scalars(query))
+
+
+def addable_findings(user: User, case_: Case) -> list[Finding]:
+    """Findings of the case's site and organisation that are in no case yet."""
+    query = permissions.visible_findings(user).where(
+        Finding.case_id.is_(None),
+        Finding.site_id == case_.site_id,
+        Finding.organisation_id == case_.monitor_organisation_id,
+    )
+    return list(db.session.scalars(query.order_by(Finding.id)))
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case on the board, with its counts and the deadline in force first."""
+
+    case: Case
+    findings: int
+    open_actions: int
+    next_due: date | None
+    overdue: bool
+
+
+def _count_of(model: Any, *conditions: ColumnElement[bool]) -> Any:
+    query = select(cast(func.count(), Integer)).select_from(model).where(*conditions)
+    return query.correlate(Case).scalar_subquery()
+
+
+def list_cases(user: User, args: Mapping[str, Any], today: date) -> Listing:
+    """Newest first. Rows: (case, findings, open actions, next deadline, overdue actions).
+
+    Overdue means an open corrective action whose deadline in force has passed.
+    """
+    due = deadlines.next_deadline_subquery(today)
+    overdue = func.coalesce(due.c.overdue, 0)
+    open_actions = _count_of(
+        CorrectiveAction, CorrectiveAction.case_id == Case.id, CorrectiveAction.state != ActionState.closed
+    )
+    query = (
+        permissions.visible_cases(user, today)
+        .outerjoin(due, due.c.case_id == Case.id)
+        .add_columns(_count_of(Finding, Finding.case_id == Case.id), open_actions, due.c.next_due, overdue)
+        .options(joinedload(Case.lead_coordinator))
+    )
+    for name in ("state", "severity", "site_id"):
+        if name in args:
+            query = query.where(getattr(Case, name) == args[name])
+    if "country" in args:
+        query = query.where(Case.site_id.in_(select(Site.id).where(Site.country == args["country"].upper())))
+    if "category" in args:
+        in_group = select(Finding.case_id).where(Finding.standard.in_(codes_in_group(args["category"])))
+        query = query.where(Case.id.in_(in_group))
+    if args.get("overdue") is not None:
+        query = query.where(overdue > 0 if args["overdue"] else overdue == 0)
+    return Listing(query, [Case.opened_dt.desc(), Case.id.desc()])
+
+
+def case_rows(rows: list[Any]) -> list[CaseRow]:
+    return [CaseRow(c, int(n or 0), int(o or 0), due, bool(late)) for c, n, o, due, late in rows]
+
+
+def case_countries(user: User, today: date) -> list[str]:
+    """The countries of the sites of the cases the user sees (the country filter's choices)."""
+    site_ids = permissions.visible_cases(user, today).with_only_columns(Case.site_id)
+    query = select(Site.country).where(Site.id.in_(site_ids)).distinct().order_by(Site.country)
+    return list(db.session.scalars(query))
+
+
+# --- corrective actions -------------------------------------------------------------------------
+
+
+def _actions(user: User) -> Select[CorrectiveAction]:
+    return permissions.visible_actions(user).options(
+        joinedload(CorrectiveAction.case),
+        selectinload(CorrectiveAction.finding).selectinload(Finding.report_links),
+    )
+
+
+def _action_filters(query: Select[Any], args: Mapping[str, Any], today: date) -> Select[Any]:
+    for name in ("state", "case_id"):
+        if name in args:
+            query = query.where(getattr(CorrectiveAction, name) == args[name])
+    if args.get("overdue") is True:
+        query = query.where(deadlines.overdue_clause(today))
+    elif args.get("overdue") is False:
+        due = deadlines.due_date_column()
+        query = query.where(or_(due.is_(None), due >= today))
+    return query
+
+
+def list_actions(user: User, args: Mapping[str, Any], today: date) -> Listing:
+    """Newest first; the plans awaiting the user's decision oldest first."""
+    query = _action_filters(_actions(user), args, today)
+    if args.get("awaiting_decision"):
+        query = query.where(permissions.awaiting_decision(user))
+        return Listing(query, [CorrectiveAction.state_changed_dt, CorrectiveAction.id])
+    return Listing(query, [CorrectiveAction.requested_dt.desc(), CorrectiveAction.id.desc()])
+
+
+def list_requests(user: User, args: Mapping[str, Any], today: date) -> Listing:
+    """A supplier's requests by what is due when: dated ones first (the overdue at the top: their
+    dates are the earliest), then those waiting for others, then the closed ones."""
+    due = deadlines.due_date_column()
+    group = case((due.is_not(None), 0), (CorrectiveAction.state != ActionState.closed, 1), else_=2)
+    due_key = func.coalesce(due, literal(NO_DUE_DATE, Date))
+    query = _action_filters(_actions(user), args, today)
+    return Listing(query, [group.label("due_group"), due_key.label("due_key"), CorrectiveAction.id])
+
+
+def list_verifications(user: User) -> Listing:
+    """Actions reported implemented and waiting for a monitor's verification, oldest first."""
+    query = _actions(user).where(CorrectiveAction.state == ActionState.implemented)
+    return Listing(query, [CorrectiveAction.state_changed_dt, CorrectiveAction.id])
+
+
+@dataclass(frozen=True)
+class HomeCounts:
+    open: int
+    overdue: int
+
+
+def home_counts(user: User, today: date) -> HomeCounts | None:
+    """Open and overdue requests of a supplier, or actions waiting for a monitor's verification."""
+    ids = permissions.visible_actions(user).with_only_columns(CorrectiveAction.id).order_by(None)
+    query = select(func.count(CorrectiveAction.id)).where(CorrectiveAction.id.in_(ids))
+    if permissions.answers_requests(user):
+        late = func.count(case((deadlines.overdue_clause(today), CorrectiveAction.id)))
+        query = query.add_columns(late).where(CorrectiveAction.state != ActionState.closed)
+        row: Any = db.session.execute(query).one()
+        total, overdue = row
+        return HomeCounts(int(total), int(overdue))
+    if permissions.verifies_actions(user):
+        total = db.session.scalar(query.where(CorrectiveAction.state == ActionState.implemented))
+        return HomeCounts(int(total or 0), 0)
+    return None
