@@ -72,7 +72,10 @@ def form_args(
     try:
         return dict(loader.load(data))
     except ValidationError as exc:
-        show_messages(form, exc.normalized_messages(), rename)
+        # marshmallow's own messages ("Not a valid integer.") in the user's language, as the API gives them
+        from monitoring.core.api import translate_errors
+
+        show_messages(form, translate_errors(exc.normalized_messages()), rename)
         return None
 
 
