@@ -1,6 +1,6 @@
 """JSON API of corrective actions: the request, the plans, the evidence and the verification.
 
-Shaped for the user asking by :mod:`monitoring.cases.services_views`, like the action pages.
+Shaped for the user asking by :mod:`monitoring.cases.services_shown`, like the action pages.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from monitoring.cases import operations, permissions, services
 from monitoring.cases import services_lists as lists
-from monitoring.cases import services_views as views
+from monitoring.cases import services_shown as views
 from monitoring.cases.api import CASE_ROLES, STAFF, form_input, me, page_of
 from monitoring.cases.models import CorrectiveAction
 from monitoring.cases.output_schemas import (

@@ -1,7 +1,7 @@
 """HTML pages of corrective actions: the request, the supplier's plan, decisions, evidence, verification.
 
 A skin over the services the JSON API uses: an action is shown as
-:func:`services_views.action_detail` gives it to the API, every form is validated with the
+:func:`services_shown.action_detail` gives it to the API, every form is validated with the
 API's ``Args`` schema, and the lists are those of :mod:`.services_lists`. A page offers only
 the forms :func:`workflow.available` allows the viewer now; a form sent when its step is no
 longer possible is refused with the reason and changes nothing.
@@ -23,7 +23,7 @@ from flask_wtf import FlaskForm
 
 from monitoring.cases import deadlines, files, operations, permissions, services, workflow
 from monitoring.cases import services_lists as lists
-from monitoring.cases import services_views as views
+from monitoring.cases import services_shown as views
 from monitoring.cases.action_forms import (
     ACCEPT,
     VERIFIED,

@@ -2,7 +2,7 @@
 
 Administrators get 404 on every route here, as does everyone for an object they may not see
 (see :mod:`monitoring.cases.permissions`). Every answer is shaped for the user asking by
-:mod:`monitoring.cases.services_views`, as the pages are: suppliers never get a finding's
+:mod:`monitoring.cases.services_shown`, as the pages are: suppliers never get a finding's
 summary, only monitors of the finding's organisation get the links to worker reports, and
 affiliates and suppliers see counts of workers below 5 as suppressed. Corrective actions are
 in :mod:`monitoring.cases.action_api`.
@@ -28,7 +28,7 @@ from werkzeug.datastructures import FileStorage
 from monitoring.accounts.models import User, UserRole
 from monitoring.cases import files, operations, permissions, services
 from monitoring.cases import services_lists as lists
-from monitoring.cases import services_views as views
+from monitoring.cases import services_shown as views
 from monitoring.cases.models import CaseMessage
 from monitoring.cases.output_schemas import (
     CaseDetailSchema,

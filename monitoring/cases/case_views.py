@@ -1,6 +1,6 @@
 """HTML pages of cases: the board, opening, one case with its forms, closing and the dialogue.
 
-A case page shows the case as :func:`services_views.case_detail` gives it to the API, and
+A case page shows the case as :func:`services_shown.case_detail` gives it to the API, and
 offers only what the viewer may do now (the transitions :func:`workflow.available` returns, the
 visibilities :func:`permissions.message_visibilities` allows); a form sent when its step is no
 longer possible is refused with the reason and changes nothing (:func:`attempt`).
@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from monitoring.accounts.models import Organisation, User, UserRole
 from monitoring.cases import files, operations, permissions, services, timeline, workflow
 from monitoring.cases import services_lists as lists
-from monitoring.cases import services_views as views
+from monitoring.cases import services_shown as views
 from monitoring.cases.forms import (
     AddFindingsForm,
     CaseFilterForm,

@@ -1,6 +1,6 @@
 """Output schemas of the findings, cases, corrective-actions and dialogue API.
 
-Output is chosen per role: the API dumps the objects :mod:`monitoring.cases.services_views`
+Output is chosen per role: the API dumps the objects :mod:`monitoring.cases.services_shown`
 wraps for the user asking, which leave out what the user may not read (marshmallow skips a
 field whose attribute is missing) and replace what is shown differently (workers affected below
 5 for buyers and suppliers). The input ``Args`` are in :mod:`monitoring.cases.schemas`.

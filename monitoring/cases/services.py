@@ -3,7 +3,7 @@
 Loading an object the user may see (else 404), reading a page's query string or form with the
 action's ``Args`` schema (:mod:`monitoring.cases.schemas`, the one the API uses), and turning
 those arguments into the operation's input. Lists are in :mod:`.services_lists`, what each
-role is shown in :mod:`.services_views`.
+role is shown in :mod:`.services_shown`.
 """
 
 from __future__ import annotations

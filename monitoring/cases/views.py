@@ -1,7 +1,7 @@
 """HTML pages of findings and the code of labour standards; the ``cases`` blueprint.
 
 The pages are a skin over the service layer the JSON API uses too: the lists of
-:mod:`.services_lists`, the per-role views of :mod:`.services_views` and the ``Args`` schemas
+:mod:`.services_lists`, the per-role views of :mod:`.services_shown` and the ``Args`` schemas
 that validate each form. What a user may not see answers 404 like a missing page. The case
 pages are in :mod:`.case_views`, those of corrective actions in :mod:`.action_views`.
 """
@@ -21,7 +21,7 @@ from werkzeug.routing import BuildError
 from monitoring.accounts.models import User, UserRole
 from monitoring.cases import files, operations, permissions, services
 from monitoring.cases import services_lists as lists
-from monitoring.cases import services_views as views
+from monitoring.cases import services_shown as views
 from monitoring.cases.forms import FindingFilterForm, FindingForm, SiteChoiceForm
 from monitoring.cases.models import ActionState, CaseEvent, CaseState, Finding
 from monitoring.cases.schemas import FileFindingArgs, ListFindingsArgs
