@@ -66,7 +66,9 @@ def test_user_list_filters_agree(app, admin, client_for, api_client, population,
 
 
 @pytest.mark.parametrize(("page_query", "api_query"), ORGANISATION_FILTERS)
-def test_organisation_list_filters_agree(app, admin, client_for, api_client, population, page_query, api_query):
+def test_organisation_list_filters_agree(
+    app, admin, client_for, api_client, population, page_query, api_query
+):
     page = _page_ids(client_for(admin), "/admin/organisations?" + page_query)
     api = _api_ids(api_client(admin), "/api/v1/organisations?limit=200&" + api_query)
     assert page == api and page

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select, text
 
 from monitoring.cases import operations
-from monitoring.cases.operations import cases as case_operations
 from monitoring.cases.models import (
     ActionState,
     Case,
@@ -28,6 +27,7 @@ from monitoring.cases.models import (
     SupplierResponse,
     Visibility,
 )
+from monitoring.cases.operations import cases as case_operations
 from monitoring.core.audit import AuditEntry
 from monitoring.core.crypto import DecryptionError
 from monitoring.core.db import db

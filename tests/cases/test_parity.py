@@ -108,7 +108,10 @@ def test_every_list_filter_lists_the_same_ids_on_the_page_and_in_the_api(world, 
                 continue
             response = page.get(page_url)
             assert response.status_code == 200, page_url
-            assert _page_ids(response.get_data(as_text=True)) == _api_ids(api.get(API + api_url)), (role, page_url)
+            assert _page_ids(response.get_data(as_text=True)) == _api_ids(api.get(API + api_url)), (
+                role,
+                page_url,
+            )
             checked += 1
         assert checked >= 6
 
@@ -129,7 +132,9 @@ def test_a_suppliers_requests_are_the_actions_the_api_lists(world, client_for, a
     with time_machine.travel(SEEN, tick=False):
         page, api = _clients(w, client_for, api_client, "supplier")
         html = page.get(f"/requests/?state={state}&overdue={overdue}").get_data(as_text=True)
-        query = "&".join(p for p in (f"state={state}" if state else "", "overdue=true" if overdue else "") if p)
+        query = "&".join(
+            p for p in (f"state={state}" if state else "", "overdue=true" if overdue else "") if p
+        )
         assert sorted(_page_ids(html)) == sorted(_api_ids(api.get(f"{API}/actions?{query}")))
 
 
@@ -177,7 +182,9 @@ def test_each_role_sees_the_same_fields_of_a_finding_case_and_action_on_page_and
         assert [int(i) for i in re.findall(r'<article class="finding"[^>]*data-id="(\d+)"', html)] == [
             f["id"] for f in case["findings"]
         ]
-        assert [int(i) for i in re.findall(r'<tr data-id="(\d+)"', html)] == [a["id"] for a in case["actions"]]
+        assert [int(i) for i in re.findall(r'<tr data-id="(\d+)"', html)] == [
+            a["id"] for a in case["actions"]
+        ]
         assert ("Monitoring organisation" in html) is ("monitor_organisation" in case)
         assert ("Lead coordinator" in html) is ("lead_coordinator" in case)
         assert ("Evidence</dt>" in html) is ("evidence_type" in small)

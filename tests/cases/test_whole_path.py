@@ -23,6 +23,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from monitoring.accounts.models import User
+from monitoring.cases.jobs import run_notification_jobs
 from monitoring.cases.models import (
     ActionState,
     Case,
@@ -36,7 +37,6 @@ from monitoring.cases.models import (
 )
 from monitoring.core.db import db
 from monitoring.core.types import utcnow
-from monitoring.cases.jobs import run_notification_jobs
 from monitoring.notifications.models import MailState, Notification, NotificationKind
 from monitoring.supplychain.models import Site
 from monitoring.testimony import operations as testimony_operations

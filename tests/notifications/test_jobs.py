@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from monitoring.accounts.models import Organisation, User
 from monitoring.cases import operations
+from monitoring.cases.jobs import JobsResult, run_notification_jobs
 from monitoring.cases.models import ActionState, CaseState, CorrectiveAction
 from monitoring.core.db import db
-from monitoring.cases.jobs import JobsResult, run_notification_jobs
 from monitoring.notifications.models import MailState, Notification, NotificationKind
 from tests.cases.helpers import CaseWorld
 from tests.notifications.conftest import SmtpServer
