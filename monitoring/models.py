@@ -33,6 +33,7 @@ from monitoring.supplychain.models import (
     Product,
     Site,
     SiteDuplicate,
+    SiteName,
 )
 from monitoring.testimony.models import (
     CoverageChange,
@@ -79,6 +80,7 @@ __all__ = [
     "ReportMessage",
     "Site",
     "SiteDuplicate",
+    "SiteName",
     "StoredUpload",
     "SupplierResponse",
     "SurveyImport",

@@ -114,3 +114,30 @@ def looks_alike(a: str, b: str) -> bool:
     """Whether two names look alike (the same skeleton) or differ only in case."""
     first, second = normalise_display_name(a), normalise_display_name(b)
     return first.casefold() == second.casefold() or skeleton(first) == skeleton(second)
+
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_PLAIN_LETTERS = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "\u0131": "i"}
+)
+
+
+def _search_char(char: str) -> str:
+    if 0x0300 <= ord(char) < 0x0370:
+        # The accents of Latin, Greek and Cyrillic letters go; the marks of other scripts (Thai
+        # vowels and tones, Devanagari and Arabic signs) are part of their letters and stay.
+        return ""
+    return " " if unicodedata.category(char).startswith("P") else char
+
+
+def search_text(value: str) -> str:
+    """The form a name is searched by, in any script: what :func:`normalise_display_name`
+    keeps, case-folded, without accents and punctuation, spaces collapsed.
+
+    "Công ty ĐIỆN TỬ" and "cong ty dien tu" give the same text, fullwidth letters and ASCII
+    ones too, and "重庆富士康科技有限公司" contains "重庆". A name and a query folded alike
+    can be compared with ``LIKE`` on any database, without its own idea of case.
+    """
+    text = normalise_display_name(value).casefold().translate(_PLAIN_LETTERS)
+    text = "".join(_search_char(char) for char in unicodedata.normalize("NFD", text))
+    return " ".join(unicodedata.normalize("NFKC", text).split())

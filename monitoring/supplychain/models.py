@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monitoring.accounts.models import Organisation, User
 from monitoring.core.db import Base
+from monitoring.core.names import search_text
 from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
 
 
@@ -133,6 +135,20 @@ class DuplicateState(TitledEnum):
         }
 
 
+# A search key holds at most this many characters (in PostgreSQL's index limit in any script).
+SEARCH_KEY_LENGTH = 600
+
+
+def search_key(name: str) -> str:
+    """The key a name is searched by (:func:`monitoring.core.names.search_text`), cut to size."""
+    return search_text(name)[:SEARCH_KEY_LENGTH]
+
+
+def _default_search_key(context: Any) -> str:
+    """A new row's key from its name (for rows inserted without one, e.g. by the imports)."""
+    return search_key(context.get_current_parameters().get("name") or "")
+
+
 class Site(Base):
     """A factory or workplace.
 
@@ -168,15 +184,52 @@ class Site(Base):
     match_key: Mapped[str] = mapped_column(String(900), index=True)
     # Normalised name + country alone, to propose likely duplicates with another address.
     name_key: Mapped[str] = mapped_column(String(400), index=True)
+    # The name folded for search in any script; kept with the name by the operations and imports.
+    search_key: Mapped[str] = mapped_column(
+        String(SEARCH_KEY_LENGTH), index=True, default=_default_search_key
+    )
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
     merged_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     merged_into: Mapped[Site | None] = relationship(remote_side=[id])
+    # Loaded with the site (one query per batch of sites), as every site schema shows them.
+    alternative_names: Mapped[list[SiteName]] = relationship(
+        back_populates="site",
+        cascade="all, delete-orphan",
+        order_by="SiteName.name, SiteName.id",
+        lazy="selectin",
+        passive_deletes=True,
+    )
 
     def __repr__(self) -> str:
         return f"<Site {self.id} {self.country} {self.name!r}>"
+
+
+class SiteName(Base):
+    """Another name of a site: in another script or language (the Chinese name of a Chinese
+    factory), or a trading or former name. Workers and staff find the site by it."""
+
+    __tablename__ = "site_name"
+    __table_args__ = (UniqueConstraint("site_id", "search_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    search_key: Mapped[str] = mapped_column(
+        String(SEARCH_KEY_LENGTH), index=True, default=_default_search_key
+    )
+    # The name as ``matching.normalise_name`` folds it (without the country, which is the
+    # site's), to propose sites of the same name as likely duplicates.
+    name_key: Mapped[str] = mapped_column(String(400), index=True)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    site: Mapped[Site] = relationship(back_populates="alternative_names")
+
+    def __repr__(self) -> str:
+        return f"<SiteName {self.id} of site {self.site_id} {self.name!r}>"
 
 
 class SiteDuplicate(Base):

@@ -1,7 +1,8 @@
 """Operations on the supply-chain registry. They take the actor explicitly, validate, flush and
 audit; they never commit.
 
-Sites and products are in :mod:`~monitoring.supplychain.operations_sites`; contracts,
+Sites and products are in :mod:`~monitoring.supplychain.operations_sites` (their alternative
+names in :mod:`~monitoring.supplychain.operations_names`); contracts,
 disclosures and currency rates in :mod:`~monitoring.supplychain.operations_contracts`.
 """
 
@@ -22,6 +23,7 @@ from monitoring.supplychain.operations_contracts import (
     update_contract,
     withdraw_disclosure,
 )
+from monitoring.supplychain.operations_names import add_alternative_name, remove_alternative_name
 from monitoring.supplychain.operations_sites import (
     MAX_RATE,
     MAX_SPEND,
@@ -43,6 +45,7 @@ __all__ = [
     "ClauseData",
     "ContractData",
     "SiteData",
+    "add_alternative_name",
     "add_contract_product",
     "add_product_by_name",
     "choosable_site",
@@ -57,6 +60,7 @@ __all__ = [
     "find_or_create_product",
     "find_or_create_site",
     "find_product",
+    "remove_alternative_name",
     "remove_contract_product",
     "set_currency_rate",
     "update_contract",

@@ -23,6 +23,7 @@ from monitoring.supplychain.models import (
     ProductCategory,
     Site,
     SiteKind,
+    search_key,
 )
 
 logger = logging.getLogger(__name__)
@@ -134,7 +135,12 @@ def _clean_site(data: SiteData) -> dict[str, Any]:
     if longitude is not None and not -180 <= longitude <= 180:
         raise OperationError(_l("The longitude must be between -180 and 180."), field="longitude")
     values.update(site_keys(values["name"], values["address"], values["country"])._asdict())
+    values["search_key"] = search_key(values["name"])
     return values
+
+
+# The keys a site is matched and searched by, left out of the audit (they follow from the name).
+DERIVED_KEYS = ("match_key", "name_key", "search_key")
 
 
 def _check_site_unique(values: dict[str, Any], site: Site | None = None) -> None:
@@ -159,7 +165,7 @@ def create_site(actor: User | None, data: SiteData) -> Site:
         f"Created {site.kind.value} site {site.name!r} in {site.country}",
         actor=actor,
         obj=site,
-        data={k: v for k, v in values.items() if k not in ("match_key", "name_key")},
+        data={k: v for k, v in values.items() if k not in DERIVED_KEYS},
     )
     return site
 
@@ -177,7 +183,7 @@ def update_site(actor: User | None, site: Site, data: SiteData) -> dict[str, lis
         f"Updated site {site.name!r}",
         actor=actor,
         obj=site,
-        data={k: v for k, v in changed.items() if k not in ("match_key", "name_key")},
+        data={k: v for k, v in changed.items() if k not in DERIVED_KEYS},
     )
     return changed
 

@@ -1,4 +1,4 @@
-"""What a site's links derive, computed by the database.
+"""What a site's links derive, computed by the database, and how sites are searched by name.
 
 A site concerns an affiliate when one of the affiliate's contracts in force today covers a
 product that a current disclosure (valid today, not withdrawn, by any supplier) places at the
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     Select,
     Subquery,
     and_,
@@ -27,13 +28,23 @@ from sqlalchemy import (
     distinct,
     exists,
     func,
+    or_,
     select,
     type_coerce,
 )
 
 from monitoring.accounts.models import Organisation
 from monitoring.core.db import db
-from monitoring.supplychain.models import Contract, ContractProduct, CurrencyRate, Disclosure, Product, Site
+from monitoring.supplychain.models import (
+    Contract,
+    ContractProduct,
+    CurrencyRate,
+    Disclosure,
+    Product,
+    Site,
+    SiteName,
+    search_key,
+)
 from monitoring.supplychain.permissions import contract_in_force, disclosure_is_current
 
 BASE_CURRENCY = "EUR"
@@ -79,6 +90,32 @@ class UnconvertedSpend:
     currency: str
     annual_spend: Decimal
     contracts: int
+
+
+# A search looks for at most this many words.
+MAX_SEARCH_WORDS = 5
+
+
+def site_search(text: str, *columns: Any) -> ColumnElement[bool] | None:
+    """Sites whose name or one of whose alternative names holds each word of ``text``, in any
+    script, or whose ``columns`` (an address, a city) hold it as typed; None for no words.
+
+    Names are compared by their search keys (:func:`monitoring.supplychain.models.search_key`):
+    a ``LIKE`` on a column folded when it was written, so SQLite and PostgreSQL agree on case
+    in every script and no row is folded while searching.
+    """
+    conditions = []
+    for word in text.split()[:MAX_SEARCH_WORDS]:
+        key = search_key(word)
+        matches = [column.icontains(word, autoescape=True) for column in columns]
+        if key:
+            other_name = exists().where(
+                SiteName.site_id == Site.id, SiteName.search_key.contains(key, autoescape=True)
+            )
+            matches = [Site.search_key.contains(key, autoescape=True), other_name, *matches]
+        if matches:
+            conditions.append(or_(*matches))
+    return and_(*conditions) if conditions else None
 
 
 def links(today: date, site_id: int | None = None, affiliate_id: int | None = None) -> Subquery:

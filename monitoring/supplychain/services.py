@@ -147,7 +147,9 @@ def list_sites(user: User, args: dict[str, Any]) -> Select[Site]:
         query = query.where(Site.kind == args["kind"])
     if "q" in args:
         text = " ".join(args["q"].split())
-        query = query.where(_search(text, Site.name, Site.address, Site.city) | (Site.os_id == text.upper()))
+        words = queries.site_search(text, Site.address, Site.city)
+        by_id = Site.os_id == text.upper()
+        query = query.where(by_id if words is None else words | by_id)
     return query
 
 
