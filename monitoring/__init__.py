@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from monitoring.accounts.login_setup import init_accounts_auth
     from monitoring.core.auth import init_auth
+    from monitoring.core.converters import init_converters
     from monitoring.core.db import db
     from monitoring.core.errors import init_errors
     from monitoring.core.i18n import init_i18n
@@ -34,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.core.sessions import DatabaseSessionInterface
     from monitoring.core.source import init_source
 
+    init_converters(app)  # before any blueprint adds an <int:...> rule
     db.init_app(app)
     init_keyring(app)
     app.session_interface = DatabaseSessionInterface()

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 from monitoring.accounts.models import KeyOrigin
-from monitoring.core.schemas import BaseSchema, PageArgs
+from monitoring.core.schemas import BaseSchema, Integer, PageArgs
 
 _FINGERPRINT = _l("SHA-256 of the public key, 32 hex digits in groups of four; compare it out of band.")
 _KEY_CREATED = _l(
@@ -24,13 +24,13 @@ def _origin_text(origin: KeyOrigin | None) -> str | None:
 
 
 class OrganisationKeyVersionSchema(BaseSchema):
-    version = fields.Integer(attribute="key.version", dump_only=True)
+    version = Integer(attribute="key.version", dump_only=True)
     fingerprint = fields.String(dump_only=True, metadata={"description": _FINGERPRINT})
     created_dt = fields.AwareDateTime(attribute="key.created_dt", dump_only=True)
     has_access = fields.Boolean(
         dump_only=True, metadata={"description": _l("Whether you hold this version.")}
     )
-    members_with_access = fields.Integer(dump_only=True)
+    members_with_access = Integer(dump_only=True)
 
 
 class KeyStatusSchema(BaseSchema):
@@ -77,7 +77,7 @@ class KeyStatusSchema(BaseSchema):
 class ColleagueKeySchema(BaseSchema):
     """A colleague, their key's fingerprint and whether they hold the current version."""
 
-    id = fields.Integer(attribute="user.id", dump_only=True)
+    id = Integer(attribute="user.id", dump_only=True)
     name = fields.String(attribute="user.name", dump_only=True)
     email = fields.String(attribute="user.email", dump_only=True)
     fingerprint = fields.String(dump_only=True, metadata={"description": _FINGERPRINT})
@@ -96,7 +96,7 @@ class ColleagueKeySchema(BaseSchema):
 class PendingMemberSchema(BaseSchema):
     """A new colleague who waits for a member's approval (and sees none of the reports until then)."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     name = fields.String(dump_only=True)
     email = fields.String(dump_only=True)
     created_dt = fields.AwareDateTime(dump_only=True)
@@ -124,7 +124,7 @@ class ListColleagueKeysArgs(PageArgs):
 
 
 class GrantKeyAccessArgs(BaseSchema):
-    user_id = fields.Integer(required=True, strict=True)
+    user_id = Integer(required=True, strict=True)
     fingerprint = fields.String(
         required=True,
         validate=validate.Length(max=64),

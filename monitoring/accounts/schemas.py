@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from monitoring.accounts.models import KeyOrigin, OrganisationKind, UserRole
 from monitoring.config import LOCALES
-from monitoring.core.schemas import BaseSchema, PageArgs
+from monitoring.core.schemas import BaseSchema, Integer, PageArgs
 
 # --- output -------------------------------------------------------------------------------------
 
@@ -18,7 +18,7 @@ from monitoring.core.schemas import BaseSchema, PageArgs
 class OrganisationRefSchema(BaseSchema):
     """An organisation in brief, as shown next to a user."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     name = fields.String(dump_only=True)
     kind = fields.Enum(OrganisationKind, by_value=True, dump_only=True)
 
@@ -32,7 +32,7 @@ class OrganisationSchema(OrganisationRefSchema):
 class UserRefSchema(BaseSchema):
     """A user in brief, e.g. the actor of an audit entry."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     email = fields.String(dump_only=True)
     name = fields.String(dump_only=True)
 
@@ -89,7 +89,7 @@ class UserWithPasswordSchema(BaseSchema):
 
 
 class ApiTokenSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     name = fields.String(dump_only=True)
     prefix = fields.String(dump_only=True, metadata={"description": _l("The first characters of the token.")})
     is_active = fields.Boolean(dump_only=True)
@@ -143,7 +143,7 @@ class CreateUserArgs(BaseSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = fields.String(required=True, validate=_name_length)
     role = fields.Enum(UserRole, by_value=True, required=True)
-    organisation_id = fields.Integer(required=True, strict=True)
+    organisation_id = Integer(required=True, strict=True)
     password = fields.String(
         load_only=True,
         validate=validate.Length(max=1000),
@@ -160,16 +160,16 @@ class CreateUserArgs(BaseSchema):
 
 
 class ListUsersArgs(PageArgs):
-    organisation_id = fields.Integer()
+    organisation_id = Integer()
     role = fields.Enum(UserRole, by_value=True)
     is_active = fields.Boolean()
 
 
 # The audit log's entries: the admin log, and a monitor organisation's trail (testimony).
 class AuditEntrySchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     created_dt = fields.AwareDateTime(dump_only=True)
-    actor_id = fields.Integer(dump_only=True, allow_none=True)
+    actor_id = Integer(dump_only=True, allow_none=True)
     actor = fields.Nested(UserRefSchema, dump_only=True, allow_none=True)
     action = fields.String(dump_only=True)
     object_type = fields.String(dump_only=True, allow_none=True)
@@ -186,7 +186,7 @@ class AuditEntrySchema(BaseSchema):
 class TwoFactorStatusSchema(BaseSchema):
     """Whether a user's two-factor sign-in is on and needed."""
 
-    user_id = fields.Integer(dump_only=True)
+    user_id = Integer(dump_only=True)
     enabled = fields.Boolean(dump_only=True)
     enabled_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
     enrolment_pending = fields.Boolean(

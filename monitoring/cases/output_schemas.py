@@ -24,14 +24,14 @@ from monitoring.cases.models import (
     Visibility,
 )
 from monitoring.cases.standards import get_standard
-from monitoring.core.schemas import BaseSchema
+from monitoring.core.schemas import BaseSchema, DecimalString, Integer
 from monitoring.supplychain.schemas import SiteRefSchema
 
 
 class PersonSchema(BaseSchema):
     """A user in brief, as shown to everyone taking part in a case."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     name = fields.String(dump_only=True)
 
 
@@ -80,7 +80,7 @@ def _category(finding: Finding) -> str:
 class FindingRefSchema(BaseSchema):
     """A finding in brief: what every reader of its corrective actions may know."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     standard = fields.String(
         dump_only=True, metadata={"description": _l("The code of the standard breached.")}
     )
@@ -92,12 +92,12 @@ class FindingSchema(BaseSchema):
     """A finding. ``summary`` is left out for suppliers, ``report_ids`` for everyone but the
     monitors of the finding's organisation."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     site = fields.Nested(SiteRefSchema, dump_only=True)
     organisation = fields.Nested(
         OrganisationRefSchema, dump_only=True, metadata={"description": _l("The monitoring organisation.")}
     )
-    case_id = fields.Integer(dump_only=True, allow_none=True)
+    case_id = Integer(dump_only=True, allow_none=True)
     standard = fields.String(
         dump_only=True, metadata={"description": _l("The code of the standard breached.")}
     )
@@ -108,7 +108,7 @@ class FindingSchema(BaseSchema):
         metadata={"type": "string", "description": _l("The top-level standard (group) of the standard.")},
     )
     severity = fields.Enum(Severity, by_value=True, dump_only=True)
-    workers_affected = fields.Integer(
+    workers_affected = Integer(
         dump_only=True,
         allow_none=True,
         metadata={"description": _l("Null when unknown, or suppressed (below 5) for buyers and suppliers.")},
@@ -120,7 +120,7 @@ class FindingSchema(BaseSchema):
     found_date = fields.Date(dump_only=True)
     summary = fields.String(dump_only=True, metadata={"description": _l("The shareable summary.")})
     report_ids = fields.List(
-        fields.Integer(),
+        Integer(),
         dump_only=True,
         metadata={"description": _l("The supporting worker reports; only for monitors of the organisation.")},
     )
@@ -130,7 +130,7 @@ class FindingSchema(BaseSchema):
 class CaseSchema(BaseSchema):
     """A case in a list. Suppliers see its site, reference and state."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     reference = fields.String(dump_only=True, metadata={"description": _l("e.g. C-2026-0007.")})
     site = fields.Nested(SiteRefSchema, dump_only=True)
     monitor_organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
@@ -153,7 +153,7 @@ class CaseSchema(BaseSchema):
 
 class ConcernedOrganisationsSchema(BaseSchema):
     organisations = fields.List(fields.Nested(OrganisationRefSchema), dump_only=True)
-    others = fields.Integer(
+    others = Integer(
         dump_only=True,
         allow_none=True,
         metadata={"description": _l("For an affiliate: how many other affiliates the case concerns.")},
@@ -163,8 +163,8 @@ class ConcernedOrganisationsSchema(BaseSchema):
 class ActionSummarySchema(BaseSchema):
     """A corrective action in brief."""
 
-    id = fields.Integer(dump_only=True)
-    case_id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
+    case_id = Integer(dump_only=True)
     case_reference = fields.String(dump_only=True)
     finding = fields.Nested(FindingRefSchema, dump_only=True)
     supplier = fields.Nested(OrganisationRefSchema, dump_only=True)
@@ -194,9 +194,9 @@ class ActionSummarySchema(BaseSchema):
 
 class RemedySchema(BaseSchema):
     kind = fields.Enum(RemedyKind, by_value=True, dump_only=True)
-    amount = fields.Decimal(places=2, as_string=True, dump_only=True, allow_none=True)
+    amount = DecimalString(places=2, dump_only=True, allow_none=True)
     currency = fields.String(dump_only=True, allow_none=True)
-    workers_covered = fields.Integer(dump_only=True, allow_none=True)
+    workers_covered = Integer(dump_only=True, allow_none=True)
     workers_covered_suppressed = fields.Boolean(dump_only=True)
     description = fields.String(dump_only=True, allow_none=True)
 
@@ -205,7 +205,7 @@ class CaseClosureSchema(BaseSchema):
     """A closing of a case; ``note`` is left out for everyone but coordinators and the case's
     monitors."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     outcome = fields.Enum(CaseOutcome, by_value=True, dump_only=True)
     note = fields.String(
         dump_only=True,
@@ -255,17 +255,17 @@ class CaseDetailSchema(CaseSchema):
 class CaseFileSchema(BaseSchema):
     """An encrypted file's metadata and name."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     name = fields.String(dump_only=True)
     content_type = fields.String(dump_only=True)
-    size = fields.Integer(dump_only=True)
+    size = Integer(dump_only=True)
     uploaded_dt = fields.AwareDateTime(dump_only=True)
 
 
 class SupplierResponseSchema(BaseSchema):
     """A supplier's plan; a rejected one carries the reason."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     root_cause = fields.String(dump_only=True)
     corrective = fields.String(dump_only=True)
     preventive = fields.String(dump_only=True)
@@ -299,8 +299,8 @@ class ActionSchema(ActionSummarySchema):
 
 
 class MessageSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
-    case_id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
+    case_id = Integer(dump_only=True)
     author = fields.Nested(AuthorSchema, dump_only=True)
     visibility = fields.Enum(Visibility, by_value=True, dump_only=True)
     supplier = fields.Nested(
@@ -321,11 +321,11 @@ class MessageSchema(BaseSchema):
 class EventSchema(BaseSchema):
     """A state change, a request, a deadline change or an escalation."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     kind = fields.Enum(EventKind, by_value=True, dump_only=True)
     title = fields.Function(lambda e: e.kind.title, dump_only=True, metadata={"type": "string"})
-    action_id = fields.Integer(dump_only=True, allow_none=True)
-    finding_id = fields.Integer(dump_only=True, allow_none=True)
+    action_id = Integer(dump_only=True, allow_none=True)
+    finding_id = Integer(dump_only=True, allow_none=True)
     from_state = fields.String(dump_only=True, allow_none=True)
     to_state = fields.String(dump_only=True, allow_none=True)
     visibility = fields.Enum(Visibility, by_value=True, dump_only=True)
@@ -336,7 +336,7 @@ class EventSchema(BaseSchema):
 
 
 class DeadlineSchema(BaseSchema):
-    action_id = fields.Integer(dump_only=True)
+    action_id = Integer(dump_only=True)
     phase = fields.String(dump_only=True, validate=validate.OneOf(["plan", "closure"]))
     due_date = fields.Date(dump_only=True)
     overdue = fields.Boolean(dump_only=True)

@@ -26,7 +26,7 @@ from monitoring.cases.models import (
 )
 from monitoring.cases.operations import MAX_REMEDY_TEXT, MAX_SUMMARY, MAX_TEXT
 from monitoring.cases.standards import STANDARDS, groups
-from monitoring.core.schemas import BaseSchema, PageArgs
+from monitoring.core.schemas import BaseSchema, DecimalString, Integer, PageArgs
 
 MAX_REASON_LENGTH = 2000
 MAX_IDS = 100
@@ -40,7 +40,7 @@ def _text(*, required: bool = True, max_length: int = MAX_TEXT, **kwargs: Any) -
 
 def _ids(**kwargs: Any) -> fields.List:
     return fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        Integer(strict=True, validate=validate.Range(min=1)),
         validate=validate.Length(min=1, max=MAX_IDS),
         **kwargs,
     )
@@ -51,7 +51,7 @@ _CODES = [s.code for s in STANDARDS]
 
 
 class ListFindingsArgs(PageArgs):
-    site_id = fields.Integer()
+    site_id = Integer()
     category = fields.String(
         validate=validate.OneOf(_GROUPS), metadata={"description": _l("A top-level standard, e.g. FL.")}
     )
@@ -66,7 +66,7 @@ class FindingArgs(BaseSchema):
         metadata={"description": _l("A code from /standards.")},
     )
     severity = fields.Enum(Severity, by_value=True, required=True)
-    workers_affected = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
+    workers_affected = Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
     evidence_type = fields.Enum(EvidenceType, by_value=True, required=True)
     found_date = fields.Date(allow_none=True, metadata={"description": _l("Today when left out.")})
     summary = _text(
@@ -74,7 +74,7 @@ class FindingArgs(BaseSchema):
         metadata={"description": _l("Shareable with buyers and coordinators; no worker identity.")},
     )
     report_ids = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        Integer(strict=True, validate=validate.Range(min=1)),
         validate=validate.Length(max=MAX_IDS),
         load_default=list,
         metadata={"description": _l("Worker reports of your organisation that support it.")},
@@ -82,7 +82,7 @@ class FindingArgs(BaseSchema):
 
 
 class FileFindingArgs(FindingArgs):
-    site_id = fields.Integer(required=True, strict=True)
+    site_id = Integer(required=True, strict=True)
 
 
 class UpdateFindingArgs(FindingArgs):
@@ -92,7 +92,7 @@ class UpdateFindingArgs(FindingArgs):
         super().__init__(partial=True, **kwargs)
 
     report_ids = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        Integer(strict=True, validate=validate.Range(min=1)),
         validate=validate.Length(max=MAX_IDS),
         metadata={"description": _l("Replaces the supporting worker reports.")},
     )
@@ -111,18 +111,18 @@ class ListCasesArgs(PageArgs):
         validate=validate.OneOf(_GROUPS),
         metadata={"description": _l("Cases with a finding under this top-level standard, e.g. FL.")},
     )
-    site_id = fields.Integer()
+    site_id = Integer()
 
 
 class OpenCaseArgs(BaseSchema):
-    site_id = fields.Integer(required=True, strict=True)
+    site_id = Integer(required=True, strict=True)
     finding_ids = _ids(required=True, metadata={"description": _l("Findings at the site in no case yet.")})
-    monitor_organisation_id = fields.Integer(
+    monitor_organisation_id = Integer(
         allow_none=True,
         strict=True,
         metadata={"description": _l("The monitoring organisation to work the case (coordinators).")},
     )
-    lead_coordinator_id = fields.Integer(allow_none=True, strict=True)
+    lead_coordinator_id = Integer(allow_none=True, strict=True)
 
 
 # Case transitions made through /transitions; closing and reopening have their own routes.
@@ -140,7 +140,7 @@ class TransitionCaseArgs(BaseSchema):
 
 class RemedyArgs(BaseSchema):
     kind = fields.Enum(RemedyKind, by_value=True, required=True)
-    amount = fields.Decimal(
+    amount = DecimalString(
         places=2,
         allow_none=True,
         metadata={"description": _l("Needed for money: fees repaid, back pay. Not negative.")},
@@ -150,7 +150,7 @@ class RemedyArgs(BaseSchema):
         validate=validate.Regexp(r"^[A-Za-z]{3}$", error=_l("Give a three-letter ISO 4217 code, e.g. USD.")),
         metadata={"description": _l("ISO 4217 code; with an amount.")},
     )
-    workers_covered = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
+    workers_covered = Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
     description = _text(required=False, allow_none=True, max_length=MAX_REMEDY_TEXT)
 
     @validates_schema
@@ -184,6 +184,17 @@ class CloseCaseArgs(BaseSchema):
             )
         },
     )
+    no_validation_reason = _text(
+        required=False,
+        allow_none=True,
+        max_length=MAX_REASON_LENGTH,
+        metadata={
+            "description": _l(
+                "Why the workers could not be asked to confirm the remedy: needed to close a "
+                "priority case as resolved when no worker has answered a validation question."
+            )
+        },
+    )
 
 
 class ReasonArgs(BaseSchema):
@@ -195,7 +206,7 @@ class ReopenCaseArgs(ReasonArgs):
 
 
 class SetLeadArgs(BaseSchema):
-    coordinator_id = fields.Integer(
+    coordinator_id = Integer(
         required=True, allow_none=True, strict=True, metadata={"description": _l("Null: no lead.")}
     )
 
@@ -220,7 +231,7 @@ class PostMessageArgs(BaseSchema):
         },
     )
     body = _text()
-    supplier_id = fields.Integer(
+    supplier_id = Integer(
         allow_none=True,
         metadata={"description": _l("The supplier a `parties` message is for (suppliers: their own).")},
     )
@@ -264,15 +275,15 @@ class ListActionsArgs(PageArgs):
     overdue = fields.Boolean(
         metadata={"description": _l("true: only actions whose deadline in force has passed; false: none.")}
     )
-    case_id = fields.Integer()
+    case_id = Integer()
     awaiting_decision = fields.Boolean(
         metadata={"description": _l("true: only the plans awaiting your decision, oldest first.")}
     )
 
 
 class RequestActionArgs(BaseSchema):
-    finding_id = fields.Integer(required=True, strict=True)
-    supplier_id = fields.Integer(
+    finding_id = Integer(required=True, strict=True)
+    supplier_id = Integer(
         required=True, strict=True, metadata={"description": _l("A supplier organisation the site concerns.")}
     )
     request = _text(metadata={"description": _l("What the supplier is asked to do.")})

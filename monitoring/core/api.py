@@ -19,7 +19,13 @@ routes, ``(obj, status)`` to change the status, or a ready ``Response``). An
 A route that takes a file declares ``raw_body=True``: the wrapper leaves the body unread (so
 the view can refuse an over-large one before reading it, see :mod:`monitoring.core.uploads`)
 and the view parses its input itself; ``args``, if given, only documents the body, in the
-schema's ``content_type`` (e.g. ``multipart/form-data``).
+schema's ``content_type`` (e.g. ``multipart/form-data``). A route whose body is the file itself
+declares ``raw_body="application/octet-stream"`` (documented as binary) and ``query=`` for the
+schema of its query parameters. A route that may answer 429 declares ``throttled=True``.
+
+Text the database cannot store is refused before any schema sees it: a JSON string (or a query
+or path parameter) with a NUL character or an unpaired UTF-16 surrogate (``"\\ud800"``, which
+JSON allows and UTF-8 cannot encode) is a 400 naming the field.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import Select
 
 from monitoring.core.auth import Access, access_of, public
+from monitoring.core.converters import MAX_INT
 from monitoring.core.db import db
 from monitoring.core.errors import MESSAGES, ApiError
 from monitoring.core.operations import OperationError
@@ -75,6 +82,9 @@ class ApiRoute:
     paginated: bool
     access: Access
     tag: str
+    query: type[Schema] | None = None
+    body_type: str | None = None  # a raw body's media type, documented as binary
+    throttled: bool = False
 
     @property
     def path(self) -> str:
@@ -96,12 +106,16 @@ def route(
     status: int = 200,
     paginated: bool = False,
     tag: str | None = None,
-    raw_body: bool = False,
+    raw_body: bool | str = False,
+    query: type[Schema] | None = None,
+    throttled: bool = False,
 ) -> Callable[[F], F]:
     """Register an API view on the ``api`` blueprint and record it for the OpenAPI document.
 
     Place it above the access declaration (``@roles``, ``@authenticated`` or ``@public``).
-    With ``raw_body`` the view reads the request itself and gets no ``args``.
+    With ``raw_body`` the view reads the request itself and gets no ``args``; a media type as
+    ``raw_body`` documents the body as a file of that type. ``query`` only documents the query
+    parameters of such a view; ``throttled`` documents its 429.
     """
     method = method.upper()
     if paginated and not (args and issubclass(args, PageArgs)):
@@ -122,6 +136,7 @@ def route(
 
         @functools.wraps(view)
         def wrapper(**kwargs: Any) -> Any:
+            refuse_unstorable_text(kwargs)
             if not raw_body:
                 parsed = parse_args(schema_cls)
                 if args is not None:
@@ -146,6 +161,9 @@ def route(
                 paginated=paginated,
                 access=access,
                 tag=tag or _feature_of(view),
+                query=query,
+                body_type=raw_body if isinstance(raw_body, str) else None,
+                throttled=throttled,
             )
         )
         return wrapper  # type: ignore[return-value]
@@ -165,14 +183,60 @@ def _feature_of(view: Callable[..., Any]) -> str:
 def request_data() -> dict[str, Any]:
     """The raw input: the query string for GET, else the JSON body (empty body: {})."""
     if request.method in ("GET", "HEAD"):
-        return request.args.to_dict(flat=True)
-    if not request.get_data(cache=True):
+        return refuse_unstorable_text(request.args.to_dict(flat=True))
+    raw = request.get_data(cache=True)
+    if not raw:
         return {}
     data = request.get_json(force=True, silent=True)
     if data is None:
         raise ApiError(400, _("The request body is not valid JSON."))
     if not isinstance(data, dict):
         raise ApiError(422, _("The request body must be a JSON object."))
+    # NUL and lone surrogates reach a JSON string only as \u escapes: no escape, nothing to check.
+    return refuse_unstorable_text(data) if b"\\u" in raw else data
+
+
+def unstorable_text(value: Any, path: str = "") -> str | None:
+    """The path of the first text in ``value`` that no database stores, or None.
+
+    That is a NUL character (PostgreSQL refuses it) or an unpaired UTF-16 surrogate such as
+    ``"\\ud800"`` (JSON allows it; UTF-8, hence every column and every cipher, cannot encode it).
+    """
+    if isinstance(value, str):
+        return None if "\x00" not in value and _encodable(value) else path
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and unstorable_text(key) is not None:
+            return where
+        found = unstorable_text(item, where)
+        if found is not None:
+            return found
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def refuse_unstorable_text(data: dict[str, Any]) -> dict[str, Any]:
+    """Return ``data``, or refuse it (400 naming the field) if a text in it cannot be stored."""
+    field = unstorable_text(data)
+    if field is not None:
+        message = _(
+            "This text contains a character that cannot be stored: a NUL character or an "
+            "unpaired surrogate such as \\ud800."
+        )
+        raise ApiError(400, message, {field: [message]})
     return data
 
 
@@ -202,6 +266,7 @@ _EXACT_MESSAGES = {
     "Not a valid string.": _l("Not a valid text."),
     "Not a valid integer.": _l("Not a valid whole number."),
     "Not a valid number.": _l("Not a valid number."),
+    "Number too large.": _l("This number is too large."),
     "Not a valid boolean.": _l("Not a valid true or false value."),
     "Not a valid datetime.": _l("Not a valid date and time (use ISO 8601, e.g. 2025-01-31T12:00:00Z)."),
     "Not a valid date.": _l("Not a valid date (use ISO 8601, e.g. 2025-01-31)."),
@@ -287,7 +352,7 @@ def paginate(query: Select[Any], order_columns: Sequence[Any], after: str | None
 
 _RULE_VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 _CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
-    "int": {"type": "integer", "minimum": 0},
+    "int": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
     "float": {"type": "number"},
     "uuid": {"type": "string", "format": "uuid"},
 }
@@ -297,7 +362,9 @@ _ERROR_RESPONSES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "NotFound",
+    413: "TooLarge",
     422: "InvalidInput",
+    429: "TooManyRequests",
 }
 
 
@@ -331,15 +398,7 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
     if item.access.password_confirmed:
         # Only a web session with a freshly typed password may do it: every bearer token gets 403.
         operation["x-password-confirmed"] = True
-    if item.args is not None:
-        if item.method == "GET":
-            operation["parameters"] = [{"in": "query", "schema": item.args}]
-        else:
-            operation["requestBody"] = {
-                "required": _has_required(item.args),
-                # An args schema may name another body type (file uploads: multipart/form-data).
-                "content": {getattr(item.args, "content_type", "application/json"): {"schema": item.args}},
-            }
+    operation.update(_inputs(item))
     # A 204 answer has a description and no content.
     success: dict[str, Any] = {"description": str(_("Success"))}
     if item.status != 204 and item.paginated:
@@ -361,18 +420,53 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
     elif item.status != 204 and item.response is not None:
         success["content"] = {"application/json": {"schema": item.response}}
     operation["responses"][str(item.status)] = success
-    errors = [422]
-    if item.method != "GET":
-        errors.append(400)
+    errors = _error_codes(item, has_path_params)
+    for code in sorted(errors):
+        operation["responses"][str(code)] = _ERROR_RESPONSES[code]
+    return operation
+
+
+def _inputs(item: ApiRoute) -> dict[str, Any]:
+    """The ``parameters`` (query) and ``requestBody`` of an operation."""
+    inputs: dict[str, Any] = {}
+    if item.args is not None:
+        if item.method == "GET":
+            inputs["parameters"] = [{"in": "query", "schema": item.args}]
+        else:
+            inputs["requestBody"] = {
+                "required": _has_required(item.args),
+                # An args schema may name another body type (file uploads: multipart/form-data).
+                "content": {getattr(item.args, "content_type", "application/json"): {"schema": item.args}},
+            }
+    if item.query is not None:
+        inputs["parameters"] = [{"in": "query", "schema": item.query}]
+    if item.body_type is not None:
+        inputs["requestBody"] = {
+            "required": True,
+            "content": {item.body_type: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    return inputs
+
+
+def _error_codes(item: ApiRoute, has_path_params: bool) -> list[int]:
+    """The error statuses an operation may answer."""
+    # 400: a body that is not JSON, or text no database stores (in a body, query or path).
+    errors = [400, 422]
+    if item.body_type is not None or _is_upload(item):
+        errors.append(413)
+    if item.throttled:
+        errors.append(429)
     if not item.access.public:
         errors.append(401)
     if item.access.password_confirmed:
         errors.append(403)
     if has_path_params or (item.access.roles is not None and len(item.access.roles) < _all_roles()):
         errors.append(404)
-    for code in sorted(errors):
-        operation["responses"][str(code)] = _ERROR_RESPONSES[code]
-    return operation
+    return errors
+
+
+def _is_upload(item: ApiRoute) -> bool:
+    return item.args is not None and getattr(item.args, "content_type", None) == "multipart/form-data"
 
 
 def _all_roles() -> int:
@@ -401,9 +495,18 @@ def build_openapi() -> dict[str, Any]:
     )
     spec.components.schema("Error", schema=ErrorSchema)
     for code, name in _ERROR_RESPONSES.items():
-        spec.components.response(
-            name, {"description": str(MESSAGES[code]), "content": {"application/json": {"schema": "Error"}}}
-        )
+        response: dict[str, Any] = {
+            "description": str(MESSAGES[code]),
+            "content": {"application/json": {"schema": "Error"}},
+        }
+        if code == 429:
+            response["headers"] = {
+                "Retry-After": {
+                    "description": str(_("Seconds to wait before trying again.")),
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            }
+        spec.components.response(name, response)
     by_path: dict[str, dict[str, Any]] = {}
     path_parameters: dict[str, list[dict[str, Any]]] = {}
     for item in routes:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
@@ -80,10 +80,33 @@ class Database:
             self.session.remove()
 
 
+# How long a SQLite writer waits for another one's lock before "database is locked" (seconds).
+# Long enough for the longest write transaction (an import of thousands of rows) to finish.
+SQLITE_BUSY_TIMEOUT = 30
+# Requests with these methods only read (the API's GET routes write nothing; a page's session
+# touch is a short transaction of its own).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def sqlite_begin_statement() -> str:
+    """How a SQLite transaction starts: ``BEGIN IMMEDIATE`` for a request that writes.
+
+    In WAL mode readers never wait, and writers queue on the write lock for the busy timeout.
+    But a deferred transaction that has read and then writes cannot wait: if another writer
+    committed after its first read, its snapshot is stale and SQLite answers "database is
+    locked" at once, whatever the timeout. A request that may write therefore takes the write
+    lock when it begins, and waits there for its turn. Reads, command-line commands and jobs
+    (and the test suite's outer transaction) begin deferred.
+    """
+    if has_request_context() and request.method not in READ_METHODS:
+        return "BEGIN IMMEDIATE"
+    return "BEGIN"
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; on SQLite turn on foreign keys and real transactions."""
+    """Create an engine; on SQLite turn on foreign keys, WAL, a busy timeout and real transactions."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -91,12 +114,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Readers do not block writers nor writers readers; the journal persists in the file.
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql(sqlite_begin_statement())
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

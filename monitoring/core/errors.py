@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -48,12 +48,35 @@ class ApiError(HTTPException):
         self.errors = errors
 
 
+def field_errors(errors: Any, path: str = "") -> dict[str, list[str]]:
+    """Messages per input field as ``{field: [message, ...]}``, as the OpenAPI document says.
+
+    marshmallow nests the messages of nested objects and list items (``{"site": {"name": [...]}}``,
+    ``{"ids": {0: [...]}}``): their keys are joined with dots (``site.name``, ``ids.0``). A lone
+    message, or a list of them, belongs to the input as a whole (``_schema``, as in marshmallow).
+    """
+    flat: dict[str, list[str]] = {}
+
+    def add(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                add(item, f"{where}.{key}" if where else str(key))
+        elif isinstance(value, list | tuple):
+            for item in value:
+                add(item, where)
+        else:
+            flat.setdefault(where or "_schema", []).append(str(value))
+
+    add(errors, path)
+    return flat
+
+
 def error_response(code: int, message: str | None = None, errors: Any = None) -> Any:
     message = str(message or MESSAGES.get(code, MESSAGES[500]))
     if request.path.startswith("/api/"):
         body: dict[str, Any] = {"error": {"code": code, "message": message}}
         if errors is not None:
-            body["error"]["errors"] = errors
+            body["error"]["errors"] = field_errors(errors)
         response = jsonify(body)
         response.status_code = code
         if code == 401:
@@ -86,7 +109,12 @@ def init_errors(app: Flask) -> None:
         code = exc.code or 500
         # Only our own messages reach the user; werkzeug's English defaults do not.
         custom = exc.description if getattr(exc, "_monitoring_message", False) else None
-        return error_response(code, custom)
+        response = make_response(error_response(code, custom))
+        # Keep what the exception says in its headers: Allow (405), Retry-After (429, 503).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

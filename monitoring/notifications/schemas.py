@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 
-from monitoring.core.schemas import BaseSchema, PageArgs
+from monitoring.core.schemas import BaseSchema, Integer, PageArgs
 from monitoring.notifications import render
 from monitoring.notifications.models import MailState, NotificationKind
 from monitoring.notifications.subjects import Related
@@ -22,14 +22,14 @@ class ListNotificationsArgs(PageArgs):
 class NotificationSchema(BaseSchema):
     """A notification as its recipient sees it; ``text`` is rendered in the request's language."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     kind = fields.Enum(NotificationKind, by_value=True, dump_only=True)
     title = fields.Method("_title", dump_only=True, metadata={"description": _l("The kind, in words.")})
     text = fields.Method(
         "_text", dump_only=True, metadata={"description": _l("One line saying what happened.")}
     )
-    case_id = fields.Integer(dump_only=True, allow_none=True)
-    action_id = fields.Integer(dump_only=True, allow_none=True)
+    case_id = Integer(dump_only=True, allow_none=True)
+    action_id = Integer(dump_only=True, allow_none=True)
     url = fields.Method("_url", dump_only=True, metadata={"description": _l("The page it is about.")})
     params = fields.Dict(
         keys=fields.String(),
@@ -55,10 +55,8 @@ class NotificationSchema(BaseSchema):
 
 
 class UnreadCountSchema(BaseSchema):
-    unread = fields.Integer(
-        dump_only=True, metadata={"description": _l("How many notifications are unread.")}
-    )
+    unread = Integer(dump_only=True, metadata={"description": _l("How many notifications are unread.")})
 
 
 class ReadAllSchema(BaseSchema):
-    marked = fields.Integer(dump_only=True, metadata={"description": _l("How many were marked read now.")})
+    marked = Integer(dump_only=True, metadata={"description": _l("How many were marked read now.")})

@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from werkzeug.datastructures import FileStorage
 
 from monitoring.accounts.schemas import OrganisationRefSchema, UserRefSchema
-from monitoring.core.schemas import BaseSchema, PageArgs
+from monitoring.core.schemas import BaseSchema, DecimalString, Integer, PageArgs
 from monitoring.supplychain import duplicates
 from monitoring.supplychain.models import (
     ClauseKind,
@@ -22,15 +22,15 @@ from monitoring.supplychain.models import (
 MULTIPART = "multipart/form-data"
 
 
-def _money(**kwargs: Any) -> fields.Decimal:
-    return fields.Decimal(places=2, as_string=True, **kwargs)
+def _money(**kwargs: Any) -> DecimalString:
+    return DecimalString(places=2, **kwargs)
 
 
 # --- output -------------------------------------------------------------------------------------
 
 
 class SiteRefSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     name = fields.String(dump_only=True)
     city = fields.String(dump_only=True)
     country = fields.String(dump_only=True, metadata={"description": _l("ISO 3166-1 alpha-2 code.")})
@@ -42,10 +42,10 @@ class SiteSchema(SiteRefSchema):
     os_id = fields.String(
         dump_only=True, allow_none=True, metadata={"description": _l("Open Supply Hub id.")}
     )
-    workers_approx = fields.Integer(dump_only=True, allow_none=True)
+    workers_approx = Integer(dump_only=True, allow_none=True)
     latitude = fields.Float(dump_only=True, allow_none=True)
     longitude = fields.Float(dump_only=True, allow_none=True)
-    merged_into_id = fields.Integer(
+    merged_into_id = Integer(
         dump_only=True,
         allow_none=True,
         metadata={"description": _l("The site this one was merged into; merged sites are not listed.")},
@@ -55,14 +55,14 @@ class SiteSchema(SiteRefSchema):
 
 
 class ProductSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     brand = fields.String(dump_only=True)
     model = fields.String(dump_only=True)
     category = fields.Enum(ProductCategory, by_value=True, dump_only=True)
 
 
 class ClauseSchema(BaseSchema):
-    position = fields.Integer(dump_only=True)
+    position = Integer(dump_only=True)
     kind = fields.Enum(ClauseKind, by_value=True, dump_only=True)
     reference = fields.String(dump_only=True)
     text = fields.String(dump_only=True)
@@ -70,12 +70,12 @@ class ClauseSchema(BaseSchema):
 
 class ContractProductSchema(BaseSchema):
     product = fields.Nested(ProductSchema, dump_only=True)
-    quantity = fields.Integer(dump_only=True, allow_none=True)
+    quantity = Integer(dump_only=True, allow_none=True)
     added_dt = fields.AwareDateTime(dump_only=True)
 
 
 class ContractSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     affiliate = fields.Nested(OrganisationRefSchema, dump_only=True)
     supplier = fields.Nested(OrganisationRefSchema, dump_only=True)
     reference = fields.String(dump_only=True)
@@ -95,7 +95,7 @@ class ContractSchema(BaseSchema):
 
 
 class DisclosureSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     supplier = fields.Nested(OrganisationRefSchema, dump_only=True)
     product = fields.Nested(ProductSchema, dump_only=True)
     site = fields.Nested(SiteRefSchema, dump_only=True)
@@ -108,23 +108,21 @@ class DisclosureSchema(BaseSchema):
 
 
 class LeverageSchema(BaseSchema):
-    affiliates = fields.Integer(
+    affiliates = Integer(
         dump_only=True, metadata={"description": _l("Affiliates with a contract in force reaching the site.")}
     )
-    contracts = fields.Integer(dump_only=True)
+    contracts = Integer(dump_only=True)
     spend_eur = _money(
         dump_only=True, metadata={"description": _l("Their total annual spend, converted to euros.")}
     )
-    unconverted_contracts = fields.Integer(
+    unconverted_contracts = Integer(
         dump_only=True,
         metadata={"description": _l("Contracts left out of spend_eur: their currency has no rate.")},
     )
 
 
 class RankedSiteSchema(BaseSchema):
-    rank = fields.Integer(
-        dump_only=True, metadata={"description": _l("Equal for sites with equal leverage.")}
-    )
+    rank = Integer(dump_only=True, metadata={"description": _l("Equal for sites with equal leverage.")})
     site = fields.Nested(SiteRefSchema, dump_only=True)
     leverage = fields.Nested(LeverageSchema, dump_only=True)
 
@@ -147,7 +145,7 @@ class ConcernedSupplierSchema(BaseSchema):
 class UnconvertedSpendSchema(BaseSchema):
     currency = fields.String(dump_only=True)
     annual_spend = _money(dump_only=True)
-    contracts = fields.Integer(dump_only=True)
+    contracts = Integer(dump_only=True)
 
 
 class ConcernedSchema(BaseSchema):
@@ -160,7 +158,7 @@ class ConcernedSchema(BaseSchema):
             "description": _l("Every affiliate for coordinators and monitors; an affiliate sees itself.")
         },
     )
-    other_affiliates = fields.Integer(
+    other_affiliates = Integer(
         dump_only=True,
         allow_none=True,
         metadata={"description": _l("For an affiliate: how many other affiliates the site concerns.")},
@@ -172,7 +170,7 @@ class ConcernedSchema(BaseSchema):
 
 class CurrencyRateSchema(BaseSchema):
     currency = fields.String(dump_only=True)
-    eur_per_unit = fields.Decimal(places=8, as_string=True, dump_only=True)
+    eur_per_unit = DecimalString(places=8, dump_only=True)
     updated_dt = fields.AwareDateTime(dump_only=True)
 
 
@@ -202,7 +200,7 @@ class SiteArgs(BaseSchema):
     country = fields.String(required=True, metadata={"description": _l("ISO 3166-1 alpha-2 code.")})
     kind = fields.Enum(SiteKind, by_value=True, required=True)
     os_id = fields.String(allow_none=True, metadata={"description": _l("Open Supply Hub id.")})
-    workers_approx = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
+    workers_approx = Integer(allow_none=True, strict=True, validate=validate.Range(min=0))
     latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
 
@@ -245,18 +243,18 @@ class ClauseArgs(BaseSchema):
 
 
 class ListContractsArgs(PageArgs):
-    affiliate_id = fields.Integer()
-    supplier_id = fields.Integer()
+    affiliate_id = Integer()
+    supplier_id = Integer()
     in_force = fields.Boolean(metadata={"description": _l("Only contracts in force today (or only not).")})
 
 
 class ContractArgs(BaseSchema):
-    supplier_id = fields.Integer(required=True, strict=True)
+    supplier_id = Integer(required=True, strict=True)
     reference = fields.String(required=True, validate=validate.Length(min=1, max=100))
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
     start_date = fields.Date(required=True)
     end_date = fields.Date(allow_none=True)
-    annual_spend = fields.Decimal(places=2, allow_none=True, metadata={"description": _l("At least 0.")})
+    annual_spend = DecimalString(places=2, allow_none=True, metadata={"description": _l("At least 0.")})
     currency = fields.String(load_default="EUR", metadata={"description": _l("ISO 4217 code.")})
     labour_conditions = fields.Boolean(load_default=True)
     clauses = fields.List(
@@ -279,11 +277,11 @@ class UpdateContractArgs(_Partial, ContractArgs):
 class AddContractProductArgs(BaseSchema):
     """A product by id, or by brand and model (a new product also needs its category)."""
 
-    product_id = fields.Integer(strict=True)
+    product_id = Integer(strict=True)
     brand = fields.String(validate=validate.Length(min=1, max=200))
     model = fields.String(validate=validate.Length(min=1, max=200))
     category = fields.Enum(ProductCategory, by_value=True)
-    quantity = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
+    quantity = Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
 
     @validates_schema
     def _one_product(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -295,8 +293,8 @@ class AddContractProductArgs(BaseSchema):
 
 
 class ListDisclosuresArgs(PageArgs):
-    product_id = fields.Integer()
-    site_id = fields.Integer()
+    product_id = Integer()
+    site_id = Integer()
     current = fields.Boolean(metadata={"description": _l("Only disclosures valid today (or only not).")})
     state = fields.String(
         validate=validate.OneOf(["current", "ended", "withdrawn"]),
@@ -305,10 +303,8 @@ class ListDisclosuresArgs(PageArgs):
 
 
 class CreateDisclosureArgs(BaseSchema):
-    product_id = fields.Integer(required=True, strict=True)
-    site_id = fields.Integer(
-        strict=True, metadata={"description": _l("One of your sites; or describe `site`.")}
-    )
+    product_id = Integer(required=True, strict=True)
+    site_id = Integer(strict=True, metadata={"description": _l("One of your sites; or describe `site`.")})
     site = fields.Nested(
         SiteArgs,
         metadata={
@@ -331,7 +327,7 @@ class ListCurrencyRatesArgs(PageArgs):
 
 
 class SetCurrencyRateArgs(BaseSchema):
-    eur_per_unit = fields.Decimal(
+    eur_per_unit = DecimalString(
         required=True, places=8, metadata={"description": _l("How many euros one unit is worth (above 0).")}
     )
 
@@ -382,7 +378,7 @@ class ImportDisclosuresArgs(UploadArgs):
             )
         },
     )
-    supplier_id = fields.Integer(
+    supplier_id = Integer(
         metadata={
             "description": _l(
                 "The supplier organisation the disclosures are made for. Coordinators must give it; "
@@ -393,34 +389,32 @@ class ImportDisclosuresArgs(UploadArgs):
 
 
 class FacilityImportResultSchema(BaseSchema):
-    rows = fields.Integer(dump_only=True, metadata={"description": _l("Rows read from the file.")})
-    created = fields.Integer(dump_only=True, metadata={"description": _l("New sites.")})
-    updated = fields.Integer(dump_only=True, metadata={"description": _l("Existing sites that changed.")})
-    unchanged = fields.Integer(
-        dump_only=True, metadata={"description": _l("Existing sites already up to date.")}
-    )
-    skipped_closed = fields.Integer(
+    rows = Integer(dump_only=True, metadata={"description": _l("Rows read from the file.")})
+    created = Integer(dump_only=True, metadata={"description": _l("New sites.")})
+    updated = Integer(dump_only=True, metadata={"description": _l("Existing sites that changed.")})
+    unchanged = Integer(dump_only=True, metadata={"description": _l("Existing sites already up to date.")})
+    skipped_closed = Integer(
         dump_only=True, metadata={"description": _l("Closed facilities not in the registry, not added.")}
     )
-    duplicates_proposed = fields.Integer(
+    duplicates_proposed = Integer(
         dump_only=True, metadata={"description": _l("Likely duplicate sites proposed to coordinators.")}
     )
 
 
 class DisclosureImportResultSchema(BaseSchema):
-    rows = fields.Integer(dump_only=True, metadata={"description": _l("Rows read from the file.")})
-    created = fields.Integer(dump_only=True, metadata={"description": _l("New disclosures.")})
-    unchanged = fields.Integer(
+    rows = Integer(dump_only=True, metadata={"description": _l("Rows read from the file.")})
+    created = Integer(dump_only=True, metadata={"description": _l("New disclosures.")})
+    unchanged = Integer(
         dump_only=True, metadata={"description": _l("Rows that repeat a disclosure already made.")}
     )
-    sites_created = fields.Integer(dump_only=True, metadata={"description": _l("New sites.")})
-    duplicates_proposed = fields.Integer(
+    sites_created = Integer(dump_only=True, metadata={"description": _l("New sites.")})
+    duplicates_proposed = Integer(
         dump_only=True, metadata={"description": _l("Likely duplicate sites proposed to coordinators.")}
     )
 
 
 class SiteDuplicateSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     site = fields.Nested(SiteSchema, dump_only=True, metadata={"description": _l("The site that stays.")})
     candidate = fields.Nested(
         SiteSchema, dump_only=True, metadata={"description": _l("The site to merge into the other.")}
@@ -450,8 +444,8 @@ class ListSiteDuplicatesArgs(PageArgs):
 
 
 class ProposeSiteDuplicateArgs(BaseSchema):
-    site_id = fields.Integer(required=True, strict=True, metadata={"description": _l("The site that stays.")})
-    candidate_id = fields.Integer(
+    site_id = Integer(required=True, strict=True, metadata={"description": _l("The site that stays.")})
+    candidate_id = Integer(
         required=True, strict=True, metadata={"description": _l("The site to merge into it.")}
     )
     reason = fields.String(

@@ -241,7 +241,8 @@ def reply_to_worker(report_id: int, args: dict[str, Any]) -> Any:
     response=ReportEvidenceSchema,
     status=201,
     tag=TAG,
-    raw_body=True,
+    raw_body="application/octet-stream",
+    query=UploadEvidenceArgs,
 )
 @roles(UserRole.monitor)
 def upload_worker_report_evidence(report_id: int) -> Evidence:

@@ -14,7 +14,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from monitoring.accounts.models import KeyAlgorithm
 from monitoring.accounts.schemas import OrganisationRefSchema, UserRefSchema
-from monitoring.core.schemas import BaseSchema, PageArgs
+from monitoring.core.schemas import BaseSchema, Integer, PageArgs
 from monitoring.testimony.models import (
     CoverageChangeState,
     IssueCategory,
@@ -70,7 +70,7 @@ class CoverageView:
 
 
 class ReportSiteSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     name = fields.String(dump_only=True)
     city = fields.String(dump_only=True)
     country = fields.String(dump_only=True)
@@ -79,7 +79,7 @@ class ReportSiteSchema(BaseSchema):
 class WorkerReportSchema(BaseSchema):
     """A report's metadata: never identity or testimony."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
     site = fields.Nested(ReportSiteSchema, dump_only=True, allow_none=True)
     country = fields.String(dump_only=True, allow_none=True)
@@ -113,14 +113,14 @@ class WorkerReportSchema(BaseSchema):
 class ReportEvidenceSchema(BaseSchema):
     """A file's metadata; its name is sealed like its content."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     content_type = fields.String(dump_only=True)
-    size = fields.Integer(dump_only=True)
+    size = Integer(dump_only=True)
     uploaded_dt = fields.AwareDateTime(dump_only=True)
 
 
 class WorkerReportGrantSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     user = fields.Nested(UserRefSchema, dump_only=True)
     created_dt = fields.AwareDateTime(dump_only=True)
 
@@ -145,14 +145,14 @@ class WorkerIdentitySchema(BaseSchema):
 class ReportMessageSchema(BaseSchema):
     """A message of the conversation with the worker (metadata)."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     from_worker = fields.Boolean(dump_only=True)
     author = fields.Nested(UserRefSchema, dump_only=True, allow_none=True)
     created_dt = fields.AwareDateTime(dump_only=True)
 
 
 class OpenedReportMessageSchema(BaseSchema):
-    id = fields.Integer(attribute="message.id", dump_only=True)
+    id = Integer(attribute="message.id", dump_only=True)
     from_worker = fields.Boolean(attribute="message.from_worker", dump_only=True)
     author = fields.Nested(UserRefSchema, attribute="message.author", dump_only=True, allow_none=True)
     created_dt = fields.AwareDateTime(attribute="message.created_dt", dump_only=True)
@@ -177,7 +177,7 @@ class OpenedWorkerReportSchema(BaseSchema):
 
 
 class MonitorCoverageSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     country = fields.String(dump_only=True, allow_none=True)
     is_fallback = fields.Boolean(dump_only=True)
     organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
@@ -188,7 +188,7 @@ class MonitorCoverageSchema(BaseSchema):
 
 
 class ReportKeyVersionSchema(BaseSchema):
-    version = fields.Integer(attribute="key.version", dump_only=True)
+    version = Integer(attribute="key.version", dump_only=True)
     algorithm = fields.Enum(
         KeyAlgorithm,
         by_value=True,
@@ -200,21 +200,21 @@ class ReportKeyVersionSchema(BaseSchema):
     )
     created_dt = fields.AwareDateTime(attribute="key.created_dt", dump_only=True)
     retired_dt = fields.AwareDateTime(attribute="key.retired_dt", dump_only=True, allow_none=True)
-    reports = fields.Integer(dump_only=True)
-    messages = fields.Integer(dump_only=True)
-    files = fields.Integer(dump_only=True)
+    reports = Integer(dump_only=True)
+    messages = Integer(dump_only=True)
+    files = Integer(dump_only=True)
 
 
 class ReportKeyVersionsSchema(BaseSchema):
-    current_version = fields.Integer(dump_only=True, allow_none=True)
+    current_version = Integer(dump_only=True, allow_none=True)
     current_algorithm = fields.Enum(KeyAlgorithm, by_value=True, dump_only=True, allow_none=True)
-    to_rewrap = fields.Integer(
+    to_rewrap = Integer(
         dump_only=True,
         metadata={
             "description": _l("Keys still sealed to an older version, or not yet bound to their report.")
         },
     )
-    to_reencrypt = fields.Integer(
+    to_reencrypt = Integer(
         dump_only=True,
         metadata={
             "description": _l(
@@ -235,30 +235,30 @@ class ReportKeyVersionsSchema(BaseSchema):
 class _KeyVersionsResultSchema(BaseSchema):
     """The state after the run (the fields of ReportKeyVersionsSchema), read from ``state``."""
 
-    current_version = fields.Integer(attribute="state.current_version", dump_only=True, allow_none=True)
+    current_version = Integer(attribute="state.current_version", dump_only=True, allow_none=True)
     current_algorithm = fields.Enum(
         KeyAlgorithm, by_value=True, attribute="state.current_algorithm", dump_only=True, allow_none=True
     )
-    to_rewrap = fields.Integer(attribute="state.to_rewrap", dump_only=True)
-    to_reencrypt = fields.Integer(attribute="state.to_reencrypt", dump_only=True)
+    to_rewrap = Integer(attribute="state.to_rewrap", dump_only=True)
+    to_reencrypt = Integer(attribute="state.to_reencrypt", dump_only=True)
     recovery_post_quantum = fields.Boolean(attribute="state.recovery_post_quantum", dump_only=True)
     versions = fields.List(fields.Nested(ReportKeyVersionSchema), attribute="state.versions", dump_only=True)
 
 
 class RewrapReportKeysResultSchema(_KeyVersionsResultSchema):
-    rewrapped = fields.Integer(dump_only=True)
-    retired_versions = fields.List(fields.Integer(), dump_only=True)
+    rewrapped = Integer(dump_only=True)
+    retired_versions = fields.List(Integer(), dump_only=True)
 
 
 class ReencryptReportsResultSchema(_KeyVersionsResultSchema):
-    reencrypted = fields.Integer(dump_only=True, metadata={"description": _l("Reports re-encrypted now.")})
-    messages = fields.Integer(dump_only=True)
-    files = fields.Integer(dump_only=True)
-    retired_versions = fields.List(fields.Integer(), dump_only=True)
+    reencrypted = Integer(dump_only=True, metadata={"description": _l("Reports re-encrypted now.")})
+    messages = Integer(dump_only=True)
+    files = Integer(dump_only=True)
+    retired_versions = fields.List(Integer(), dump_only=True)
 
 
 class RecoveryKeyUpgradeResultSchema(_KeyVersionsResultSchema):
-    upgraded_versions = fields.List(fields.Integer(), dump_only=True)
+    upgraded_versions = fields.List(Integer(), dump_only=True)
 
 
 # --- input --------------------------------------------------------------------------------------
@@ -287,7 +287,7 @@ class WorkerIdentityArgs(BaseSchema):
 
 
 class CreateWorkerReportArgs(BaseSchema):
-    site_id = fields.Integer(
+    site_id = Integer(
         allow_none=True, metadata={"description": _l("A workplace of the registry; or give the country.")}
     )
     country = fields.String(
@@ -333,7 +333,7 @@ class ListWorkerReportsArgs(PageArgs):
     status = fields.Enum(ReportStatus, by_value=True)
     channel = fields.Enum(ReportChannel, by_value=True)
     country = fields.String(validate=validate.Length(equal=2))
-    site_id = fields.Integer()
+    site_id = Integer()
     overdue = fields.Boolean(metadata={"description": _l("Only reports whose deadline has passed.")})
 
 
@@ -359,11 +359,11 @@ class ReplyToWorkerArgs(BaseSchema):
 
 
 class ShareReportArgs(BaseSchema):
-    user_id = fields.Integer(required=True, strict=True)
+    user_id = Integer(required=True, strict=True)
 
 
 class SetMonitorCoverageArgs(BaseSchema):
-    organisation_id = fields.Integer(required=True, strict=True)
+    organisation_id = Integer(required=True, strict=True)
     country = fields.String(
         required=True,
         allow_none=True,
@@ -377,17 +377,17 @@ class ListMonitorCoverageArgs(PageArgs):
 
 
 class RewrapReportKeysArgs(BaseSchema):
-    batch_size = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
-    max_batches = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
+    batch_size = Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+    max_batches = Integer(load_default=10, validate=validate.Range(min=1, max=100))
 
 
 class ReencryptReportsArgs(BaseSchema):
-    batch_size = fields.Integer(
+    batch_size = Integer(
         load_default=20,
         validate=validate.Range(min=1, max=200),
         metadata={"description": _l("Reports per batch (each with all its messages and files).")},
     )
-    max_batches = fields.Integer(load_default=5, validate=validate.Range(min=1, max=100))
+    max_batches = Integer(load_default=5, validate=validate.Range(min=1, max=100))
 
 
 class UpgradeRecoveryKeyArgs(BaseSchema):
@@ -406,16 +406,16 @@ class UploadEvidenceArgs(BaseSchema):
 class SurveyImportSchema(BaseSchema):
     """One imported survey export: how many reports it made, when and by whom."""
 
-    id = fields.Integer(dump_only=True)
-    organisation_id = fields.Integer(dump_only=True)
-    rows = fields.Integer(dump_only=True, metadata={"description": _l("Reports created from the file.")})
-    skipped = fields.Integer(
+    id = Integer(dump_only=True)
+    organisation_id = Integer(dump_only=True)
+    rows = Integer(dump_only=True, metadata={"description": _l("Reports created from the file.")})
+    skipped = Integer(
         dump_only=True,
         metadata={"description": _l("Answers skipped because an earlier import holds them (same _uuid).")},
     )
     imported_dt = fields.AwareDateTime(dump_only=True)
-    imported_by_id = fields.Integer(dump_only=True, allow_none=True)
-    site_id = fields.Integer(
+    imported_by_id = Integer(dump_only=True, allow_none=True)
+    site_id = Integer(
         dump_only=True, allow_none=True, metadata={"description": _l("The workplace given for every row.")}
     )
 
@@ -435,7 +435,7 @@ class CreateSurveyImportArgs(BaseSchema):
             ),
         },
     )
-    site_id = fields.Integer(
+    site_id = Integer(
         validate=validate.Range(min=1),
         metadata={"description": _l("The workplace of rows that do not name one (a site id).")},
     )
@@ -456,7 +456,7 @@ class ListSurveyImportsArgs(PageArgs):
 class CoverageChangeSchema(BaseSchema):
     """A change of who receives a country's worker reports (metadata only)."""
 
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     country = fields.String(
         dump_only=True, allow_none=True, metadata={"description": _l("Null: every country without a route.")}
     )

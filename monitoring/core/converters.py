@@ -1,0 +1,42 @@
+"""URL converters: an id in a path is a whole number that fits the database's integers.
+
+Every table's primary key is a signed 64-bit integer on PostgreSQL and SQLite alike. Werkzeug's
+``int`` converter takes any run of digits, and a number past 2^63 - 1 then fails in the database
+driver (an overflow, so a 500). The converter registered here as ``int`` refuses such a path
+before any view runs: no row can have that id, so the answer is the same 404 as for a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter, Map, ValidationError
+
+# The largest value of a signed 64-bit integer (BIGINT on PostgreSQL, INTEGER on SQLite).
+MAX_INT = 2**63 - 1
+MIN_INT = -(2**63)
+_MAX_DIGITS = len(str(MAX_INT))
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:id>``: digits whose value fits a 64-bit database integer, else no match (404)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, *args, **kwargs)
+        if self.max is None or self.max > MAX_INT:
+            self.max = MAX_INT
+        if self.min is None or self.min < MIN_INT:
+            self.min = MIN_INT
+
+    def to_python(self, value: str) -> Any:
+        # Refuse a long run of digits before int() reads it: Python refuses more than 4,300
+        # digits with a ValueError that werkzeug does not expect.
+        if len(value.lstrip("-").lstrip("0")) > _MAX_DIGITS:
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def init_converters(app: Flask) -> None:
+    """Use the bounded converter for every ``<int:...>`` rule; call before adding the rules."""
+    app.url_map.converters["int"] = BoundedIntegerConverter
