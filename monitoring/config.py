@@ -236,4 +236,3 @@ def _derive_flask_settings(config: dict[str, Any]) -> None:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
-
