@@ -13,8 +13,25 @@ DEFAULT_INSTANCE = ROOT / "instance"
 # Languages of the whole interface (every catalog complete).
 LOCALES = ("en", "es", "sv", "zh_Hans", "th")
 # Languages of the anonymous worker pages at /report: the interface languages plus languages
-# whose catalogs hold only the worker pages' messages (extracted with babel-worker.cfg).
-WORKER_LOCALES = ("en", "zh_Hans", "th", "my", "vi", "ms", "ne", "cs", "es")
+# whose catalogs hold only the worker pages' messages (extracted with babel-worker.cfg). Urdu is
+# written right to left: the pages take their direction from the locale (core.i18n.html_dir).
+WORKER_LOCALES = (
+    "en",
+    "zh_Hans",
+    "th",
+    "my",
+    "vi",
+    "ms",
+    "ne",
+    "cs",
+    "es",
+    "id",
+    "km",
+    "bn",
+    "fil",
+    "uk",
+    "ur",
+)
 WORKER_ONLY_LOCALES = tuple(code for code in WORKER_LOCALES if code not in LOCALES)
 
 # Values that may be set as MONITORING_<NAME>; the type of the default decides the parsing.
@@ -56,11 +73,6 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE": 50,
     "REPORT_ACKNOWLEDGE_DAYS": 7,
     "REPORT_FEEDBACK_DAYS": 90,
-    # Days before a report's acknowledgement or feedback clock runs out that its monitors are reminded.
-    "REPORT_CLOCK_REMINDER_DAYS": 2,
-    # Shown to a worker whose country's reports cannot be received yet (the receiving organisation
-    # has no usable key), instead of the general advice: where else to turn. Empty: the advice.
-    "WORKER_KEYLESS_ADVICE": "",
     "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
     # All files of one case message or implementation report together (they are read into memory).
     "CASE_UPLOAD_MAX_BYTES": 50 * 1024 * 1024,
@@ -241,3 +253,4 @@ def _derive_flask_settings(config: dict[str, Any]) -> None:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
+

@@ -74,6 +74,12 @@ def html_lang() -> str:
     return str(get_locale() or "en").replace("_", "-")
 
 
+def html_dir() -> str:
+    """The page's writing direction, ``rtl`` for Urdu and the other right-to-left scripts."""
+    locale = get_locale()
+    return "rtl" if locale is not None and locale.text_direction == "rtl" else "ltr"
+
+
 # --- formats ----------------------------------------------------------------------------------
 # One way to show a date and one to show a number on every page, in the reader's language: the
 # templates use the ``date`` and ``number`` filters, never Flask-Babel's own format filters.
@@ -141,7 +147,7 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("LOCALES", LOCALES)
     babel.init_app(app, locale_selector=select_locale, default_timezone="UTC")
     app.jinja_env.globals.update(
-        language_choices=language_choices, html_lang=html_lang, get_locale=get_locale
+        language_choices=language_choices, html_lang=html_lang, html_dir=html_dir, get_locale=get_locale
     )
     app.jinja_env.filters.update(date=format_when, number=format_number)
 

@@ -191,6 +191,20 @@ def test_catalog_header_names_its_plural_rule(locale):
             assert len(message.string) == catalog.num_plurals, f"{locale}: {message.id[0]}"
 
 
+@pytest.mark.parametrize("locale", WORKER_ONLY_LOCALES)
+def test_worker_catalog_header_is_the_locales_own(locale):
+    """A worker-only catalog names its language and the plural rule `pybabel init` writes for it (CLDR's)."""
+    from babel.messages.plurals import get_plural
+
+    with Path(ROOT, "translations", locale, "LC_MESSAGES", "messages.po").open("rb") as fh:
+        catalog = read_po(fh)
+    rule = get_plural(locale)
+    assert catalog.mime_headers and dict(catalog.mime_headers)["Language"] == locale
+    assert dict(catalog.mime_headers)["Plural-Forms"] == (
+        f"nplurals={rule.num_plurals}; plural={rule.plural_expr};"
+    ), locale
+
+
 @pytest.mark.parametrize(
     ("count", "expected"), [(1, "Se agregó 1 hallazgo"), (2, "Se agregaron 2 hallazgos")]
 )

@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import stream_encode_multipart
 
 from monitoring.accounts.models import Organisation, User
+from monitoring.config import WORKER_LOCALES
 from monitoring.core.audit import AuditEntry
 from monitoring.core.db import Base, db
 from monitoring.supplychain import operations as supplychain
@@ -680,7 +681,7 @@ def test_every_worker_page_offers_the_languages(app, world, filed):
     for response in pages:
         page = assert_worker_page(response)
         assert '<html lang="ne">' in page
-        assert page.count('hreflang="') == 9 and 'aria-current="true"' in page
+        assert page.count('hreflang="') == len(WORKER_LOCALES) and 'aria-current="true"' in page
     # After a POST the links lead to a page that can be fetched again (never to the POST URL).
     assert '/report/follow-up?lang=th"' in pages[4].get_data(as_text=True)
     # The search and the form lead back to the search: a link cannot carry the choice unseen.
