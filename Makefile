@@ -25,7 +25,7 @@ PORT := 5000
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test test-latest lint format i18n translations devkeys install upgrade clean distclean bench
+.PHONY: help run test test-latest lint format i18n translations devkeys install upgrade clean distclean bench fuzz
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -123,6 +123,16 @@ test: translations lint  ## Lint, then pytest on SQLite (and on PostgreSQL if MO
 	  echo "==> pytest on PostgreSQL"; cat artefacts/pytest-postgresql.log; \
 	fi; \
 	$(BIN)/python -c "$$TEST_SUMMARY" "$$sqlite" "$$postgres"
+	@$(MAKE) --no-print-directory fuzz
+
+# schemathesis against /api/v1/openapi.json with each role's token and every check, on a local
+# server the driver starts (tests/api/schemathesis_run.py); at most FUZZ_BUDGET seconds (280).
+# Seed, request logs and reports go to artefacts/schemathesis/ (summary.json names the seed;
+# FUZZ_SEED=<n> runs the same cases again).
+fuzz: translations  ## Fuzz the API with schemathesis for every role (zero server errors, zero schema violations)
+	@echo "==> schemathesis on the API, every role"
+	@[ -x $(BIN)/schemathesis ] || { echo "schemathesis is not installed: refresh the lock files (make upgrade)" >&2; exit 1; }
+	$(BIN)/python tests/api/schemathesis_run.py
 
 # --- benchmarks -------------------------------------------------------------------------
 

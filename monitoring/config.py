@@ -73,6 +73,11 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE": 50,
     "REPORT_ACKNOWLEDGE_DAYS": 7,
     "REPORT_FEEDBACK_DAYS": 90,
+    # Days before a report's acknowledgement or feedback clock runs out that its monitors are reminded.
+    "REPORT_CLOCK_REMINDER_DAYS": 2,
+    # Shown to a worker whose country's reports cannot be received yet (the receiving organisation
+    # has no usable key), instead of the general advice: where else to turn. Empty: the advice.
+    "WORKER_KEYLESS_ADVICE": "",
     "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
     # All files of one case message or implementation report together (they are read into memory).
     "CASE_UPLOAD_MAX_BYTES": 50 * 1024 * 1024,
@@ -253,4 +258,3 @@ def _derive_flask_settings(config: dict[str, Any]) -> None:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
-

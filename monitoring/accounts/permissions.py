@@ -10,13 +10,14 @@ from __future__ import annotations
 from sqlalchemy import Select, false, select
 
 from monitoring.accounts.models import ApiToken, Organisation, User, UserRole
-from monitoring.core.roles import Member, is_admin, is_monitor
+from monitoring.core.roles import Member, has_role, is_admin, is_monitor
 
 __all__ = [
     "can_decide_membership",
     "can_manage_accounts",
     "can_revoke_token",
     "can_view_audit_log",
+    "can_view_coverage_health",
     "holds_organisation_key",
     "is_admin",
     "is_key_member",
@@ -43,6 +44,12 @@ def can_manage_accounts(user: Member) -> bool:
 
 def can_view_audit_log(user: Member) -> bool:
     return is_admin(user)
+
+
+def can_view_coverage_health(user: Member) -> bool:
+    """See which countries' worker reports cannot be received (routes to an organisation without
+    a usable key): administrators and coordinators, who are told of such routes."""
+    return has_role(user, UserRole.admin, UserRole.coordinator)
 
 
 def visible_users(user: User) -> Select[User]:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from monitoring.accounts import operations
 from monitoring.accounts.models import Organisation, User, UserRole
-from monitoring.accounts.permissions import can_manage_accounts, can_view_audit_log
+from monitoring.accounts.permissions import can_manage_accounts, can_view_audit_log, can_view_coverage_health
 from monitoring.accounts.schemas import (
     CreateOrganisationArgs,
     CreateUserArgs,
@@ -27,6 +27,8 @@ from monitoring.core.api import operation_error, paginate, route
 from monitoring.core.auth import current_member, roles
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page
+from monitoring.testimony.keyless import KeylessRoute
+from monitoring.testimony.schemas import KeylessRouteSchema
 
 logger = logging.getLogger(__name__)
 
@@ -198,3 +200,23 @@ def list_audit(args: dict[str, Any]) -> Page:
     if not can_view_audit_log(current_member()):
         abort(404)
     return paginate(services.audit_list(args), services.AUDIT_ORDER, args.get("after"), args.get("limit"))
+
+
+# --- health: routes that cannot receive reports ---------------------------------------------
+
+
+@route(
+    "/coverage-health",
+    summary=_l("Countries whose worker reports cannot be received"),
+    description=_l(
+        "Every route (a country, or the route of every other country) whose monitoring organisation "
+        "has no usable key or is deactivated: workers there are told that reports cannot be received "
+        "yet. For administrators and coordinators."
+    ),
+    response=KeylessRouteSchema(many=True),
+)
+@roles(UserRole.admin, UserRole.coordinator)
+def coverage_health() -> list[KeylessRoute]:
+    if not can_view_coverage_health(current_member()):
+        abort(404)
+    return services.coverage_health()

@@ -28,6 +28,7 @@ from monitoring.core.db import db
 from monitoring.core.forms import show_messages
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import encode_cursor
+from monitoring.testimony import keyless
 
 logger = logging.getLogger(__name__)
 
@@ -218,3 +219,11 @@ def check_audit_log() -> AuditCheck:
     # Open the log at the broken entry: the cursor of the page that starts with it.
     found.after = encode_cursor([(result.broken_id or 0) + 1])
     return found
+
+
+# --- health ---------------------------------------------------------------------------------
+
+
+def coverage_health() -> list[keyless.KeylessRoute]:
+    """Every route whose organisation cannot seal reports (by country, the fallback last)."""
+    return keyless.keyless_routes()

@@ -14,7 +14,12 @@ from sqlalchemy import Select, func
 
 from monitoring.accounts import operations, two_factor
 from monitoring.accounts.models import ROLE_ORGANISATION_KIND, Organisation, User, UserRole
-from monitoring.accounts.permissions import can_manage_accounts, can_view_audit_log, visible_organisations
+from monitoring.accounts.permissions import (
+    can_manage_accounts,
+    can_view_audit_log,
+    can_view_coverage_health,
+    visible_organisations,
+)
 from monitoring.accounts.schemas import (
     CreateOrganisationArgs,
     CreateUserArgs,
@@ -278,3 +283,15 @@ def audit_verify() -> Any:
     for message, category in check.messages:
         flash(message, category)
     return redirect(url_for(".audit_log", after=check.after) if check.after else url_for(".audit_log"))
+
+
+# --- health: routes that cannot receive reports ---------------------------------------------
+
+
+@bp.route("/coverage-health")
+@roles(UserRole.admin, UserRole.coordinator)
+def coverage_health() -> Any:
+    """Every country whose worker reports go to an organisation without a usable key."""
+    if not can_view_coverage_health(current_member()):
+        abort(404)
+    return render_template("admin/coverage_health.html", routes=services.coverage_health())

@@ -58,6 +58,13 @@ def _routing() -> str:
     return run_routing_jobs()
 
 
+def _report_clocks() -> str:
+    # Reminders and escalations of the worker reports' clocks, keyless routes (mailed below).
+    from monitoring.testimony.jobs import run_clock_jobs
+
+    return run_clock_jobs()
+
+
 def _notifications() -> str:
     # Deadline reminders, overdue notices and escalations, then the outbox by e-mail.
     from monitoring.cases.jobs import run_notification_jobs
@@ -72,6 +79,7 @@ JOBS: tuple[Callable[[], str], ...] = (
     _collect_garbage,
     _rewrap_protected,
     _routing,
+    _report_clocks,
     _notifications,
     write_checkpoint,
 )

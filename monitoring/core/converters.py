@@ -19,11 +19,30 @@ MIN_INT = -(2**63)
 _MAX_DIGITS = len(str(MAX_INT))
 
 
+def at_most(limit: int) -> str:
+    """A regular expression of the decimal numbers from 0 to ``limit`` (no leading zeros past its length)."""
+    digits = str(limit)
+    choices = [rf"\d{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        if digit != "0":
+            rest = len(digits) - i - 1
+            choices.append(digits[:i] + f"[0-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    choices.append(digits)
+    return "(?:" + "|".join(choices) + ")"
+
+
 class BoundedIntegerConverter(IntegerConverter):
-    """``<int:id>``: digits whose value fits a 64-bit database integer, else no match (404)."""
+    """``<int:id>``: digits whose value fits a 64-bit database integer, else no match (404).
+
+    The bound is in the regular expression too: werkzeug checks a rule's method before its
+    converters, so a number refused only by ``to_python`` would make ``PATCH /x/<too big>``
+    a 405 (the ``GET`` rule's pattern matched) instead of a 404.
+    """
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         super().__init__(url_map, *args, **kwargs)
+        if not self.signed and not self.fixed_digits:
+            self.regex = at_most(MAX_INT)
         if self.max is None or self.max > MAX_INT:
             self.max = MAX_INT
         if self.min is None or self.min < MIN_INT:

@@ -40,6 +40,17 @@ class NotificationKind(TitledEnum):
     coverage_change = "coverage_change"
     # Someone joined a monitor organisation and waits for a member's approval.
     membership_requested = "membership_requested"
+    # Worker reports (testimony): a new web report, a survey import, a worker's reply.
+    report_received = "report_received"
+    survey_imported = "survey_imported"
+    worker_message = "worker_message"
+    # A report's acknowledgement or feedback clock runs out soon / ran out (to its monitors),
+    # and the escalation of an overdue one to the coordinators (metadata only).
+    report_clock_reminder = "report_clock_reminder"
+    report_clock_overdue = "report_clock_overdue"
+    report_clock_escalated = "report_clock_escalated"
+    # A country's reports go to an organisation that cannot seal them (no usable key).
+    coverage_without_key = "coverage_without_key"
 
     @staticmethod
     def __titles__() -> dict[NotificationKind, str]:
@@ -63,6 +74,13 @@ class NotificationKind(TitledEnum):
             NotificationKind.action_escalated: _l("Overdue corrective action escalated"),
             NotificationKind.coverage_change: _l("Change of who receives worker reports"),
             NotificationKind.membership_requested: _l("A new colleague asks to join"),
+            NotificationKind.report_received: _l("New worker report"),
+            NotificationKind.survey_imported: _l("Survey imported"),
+            NotificationKind.worker_message: _l("New message from a worker"),
+            NotificationKind.report_clock_reminder: _l("Worker report deadline approaching"),
+            NotificationKind.report_clock_overdue: _l("Worker report deadline missed"),
+            NotificationKind.report_clock_escalated: _l("Overdue worker report escalated"),
+            NotificationKind.coverage_without_key: _l("Worker reports cannot be received"),
         }
 
 

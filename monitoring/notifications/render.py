@@ -15,13 +15,14 @@ from html import escape
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
 
 from monitoring.accounts.models import User
 from monitoring.notifications import subjects
 from monitoring.notifications.models import Notification, NotificationKind
 from monitoring.notifications.subjects import Related
+from monitoring.supplychain.operations import country_name
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ def target_path(notification: Notification) -> str:
         return path
     if notification.kind is NotificationKind.membership_requested:
         return "/account/keys#pending"
+    if notification.kind is NotificationKind.coverage_without_key:
+        return "/admin/coverage-health"
     change_id = (notification.params or {}).get("coverage_change_id")
     if notification.kind is NotificationKind.coverage_change and isinstance(change_id, int):
         return f"/coverage/changes/{change_id}"
@@ -85,7 +88,17 @@ def _values(notification: Notification, related: Related | None = None) -> dict[
         "member": str(params.get("member") or MISSING),
         "email": str(params.get("email") or MISSING),
         "organisation": str(params.get("organisation") or MISSING),
+        # Worker reports: the report's number and country, nothing else of it.
+        "report": str(params.get("report_id") or params.get("report_number") or MISSING),
+        "country": _country(params.get("country") or row.get("country")),
+        "clock": str(params.get("clock") or ""),
     }
+
+
+def _country(code: Any) -> str:
+    if not code or not isinstance(code, str):
+        return MISSING
+    return str(country_name(code, get_locale() or "en"))
 
 
 # --- the one-line text ----------------------------------------------------------------------
@@ -139,10 +152,6 @@ def _message_posted(v: dict[str, str]) -> str:
 
 def _coverage_change(notification: Notification) -> str:
     """A change of who receives worker reports, in the recipient's language."""
-    from flask_babel import get_locale
-
-    from monitoring.supplychain.operations import country_name
-
     params = dict(notification.params or {})
     code = str(params.get("country") or "")
     values = {
@@ -183,6 +192,59 @@ def _coverage_change(notification: Notification) -> str:
         "The move of worker reports about %(scope)s from %(source)s to %(target)s was withdrawn or "
         "lapsed; nothing changed.",
         **values,
+    )
+
+
+def _survey_imported(notification: Notification) -> str:
+    count = (notification.params or {}).get("rows")
+    count = count if isinstance(count, int) else 0
+    return ngettext(
+        "A survey import added %(num)d report to your organisation's worker reports.",
+        "A survey import added %(num)d reports to your organisation's worker reports.",
+        count,
+    )
+
+
+def _clock_reminder(v: dict[str, str]) -> str:
+    if v["clock"] == "feedback":
+        return _(
+            "The worker of report %(report)s (%(country)s) is to be told what is being done by %(date)s.",
+            **v,
+        )
+    return _("Report %(report)s (%(country)s) is to be acknowledged by %(date)s.", **v)
+
+
+def _clock_overdue(v: dict[str, str]) -> str:
+    if v["clock"] == "feedback":
+        return _(
+            "The worker of report %(report)s (%(country)s) was to be told what is being done by "
+            "%(date)s; this is overdue.",
+            **v,
+        )
+    return _("Report %(report)s (%(country)s) was to be acknowledged by %(date)s; this is overdue.", **v)
+
+
+def _clock_escalated(v: dict[str, str]) -> str:
+    if v["clock"] == "feedback":
+        return _(
+            "%(organisation)s has not told the worker of report %(report)s (%(country)s) what is being "
+            "done, due by %(date)s.",
+            **v,
+        )
+    return _("%(organisation)s has not acknowledged report %(report)s (%(country)s), due by %(date)s.", **v)
+
+
+def _coverage_without_key(v: dict[str, str]) -> str:
+    if v["country"] == MISSING:
+        return _(
+            "Worker reports about countries without a route of their own go to %(organisation)s, which "
+            "has no usable encryption key: those workers cannot report until one is made.",
+            **v,
+        )
+    return _(
+        "Worker reports about %(country)s go to %(organisation)s, which has no usable encryption key: "
+        "workers there cannot report until one is made.",
+        **v,
     )
 
 
@@ -233,13 +295,44 @@ _LINES: dict[NotificationKind, Callable[[dict[str, str]], str]] = {
         "escalated to the coordinators.",
         **v,
     ),
+    NotificationKind.report_received: lambda v: _(
+        "A worker filed report %(report)s about a workplace in %(country)s.", **v
+    ),
+    NotificationKind.worker_message: lambda v: _(
+        "The worker of report %(report)s (%(country)s) wrote a new message.", **v
+    ),
+    NotificationKind.report_clock_reminder: _clock_reminder,
+    NotificationKind.report_clock_overdue: _clock_overdue,
+    NotificationKind.report_clock_escalated: _clock_escalated,
+    NotificationKind.coverage_without_key: _coverage_without_key,
 }
+
+# Kinds told to the members of an organisation, and to people for the role they hold.
+_MEMBER_KINDS = frozenset(
+    {
+        NotificationKind.membership_requested,
+        NotificationKind.coverage_change,
+        NotificationKind.report_received,
+        NotificationKind.survey_imported,
+        NotificationKind.worker_message,
+        NotificationKind.report_clock_reminder,
+        NotificationKind.report_clock_overdue,
+    }
+)
+_ROLE_KINDS = frozenset(
+    {
+        NotificationKind.report_clock_escalated,
+        NotificationKind.coverage_without_key,
+    }
+)
 
 
 def line(notification: Notification, related: Related | None = None) -> str:
     """The one-line text shown in the app, in the current language."""
     if notification.kind is NotificationKind.coverage_change:
         return _coverage_change(notification)
+    if notification.kind is NotificationKind.survey_imported:
+        return _survey_imported(notification)
     return _LINES[notification.kind](_values(notification, related))
 
 
@@ -285,9 +378,15 @@ def render_mail(notification: Notification) -> RenderedMail:
         settings = absolute_url("/notifications/")
         greeting = _("Hello %(name)s,", name=user.name)
         open_label = _("Open the page:")
-        if notification.kind in (NotificationKind.membership_requested, NotificationKind.coverage_change):
+        if notification.kind in _MEMBER_KINDS:
             footer = _(
                 "You receive this message because you are a member of this organisation. "
+                "All your notifications: %(url)s",
+                url=settings,
+            )
+        elif notification.kind in _ROLE_KINDS:
+            footer = _(
+                "You receive this message because of your role in this system. "
                 "All your notifications: %(url)s",
                 url=settings,
             )

@@ -1,11 +1,12 @@
 """What a notification is about, as told by the feature that owns it.
 
 A notification points at a case (``case_id``) and perhaps a corrective action (``action_id``),
-but notifications sit below cases and may not import them. The cases feature registers, at
-start-up (:mod:`monitoring.cases.subscribers`), how its rows are loaded, linked and described:
-:func:`register_subject` for each kind of row and :func:`register_titles` for the states and
-other enum values the texts name. Texts fall back to these rows where their parameters lack a
-value.
+or at a row named in its parameters (a worker report's ``report_id``), but notifications sit
+below the features that own those rows and may not import them. Each feature registers, at
+start-up (:mod:`monitoring.cases.subscribers`, :mod:`monitoring.testimony.subscribers`), how its
+rows are loaded, linked and described: :func:`register_subject` for each kind of row and
+:func:`register_titles` for the states and other enum values the texts name. Texts fall back to
+these rows where their parameters lack a value.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from monitoring.core.types import TitledEnum
 from monitoring.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
-# The columns of Notification that point at a subject, most specific first.
-SubjectKind = Literal["action", "case"]
+# The columns of Notification that point at a subject, most specific first; other kinds of
+# subject are named by a parameter (``Subject.param``) and come after these.
+SubjectKind = str
 SUBJECT_KINDS: tuple[SubjectKind, ...] = ("action", "case")
 
 
@@ -35,6 +37,8 @@ class Subject:
     path: Callable[[int], str]
     # Placeholder values from one row (e.g. reference, site, supplier, state, dates).
     facts: Callable[[Any], Mapping[str, Any]]
+    # The parameter that holds the row's id, for a kind without a column of its own.
+    param: str | None = None
 
 
 _SUBJECTS: dict[SubjectKind, Subject] = {}
@@ -51,13 +55,24 @@ def register_titles(**enums: type[TitledEnum]) -> None:
     _TITLES.update(enums)
 
 
+def _kinds() -> list[SubjectKind]:
+    """Every kind of subject, most specific first: the columns, then those named by a parameter."""
+    return [*SUBJECT_KINDS, *(kind for kind in _SUBJECTS if kind not in SUBJECT_KINDS)]
+
+
 def subject_id(notification: Notification, kind: SubjectKind) -> int | None:
-    return notification.action_id if kind == "action" else notification.case_id
+    if kind == "action":
+        return notification.action_id
+    if kind == "case":
+        return notification.case_id
+    subject = _SUBJECTS.get(kind)
+    value = (notification.params or {}).get(subject.param) if subject and subject.param else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def subject_path(notification: Notification) -> str | None:
     """The page of the most specific subject the notification has, if any."""
-    for kind in SUBJECT_KINDS:
+    for kind in _kinds():
         row_id = subject_id(notification, kind)
         if row_id is not None and kind in _SUBJECTS:
             return _SUBJECTS[kind].path(row_id)
@@ -94,7 +109,7 @@ def load_related(notifications: Collection[Notification]) -> Related:
 def facts(notification: Notification, related: Related | None = None) -> dict[str, Any]:
     """The placeholder values the subjects' rows give, the most specific subject winning."""
     values: dict[str, Any] = {}
-    for kind in reversed(SUBJECT_KINDS):
+    for kind in reversed(_kinds()):
         subject = _SUBJECTS.get(kind)
         row_id = subject_id(notification, kind)
         if subject is None or row_id is None:

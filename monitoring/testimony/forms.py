@@ -74,6 +74,8 @@ class ReportFilterForm(_FilterForm):
     channel = SelectField(_l("Channel"), default="")
     country = SelectField(_l("Country"), default="")
     overdue = BooleanField(_l("Only overdue reports"))
+    awaiting_acknowledgement = BooleanField(_l("Only reports awaiting acknowledgement"))
+    unread = BooleanField(_l("Only reports with unread messages from the worker"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

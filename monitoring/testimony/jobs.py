@@ -1,4 +1,5 @@
-"""Work done in batches, each committed on its own: key re-wraps and re-encryptions, routing jobs.
+"""Work done in batches, each committed on its own: key re-wraps and re-encryptions, routing
+jobs, the reminders and escalations of the reports' clocks.
 
 An interrupted run keeps every finished batch and the next run resumes where it stopped, so
 these commit once per batch, wherever they are called from: a key page, the API or the
@@ -13,7 +14,8 @@ from datetime import datetime
 
 from monitoring.accounts.models import Organisation, User
 from monitoring.core.db import db
-from monitoring.testimony import operations, routing
+from monitoring.core.types import utcnow
+from monitoring.testimony import clocks, keyless, operations, routing
 from monitoring.testimony.sealing import KeyOpener
 
 logger = logging.getLogger(__name__)
@@ -73,3 +75,23 @@ def run_routing_jobs(now: datetime | None = None) -> str:
         decided += batch
         commit_batch()
     return f"routing: {decided} changes of who receives worker reports decided after their wait"
+
+
+# Reports handled per clock, stage and transaction by the clock step.
+CLOCK_BATCH = 200
+
+
+def run_clock_jobs(now: datetime | None = None) -> str:
+    """The testimony step of ``flask jobs run``: remind and escalate the reports' clocks, each
+    notice once, in batches each committed; then tell of routes to organisations without a key."""
+    now = now or utcnow()
+    notices = 0
+    while batch := clocks.send_due_notices(now, CLOCK_BATCH):
+        notices += batch
+        commit_batch()
+    warned, cleared = keyless.sweep()
+    commit_batch()
+    return (
+        f"worker reports: {notices} deadline reminders and escalations; "
+        f"{warned} routes without a usable key reported, {cleared} fixed"
+    )

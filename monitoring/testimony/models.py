@@ -366,6 +366,85 @@ class ReportMessage(Base):
     author: Mapped[User | None] = relationship()
 
 
+class ReportReadMarker(Base):
+    """How far one monitor read a report's conversation: the newest message they have seen.
+
+    A report has unread worker messages for a monitor while a message from the worker is newer
+    than their marker (or they have none). Opening the conversation moves the marker.
+    """
+
+    __tablename__ = "report_read_marker"
+    __table_args__ = (UniqueConstraint("report_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("worker_report.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    last_message_id: Mapped[int] = mapped_column(Integer)
+    read_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportClock(TitledEnum):
+    """The Whistleblower Directive clocks of a direct report."""
+
+    acknowledge = "acknowledge"
+    feedback = "feedback"
+
+    @staticmethod
+    def __titles__() -> dict[ReportClock, str]:
+        return {
+            ReportClock.acknowledge: _l("Acknowledgement"),
+            ReportClock.feedback: _l("Feedback to the worker"),
+        }
+
+
+class ClockNoticeStage(TitledEnum):
+    reminder = "reminder"  # the clock runs out soon
+    escalation = "escalation"  # the clock ran out
+
+    @staticmethod
+    def __titles__() -> dict[ClockNoticeStage, str]:
+        return {
+            ClockNoticeStage.reminder: _l("Reminder"),
+            ClockNoticeStage.escalation: _l("Escalation"),
+        }
+
+
+class ReportClockNotice(Base):
+    """A reminder or escalation sent for one clock of one report, so that each goes out once.
+
+    ``due_dt`` is the deadline the notice was about: a deadline that moves is told again.
+    """
+
+    __tablename__ = "report_clock_notice"
+    __table_args__ = (UniqueConstraint("report_id", "clock", "stage", "due_dt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("worker_report.id", ondelete="CASCADE"), index=True)
+    clock: Mapped[ReportClock] = mapped_column(enum_column(ReportClock, "clock"))
+    stage: Mapped[ClockNoticeStage] = mapped_column(enum_column(ClockNoticeStage, "stage"))
+    due_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How many notifications went out (members, and coordinators for an escalation).
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KeylessCoverageAlert(Base):
+    """Coordinators and administrators were told that a route leads to an organisation without
+    a usable key; deleted once the route is fixed, so that a new breakage is told again."""
+
+    __tablename__ = "keyless_coverage_alert"
+    __table_args__ = (
+        UniqueConstraint("scope", "organisation_id"),
+        CheckConstraint("scope = '*' OR length(scope) = 2", name="scope_country_or_fallback"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A country code, or FALLBACK_SCOPE for every country without a route of its own.
+    scope: Mapped[str] = mapped_column(String(2))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    raised_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Evidence(Base):
     """A file attached to a report, stored encrypted in 64 KiB chunks in the file store."""
 

@@ -30,7 +30,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.types import TitledEnum, utcnow
 from monitoring.supplychain.matching import country_codes, is_country_code
 from monitoring.supplychain.models import Site
-from monitoring.testimony import sealing
+from monitoring.testimony import alerts, sealing
 from monitoring.testimony.models import (
     Evidence,
     IssueCategory,
@@ -41,7 +41,7 @@ from monitoring.testimony.models import (
     RetaliationRisk,
     WorkerReport,
 )
-from monitoring.testimony.permissions import can_read_conversation, can_record_report, visible_reports
+from monitoring.testimony.permissions import can_read_conversation, can_record_report
 
 logger = logging.getLogger(__name__)
 
@@ -385,27 +385,9 @@ def deadline_columns(now: datetime | None = None) -> list[Any]:
     ]
 
 
-@dataclass(frozen=True)
-class DeadlineCounts:
-    awaiting_acknowledgement: int
-    acknowledge_overdue: int
-    feedback_overdue: int
-
-
-def deadline_counts(user: User, now: datetime | None = None) -> DeadlineCounts:
-    """Counts for a monitor's start page, in one query."""
-    now = now or current_time()
-
-    def flag(condition: ColumnElement[bool]) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    query = visible_reports(user).with_only_columns(
-        flag(WorkerReport.status == ReportStatus.received),
-        flag(acknowledge_overdue(now)),
-        flag(feedback_overdue(now)),
-    )
-    row = db.session.execute(query).one()
-    return DeadlineCounts(int(row[0]), int(row[1]), int(row[2]))
+def awaiting_acknowledgement() -> ColumnElement[bool]:
+    """A direct report (only those carry the clock) that nobody has acknowledged yet."""
+    return and_(WorkerReport.acknowledge_due_dt.is_not(None), WorkerReport.acknowledged_dt.is_(None))
 
 
 # --- opening sealed content -----------------------------------------------------------------
@@ -419,11 +401,15 @@ class OpenedContent:
 
 
 def open_report(actor: User, report: WorkerReport, reason: str) -> OpenedContent:
-    """Decrypt a report (and, for its monitors, the conversation); sealing audits each opening."""
+    """Decrypt a report (and, for its monitors, the conversation); sealing audits each opening.
+
+    The monitor has then seen the conversation: its messages are read for them.
+    """
     content = sealing.open_report(actor, report, reason=reason)
     messages = None
     if can_read_conversation(actor, report):
         messages = sealing.read_messages(actor, report, reason=reason)
+        alerts.mark_conversation_read(actor, report)
     return OpenedContent(report=report, content=content, messages=messages)
 
 

@@ -22,7 +22,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.transactions import keep_failed_attempt
 from monitoring.core.types import utcnow
 from monitoring.supplychain.models import Site
-from monitoring.testimony import receipts, sealing, throttle
+from monitoring.testimony import alerts, receipts, sealing, throttle
 from monitoring.testimony.models import IssueCategory, ReportChannel, ReportMessage, WorkerReport
 
 logger = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ def file_anonymous_report(data: AnonymousReport, organisation: Organisation) -> 
         receipt_public_key=derived.public_key,
     )
     _attach(report, data.evidence)
+    alerts.report_received(report)
     # Counted once the report is filed; the page refused full windows beforehand.
     throttle.hit(throttle.report_client_limit())
     throttle.hit(throttle.report_global_limit())
@@ -125,6 +126,7 @@ def add_worker_message(report: WorkerReport, body: str, evidence: Upload | None 
         raise OperationError(_l("Write a message first."), "body")
     message = sealing.add_message(report, body=body, author=None)
     _attach(report, evidence)
+    alerts.worker_message(report)
     logger.info("worker message added to an anonymous report")
     return message
 

@@ -99,6 +99,13 @@ def can_manage_report(user: User, report: WorkerReport) -> bool:
 
 
 can_read_conversation = can_manage_report
+
+
+def reads_conversations(user: User) -> bool:
+    """Monitors read their organisation's conversations with workers (and have read markers)."""
+    return is_monitor(user)
+
+
 can_add_evidence = can_manage_report
 can_open_evidence = can_manage_report
 can_share_report = can_manage_report

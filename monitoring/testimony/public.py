@@ -47,7 +47,13 @@ from monitoring.core.transactions import attempt, keep_failed_attempt
 from monitoring.supplychain.matching import is_country_code
 from monitoring.supplychain.models import Site
 from monitoring.supplychain.operations import country_choices, country_name
-from monitoring.testimony import operations_public, receipts, sealing, throttle
+from monitoring.testimony import (
+    keyless,
+    operations_public,
+    receipts,
+    sealing,
+    throttle,
+)
 from monitoring.testimony.models import IssueCategory, WorkerReport
 from monitoring.testimony.public_forms import (
     FollowUpForm,
@@ -215,6 +221,15 @@ def new_report() -> Any:
     except OperationError:
         return render(
             "report/nobody.html", site=site, country_label=workplace_country, languages_for=_back_to_search()
+        )
+    if not keyless.can_seal_for(organisation):
+        # Decided before the form is shown: a worker never writes a report that cannot be sealed.
+        keyless.warn_dead_end(organisation, site.country if site else country)
+        return render(
+            "report/cannot_receive.html",
+            country_label=workplace_country,
+            advice=str(current_app.config.get("WORKER_KEYLESS_ADVICE") or "").strip(),
+            languages_for=_back_to_search(),
         )
     if choosing:
         form = ReportForm(formdata=None, describe_workplace=site is None)

@@ -44,6 +44,8 @@ class ReportView:
     report: WorkerReport
     acknowledge_overdue: bool
     feedback_overdue: bool
+    # The conversation holds worker messages the reader has not seen (monitors only).
+    unread_messages: bool = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.report, name)
@@ -108,6 +110,37 @@ class WorkerReportSchema(BaseSchema):
     feedback_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
     acknowledge_overdue = fields.Boolean(dump_only=True)
     feedback_overdue = fields.Boolean(dump_only=True)
+    unread_messages = fields.Boolean(
+        dump_only=True,
+        metadata={
+            "description": _l(
+                "The worker wrote messages you have not read yet (opening the report reads them)."
+            )
+        },
+    )
+
+
+class KeylessRouteSchema(BaseSchema):
+    """A route whose organisation cannot seal reports: workers there cannot report yet."""
+
+    id = Integer(dump_only=True)
+    country = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": _l("The country; none for the route of every country without one of its own.")
+        },
+    )
+    is_fallback = fields.Boolean(dump_only=True)
+    organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
+    organisation_active = fields.Function(
+        lambda route: route.organisation.is_active, dump_only=True, metadata={"type": "boolean"}
+    )
+    alerted_dt = fields.AwareDateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("When the coordinators and administrators were told.")},
+    )
 
 
 class ReportEvidenceSchema(BaseSchema):
@@ -335,6 +368,12 @@ class ListWorkerReportsArgs(PageArgs):
     country = fields.String(validate=validate.Length(equal=2))
     site_id = Integer()
     overdue = fields.Boolean(metadata={"description": _l("Only reports whose deadline has passed.")})
+    awaiting_acknowledgement = fields.Boolean(
+        metadata={"description": _l("Only direct reports (web, hotline) that are not acknowledged yet.")}
+    )
+    unread = fields.Boolean(
+        metadata={"description": _l("Only reports with worker messages you have not read.")}
+    )
 
 
 class OpenSealedArgs(BaseSchema):

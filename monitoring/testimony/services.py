@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import abort, current_app
@@ -19,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 
 from monitoring.accounts.models import Organisation, OrganisationKind, User
 from monitoring.core.db import db
@@ -27,7 +29,7 @@ from monitoring.core.forms import show_messages
 from monitoring.core.operations import OperationError
 from monitoring.core.transactions import keep_failed_attempt
 from monitoring.supplychain.models import Site
-from monitoring.testimony import operations, routing, sealing, survey
+from monitoring.testimony import alerts, operations, routing, sealing, survey
 from monitoring.testimony.models import (
     CoverageChange,
     CoverageChangeState,
@@ -111,10 +113,16 @@ def filter_args(schema: type[Schema], values: Mapping[str, Any]) -> dict[str, An
 # --- reports --------------------------------------------------------------------------------
 
 
+def _with_flags(user: User, now: datetime | None = None) -> Select[Any]:
+    """The reports the user may see, with their overdue flags and whether they hold unread messages."""
+    unread = case((alerts.unread_messages(user), True), else_=False).label("unread_messages")
+    return visible_reports(user).add_columns(*operations.deadline_columns(now), unread)
+
+
 def list_reports(user: User, args: Mapping[str, Any]) -> Select[Any]:
-    """The reports the user may see with their overdue flags, filtered by ``ListWorkerReportsArgs``."""
+    """The reports the user may see with their flags, filtered by ``ListWorkerReportsArgs``."""
     now = operations.current_time()
-    query = visible_reports(user).add_columns(*operations.deadline_columns(now))
+    query = _with_flags(user, now)
     for name in ("status", "channel", "site_id"):
         if args.get(name) is not None:
             query = query.where(getattr(WorkerReport, name) == args[name])
@@ -124,21 +132,51 @@ def list_reports(user: User, args: Mapping[str, Any]) -> Select[Any]:
         query = query.where(operations.overdue(now))
     elif args.get("overdue") is False:
         query = query.where(~operations.overdue(now))
+    if args.get("awaiting_acknowledgement") is not None:
+        awaiting = operations.awaiting_acknowledgement()
+        query = query.where(awaiting if args["awaiting_acknowledgement"] else ~awaiting)
+    if args.get("unread") is not None:
+        unread = alerts.unread_messages(user)
+        query = query.where(unread if args["unread"] else ~unread)
     return query
 
 
 def report_views(rows: Iterable[Any]) -> list[ReportView]:
     """Rows of :func:`list_reports` as report views."""
-    return [ReportView(r, bool(a), bool(f)) for r, a, f in rows]
+    return [ReportView(r, bool(a), bool(f), bool(u)) for r, a, f, u in rows]
 
 
 def load_report(user: User, report_id: int) -> ReportView:
-    """The report with its overdue flags (computed in SQL), if the user may see it (else 404)."""
-    query = (
-        visible_reports(user).add_columns(*operations.deadline_columns()).where(WorkerReport.id == report_id)
+    """The report with its flags (computed in SQL), if the user may see it (else 404)."""
+    row = found(db.session.execute(_with_flags(user).where(WorkerReport.id == report_id)).first())
+    return ReportView(row[0], bool(row[1]), bool(row[2]), bool(row[3]))
+
+
+@dataclass(frozen=True)
+class HomeCounts:
+    """What a monitor's start page counts of their organisation's reports."""
+
+    awaiting_acknowledgement: int
+    acknowledge_overdue: int
+    feedback_overdue: int
+    unread_messages: int = 0
+
+
+def home_counts(user: User, now: datetime | None = None) -> HomeCounts:
+    """Counts for a monitor's start page, in one query: only direct reports owe an acknowledgement."""
+    now = now or operations.current_time()
+
+    def flag(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = visible_reports(user).with_only_columns(
+        flag(operations.awaiting_acknowledgement()),
+        flag(operations.acknowledge_overdue(now)),
+        flag(operations.feedback_overdue(now)),
+        flag(alerts.unread_messages(user)),
     )
-    row = found(db.session.execute(query).first())
-    return ReportView(row[0], bool(row[1]), bool(row[2]))
+    row = db.session.execute(query).one()
+    return HomeCounts(*(int(value) for value in row))
 
 
 def member_report(user: User, report_id: int, check: Callable[[User, WorkerReport], bool]) -> WorkerReport:
@@ -152,7 +190,14 @@ def report_detail(user: User, view: ReportView) -> ReportDetailView:
     """The report with the files and grants the user may see (none for a coordinator)."""
     evidence = list(db.session.scalars(visible_evidence(user, view.report).order_by(Evidence.id)))
     grants = list(db.session.scalars(visible_grants(user, view.report).order_by(ReportGrant.id)))
-    return ReportDetailView(view.report, view.acknowledge_overdue, view.feedback_overdue, evidence, grants)
+    return ReportDetailView(
+        view.report,
+        view.acknowledge_overdue,
+        view.feedback_overdue,
+        view.unread_messages,
+        evidence=evidence,
+        grants=grants,
+    )
 
 
 def load_evidence(user: User, report: WorkerReport, evidence_id: int) -> Evidence:

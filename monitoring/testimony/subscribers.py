@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from monitoring.accounts.models import User
 from monitoring.core import hooks
 from monitoring.core.db import db
+from monitoring.notifications import subjects
 from monitoring.supplychain.models import Site
 from monitoring.testimony.models import ReportGrant, SurveyImport, WorkerReport
 
@@ -34,3 +36,36 @@ def withdraw_report_shares(*, user: User, removed: dict[str, int], **_: Any) -> 
     """Reports shared with a user were sealed to the key they lost: the shares go with it."""
     result = db.session.execute(delete(ReportGrant).where(ReportGrant.user_id == user.id))
     removed["report_shares_removed"] = int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- how notifications tell of worker reports and survey imports ------------------------------
+# A notification names a report by its number (``report_id``) and never says more of it than
+# its country; the link leads to the report's page, where access is checked as always.
+
+
+def _load_reports(ids: Collection[int]) -> dict[int, Any]:
+    return {r.id: r for r in db.session.scalars(select(WorkerReport).where(WorkerReport.id.in_(ids)))}
+
+
+def _load_imports(ids: Collection[int]) -> dict[int, Any]:
+    return {i.id: i for i in db.session.scalars(select(SurveyImport).where(SurveyImport.id.in_(ids)))}
+
+
+subjects.register_subject(
+    "report",
+    subjects.Subject(
+        load=_load_reports,
+        path=lambda i: f"/testimony/reports/{i}",
+        facts=lambda report: {"country": report.country},
+        param="report_id",
+    ),
+)
+subjects.register_subject(
+    "survey",
+    subjects.Subject(
+        load=_load_imports,
+        path=lambda i: f"/testimony/survey-imports/{i}",
+        facts=lambda survey: {"rows": survey.rows},
+        param="survey_import_id",
+    ),
+)

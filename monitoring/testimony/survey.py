@@ -64,7 +64,7 @@ from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.supplychain.models import Site
-from monitoring.testimony import sealing
+from monitoring.testimony import alerts, sealing
 from monitoring.testimony.models import (
     ReportChannel,
     SurveyImport,
@@ -174,6 +174,7 @@ def import_rows(
             "organisation_id": organisation.id,
         },
     )
+    alerts.survey_imported(actor, survey)
     logger.info("survey import %s: %d reports for organisation %s", survey.id, survey.rows, organisation.id)
     return survey
 

@@ -102,9 +102,9 @@ def file_size(size: int) -> str:
 
 
 @bp.app_template_global("testimony_deadlines")
-def testimony_deadlines() -> operations.DeadlineCounts | None:
-    """Deadline counts for a monitor's start page (None for everyone else)."""
-    return operations.deadline_counts(s.me()) if can_record_report(s.me()) else None
+def testimony_deadlines() -> s.HomeCounts | None:
+    """Deadline and unread counts for a monitor's start page (None for everyone else)."""
+    return s.home_counts(s.me()) if can_record_report(s.me()) else None
 
 
 @bp.app_template_global("testimony_country")

@@ -32,7 +32,18 @@ PARAMS = {
 }
 
 # Kinds about an organisation rather than a case: their words are tested with their feature.
-NOT_ABOUT_CASES = {NotificationKind.coverage_change, NotificationKind.membership_requested}
+NOT_ABOUT_CASES = {
+    NotificationKind.coverage_change,
+    NotificationKind.membership_requested,
+    # Worker reports and routes: tests/testimony/test_monitor_alerts, test_clocks, test_keyless_country.
+    NotificationKind.report_received,
+    NotificationKind.survey_imported,
+    NotificationKind.worker_message,
+    NotificationKind.report_clock_reminder,
+    NotificationKind.report_clock_overdue,
+    NotificationKind.report_clock_escalated,
+    NotificationKind.coverage_without_key,
+}
 CASE_KINDS = [kind for kind in NotificationKind if kind not in NOT_ABOUT_CASES]
 
 
