@@ -126,7 +126,7 @@ test: translations lint  ## Lint, then pytest on SQLite (and on PostgreSQL if MO
 	@$(MAKE) --no-print-directory fuzz
 
 # schemathesis against /api/v1/openapi.json with each role's token and every check, on a local
-# server the driver starts (tests/api/schemathesis_run.py); at most FUZZ_BUDGET seconds (280).
+# server the driver starts (tests/api/schemathesis_run.py); about FUZZ_BUDGET seconds (240).
 # Seed, request logs and reports go to artefacts/schemathesis/ (summary.json names the seed;
 # FUZZ_SEED=<n> runs the same cases again).
 fuzz: translations  ## Fuzz the API with schemathesis for every role (zero server errors, zero schema violations)

@@ -53,7 +53,7 @@ from monitoring.demo import LOGINS, load_demo  # noqa: E402
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
 HOOKS_MODULE = "schemathesis_hooks"  # beside this file
 # What one role's run costs beyond schemathesis' time budget (a server, loading the document).
-SETUP_SECONDS = 8
+SETUP_SECONDS = 15
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
@@ -201,7 +201,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--budget",
         type=int,
-        default=int(os.environ.get("FUZZ_BUDGET", 280)),
+        default=int(os.environ.get("FUZZ_BUDGET", 240)),
         help="seconds for the whole run: each role gets its share of what is left",
     )
     # One worker: hypothesis describes strategies through the ast module, which is not
