@@ -20,6 +20,7 @@ from monitoring.core.pagination import Page
 from monitoring.core.roles import UserRole
 from monitoring.supplychain import operations, queries, services
 from monitoring.supplychain.models import Contract, CurrencyRate, Disclosure, Product, Site
+from monitoring.supplychain.name_schemas import AddSiteNameArgs
 from monitoring.supplychain.permissions import (
     READER_ROLES,
     REGISTRY_ROLES,
@@ -138,6 +139,40 @@ def update_site(site_id: int, args: dict[str, Any]) -> Site:
     names = ("name", "address", "city", "country", "kind", "os_id", "workers_approx", "latitude", "longitude")
     data = operations.SiteData(**{**{n: getattr(site, n) for n in names}, **args})
     _run(operations.update_site, user, site, data)
+    return site
+
+
+@route(
+    "/sites/<int:site_id>/alternative-names",
+    method="POST",
+    summary=_l("Add another name of a site"),
+    description=_l(
+        "For instance its name in Chinese or Thai. Searches find the site by any of its names, in "
+        "any script, ignoring case and accents. Merged sites cannot be changed."
+    ),
+    args=AddSiteNameArgs,
+    response=SiteSchema,
+    status=201,
+)
+@roles(UserRole.coordinator)
+def add_site_name(site_id: int, args: dict[str, Any]) -> Site:
+    user = _user(can_manage_sites)
+    site = load(listed_sites(user), Site.id == site_id)
+    _run(operations.add_alternative_name, user, site, args["name"])
+    return site
+
+
+@route(
+    "/sites/<int:site_id>/alternative-names/<int:name_id>",
+    method="DELETE",
+    summary=_l("Remove another name of a site"),
+    response=SiteSchema,
+)
+@roles(UserRole.coordinator)
+def remove_site_name(site_id: int, name_id: int) -> Site:
+    user = _user(can_manage_sites)
+    site = load(listed_sites(user), Site.id == site_id)
+    _run(operations.remove_alternative_name, user, site, services.site_name(site, name_id))
     return site
 
 

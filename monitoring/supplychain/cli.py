@@ -105,7 +105,8 @@ def import_facilities(file: Path) -> None:
         f"imported {file.name}: {result.rows} rows, {result.created} sites created, "
         f"{result.updated} updated, {result.unchanged} unchanged, "
         f"{result.skipped_closed} closed facilities skipped, "
-        f"{result.duplicates_proposed} likely duplicates proposed"
+        f"{result.duplicates_proposed} likely duplicates proposed, "
+        f"{result.names_added} other names added"
     )
 
 

@@ -20,6 +20,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.types import utcnow
 from monitoring.supplychain.import_staging import REASON_OTHER_OS_ID, REASON_SAME_AS_OS_ID, REASON_SAME_NAME
 from monitoring.supplychain.models import Disclosure, DuplicateState, Site, SiteDuplicate
+from monitoring.supplychain.operations_names import REASON_ALTERNATIVE_NAME, carry_names
 from monitoring.supplychain.permissions import can_review_duplicates
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ REASON_TITLES = {
     REASON_OTHER_OS_ID: _l("Same name and address, another Open Supply Hub id"),
     REASON_SAME_AS_OS_ID: _l("Same name and address as the site with this Open Supply Hub id"),
     REASON_MANUAL: _l("Proposed by a coordinator"),
+    REASON_ALTERNATIVE_NAME: _l("One site's name is another name of the other site, in the same country"),
 }
 
 
@@ -152,8 +154,9 @@ def merge_duplicate(actor: User, duplicate: SiteDuplicate, *, keep_candidate: bo
     (``merged_into_id``, ``merged_dt``); its disclosures move to the site that stays, and so does
     whatever the features above name it by (worker reports, findings, cases: they receive
     :data:`~monitoring.core.hooks.site_merged`); the site that stays takes its Open Supply Hub
-    id if it has none; sites merged into it earlier now point to the
-    site that stays; its other open proposals are carried over to the site that stays.
+    id if it has none, and its name and alternative names as alternative names; sites merged
+    into it earlier now point to the site that stays; its other open proposals are carried over
+    to the site that stays.
     """
     if not can_review_duplicates(actor):
         raise OperationError(_l("Only coordinators can decide about duplicate sites."))
@@ -209,6 +212,7 @@ def merge_duplicate(actor: User, duplicate: SiteDuplicate, *, keep_candidate: bo
         merged.os_id = None
         db.session.flush()
         kept.os_id = os_id_moved
+    names_added = carry_names(merged, kept)
     merged.merged_into = kept
     merged.merged_dt = now
     _decide(duplicate, actor, DuplicateState.merged)
@@ -231,6 +235,7 @@ def merge_duplicate(actor: User, duplicate: SiteDuplicate, *, keep_candidate: bo
                 "os_id": os_id_moved or merged.os_id,
             },
             "os_id_moved": os_id_moved,
+            "names_added": names_added,
             "disclosures_moved": moved,
             "worker_reports_moved": followed.get("worker_reports", 0),
             **{

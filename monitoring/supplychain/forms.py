@@ -123,6 +123,17 @@ class SiteForm(FlaskForm):
         return {**{n: getattr(site, n) for n in names}, "kind": site.kind.value}
 
 
+class SiteNameForm(FlaskForm):
+    name = StringField(
+        _l("Another name"),
+        validators=[DataRequired(), Length(max=300)],
+        description=_l(
+            "For instance its name in Chinese or Thai, or a trading or former name. Workers and staff "
+            "find the site by any of its names."
+        ),
+    )
+
+
 class ProductForm(FlaskForm):
     brand = StringField(_l("Brand"), validators=[DataRequired(), Length(max=200)])
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=200)])

@@ -49,6 +49,14 @@ from monitoring.supplychain.matching import (
 )
 from monitoring.supplychain.models import (
     SiteKind,
+    search_key,
+)
+from monitoring.supplychain.operations_names import (
+    IMPORT_SEPARATOR,
+    MAX_ALTERNATIVE_NAMES,
+    MAX_NAME_LENGTH,
+    add_imported_names,
+    split_names,
 )
 from monitoring.supplychain.permissions import can_import_facilities
 
@@ -85,6 +93,7 @@ def _stage_facility(reader: RowReader) -> dict[str, Any]:
     reader.day("contribution_date")
     closed = reader.flag("is_closed")
     kind = kind_from_types(reader.header.value(reader.record, c) for c in FACILITY_TYPE_COLUMNS)
+    alternative_names = _alternative_names(reader)
     keys = site_keys(name, address, country)
     if name and not keys.name_key.partition("|")[2]:
         reader.fail("name", _l("The name has no letters or digits."))
@@ -107,8 +116,22 @@ def _stage_facility(reader: RowReader) -> dict[str, Any]:
         "longitude": longitude,
         "match_key": keys.match_key,
         "name_key": keys.name_key,
+        "alternative_names": IMPORT_SEPARATOR.join(alternative_names) or None,
         "closed": closed,
     }
+
+
+def _alternative_names(reader: RowReader) -> list[str]:
+    """The names of the optional ``alternative_names`` column, separated by "|"."""
+    names = split_names(reader.text("alternative_names"))
+    if any(len(name) > MAX_NAME_LENGTH for name in names):
+        reader.fail("alternative_names", _l("Each name has at most %(num)d characters.", num=MAX_NAME_LENGTH))
+    elif len(names) > MAX_ALTERNATIVE_NAMES:
+        reader.fail(
+            "alternative_names",
+            _l("A site has at most %(num)d other names.", num=MAX_ALTERNATIVE_NAMES),
+        )
+    return names
 
 
 def import_facilities(
@@ -151,7 +174,7 @@ def import_facilities(
         "site.import",
         f"Imported facility list {filename!r}: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.skipped_closed} closed skipped, "
-        f"{result.duplicates_proposed} likely duplicates proposed",
+        f"{result.duplicates_proposed} likely duplicates proposed, {result.names_added} names added",
         actor=actor,
         object_type="site",
         data={"file": filename, **asdict(result)},
@@ -172,6 +195,7 @@ _UPDATED_FIELDS = (
     "longitude",
     "match_key",
     "name_key",
+    "search_key",
 )
 
 
@@ -187,6 +211,7 @@ def _updated_site(site: AnyRow, row: AnyRow, os_id_free: bool) -> dict[str, Any]
         country=row.country,
         match_key=row.match_key,
         name_key=row.name_key,
+        search_key=search_key(row.name),
     )
     if values["os_id"] is None and row.os_id and os_id_free:
         values["os_id"] = row.os_id
@@ -201,12 +226,18 @@ def _updated_site(site: AnyRow, row: AnyRow, os_id_free: bool) -> dict[str, Any]
     return values
 
 
+def _names_of(row: AnyRow) -> list[str]:
+    return row.alternative_names.split(IMPORT_SEPARATOR) if row.alternative_names else []
+
+
 def _apply_facilities(connection: Connection, batch: list[AnyRow], result: FacilityImportResult) -> None:
     by_os = sites_by_os_id(connection, {row.os_id for row in batch if row.os_id})
     by_key = sites_by_match_key(connection, {row.match_key for row in batch})
     updates: dict[int, dict[str, Any]] = {}
     new_rows: list[dict[str, Any]] = []
     new_pairs: list[int | None] = []  # for each new site, an existing site it repeats (other OS id)
+    names: list[tuple[int, list[str]]] = []  # the alternative names of existing sites
+    new_names: list[list[str]] = []  # and of each new site
     proposals: list[dict[str, Any]] = []
     for row in batch:
         site = by_os.get(row.os_id) if row.os_id else None
@@ -222,6 +253,7 @@ def _apply_facilities(connection: Connection, batch: list[AnyRow], result: Facil
                 {"site_id": site.id, "candidate_id": same_place.id, "reason": REASON_SAME_AS_OS_ID}
             )
         if site is not None:
+            names.append((site.id, _names_of(row)))
             before = updates.get(site.id) or {name: getattr(site, name) for name in _UPDATED_FIELDS}
             after = _updated_site(site, row, os_id_free=row.os_id not in by_os)
             if site.id in updates or after != before:
@@ -248,6 +280,7 @@ def _apply_facilities(connection: Connection, batch: list[AnyRow], result: Facil
             }
         )
         new_pairs.append(other_os_id)
+        new_names.append(_names_of(row))
     if updates:
         now = utcnow()
         connection.execute(
@@ -262,6 +295,7 @@ def _apply_facilities(connection: Connection, batch: list[AnyRow], result: Facil
         if existing is not None:
             proposals.append({"site_id": existing, "candidate_id": site_id, "reason": REASON_OTHER_OS_ID})
             paired.add(site_id)
+    result.names_added += add_imported_names(connection, [*names, *zip(ids, new_names, strict=True)])
     new_sites = [(site_id, row["name_key"]) for site_id, row in zip(ids, new_rows, strict=True)]
     proposals.extend(propose_same_name(connection, new_sites, paired))
     result.duplicates_proposed += insert_proposals(connection, proposals)

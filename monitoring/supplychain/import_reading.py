@@ -75,6 +75,7 @@ class FacilityImportResult:
     unchanged: int = 0
     skipped_closed: int = 0
     duplicates_proposed: int = 0
+    names_added: int = 0
 
 
 @dataclass

@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     func,
     insert,
     or_,
@@ -46,6 +47,7 @@ from monitoring.supplychain.models import (
     Site,
     SiteDuplicate,
 )
+from monitoring.supplychain.operations_names import REASON_ALTERNATIVE_NAME, site_name_table
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,8 @@ facility_stage = _stage_table(
     Column("longitude", Float),
     Column("match_key", String(900)),
     Column("name_key", String(400)),
+    # The row's alternative names, cleaned, separated by "|".
+    Column("alternative_names", Text),
     Column("closed", Boolean),
     indexes=("os_id", "match_key"),
 )
@@ -276,6 +280,7 @@ _SITE_COLUMNS = (
     site_table.c.longitude,
     site_table.c.match_key,
     site_table.c.name_key,
+    site_table.c.search_key,
     site_table.c.merged_into_id,
 )
 
@@ -338,11 +343,40 @@ def propose_same_name(connection: Connection, new_sites: list[tuple[int, str]], 
             .group_by(site_table.c.name_key)
         ).all()
     )
-    return [
-        {"site_id": oldest[name_key], "candidate_id": site_id, "reason": REASON_SAME_NAME}
-        for site_id, name_key in new_sites
-        if site_id not in skip and oldest.get(name_key) not in (None, site_id)
-    ]
+    named = _oldest_by_alternative_name(connection, keys, {site_id for site_id, _ in new_sites})
+    proposals = []
+    for site_id, name_key in new_sites:
+        if site_id in skip:
+            continue
+        if oldest.get(name_key) not in (None, site_id):
+            proposals.append(
+                {"site_id": oldest[name_key], "candidate_id": site_id, "reason": REASON_SAME_NAME}
+            )
+        elif name_key in named:
+            proposals.append(
+                {"site_id": named[name_key], "candidate_id": site_id, "reason": REASON_ALTERNATIVE_NAME}
+            )
+    return proposals
+
+
+def _oldest_by_alternative_name(connection: Connection, keys: set[str], new_ids: set[int]) -> dict[str, int]:
+    """The oldest live site (not a new one) of each country that bears one of the names
+    ``keys`` (``country|name``, as ``Site.name_key``) as an alternative name."""
+    names = {key.partition("|")[2] for key in keys} - {""}
+    if not names:
+        return {}
+    rows = connection.execute(
+        select(site_table.c.country, site_name_table.c.name_key, func.min(site_table.c.id))
+        .join(site_table, site_table.c.id == site_name_table.c.site_id)
+        .where(
+            site_name_table.c.name_key.in_(names),
+            site_table.c.merged_into_id.is_(None),
+            site_table.c.id.not_in(new_ids),
+        )
+        .group_by(site_table.c.country, site_name_table.c.name_key)
+    ).all()
+    found = {f"{country}|{name}": int(site_id) for country, name, site_id in rows}
+    return {key: site_id for key, site_id in found.items() if key in keys}
 
 
 def insert_proposals(connection: Connection, proposals: list[dict[str, Any]]) -> int:

@@ -37,6 +37,7 @@ from monitoring.supplychain.models import (
     Product,
     Site,
     SiteDuplicate,
+    SiteName,
 )
 from monitoring.supplychain.permissions import (
     affiliate_organisation,
@@ -151,6 +152,14 @@ def list_sites(user: User, args: dict[str, Any]) -> Select[Site]:
         by_id = Site.os_id == text.upper()
         query = query.where(by_id if words is None else words | by_id)
     return query
+
+
+def site_name(site: Site, name_id: int) -> SiteName:
+    """One of the site's alternative names; 404 when it has no such name."""
+    found = next((other for other in site.alternative_names if other.id == name_id), None)
+    if found is None:
+        abort(404)
+    return found
 
 
 def list_products(user: User, args: dict[str, Any]) -> Select[Product]:

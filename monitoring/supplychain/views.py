@@ -32,8 +32,10 @@ from monitoring.supplychain.forms import (
     ProductForm,
     SiteFilterForm,
     SiteForm,
+    SiteNameForm,
 )
 from monitoring.supplychain.models import Contract, Disclosure, Product, Site
+from monitoring.supplychain.name_schemas import AddSiteNameArgs
 from monitoring.supplychain.permissions import (
     READER_ROLES,
     REGISTRY_ROLES,
@@ -156,11 +158,49 @@ def site_edit(site_id: int) -> Any:
 @bp.route("/sites/<int:site_id>")
 @roles(*REGISTRY_ROLES)
 def site(site_id: int) -> Any:
+    return _site_page(load(visible_sites(current(), date.today()), Site.id == site_id))
+
+
+def _site_page(site: Site, name_form: SiteNameForm | None = None) -> Any:
     user, today = current(), date.today()
-    site = load(visible_sites(user, today), Site.id == site_id)
     view = services.site_view(user, site, today)
     can_edit = can_manage_sites(user) and site.merged_into_id is None
-    return render_template("supplychain/site.html", **view.context(), can_edit=can_edit)
+    name_form = name_form or (SiteNameForm(formdata=None) if can_edit else None)
+    return render_template("supplychain/site.html", **view.context(), can_edit=can_edit, name_form=name_form)
+
+
+def _managed_site(site_id: int) -> Site:
+    """A live site the coordinator may change (else 404)."""
+    site = load(listed_sites(current()), Site.id == site_id)
+    require(can_manage_sites(current()))
+    return site
+
+
+@bp.route("/sites/<int:site_id>/names", methods=["POST"])
+@roles(UserRole.coordinator)
+def site_name_add(site_id: int) -> Any:
+    site = _managed_site(site_id)
+    form = SiteNameForm()
+    added = _submit(
+        form, AddSiteNameArgs, lambda args: operations.add_alternative_name(current(), site, args["name"])
+    )
+    if added:
+        return _done(_("The site is also known as %(name)s now.", name=added.name), ".site", site_id=site.id)
+    return _site_page(site, form), 422
+
+
+@bp.route("/sites/<int:site_id>/names/<int:name_id>/remove", methods=["POST"])
+@roles(UserRole.coordinator)
+def site_name_remove(site_id: int, name_id: int) -> Any:
+    site = _managed_site(site_id)
+    alternative = services.site_name(site, name_id)
+    try:
+        attempt(operations.remove_alternative_name, current(), site, alternative)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("The name %(name)s was removed.", name=alternative.name), "success")
+    return redirect(url_for(".site", site_id=site.id))
 
 
 @bp.route("/sites/leverage")
