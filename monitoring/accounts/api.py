@@ -15,6 +15,7 @@ from monitoring.accounts.schemas import (
     ListTokensArgs,
     MeSchema,
     NewApiTokenSchema,
+    UpdateAccountArgs,
 )
 from monitoring.core.api import paginate, route
 from monitoring.core.auth import authenticated, current_member
@@ -25,6 +26,21 @@ from monitoring.core.pagination import Page
 @authenticated(password_change_exempt=True)
 def get_me() -> services.AccountView:
     return services.account_view(current_member())
+
+
+@route(
+    "/me",
+    method="PATCH",
+    summary=_l("Change your settings"),
+    description=_l("Your language and time zone; a field left out stays as it is."),
+    args=UpdateAccountArgs,
+    response=MeSchema,
+)
+@authenticated(password_change_exempt=True)
+def update_me(args: dict[str, Any]) -> services.AccountView:
+    user = current_member()
+    services.update_account(user, args)
+    return services.account_view(user)
 
 
 @route(

@@ -19,9 +19,11 @@ from sqlalchemy import func, select
 
 from monitoring.accounts import operations, two_factor
 from monitoring.accounts.models import ApiToken, Organisation, OrganisationKind, User, UserRole
+from monitoring.config import LOCALES
 from monitoring.core.db import db
-from monitoring.core.i18n import available_locales
+from monitoring.core.i18n import staff_locales
 from monitoring.core.operations import OperationError
+from monitoring.core.time_zones import is_time_zone
 
 users_cli = AppGroup("users", help="Organisations, users and API tokens.")
 token_cli = AppGroup("token", help="API tokens of a user.")
@@ -92,14 +94,25 @@ def create_org(name: str, kind: str, country: str | None) -> None:
 @click.option("--name", required=True, help="The person's name.")
 @click.option("--role", type=ROLES, required=True)
 @click.option("--org", "org_name", required=True, help="Name of the organisation the person belongs to.")
-@click.option("--locale", default=None, help="Language of the interface, e.g. en, es, sv, zh_Hans, th.")
+@click.option("--locale", default=None, help=f"Language of the interface: {', '.join(LOCALES)}.")
+@click.option(
+    "--time-zone",
+    default=None,
+    help="IANA time zone, e.g. Asia/Bangkok; without it, the usual zone of the organisation's country.",
+)
 @click.option(
     "--password-stdin",
     is_flag=True,
     help="Read the password from the first line of standard input instead of generating a temporary one.",
 )
 def create_user(
-    email: str, name: str, role: str, org_name: str, locale: str | None, password_stdin: bool
+    email: str,
+    name: str,
+    role: str,
+    org_name: str,
+    locale: str | None,
+    time_zone: str | None,
+    password_stdin: bool,
 ) -> None:
     """Create a user with the e-mail address EMAIL.
 
@@ -108,8 +121,10 @@ def create_user(
     password of their own (at that first login, or on their account page): a key is never
     wrapped under a password someone else has seen.
     """
-    if locale is not None and locale not in available_locales():
-        raise _fail(f"unknown locale {locale!r}; choose one of {', '.join(available_locales())}")
+    if locale is not None and locale not in staff_locales():
+        raise _fail(f"unknown locale {locale!r}; choose one of {', '.join(staff_locales())}")
+    if time_zone is not None and not is_time_zone(time_zone):
+        raise _fail(f"unknown time zone {time_zone!r}; give an IANA name such as Asia/Bangkok or UTC")
     org = _organisation_by_name(org_name)
     password = _read_password() if password_stdin else operations.temporary_password()
     with _refusals():
@@ -121,6 +136,7 @@ def create_user(
             organisation=org,
             password=password,
             locale=locale,
+            time_zone=time_zone,
             must_change_password=not password_stdin,
         )
     db.session.commit()

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from monitoring.core.time_zones import time_zone_names
+
+
+def time_zone_choices(default_label: Any) -> list[SelectChoice]:
+    """The empty choice (the organisation's country's zone), then every zone grouped by region."""
+    return [
+        SelectChoice("", str(default_label)),
+        *(SelectChoice(name, name, optgroup=name.partition("/")[0]) for name in time_zone_names()),
+    ]
 
 
 class LoginForm(FlaskForm):
@@ -43,6 +56,21 @@ class TokenForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[])
+
+
+class TimeZoneForm(FlaskForm):
+    time_zone = SelectField(
+        _l("Time zone"),
+        validators=[Optional()],
+        validate_choice=False,  # UpdateAccountArgs says which zones exist
+        description=_l("Dates and times on these pages are shown in this time zone."),
+    )
+
+    def __init__(self, default_zone: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = time_zone_choices(
+            _l("The time zone of your organisation's country (%(zone)s)", zone=default_zone)
+        )
 
 
 # --- keys and access ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from monitoring.core.crypto import ProtectedBytes
 from monitoring.core.db import Base
 from monitoring.core.keyring import protected
 from monitoring.core.roles import UserRole
+from monitoring.core.time_zones import UTC_NAME, country_time_zone, is_time_zone
 from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
 
 
@@ -127,6 +128,8 @@ class User(Base):
     role: Mapped[UserRole] = mapped_column(enum_column(UserRole, "role"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(16))
+    # The IANA zone the user reads times in; NULL: the usual zone of the organisation's country.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -163,6 +166,18 @@ class User(Base):
     def membership_pending(self) -> bool:
         """A monitor whom no member of their organisation has approved yet: sees none of its reports."""
         return self.role is UserRole.monitor and self.membership_approved_dt is None
+
+    @property
+    def default_time_zone(self) -> str:
+        """The zone of the organisation's country, else UTC: what a user without a choice reads."""
+        return country_time_zone(self.organisation.country if self.organisation else None) or UTC_NAME
+
+    @property
+    def time_zone_name(self) -> str:
+        """The zone the user reads times in: their own choice, else their organisation's country's."""
+        if self.time_zone and is_time_zone(self.time_zone):
+            return self.time_zone
+        return self.default_time_zone
 
     # Flask-Login
     @property

@@ -46,6 +46,7 @@ from monitoring.core.auth import hash_token
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.sessions import end_user_sessions
+from monitoring.core.time_zones import is_time_zone
 from monitoring.core.types import utcnow
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "revoke_token",
     "set_locale",
     "set_organisation_active",
+    "set_time_zone",
     "set_user_active",
     "temporary_password",
     "validate_password",
@@ -153,6 +155,7 @@ def create_user(
     organisation: Organisation,
     password: str,
     locale: str | None = None,
+    time_zone: str | None = None,
     must_change_password: bool = True,
 ) -> User:
     email = normalise_email(email)
@@ -172,6 +175,7 @@ def create_user(
         )
     if not organisation.is_active:
         raise OperationError(_l("This organisation is deactivated."), field="organisation")
+    _check_time_zone(time_zone)
     _refuse_lookalike_colleague(name, organisation)
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise OperationError(_l("A user with this e-mail address already exists."), field="email")
@@ -187,6 +191,7 @@ def create_user(
         organisation=organisation,
         password_hash=hash_password(password),
         locale=locale,
+        time_zone=time_zone,
         is_active=True,
         must_change_password=must_change_password,
         membership_approved_dt=utcnow() if approved else None,
@@ -200,7 +205,12 @@ def create_user(
         f"Created {role.value} {email} in {organisation.name!r}",
         actor=actor,
         obj=user,
-        data={"email": email, "role": role.value, "organisation_id": organisation.id},
+        data={
+            "email": email,
+            "role": role.value,
+            "organisation_id": organisation.id,
+            "time_zone": user.time_zone_name,
+        },
     )
     if first_member:
         audit.record(
@@ -367,7 +377,8 @@ def change_password(user: User, current: str, new: str) -> None:
     )
 
 
-def set_locale(user: User, locale: str) -> None:
+def set_locale(user: User, locale: str | None) -> None:
+    """Show the interface in ``locale``; None: in the language of the browser."""
     if user.locale == locale:
         return
     old = user.locale
@@ -375,10 +386,33 @@ def set_locale(user: User, locale: str) -> None:
     db.session.flush()
     audit.record(
         "user.locale",
-        f"{user.email} chose the language {locale}",
+        f"{user.email} chose the language {locale or 'of the browser'}",
         actor=user,
         obj=user,
         data={"locale": [old, locale]},
+    )
+
+
+def _check_time_zone(zone: str | None) -> None:
+    if zone is not None and not is_time_zone(zone):
+        raise OperationError(_l("Choose a time zone from the list, e.g. Asia/Bangkok."), field="time_zone")
+
+
+def set_time_zone(user: User, zone: str | None) -> None:
+    """Show the user's times in ``zone``; None: in the usual zone of their organisation's country."""
+    _check_time_zone(zone)
+    if user.time_zone == zone:
+        return
+    old = user.time_zone
+    user.time_zone = zone
+    db.session.flush()
+    shown = zone or f"the default of the organisation's country ({user.default_time_zone})"
+    audit.record(
+        "user.time_zone",
+        f"{user.email} chose the time zone {shown}",
+        actor=user,
+        obj=user,
+        data={"time_zone": [old, zone]},
     )
 
 

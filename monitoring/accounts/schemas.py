@@ -5,12 +5,14 @@ No schema exposes a password hash or a token hash.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from monitoring.accounts.models import KeyOrigin, OrganisationKind, UserRole
 from monitoring.config import LOCALES
 from monitoring.core.schemas import BaseSchema, Integer, PageArgs
+from monitoring.core.time_zones import is_time_zone
 
 # --- output -------------------------------------------------------------------------------------
 
@@ -43,6 +45,16 @@ class MeSchema(UserRefSchema):
     role = fields.Enum(UserRole, by_value=True, dump_only=True)
     organisation = fields.Nested(OrganisationRefSchema, dump_only=True)
     locale = fields.String(dump_only=True, allow_none=True)
+    time_zone = fields.String(
+        attribute="time_zone_name",
+        dump_only=True,
+        metadata={
+            "description": _l(
+                "The time zone the person reads times in: their own choice, else the usual time zone of "
+                "their organisation's country."
+            )
+        },
+    )
     must_change_password = fields.Boolean(dump_only=True)
 
 
@@ -113,6 +125,27 @@ class NewApiTokenSchema(BaseSchema):
 _name_length = validate.Length(min=1, max=200, error=_l("Give between 1 and 200 characters."))
 
 
+def _time_zone(value: str) -> None:
+    if not is_time_zone(value):
+        raise ValidationError(_("Choose a time zone from the list, e.g. Asia/Bangkok."))
+
+
+def _time_zone_field(description: object) -> fields.String:
+    return fields.String(
+        allow_none=True,
+        validate=_time_zone,
+        metadata={"description": description, "example": "Asia/Bangkok"},
+    )
+
+
+def _locale_field(description: object) -> fields.String:
+    return fields.String(
+        allow_none=True,
+        validate=validate.OneOf(LOCALES, error=_l("This language is not available.")),
+        metadata={"description": description},
+    )
+
+
 class CreateTokenArgs(BaseSchema):
     name = fields.String(
         required=True,
@@ -154,8 +187,18 @@ class CreateUserArgs(BaseSchema):
             )
         },
     )
-    locale = fields.String(
-        allow_none=True, validate=validate.OneOf(LOCALES, error=_l("This language is not available."))
+    locale = _locale_field(_l("The language of the interface; null: the language of the browser."))
+    time_zone = _time_zone_field(
+        _l("An IANA time zone; null or omitted: the usual time zone of the organisation's country.")
+    )
+
+
+class UpdateAccountArgs(BaseSchema):
+    """One's own settings; a field left out stays as it is."""
+
+    locale = _locale_field(_l("The language of the interface; null: the language of the browser."))
+    time_zone = _time_zone_field(
+        _l("An IANA time zone; null: the usual time zone of your organisation's country.")
     )
 
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import login_user
 from sqlalchemy import Select, select
 
-from monitoring.accounts import devices, keys, two_factor
+from monitoring.accounts import devices, keys, operations, two_factor
 from monitoring.accounts.models import ApiToken, Organisation, OrganisationKeyGrant, User, UserRole
 from monitoring.accounts.permissions import (
     can_manage_accounts,
@@ -74,6 +74,8 @@ class AccountView:
     role: UserRole
     organisation: Organisation
     locale: str | None
+    time_zone_name: str  # the zone times are shown in
+    time_zone_chosen: bool  # False: the usual zone of the organisation's country
     must_change_password: bool
 
 
@@ -85,8 +87,18 @@ def account_view(user: User) -> AccountView:
         role=user.role,
         organisation=user.organisation,
         locale=user.locale,
+        time_zone_name=user.time_zone_name,
+        time_zone_chosen=user.time_zone is not None,
         must_change_password=user.must_change_password,
     )
+
+
+def update_account(user: User, args: dict[str, Any]) -> None:
+    """Apply one's own settings from ``UpdateAccountArgs``; the fields left out stay as they are."""
+    if "locale" in args:
+        operations.set_locale(user, args["locale"])
+    if "time_zone" in args:
+        operations.set_time_zone(user, args["time_zone"])
 
 
 def tokens_of(user: User) -> list[ApiToken]:

@@ -9,8 +9,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from monitoring.accounts import devices, operations, services
-from monitoring.accounts.forms import ChangePasswordForm, ConfirmPasswordForm, LoginForm, TokenForm
-from monitoring.accounts.schemas import CreateTokenArgs
+from monitoring.accounts.forms import (
+    ChangePasswordForm,
+    ConfirmPasswordForm,
+    LoginForm,
+    TimeZoneForm,
+    TokenForm,
+)
+from monitoring.accounts.schemas import CreateTokenArgs, UpdateAccountArgs
 from monitoring.core.auth import authenticated, current_member, public, record_password_confirmed, safe_next
 from monitoring.core.forms import apply_error, form_args
 from monitoring.core.i18n import language_choices
@@ -92,18 +98,43 @@ def confirm_password() -> Any:
     return render_template("accounts/confirm_password.html", form=form, minutes=minutes), status
 
 
-@bp.route("/account")
-@authenticated
-def account() -> Any:
+def _account_page(time_zone_form: TimeZoneForm | None = None) -> str:
     user = current_member()
+    if time_zone_form is None:
+        time_zone_form = TimeZoneForm(user.default_time_zone, data={"time_zone": user.time_zone or ""})
     return render_template(
         "accounts/account.html",
         view=services.account_view(user),
         language=dict(language_choices()).get(user.locale or ""),
         tokens=services.tokens_of(user),
         token_form=TokenForm(),
+        time_zone_form=time_zone_form,
         new_token=services.pop_new_token(user),
     )
+
+
+@bp.route("/account")
+@authenticated
+def account() -> Any:
+    return _account_page()
+
+
+@bp.route("/account/time-zone", methods=["POST"])
+@authenticated
+def set_time_zone() -> Any:
+    user = current_member()
+    form = TimeZoneForm(user.default_time_zone)
+    args = form_args(UpdateAccountArgs, form)
+    if args is None:
+        return _account_page(form), 422
+    args.setdefault("time_zone", None)  # the empty choice: the organisation's country's zone
+    try:
+        attempt(services.update_account, user, args)
+    except OperationError as exc:
+        apply_error(form, exc)
+        return _account_page(form), 422
+    flash(_("Times are now shown in the time zone %(zone)s.", zone=user.time_zone_name), "success")
+    return redirect(url_for(".account"))
 
 
 @bp.route("/account/tokens", methods=["POST"])

@@ -12,6 +12,7 @@ from wtforms import DateField, EmailField, Field, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from monitoring.accounts.forms import time_zone_choices
 from monitoring.accounts.models import Organisation, OrganisationKind, UserRole
 from monitoring.core.forms import optional_int
 from monitoring.core.i18n import language_choices
@@ -74,6 +75,12 @@ class UserForm(FlaskForm):
         validators=[Optional()],
         description=_l("The person can change it later."),
     )
+    time_zone = SelectField(
+        _l("Time zone"),
+        validators=[Optional()],
+        validate_choice=False,  # CreateUserArgs says which zones exist
+        description=_l("The person can change it later."),
+    )
 
     def __init__(self, organisations: Iterable[Organisation], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,6 +93,7 @@ class UserForm(FlaskForm):
             _placeholder(_l("The language of their browser")),
             *(SelectChoice(code, name) for code, name in language_choices()),
         ]
+        self.time_zone.choices = time_zone_choices(_l("The time zone of the organisation's country"))
 
 
 def _valid(field: Field) -> Any:

@@ -140,6 +140,7 @@ def create_user(actor: User, args: dict[str, Any]) -> tuple[User, str | None]:
         organisation=org,
         password=args.get("password") or temporary or "",
         locale=args.get("locale"),
+        time_zone=args.get("time_zone"),
         must_change_password=True,
     )
     return user, temporary

@@ -1,7 +1,10 @@
-"""Languages: locale selection, lazy strings, the language list and the formats of dates and numbers."""
+"""Languages and time zones: selection, lazy strings, the language list, the formats of dates and numbers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,11 +22,22 @@ from flask_babel import lazy_gettext as _l  # noqa: F401
 from flask_login import current_user
 
 from monitoring.config import LOCALES, WORKER_LOCALES
+from monitoring.core.time_zones import is_time_zone
 
 babel = Babel()
 
-# Browser tags that should land on a catalog whose name differs.
-ALIASES = {"zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_hans_cn": "zh_Hans"}
+# Browser tags that should land on a catalog whose name differs (used only when that catalog is
+# offered): Chinese in simplified script, Norwegian, Filipino and Indonesian under their old tags.
+ALIASES = {
+    "zh": "zh_Hans",
+    "zh_cn": "zh_Hans",
+    "zh_sg": "zh_Hans",
+    "zh_hans_cn": "zh_Hans",
+    "no": "nb",
+    "nn": "nb",
+    "tl": "fil",
+    "in": "id",
+}
 
 
 # Blueprints whose pages are for workers without an account, offered in WORKER_LOCALES.
@@ -34,10 +48,15 @@ def is_worker_page() -> bool:
     return has_request_context() and request.blueprint in WORKER_BLUEPRINTS
 
 
+def staff_locales() -> tuple[str, ...]:
+    """The languages of the whole interface (``LOCALES``): what an account's language may be."""
+    return tuple(current_app.config.get("LOCALES", LOCALES))
+
+
 def available_locales() -> tuple[str, ...]:
     if is_worker_page():
         return tuple(current_app.config.get("WORKER_LOCALES", WORKER_LOCALES))
-    return tuple(current_app.config.get("LOCALES", LOCALES))
+    return staff_locales()
 
 
 def negotiate(accept: list[str], available: tuple[str, ...]) -> str | None:
@@ -64,6 +83,42 @@ def select_locale() -> str:
     return negotiate(accept, available) or current_app.config["DEFAULT_LOCALE"]
 
 
+# A zone forced for a while (an e-mail rendered for its recipient), over the reader's own.
+_forced_zone: ContextVar[str | None] = ContextVar("forced_zone", default=None)
+
+
+def select_timezone() -> str | None:
+    """The reader's time zone: the signed-in user's; None (UTC) for workers and the command line."""
+    forced = _forced_zone.get()
+    if forced is not None:
+        return forced
+    if not has_request_context() or is_worker_page():
+        return None
+    if current_user and current_user.is_authenticated:
+        zone = getattr(current_user, "time_zone_name", None)
+        if is_time_zone(zone):
+            return str(zone)
+    return None
+
+
+@contextmanager
+def force_timezone(zone: str | None) -> Iterator[None]:
+    """Show times in ``zone`` inside the block (like Flask-Babel's ``force_locale``)."""
+    token = _forced_zone.set(zone if is_time_zone(zone) else None)
+    flask_babel.refresh()
+    try:
+        yield
+    finally:
+        _forced_zone.reset(token)
+        flask_babel.refresh()
+
+
+def time_zone_label() -> str:
+    """The name of the zone times are shown in now, e.g. ``Asia/Bangkok`` or ``UTC``."""
+    zone = flask_babel.get_timezone()
+    return str(getattr(zone, "zone", None) or zone or "UTC")
+
+
 def language_choices() -> list[tuple[str, str]]:
     """Each available locale with its own name for itself."""
     codes = available_locales()
@@ -88,17 +143,20 @@ def html_dir() -> str:
 def format_when(value: date | datetime | None, *, time: bool = False) -> str:
     """A date in the locale's medium form; a datetime adds its short time with ``time=True``.
 
-    A datetime is shown in the user's time zone (the day of a UTC timestamp may differ from it).
+    A datetime is shown in the reader's time zone (the day of a UTC timestamp may differ from
+    it), and its time is labelled with the zone: "Dec 7, 2026, 2:05 PM (Asia/Bangkok)". Worker
+    pages show dates only.
     """
     if value is None:
         return ""
     day = flask_babel.format_date(value, "medium")
-    if not time or not isinstance(value, datetime):
+    if not time or not isinstance(value, datetime) or is_worker_page():
         return day
     # The locale's own way of joining a date and a time ("{1}, {0}", "{1} {0}", "{1}'T'{0}"...).
     pattern = str(get_datetime_format("medium", locale=get_locale() or "en"))
     clock = flask_babel.format_time(value, "short")
-    return pattern.replace("'", "").replace("{0}", clock).replace("{1}", day)
+    joined = pattern.replace("'", "").replace("{0}", clock).replace("{1}", day)
+    return f"{joined} ({time_zone_label()})"
 
 
 def format_number(value: int | float | Decimal | None) -> str:
@@ -145,9 +203,15 @@ def _strings(value: object) -> tuple[object, ...]:
 
 def init_i18n(app: Flask) -> None:
     app.config.setdefault("LOCALES", LOCALES)
-    babel.init_app(app, locale_selector=select_locale, default_timezone="UTC")
+    babel.init_app(
+        app, locale_selector=select_locale, timezone_selector=select_timezone, default_timezone="UTC"
+    )
     app.jinja_env.globals.update(
-        language_choices=language_choices, html_lang=html_lang, html_dir=html_dir, get_locale=get_locale
+        language_choices=language_choices,
+        html_lang=html_lang,
+        html_dir=html_dir,
+        get_locale=get_locale,
+        time_zone_label=time_zone_label,
     )
     app.jinja_env.filters.update(date=format_when, number=format_number)
 

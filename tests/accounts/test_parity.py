@@ -36,6 +36,7 @@ def test_account_page_and_api_show_the_same_fields(app, any_role_user, client_fo
         "role": me["role"],
         "organisation": str(me["organisation"]["id"]),
         "locale": me["locale"] or "",
+        "time_zone": me["time_zone"],
         "must_change_password": "true" if me["must_change_password"] else "false",
     }
     assert me["organisation"]["name"] in page

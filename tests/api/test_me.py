@@ -24,6 +24,7 @@ def test_me_for_every_role(app, api_client, any_role_user):
             "kind": any_role_user.organisation.kind.value,
         },
         "locale": None,
+        "time_zone": "UTC",  # the test organisations have no country
         "must_change_password": False,
     }
 

@@ -89,7 +89,7 @@ def test_unknown_api_paths_answer_json(app, api_client, monitor):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == 404
-    response = client.patch("/api/v1/me")
+    response = client.put("/api/v1/me")
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == 405
 

@@ -21,15 +21,16 @@ NBSP = "\u00a0"
 @pytest.mark.parametrize(
     ("locale", "day", "moment"),
     [
-        ("en", "Jan 5, 2025", "Jan 5, 2025, 2:03\u202fPM"),
-        ("es", "5 ene 2025", "5 ene 2025, 14:03"),
-        ("sv", "5 jan. 2025", "5 jan. 2025 14:03"),
+        ("en", "Jan 5, 2025", "Jan 5, 2025, 2:03\u202fPM (UTC)"),
+        ("es", "5 ene 2025", "5 ene 2025, 14:03 (UTC)"),
+        ("sv", "5 jan. 2025", "5 jan. 2025 14:03 (UTC)"),
     ],
 )
 def test_a_date_reads_the_same_on_every_page(app: Flask, locale: str, day: str, moment: str) -> None:
     with app.test_request_context(), force_locale(locale):
         assert format_when(DAY) == day
-        # A timestamp shows the same day; with its time, the time follows in the locale's way.
+        # A timestamp shows the same day; with its time, the time follows in the locale's way,
+        # labelled with the reader's time zone (UTC without a signed-in user).
         assert format_when(MOMENT) == day
         assert format_when(MOMENT, time=True) == moment
         assert format_when(DAY, time=True) == day
@@ -63,7 +64,7 @@ def test_templates_have_the_date_and_number_filters(app: Flask) -> None:
             moment=MOMENT,
             count=1200,
         )
-    assert shown == "Jan 5, 2025 / Jan 5, 2025, 2:03\u202fPM / 1,200"
+    assert shown == "Jan 5, 2025 / Jan 5, 2025, 2:03\u202fPM (UTC) / 1,200"
 
 
 def test_no_template_formats_a_date_or_number_another_way() -> None:
