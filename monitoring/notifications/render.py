@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
@@ -19,6 +19,7 @@ from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
 
 from monitoring.accounts.models import User
+from monitoring.core.i18n import force_timezone
 from monitoring.notifications import subjects
 from monitoring.notifications.models import Notification, NotificationKind
 from monitoring.notifications.subjects import Related
@@ -60,13 +61,21 @@ def absolute_url(path: str) -> str:
 
 
 def _date(value: Any) -> str | None:
+    """A day in the reader's language; a moment (an ISO timestamp) is its day in the reader's zone."""
     if not value:
         return None
     try:
-        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        day = value if isinstance(value, date) else _day_or_moment(str(value))
     except ValueError:
         return None
-    return format_date(day, format="long")
+    return format_date(day, format="long")  # a datetime is moved into the reader's zone first
+
+
+def _day_or_moment(text: str) -> date:
+    if len(text) <= 10:
+        return date.fromisoformat(text)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _values(notification: Notification, related: Related | None = None) -> dict[str, str]:
@@ -367,10 +376,10 @@ class RenderedMail:
 
 
 def render_mail(notification: Notification) -> RenderedMail:
-    """Subject, plain text and HTML of the e-mail, in the recipient's language."""
+    """Subject, plain text and HTML of the e-mail, in the recipient's language and time zone."""
     user = notification.user
     locale = recipient_locale(user)
-    with force_locale(locale):
+    with force_locale(locale), force_timezone(user.time_zone_name):
         values = _values(notification)
         main = line(notification)
         details = _details(notification, values)
