@@ -31,6 +31,7 @@ from monitoring.supplychain.models import (
     ProductCategory,
     Site,
     SiteKind,
+    search_key,
 )
 from monitoring.supplychain.operations import ClauseData, ContractData, SiteData
 
@@ -311,6 +312,26 @@ DISCLOSURES = (  # product, site, part: every one by Lumenbyte Devices, the demo
 )
 
 
+# Names of the demo sites in the scripts their workers read, which the workplace search finds.
+OTHER_NAMES = {
+    "shenzhen": ("华信精密电子(深圳)有限公司",),
+    "chongqing": ("重庆西山电脑组装有限公司",),
+    "ayutthaya": ("บริษัท สยาม เซอร์กิต บอร์ด จำกัด (มหาชน)",),
+}
+
+
+def _other_names(sites: dict[str, Site]) -> int:
+    """Give the demo sites their other names; return how many were missing."""
+    added = 0
+    for key, names in OTHER_NAMES.items():
+        known = {other.search_key for other in sites[key].alternative_names}
+        for name in names:
+            if search_key(name) not in known:
+                operations.add_alternative_name(None, sites[key], name)
+                added += 1
+    return added
+
+
 def _find_site(data: SiteData) -> Site | None:
     if data.os_id:
         site = db.session.scalar(select(Site).where(Site.os_id == data.os_id))
@@ -354,6 +375,7 @@ def load_supplychain_demo() -> int:
             site = operations.create_site(None, data)
             created += 1
         sites[key] = site
+    created += _other_names(sites)
     products: dict[str, Product] = {}
     for key, (brand, model, category) in PRODUCTS.items():
         product = operations.find_product(brand, model)
