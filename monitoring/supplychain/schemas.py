@@ -18,6 +18,7 @@ from monitoring.supplychain.models import (
     ProductCategory,
     SiteKind,
 )
+from monitoring.supplychain.name_schemas import SiteNameSchema
 
 MULTIPART = "multipart/form-data"
 
@@ -39,6 +40,16 @@ class SiteRefSchema(BaseSchema):
 
 class SiteSchema(SiteRefSchema):
     address = fields.String(dump_only=True)
+    alternative_names = fields.List(
+        fields.Nested(SiteNameSchema),
+        dump_only=True,
+        metadata={
+            "description": _l(
+                "Other names of the site (in another script or language, trading or former names); "
+                "searches find the site by them."
+            )
+        },
+    )
     os_id = fields.String(
         dump_only=True, allow_none=True, metadata={"description": _l("Open Supply Hub id.")}
     )
@@ -189,7 +200,12 @@ class ListSitesArgs(PageArgs):
     kind = fields.Enum(SiteKind, by_value=True)
     q = fields.String(
         validate=validate.Length(min=1, max=200),
-        metadata={"description": _l("Text in the name, address, city or Open Supply Hub id.")},
+        metadata={
+            "description": _l(
+                "Words in the name or an alternative name (in any script, case and accents ignored), "
+                "the address or the city; or an Open Supply Hub id."
+            )
+        },
     )
 
 
@@ -399,6 +415,7 @@ class FacilityImportResultSchema(BaseSchema):
     duplicates_proposed = Integer(
         dump_only=True, metadata={"description": _l("Likely duplicate sites proposed to coordinators.")}
     )
+    names_added = Integer(dump_only=True, metadata={"description": _l("Alternative names added to sites.")})
 
 
 class DisclosureImportResultSchema(BaseSchema):

@@ -30,6 +30,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.types import TitledEnum, utcnow
 from monitoring.supplychain.matching import country_codes, is_country_code
 from monitoring.supplychain.models import Site
+from monitoring.supplychain.queries import site_search
 from monitoring.testimony import alerts, sealing
 from monitoring.testimony.models import (
     Evidence,
@@ -189,17 +190,14 @@ def safe_filename(name: str) -> str:
 
 
 def search_sites(query: str, *, limit: int = 20) -> list[Site]:
-    """Registry sites whose name or city contains the words of ``query`` (not merged ones)."""
-    words = [w for w in query.split() if w][:5]
-    if not words:
+    """Registry sites whose name, an alternative name (in any script) or city contains the
+    words of ``query`` (not merged ones)."""
+    words = site_search(query, Site.city)
+    if words is None:
         return []
-    conditions = []
-    for word in words:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(or_(Site.name.ilike(pattern, escape="\\"), Site.city.ilike(pattern, escape="\\")))
     stmt = (
         select(Site)
-        .where(Site.merged_into_id.is_(None), *conditions)
+        .where(Site.merged_into_id.is_(None), words)
         .order_by(func.lower(Site.name), Site.id)
         .limit(limit)
     )

@@ -535,6 +535,7 @@ def test_api_imports_a_file(app, coordinator, api_client):
         "unchanged": 0,
         "skipped_closed": 0,
         "duplicates_proposed": 0,
+        "names_added": 0,
     }
     assert [s.os_id for s in sites(app)] == ["MX2021100ABCDEF"]
 
