@@ -148,5 +148,7 @@ def test_raw_body_routes_document_their_body_from_args(app):
     assert list(survey["requestBody"]["content"]) == ["multipart/form-data"]
     assert "201" in survey["responses"]
     evidence = paths["/api/v1/worker-reports/{report_id}/evidence"]["post"]
-    assert "requestBody" not in evidence and "parameters" not in evidence
+    # The file is the body itself; its name is a query parameter.
+    assert list(evidence["requestBody"]["content"]) == ["application/octet-stream"]
+    assert [p["name"] for p in evidence["parameters"] if p["in"] == "query"] == ["filename"]
     assert "201" in evidence["responses"]

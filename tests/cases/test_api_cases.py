@@ -377,8 +377,8 @@ def test_closure_refuses_bad_remedies_by_field(case_world, api_client, remedy, e
         f"{API}/cases/{case_id}/closure", json={"outcome": "resolved", "remedies": [remedy]}
     )
     assert response.status_code == 422
-    assert response.get_json()["error"]["errors"]["remedies"].keys() == {"0"}
-    assert set(response.get_json()["error"]["errors"]["remedies"]["0"]) == errors
+    # Nested fields are named by their path: remedies.0.amount.
+    assert set(response.get_json()["error"]["errors"]) == {f"remedies.0.{field}" for field in errors}
     assert w.get(Case, case_id).state is CaseState.verification
     assert w.counts() == before
 
