@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
-from monitoring.core.schemas import BaseSchema
+from monitoring.core.schemas import BaseSchema, Integer
 
 
 class SiteNameSchema(BaseSchema):
-    id = fields.Integer(dump_only=True)
+    id = Integer(dump_only=True)
     name = fields.String(dump_only=True)
     created_dt = fields.AwareDateTime(dump_only=True)
 
