@@ -54,12 +54,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.admin.views import bp as admin_bp
     from monitoring.api import bp as api_bp
     from monitoring.cases.action_views import bp as actions_bp
+    from monitoring.cases.retaliation_views import bp as cases_retaliation_bp
     from monitoring.cases.views import bp as cases_bp
     from monitoring.core.views import bp as core_bp
     from monitoring.notifications.views import bp as notifications_bp
     from monitoring.supplychain.import_views import bp as supplychain_tools_bp
     from monitoring.supplychain.views import bp as supplychain_bp
     from monitoring.testimony.public import bp as report_bp
+    from monitoring.testimony.retaliation_views import bp as retaliation_bp
     from monitoring.testimony.routing_views import bp as routing_bp
     from monitoring.testimony.survey_views import bp as survey_bp
     from monitoring.testimony.views import bp as testimony_bp
@@ -74,12 +76,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(supplychain_tools_bp)
     app.register_blueprint(testimony_bp)
     app.register_blueprint(testimony_coverage_bp)
+    app.register_blueprint(retaliation_bp)
     app.register_blueprint(routing_bp)
     app.register_blueprint(report_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(cases_retaliation_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     # Worker forms check their CSRF token themselves, after refusing over-large bodies unread.

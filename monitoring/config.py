@@ -78,6 +78,12 @@ DEFAULTS: dict[str, Any] = {
     # Shown to a worker whose country's reports cannot be received yet (the receiving organisation
     # has no usable key), instead of the general advice: where else to turn. Empty: the advice.
     "WORKER_KEYLESS_ADVICE": "",
+    # Retaliation watch: days after a report is filed, and again after a linked case closes, on
+    # which a check-in ("have you faced consequences for speaking up?") appears on the worker's
+    # follow-up page (comma-separated); and days an open retaliation alert waits to be handled
+    # before it is escalated to every member and, as metadata, to the coordinators.
+    "RETALIATION_CHECKIN_DAYS": "14,30,90",
+    "RETALIATION_ALERT_ESCALATE_DAYS": 3,
     "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
     # All files of one case message or implementation report together (they are read into memory).
     "CASE_UPLOAD_MAX_BYTES": 50 * 1024 * 1024,
@@ -137,6 +143,18 @@ def _parse(raw: str, default: Any) -> Any:
     return raw
 
 
+def retaliation_checkin_days(value: Any) -> tuple[int, ...]:
+    """The check-in days of ``RETALIATION_CHECKIN_DAYS`` ("14,30,90", or a list), ascending."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    try:
+        days = sorted({int(str(item).strip()) for item in items if str(item).strip()})
+    except ValueError as exc:
+        raise ConfigError(f"RETALIATION_CHECKIN_DAYS must list whole days, e.g. 14,30,90: {value!r}") from exc
+    if any(day < 1 or day > 3660 for day in days):
+        raise ConfigError(f"RETALIATION_CHECKIN_DAYS must be between 1 and 3660 days: {value!r}")
+    return tuple(days)
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the configuration from defaults, the environment, secret files and overrides."""
     config = dict(DEFAULTS)
@@ -145,6 +163,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         if raw is not None:
             config[name] = _parse(raw, default)
     config.update(overrides or {})
+    retaliation_checkin_days(config["RETALIATION_CHECKIN_DAYS"])  # a bad list fails at start-up
 
     instance = Path(config["INSTANCE_PATH"])
     if not config["DATABASE_URL"]:

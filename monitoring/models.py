@@ -47,6 +47,7 @@ from monitoring.testimony.models import (
     ThrottleWindowKey,
     WorkerReport,
 )
+from monitoring.testimony.models_retaliation import RetaliationAlert, RetaliationCheckIn
 
 __all__ = [
     "ApiToken",
@@ -78,6 +79,8 @@ __all__ = [
     "ReportCategory",
     "ReportGrant",
     "ReportMessage",
+    "RetaliationAlert",
+    "RetaliationCheckIn",
     "Site",
     "SiteDuplicate",
     "SiteName",

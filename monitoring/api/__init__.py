@@ -6,12 +6,14 @@ from monitoring.accounts import key_api as accounts_key_api  # noqa: F401
 from monitoring.accounts import two_factor_api  # noqa: F401
 from monitoring.admin import api as admin_api  # noqa: F401
 from monitoring.cases import api as cases_api  # noqa: F401
+from monitoring.cases import retaliation_api as cases_retaliation_api  # noqa: F401
 from monitoring.core.api import bp
 from monitoring.notifications import api as notifications_api  # noqa: F401
 from monitoring.supplychain import api as supplychain_api  # noqa: F401
 from monitoring.supplychain import import_api as supplychain_import_api  # noqa: F401
 from monitoring.testimony import api as testimony_api  # noqa: F401
 from monitoring.testimony import (
+    retaliation_api,  # noqa: F401
     routing_api,  # noqa: F401
     survey_api,  # noqa: F401
 )

@@ -37,6 +37,8 @@ from monitoring.core.roles import is_staff as is_staff
 from monitoring.core.roles import is_supplier as is_supplier
 from monitoring.core.types import utcnow
 from monitoring.supplychain.queries import links
+from monitoring.testimony.models_retaliation import RetaliationAlert
+from monitoring.testimony.permissions import can_handle_retaliation_alert
 
 # The roles that may use any cases route at all; admins get 404 before anything is loaded.
 CASE_ROLES = (UserRole.coordinator, UserRole.monitor, UserRole.affiliate, UserRole.supplier)
@@ -426,3 +428,11 @@ def takes_part(user: User, obj: Case | CorrectiveAction, roles: frozenset[UserRo
     if user.role is UserRole.supplier:
         return isinstance(obj, CorrectiveAction) and is_action_supplier(user, obj)
     return False
+
+
+# --- retaliation watch ----------------------------------------------------------------------
+
+
+def can_file_retaliation_finding(user: User, alert: RetaliationAlert) -> bool:
+    """File a retaliation finding from an open alert: the monitors of the alert's report."""
+    return can_file_finding(user) and can_handle_retaliation_alert(user, alert)

@@ -65,6 +65,13 @@ def _report_clocks() -> str:
     return run_clock_jobs()
 
 
+def _retaliation_watch() -> str:
+    # Retaliation alerts left unhandled too long go to every member and the coordinators.
+    from monitoring.testimony.jobs import run_retaliation_jobs
+
+    return run_retaliation_jobs()
+
+
 def _notifications() -> str:
     # Deadline reminders, overdue notices and escalations, then the outbox by e-mail.
     from monitoring.cases.jobs import run_notification_jobs
@@ -80,6 +87,7 @@ JOBS: tuple[Callable[[], str], ...] = (
     _rewrap_protected,
     _routing,
     _report_clocks,
+    _retaliation_watch,
     _notifications,
     write_checkpoint,
 )

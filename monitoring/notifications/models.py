@@ -51,6 +51,12 @@ class NotificationKind(TitledEnum):
     report_clock_escalated = "report_clock_escalated"
     # A country's reports go to an organisation that cannot seal them (no usable key).
     coverage_without_key = "coverage_without_key"
+    # A worker said they faced consequences for speaking up (to the report's monitors), the
+    # alert was not handled in time (to every member again), and its escalation to the
+    # coordinators (metadata only).
+    retaliation_alert = "retaliation_alert"
+    retaliation_alert_overdue = "retaliation_alert_overdue"
+    retaliation_alert_escalated = "retaliation_alert_escalated"
 
     @staticmethod
     def __titles__() -> dict[NotificationKind, str]:
@@ -81,6 +87,9 @@ class NotificationKind(TitledEnum):
             NotificationKind.report_clock_overdue: _l("Worker report deadline missed"),
             NotificationKind.report_clock_escalated: _l("Overdue worker report escalated"),
             NotificationKind.coverage_without_key: _l("Worker reports cannot be received"),
+            NotificationKind.retaliation_alert: _l("A worker reports retaliation"),
+            NotificationKind.retaliation_alert_overdue: _l("Retaliation alert not handled"),
+            NotificationKind.retaliation_alert_escalated: _l("Unhandled retaliation alert escalated"),
         }
 
 

@@ -257,6 +257,28 @@ def _coverage_without_key(v: dict[str, str]) -> str:
     )
 
 
+def _retaliation_alert(v: dict[str, str]) -> str:
+    return _(
+        "The worker of report %(report)s (%(country)s) says they faced consequences for speaking up. "
+        "Act on the alert: file a retaliation finding or contact the worker.",
+        **v,
+    )
+
+
+def _retaliation_overdue(v: dict[str, str]) -> str:
+    return _(
+        "The retaliation alert of report %(report)s (%(country)s) has not been handled since %(date)s.", **v
+    )
+
+
+def _retaliation_escalated(v: dict[str, str]) -> str:
+    return _(
+        "%(organisation)s has not handled a retaliation alert of report %(report)s (%(country)s) "
+        "raised on %(date)s.",
+        **v,
+    )
+
+
 _LINES: dict[NotificationKind, Callable[[dict[str, str]], str]] = {
     NotificationKind.case_opened: lambda v: _("Case %(reference)s was opened for %(site)s.", **v),
     NotificationKind.case_state_changed: lambda v: _(
@@ -314,6 +336,9 @@ _LINES: dict[NotificationKind, Callable[[dict[str, str]], str]] = {
     NotificationKind.report_clock_overdue: _clock_overdue,
     NotificationKind.report_clock_escalated: _clock_escalated,
     NotificationKind.coverage_without_key: _coverage_without_key,
+    NotificationKind.retaliation_alert: _retaliation_alert,
+    NotificationKind.retaliation_alert_overdue: _retaliation_overdue,
+    NotificationKind.retaliation_alert_escalated: _retaliation_escalated,
 }
 
 # Kinds told to the members of an organisation, and to people for the role they hold.
@@ -326,12 +351,15 @@ _MEMBER_KINDS = frozenset(
         NotificationKind.worker_message,
         NotificationKind.report_clock_reminder,
         NotificationKind.report_clock_overdue,
+        NotificationKind.retaliation_alert,
+        NotificationKind.retaliation_alert_overdue,
     }
 )
 _ROLE_KINDS = frozenset(
     {
         NotificationKind.report_clock_escalated,
         NotificationKind.coverage_without_key,
+        NotificationKind.retaliation_alert_escalated,
     }
 )
 

@@ -76,10 +76,12 @@ class ReportFilterForm(_FilterForm):
     overdue = BooleanField(_l("Only overdue reports"))
     awaiting_acknowledgement = BooleanField(_l("Only reports awaiting acknowledgement"))
     unread = BooleanField(_l("Only reports with unread messages from the worker"))
+    retaliation_risk = SelectField(_l("Retaliation risk"), default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.status.choices = enum_choices(ReportStatus, _l("Any status"))
+        self.retaliation_risk.choices = enum_choices(RetaliationRisk, _l("Any risk"))
         self.channel.choices = enum_choices(ReportChannel, _l("Any channel"))
         self.country.choices = countries(_l("Any country"))
 

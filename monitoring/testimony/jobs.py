@@ -15,7 +15,7 @@ from datetime import datetime
 from monitoring.accounts.models import Organisation, User
 from monitoring.core.db import db
 from monitoring.core.types import utcnow
-from monitoring.testimony import clocks, keyless, operations, routing
+from monitoring.testimony import clocks, keyless, operations, operations_retaliation, routing
 from monitoring.testimony.sealing import KeyOpener
 
 logger = logging.getLogger(__name__)
@@ -95,3 +95,24 @@ def run_clock_jobs(now: datetime | None = None) -> str:
         f"worker reports: {notices} deadline reminders and escalations; "
         f"{warned} routes without a usable key reported, {cleared} fixed"
     )
+
+
+# Retaliation alerts escalated per transaction by the retaliation step.
+RETALIATION_BATCH = 200
+
+
+def run_retaliation_jobs(now: datetime | None = None) -> str:
+    """The retaliation step of ``flask jobs run``: escalate alerts left open too long, each once,
+    in batches each committed. (Check-ins need no job: the follow-up page shows the one due.)"""
+    now = now or utcnow()
+    escalated = 0
+    escalate_to: list[User] | None = None
+    while True:
+        if escalate_to is None:
+            escalate_to = clocks.coordinators()
+        batch = operations_retaliation.escalate_due_alerts(now, RETALIATION_BATCH, escalate_to)
+        if not batch:
+            break
+        escalated += batch
+        commit_batch()
+    return f"retaliation watch: {escalated} unhandled alerts escalated"

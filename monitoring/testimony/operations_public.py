@@ -22,8 +22,9 @@ from monitoring.core.operations import OperationError
 from monitoring.core.transactions import keep_failed_attempt
 from monitoring.core.types import utcnow
 from monitoring.supplychain.models import Site
-from monitoring.testimony import alerts, receipts, sealing, throttle
+from monitoring.testimony import alerts, operations_retaliation, receipts, sealing, throttle
 from monitoring.testimony.models import IssueCategory, ReportChannel, ReportMessage, WorkerReport
+from monitoring.testimony.models_retaliation import CheckInSeries
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def file_anonymous_report(data: AnonymousReport, organisation: Organisation) -> 
     )
     _attach(report, data.evidence)
     alerts.report_received(report)
+    operations_retaliation.schedule_check_ins(report, CheckInSeries.report_filed, report.created_dt)
     # Counted once the report is filed; the page refused full windows beforehand.
     throttle.hit(throttle.report_client_limit())
     throttle.hit(throttle.report_global_limit())

@@ -30,6 +30,7 @@ from monitoring.testimony.models import (
     SurveyImport,
     WorkerReport,
 )
+from monitoring.testimony.models_retaliation import AlertState, RetaliationAlert
 
 __all__ = ["is_coordinator", "is_monitor"]  # re-exported for the feature's callers
 
@@ -201,3 +202,27 @@ def visible_audit_trail(user: User) -> Select[Any]:
             and_(AuditEntry.object_type == CHANGE_OBJECT_TYPE, AuditEntry.object_id.in_(changes)),
         )
     )
+
+
+# --- retaliation watch ----------------------------------------------------------------------
+
+
+def visible_retaliation_alerts(user: User) -> Select[Any]:
+    """Retaliation alerts of the reports the user's monitor organisation receives.
+
+    Coordinators are told of an escalated alert as metadata only and see none of them here.
+    """
+    query = select(RetaliationAlert).join(WorkerReport, WorkerReport.id == RetaliationAlert.report_id)
+    if is_monitor(user):
+        return query.where(WorkerReport.organisation_id == user.organisation_id)
+    return query.where(false())
+
+
+def can_handle_retaliation_alert(user: User, alert: RetaliationAlert) -> bool:
+    """File a finding from an open alert, or mark it handled: the report's monitors."""
+    return alert.state is AlertState.open and is_member(user, alert.report)
+
+
+def can_set_retaliation_risk(user: User, report: WorkerReport) -> bool:
+    """Change a report's retaliation risk after intake: the report's monitors."""
+    return is_member(user, report)

@@ -50,12 +50,16 @@ from monitoring.supplychain.operations import country_choices, country_name
 from monitoring.testimony import (
     keyless,
     operations_public,
+    operations_retaliation,
     receipts,
     sealing,
     throttle,
 )
 from monitoring.testimony.models import IssueCategory, WorkerReport
+from monitoring.testimony.models_retaliation import CheckInAnswer
 from monitoring.testimony.public_forms import (
+    CheckInForm,
+    FlagRetaliationForm,
     FollowUpForm,
     MessageForm,
     ReportForm,
@@ -322,6 +326,7 @@ def _conversation(
     *,
     sent: bool = False,
     expired: bool = False,
+    **extra: Any,
 ) -> Response:
     try:
         messages = sealing.read_messages_with_receipt(
@@ -333,6 +338,8 @@ def _conversation(
     lang = worker_locale()
     return render(
         "report/conversation.html",
+        status=extra.pop("status", 200),
+        **_retaliation_context(report, form.receipt.data, extra),
         report=report,
         messages=messages,
         form=form,
@@ -393,3 +400,85 @@ def send_message() -> Any:
         apply_error(form, exc)
         return _conversation(report, derived, form)
     return _conversation(report, derived, MessageForm(formdata=None, receipt=form.receipt.data), sent=True)
+
+
+# --- retaliation watch ------------------------------------------------------------------------
+
+
+def _retaliation_context(report: WorkerReport, receipt: str | None, extra: dict[str, Any]) -> dict[str, Any]:
+    """The check-in that is due (with its form) and the "flag retaliation" form."""
+    check_in = operations_retaliation.current_check_in(report)
+    check_in_form = extra.get("check_in_form")  # an answer refused, shown with its error
+    if check_in_form is None and check_in is not None:
+        check_in_form = CheckInForm(formdata=None, receipt=receipt, check_in=str(check_in.id))
+    return {
+        "check_in_form": check_in_form,
+        "flag_form": extra.get("flag_form") or FlagRetaliationForm(formdata=None, receipt=receipt),
+        "retaliation_notice": extra.get("retaliation_notice"),
+    }
+
+
+def _posted_report(form: CheckInForm | FlagRetaliationForm) -> tuple[bool, Any]:
+    """The report a worker's POST names by its receipt: (True, (report, derived)) or (False, a page)."""
+    throttle.check(throttle.followup_client_limit())
+    _prepare_body()
+    form.validate()
+    if form.receipt.errors:
+        abort(400)
+    found = operations_public.find_by_receipt(form.receipt.data)
+    if found is None:
+        entry = FollowUpForm(formdata=None)
+        page = render(
+            "report/follow_up.html", form=entry, not_found=True, languages_for=("report.follow_up", {})
+        )
+        return False, page
+    return True, found
+
+
+def _fresh_message_form(receipt: str | None) -> MessageForm:
+    return MessageForm(formdata=None, receipt=receipt)
+
+
+@bp.route("/follow-up/check-in", methods=["POST"])
+@public
+@worker_page
+def answer_check_in() -> Any:
+    """The worker answers the check-in shown on the follow-up page."""
+    form = CheckInForm()
+    ok, found = _posted_report(form)
+    if not ok:
+        return found
+    report, derived = found
+    message_form = _fresh_message_form(form.receipt.data)
+    if form.errors:
+        return _conversation(report, derived, message_form, check_in_form=form, status=422)
+    check_in_id = int(form.check_in.data) if (form.check_in.data or "").isdigit() else 0
+    answer = CheckInAnswer(form.answer.data)
+    try:
+        attempt(operations_retaliation.answer_check_in, report, check_in_id, answer, form.comment.data)
+    except OperationError as exc:
+        apply_error(form, exc)
+        return _conversation(report, derived, message_form, check_in_form=form, status=422)
+    notice = "alerted" if answer is CheckInAnswer.yes else "answered"
+    return _conversation(report, derived, message_form, retaliation_notice=notice)
+
+
+@bp.route("/follow-up/retaliation", methods=["POST"])
+@public
+@worker_page
+def flag_retaliation() -> Any:
+    """The worker tells the monitors, at any time, that they are punished for speaking up."""
+    form = FlagRetaliationForm()
+    ok, found = _posted_report(form)
+    if not ok:
+        return found
+    report, derived = found
+    message_form = _fresh_message_form(form.receipt.data)
+    if form.errors:
+        return _conversation(report, derived, message_form, flag_form=form, status=422)
+    try:
+        attempt(operations_retaliation.flag_retaliation, report, form.comment.data)
+    except OperationError as exc:
+        apply_error(form, exc)
+        return _conversation(report, derived, message_form, flag_form=form, status=422)
+    return _conversation(report, derived, message_form, retaliation_notice="alerted")

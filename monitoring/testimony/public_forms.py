@@ -13,11 +13,20 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from monitoring.testimony.models import IssueCategory
+from monitoring.testimony.models_retaliation import CheckInAnswer
 
 TESTIMONY_MAX = 20000
 WORKPLACE_MAX = 2000
@@ -138,3 +147,42 @@ class MessageForm(FlaskForm):
         validators=[DataRequired(message=_l("Write a message first.")), Length(max=MESSAGE_MAX)],
     )
     evidence = FileField(_l("A photo, recording or document (optional)"))
+
+
+CHECK_IN_COMMENT_MAX = 10000
+
+
+class CheckInForm(FlaskForm):
+    """A retaliation check-in: "have you faced consequences for speaking up?"."""
+
+    # Ids of their own: the page holds the message form's fields of the same names.
+    receipt = HiddenField(validators=[DataRequired(), Length(max=200)], id="check-in-receipt")
+    check_in = HiddenField(validators=[DataRequired(), Length(max=20)], id="check-in-id")
+    answer = RadioField(
+        _l("Since you spoke up, has anyone at work treated you worse because of it?"),
+        choices=[SelectChoice(answer.value, answer.title) for answer in CheckInAnswer],
+        validators=[DataRequired(message=_l("Please choose an answer."))],
+        id="check-in-answer",
+        description=_l(
+            "For example: fewer hours or less pay, a worse job or shift, threats, being shouted at, "
+            "or losing your job."
+        ),
+    )
+    comment = TextAreaField(
+        _l("Anything you want to tell the monitors? (optional)"),
+        validators=[Optional(), Length(max=CHECK_IN_COMMENT_MAX)],
+        description=_l("Only the monitors can read it."),
+        id="check-in-comment",
+    )
+
+
+class FlagRetaliationForm(FlaskForm):
+    """The worker says, at any time, that they are being punished for speaking up."""
+
+    receipt = HiddenField(validators=[DataRequired(), Length(max=200)], id="flag-receipt")
+    comment = TextAreaField(
+        _l("What happened? (optional)"),
+        validators=[Optional(), Length(max=CHECK_IN_COMMENT_MAX)],
+        description=_l("Only the monitors can read it."),
+        id="flag-comment",
+    )

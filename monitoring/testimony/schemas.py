@@ -374,6 +374,7 @@ class ListWorkerReportsArgs(PageArgs):
     unread = fields.Boolean(
         metadata={"description": _l("Only reports with worker messages you have not read.")}
     )
+    retaliation_risk = fields.Enum(RetaliationRisk, by_value=True)
 
 
 class OpenSealedArgs(BaseSchema):

@@ -123,7 +123,7 @@ def list_reports(user: User, args: Mapping[str, Any]) -> Select[Any]:
     """The reports the user may see with their flags, filtered by ``ListWorkerReportsArgs``."""
     now = operations.current_time()
     query = _with_flags(user, now)
-    for name in ("status", "channel", "site_id"):
+    for name in ("status", "channel", "site_id", "retaliation_risk"):
         if args.get(name) is not None:
             query = query.where(getattr(WorkerReport, name) == args[name])
     if args.get("country"):

@@ -13,6 +13,7 @@ from monitoring.core.db import db
 from monitoring.notifications import subjects
 from monitoring.supplychain.models import Site
 from monitoring.testimony.models import ReportGrant, SurveyImport, WorkerReport
+from monitoring.testimony.models_retaliation import RetaliationAlert
 
 
 @hooks.site_merged.connect
@@ -67,5 +68,22 @@ subjects.register_subject(
         path=lambda i: f"/testimony/survey-imports/{i}",
         facts=lambda survey: {"rows": survey.rows},
         param="survey_import_id",
+    ),
+)
+
+
+def _load_retaliation_alerts(ids: Collection[int]) -> dict[int, Any]:
+    query = select(RetaliationAlert).where(RetaliationAlert.id.in_(ids))
+    return {a.id: a for a in db.session.scalars(query)}
+
+
+# Registered after "report": a notification that names an alert leads to the alert's page.
+subjects.register_subject(
+    "retaliation_alert",
+    subjects.Subject(
+        load=_load_retaliation_alerts,
+        path=lambda i: f"/testimony/retaliation-alerts/{i}",
+        facts=lambda alert: {"country": alert.report.country},
+        param="alert_id",
     ),
 )

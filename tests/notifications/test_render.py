@@ -42,6 +42,10 @@ NOT_ABOUT_CASES = {
     NotificationKind.report_clock_reminder,
     NotificationKind.report_clock_overdue,
     NotificationKind.report_clock_escalated,
+    # Retaliation alerts: tests/testimony/test_retaliation_watch.py.
+    NotificationKind.retaliation_alert,
+    NotificationKind.retaliation_alert_overdue,
+    NotificationKind.retaliation_alert_escalated,
     NotificationKind.coverage_without_key,
 }
 CASE_KINDS = [kind for kind in NotificationKind if kind not in NOT_ABOUT_CASES]

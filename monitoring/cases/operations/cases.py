@@ -61,6 +61,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.transactions import attempt
 from monitoring.core.types import utcnow
 from monitoring.notifications.models import NotificationKind
+from monitoring.testimony import operations_retaliation
 
 logger = logging.getLogger(__name__)
 
@@ -409,6 +410,9 @@ def close_case(actor: User, case: Case, data: ClosureData) -> CaseClosure:
         },
     )
     _tell(NotificationKind.case_closed, actor, case, Visibility.buyers, outcome=outcome.value)
+    # Retaliation watch: the workers of the linked reports are asked again after the closure.
+    report_ids = [link.report_id for finding in case.findings for link in finding.report_links]
+    operations_retaliation.schedule_after_closure(report_ids, case.id, now)
     return closure
 
 
