@@ -70,7 +70,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     reset_database(database_url)
     instance = tmp_path_factory.mktemp("instance")
     application = create_app(test_config(database_url, INSTANCE_PATH=str(instance)))
-    alembic.upgrade(alembic_config(database_url), "heads")
+    alembic.upgrade(alembic_config(database_url), "head")
     yield application
     db.state(application).engine.dispose()
 

@@ -4,7 +4,7 @@ Each user reads times in an IANA zone (``Asia/Bangkok``). NULL, the value of eve
 user, means the usual zone of the organisation's country, so nothing needs filling in.
 
 Revision ID: e4b32e08ac08
-Revises: 9bb3a9338f39
+Revises: e064c9d20247
 Create Date: 2026-12-07 17:10:00+00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e4b32e08ac08"
-down_revision: str | None = "9bb3a9338f39"
+down_revision: str | None = "e064c9d20247"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,7 +9,7 @@ to an organisation without a usable key until it is fixed (``keyless_coverage_al
 The notification kinds extend those of 9bb3a9338f39.
 
 Revision ID: 1aa29699b1db
-Revises: 9bb3a9338f39
+Revises: e4b32e08ac08
 Create Date: 2026-12-07 17:20:00+00:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import monitoring.core.types
 
 revision: str = "1aa29699b1db"
-down_revision: str | None = "9bb3a9338f39"
+down_revision: str | None = "e4b32e08ac08"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,7 +9,7 @@ clocks, a sibling of this revision until the branches are chained): whichever of
 last must allow every kind, so this one allows both sets.
 
 Revision ID: 71c24e1d523c
-Revises: 9bb3a9338f39
+Revises: 1aa29699b1db
 Create Date: 2026-12-07 17:30:00+00:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import monitoring.core.types
 
 revision: str = "71c24e1d523c"
-down_revision: str | None = "9bb3a9338f39"
+down_revision: str | None = "1aa29699b1db"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
