@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from monitoring.accounts.models import Organisation
 from monitoring.core.db import db
@@ -22,6 +22,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.transactions import keep_failed_attempt
 from monitoring.core.types import utcnow
 from monitoring.supplychain.models import Site
+from monitoring.supplychain.queries import site_search
 from monitoring.testimony import alerts, operations_retaliation, receipts, sealing, throttle
 from monitoring.testimony.models import IssueCategory, ReportChannel, ReportMessage, WorkerReport
 from monitoring.testimony.models_retaliation import CheckInSeries
@@ -159,18 +160,15 @@ def find_by_receipt(text: str | None) -> tuple[WorkerReport, receipts.ReceiptSec
 
 
 def search_workplaces(query: str, limit: int) -> list[Site]:
-    """Sites (not merged ones) whose name or city contains ``query``, by name."""
-    pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    """Sites (not merged ones) whose name, one of whose alternative names (in any script) or
+    whose city holds each word of ``query``, by name."""
+    words = site_search(query, Site.city)
+    if words is None:
+        return []
     return list(
         db.session.scalars(
             select(Site)
-            .where(
-                Site.merged_into_id.is_(None),
-                or_(
-                    func.lower(Site.name).like(pattern, escape="\\"),
-                    func.lower(Site.city).like(pattern, escape="\\"),
-                ),
-            )
+            .where(Site.merged_into_id.is_(None), words)
             .order_by(Site.name, Site.city, Site.id)
             .limit(limit)
         )
