@@ -7,6 +7,8 @@ axe-core comes with the PyPI package ``axe-playwright-python`` (a test dependenc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,10 +75,30 @@ def axe_violations(axe: Any, page: Any) -> list[str]:
 def set_text_size(cdp: Any, percent: int) -> None:
     """Change Chromium's default font sizes, as a reader's browser setting for larger text does.
 
-    The page's ``rem`` and ``em`` sizes and its ``em`` media queries follow, at once.
+    The page's ``rem`` and ``em`` sizes and its ``em`` media queries follow, at once; a
+    screenshot beyond the viewport resets them (see :func:`larger_text_in_style`).
     """
     sizes = {name: round(size * percent / 100) for name, size in FONT_SIZES.items()}
     cdp.send("Page.setFontSizes", {"fontSizes": sizes})
+
+
+@contextmanager
+def larger_text_in_style(page: Any, percent: int) -> Iterator[None]:
+    """Enlarge the page's root font size in its style, for a full-page screenshot.
+
+    A screenshot of more than the viewport resets the font sizes :func:`set_text_size` sets (it
+    changes the device metrics), while the page's own style stays; ``em`` media queries do not
+    follow, so the picture may differ a little from what was measured.
+    """
+    page.evaluate(
+        """percent => { const root = document.documentElement;
+          root.style.fontSize = parseFloat(getComputedStyle(root).fontSize) * percent / 100 + 'px'; }""",
+        percent,
+    )
+    try:
+        yield
+    finally:
+        page.evaluate("() => { document.documentElement.style.fontSize = ''; }")
 
 
 def overflow(page: Any, width: int) -> list[str]:

@@ -29,6 +29,7 @@ from tests.browser.accessibility import (
     axe_engine,
     axe_violations,
     describe,
+    larger_text_in_style,
     overflow,
     set_text_size,
 )
@@ -84,13 +85,16 @@ def worker_walks(chromium: Any, axe: Any, base: str) -> Callable[[str], list[Pag
 
 
 def _check(axe: Any, page: Any, cdp: Any, name: str, reports: list[PageReport]) -> None:
+    page.wait_for_load_state()  # the stylesheet too: a click returns once the next page begins
     report = PageReport(name, page.url, violations=axe_violations(axe, page))
     for size in TEXT_SIZES:
         set_text_size(cdp, size)
         report.overflow[size] = overflow(page, WIDTH)
-        if report.overflow[size]:
-            screenshot(page, f"a11y-{name.replace(' ', '-')}-{size}.png")
     set_text_size(cdp, 100)
+    for size, found in report.overflow.items():
+        if found:
+            with larger_text_in_style(page, size):
+                screenshot(page, f"a11y-{re.sub(r'[^a-z0-9]+', '-', name)}-{size}.png")
     reports.append(report)
 
 
