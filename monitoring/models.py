@@ -14,6 +14,7 @@ from monitoring.cases.models import (
     CaseEvent,
     CaseFile,
     CaseMessage,
+    CaseStatusRelease,
     CorrectiveAction,
     Finding,
     FindingReport,
@@ -47,6 +48,7 @@ from monitoring.testimony.models import (
     ThrottleWindowKey,
     WorkerReport,
 )
+from monitoring.testimony.models_outcomes import ValidationRequest
 from monitoring.testimony.models_retaliation import RetaliationAlert, RetaliationCheckIn
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "CaseEvent",
     "CaseFile",
     "CaseMessage",
+    "CaseStatusRelease",
     "Contract",
     "ContractClause",
     "ContractProduct",
@@ -90,6 +93,7 @@ __all__ = [
     "ThrottleCounter",
     "ThrottleWindowKey",
     "User",
+    "ValidationRequest",
     "WebSession",
     "WorkerReport",
 ]

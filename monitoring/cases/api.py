@@ -259,7 +259,8 @@ def transition_case(case_id: int, args: dict[str, Any]) -> views.Shown:
     description=_l(
         "For the case's monitors, once every corrective action is closed: the outcome and the "
         "remedy workers got; for priority findings, your confirmation that the affected workers "
-        "were consulted."
+        "were consulted. A priority case closes as resolved only when workers answered a validation "
+        "question, or with no_validation_reason: why they could not be asked."
     ),
     args=CloseCaseArgs,
     response=CaseDetailSchema,
@@ -408,4 +409,4 @@ def download_case_file(case_id: int, file_id: int) -> Response:
     return services.download(me(), file_id, case=services.load_case(me(), case_id))
 
 
-from monitoring.cases import action_api  # noqa: E402,F401  (its routes join the API's)
+from monitoring.cases import action_api, outcome_api  # noqa: E402,F401  (their routes join the API's)

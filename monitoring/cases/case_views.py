@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from monitoring.accounts.models import Organisation, User, UserRole
 from monitoring.cases import files, operations, permissions, services, timeline, workflow
 from monitoring.cases import services_lists as lists
+from monitoring.cases import services_outcomes as shown_outcomes
 from monitoring.cases import services_shown as views
 from monitoring.cases.forms import (
     AddFindingsForm,
@@ -213,6 +214,8 @@ def _case_page(
         request_action_url=link("actions.new", f"/cases/{case.id}/actions/new", case_id=case.id),
         requests_url=link("actions.requests", "/requests/"),
         max_upload=files.size_text(current_app.config["EVIDENCE_MAX_BYTES"]),
+        validation=shown_outcomes.validation_summary(user, case),
+        workers_page=permissions.sees_worker_releases(user, case),
         **vars(around),
         **_forms(user, case, given),
     ), status
@@ -323,6 +326,7 @@ def _closure_args(form: CloseForm) -> dict[str, Any] | None:
     ]
     data = {"outcome": form.outcome.data, "note": (form.note.data or "").strip() or None}
     data |= {"remedies": remedies, "workers_consulted": bool(form.workers_consulted.data)}
+    data["no_validation_reason"] = (form.no_validation_reason.data or "").strip() or None
     return services.load_args(CloseCaseArgs, form, data, validated=True)
 
 
@@ -345,7 +349,10 @@ def case_close(case_id: int) -> Any:
             return redirect(url_for(".case", case_id=case.id))
     priority = case.severity is Severity.priority
     status = 422 if request.method == "POST" else 200
-    return render_template("cases/close.html", case=case, form=form, priority=priority), status
+    validation = shown_outcomes.validation_summary(user, case) if priority else None
+    return render_template(
+        "cases/close.html", case=case, form=form, priority=priority, validation=validation
+    ), status
 
 
 # --- the dialogue -------------------------------------------------------------------------------

@@ -436,6 +436,10 @@ def _closed_case(a: Actors, cal: Calendar, org: Organisation, site: Site, suppli
                     ),
                 ],
                 workers_consulted=True,
+                no_validation_reason=(
+                    "The workers were interviewed offsite before the follow-up page could ask them; "
+                    "none of them filed a report with a receipt."
+                ),
             ),
         )
     return case

@@ -368,6 +368,13 @@ class CloseForm(FlaskForm):
     )
     remedies = FieldList(FormField(RemedyForm), min_entries=REMEDY_ROWS, max_entries=50)
     workers_consulted = BooleanField(_l("I confirm the affected workers were consulted about this remedy"))
+    no_validation_reason = TextAreaField(
+        _l("Why the workers could not be asked (only if none has confirmed the remedy)"),
+        description=_l(
+            "Needed to close a priority case as resolved when no worker answered a validation "
+            "question, e.g. every worker concerned has left and cannot be reached."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -34,6 +34,7 @@ from monitoring.core.keyring import protected
 from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
 from monitoring.supplychain.models import Site
 from monitoring.testimony.models import WorkerReport
+from monitoring.testimony.models_outcomes import WorkerStatus
 
 
 class Severity(TitledEnum):
@@ -300,6 +301,9 @@ class CaseClosure(Base):
             "(workers_consulted_by_id IS NULL) = (workers_consulted_dt IS NULL)",
             name="consulted_by_and_dt",
         ),
+        CheckConstraint(
+            "validation_answers IS NULL OR validation_answers >= 0", name="validation_answers_not_negative"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -314,9 +318,14 @@ class CaseClosure(Base):
     # Set when the case is reopened after this closure.
     reopened_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopen_reason_ct: Mapped[bytes | None] = mapped_column(ProtectedBytes)
+    # Closing a priority case as resolved: how many workers' validation answers the case had
+    # then, or (when none) why the workers could not be asked.
+    validation_answers: Mapped[int | None] = mapped_column(Integer)
+    no_validation_reason_ct: Mapped[bytes | None] = mapped_column(ProtectedBytes)
 
     note = protected("note_ct")
     reopen_reason = protected("reopen_reason_ct")
+    no_validation_reason = protected("no_validation_reason_ct")
 
     case: Mapped[Case] = relationship(back_populates="closures")
     closed_by: Mapped[User] = relationship(foreign_keys=[closed_by_id])
@@ -324,6 +333,38 @@ class CaseClosure(Base):
     remedies: Mapped[list[Remedy]] = relationship(
         back_populates="closure", cascade="all, delete-orphan", order_by="Remedy.id", lazy="selectin"
     )
+
+
+class CaseStatusRelease(Base):
+    """A short status the case's monitor released to the workers whose reports the case rests on.
+
+    Only the status (one of the fixed, translated :class:`WorkerStatus`) and its date reach a
+    worker's follow-up page: to every report linked to the case's findings, or to one of them
+    (``report_id``). A withdrawn release is kept, with who withdrew it and when.
+    """
+
+    __tablename__ = "case_status_release"
+    __table_args__ = (
+        CheckConstraint("(withdrawn_dt IS NULL) = (withdrawn_by_id IS NULL)", name="withdrawn_by_and_dt"),
+        Index("ix_case_status_release_case_withdrawn", "case_id", "withdrawn_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("remediation_case.id"), index=True)
+    status: Mapped[WorkerStatus] = mapped_column(enum_column(WorkerStatus, "status"))
+    # None: every report linked to the case's findings; else that report only.
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("worker_report.id"), index=True)
+    released_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    released_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    withdrawn_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship()
+    released_by: Mapped[User] = relationship(foreign_keys=[released_by_id], lazy="joined")
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+
+    def __repr__(self) -> str:
+        return f"<CaseStatusRelease {self.id} {self.status.value}>"
 
 
 class Remedy(Base):

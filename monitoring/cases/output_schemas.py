@@ -218,6 +218,27 @@ class CaseClosureSchema(BaseSchema):
         metadata={"description": _l("A monitor confirmed the affected workers were consulted.")},
     )
     remedies = fields.List(fields.Nested(RemedySchema), dump_only=True)
+    validation_answers = Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": _l(
+                "Priority cases: how many workers' validation answers the case had when it closed "
+                "(null: not a priority case, or suppressed below 5 for buyers)."
+            )
+        },
+    )
+    validation_answers_suppressed = fields.Boolean(dump_only=True)
+    no_validation_reason = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": _l(
+                "Why the workers could not be asked to confirm the remedy: for coordinators and the "
+                "case's monitors."
+            )
+        },
+    )
     reopened_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
     reopen_reason = fields.String(dump_only=True, allow_none=True)
 

@@ -250,6 +250,26 @@ def can_reopen_case(user: User, case: Case) -> bool:
     return reads_whole_case(user, case)
 
 
+def can_release_status(user: User, case: Case) -> bool:
+    """The case's monitors choose what the workers whose reports the case rests on are told."""
+    return is_case_monitor(user, case)
+
+
+def can_ask_workers(user: User, case: Case) -> bool:
+    """The case's monitors send validation questions through the receipt channel."""
+    return is_case_monitor(user, case)
+
+
+def sees_worker_releases(user: User, case: Case) -> bool:
+    """Which statuses were released to workers (and to which report): coordinators and the case's monitors."""
+    return reads_whole_case(user, case)
+
+
+def sees_case_reports(user: User, case: Case) -> bool:
+    """Which report a release went to: only the case's monitors know the case's reports."""
+    return is_case_monitor(user, case)
+
+
 def can_read_closure_note(user: User, case: Case) -> bool:
     """A closing note is for coordinators and the case's monitors (the closing form says so);
     buyers read the outcome and the remedies, suppliers no closure at all."""

@@ -177,6 +177,7 @@ def closure_data(args: Mapping[str, Any]) -> operations.ClosureData:
         note=args.get("note"),
         remedies=remedies,
         workers_consulted=args["workers_consulted"],
+        no_validation_reason=args.get("no_validation_reason"),
     )
 
 

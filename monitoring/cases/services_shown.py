@@ -124,15 +124,26 @@ def show_action(user: User, action: CorrectiveAction, today: date, **extra: Any)
 
 
 def show_closure(user: User, closure: CaseClosure) -> Shown:
-    """A closing of a case with its remedies (workers covered suppressed below 5 for buyers); its
-    note and the reason it was reopened only for those who read closing notes."""
+    """A closing of a case with its remedies (workers covered and validation answers suppressed
+    below 5 for buyers); its note, the reason why workers could not be asked and the reason it
+    was reopened only for those who read closing notes."""
     remedies = []
     for remedy in closure.remedies:
         shown, suppressed = _workers(user, remedy.workers_covered)
         remedies.append(Shown(remedy, workers_covered=shown, workers_covered_suppressed=suppressed))
-    hidden = () if permissions.can_read_closure_note(user, closure.case) else ("note", "reopen_reason")
+    hidden = (
+        ()
+        if permissions.can_read_closure_note(user, closure.case)
+        else ("note", "reopen_reason", "no_validation_reason")
+    )
+    answers, answers_suppressed = _workers(user, closure.validation_answers)
     return Shown(
-        closure, hidden, workers_consulted=closure.workers_consulted_dt is not None, remedies=remedies
+        closure,
+        hidden,
+        workers_consulted=closure.workers_consulted_dt is not None,
+        remedies=remedies,
+        validation_answers=answers,
+        validation_answers_suppressed=answers_suppressed,
     )
 
 

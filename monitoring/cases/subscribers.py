@@ -8,10 +8,12 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 
 from monitoring.cases.models import Case, CaseOutcome, CaseState, CorrectiveAction, Finding, Visibility
+from monitoring.cases.outcomes import released_to_report
 from monitoring.core import hooks
 from monitoring.core.db import db
 from monitoring.notifications import subjects
 from monitoring.supplychain.models import Site
+from monitoring.testimony import outcomes as worker_outcomes
 
 
 @hooks.site_merged.connect
@@ -66,3 +68,8 @@ subjects.register_subject(
     subjects.Subject(load=_loader(CorrectiveAction), path=lambda i: f"/actions/{i}", facts=_action_facts),
 )
 subjects.register_titles(state=CaseState, outcome=CaseOutcome, visibility=Visibility)
+
+
+# --- what a worker's follow-up page shows of the cases their report is in ----------------------
+
+worker_outcomes.register_status_source(released_to_report)

@@ -232,4 +232,4 @@ def finding_edit(finding_id: int) -> Any:
     return _finding_form(finding)
 
 
-from monitoring.cases import case_views  # noqa: E402,F401  (the case pages join the blueprint)
+from monitoring.cases import case_views, outcome_views  # noqa: E402,F401  (their pages join the blueprint)

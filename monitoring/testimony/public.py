@@ -340,6 +340,7 @@ def _conversation(
         "report/conversation.html",
         status=extra.pop("status", 200),
         **_retaliation_context(report, form.receipt.data, extra),
+        **public_outcomes.outcome_context(report, form.receipt.data, extra),
         report=report,
         messages=messages,
         form=form,
@@ -482,3 +483,6 @@ def flag_retaliation() -> Any:
         apply_error(form, exc)
         return _conversation(report, derived, message_form, flag_form=form, status=422)
     return _conversation(report, derived, message_form, retaliation_notice="alerted")
+
+
+from monitoring.testimony import public_outcomes  # noqa: E402  (its route joins the blueprint)

@@ -32,6 +32,10 @@ Question names (the ``name`` column of the XLSForm) the import understands:
 ``consent_share_supplier``   yes/no: may be shared anonymised with the supplier
 ``consent_contact``          yes/no: the worker may be contacted
 ``retaliation_risk``         low / medium / high
+``validation_<question>``    optional answers to a validation question (yes / no / partly;
+                             empty: not asked), e.g. ``validation_fee_repaid``; the questions
+                             are those of :class:`ValidationQuestion`. They count for the
+                             cases at the workplace opened before the import
 ``worker_name``,             optional identity, sealed with the testimony
 ``worker_contact``,
 ``employee_number``,
@@ -64,7 +68,7 @@ from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.supplychain.models import Site
-from monitoring.testimony import alerts, sealing
+from monitoring.testimony import alerts, operations_outcomes, sealing
 from monitoring.testimony.models import (
     ReportChannel,
     SurveyImport,
@@ -141,8 +145,9 @@ def import_rows(
     )
     db.session.add(survey)
     db.session.flush()
+    answers = 0
     for row in new_rows:
-        sealing.create_report(
+        report = sealing.create_report(
             organisation=organisation,
             site=row.site,
             country=row.country,
@@ -160,6 +165,9 @@ def import_rows(
             survey_import=survey,
             source_digest=row.source_digest,
         )
+        if row.validations:
+            operations_outcomes.record_survey_answers(report, row.validations)
+            answers += len(row.validations)
         if progress is not None:
             progress(1)
     audit.record(
@@ -172,6 +180,7 @@ def import_rows(
             "skipped": survey.skipped,
             "site_id": survey.site_id,
             "organisation_id": organisation.id,
+            "validation_answers": answers,
         },
     )
     alerts.survey_imported(actor, survey)

@@ -19,6 +19,7 @@ from monitoring.testimony.models import (
     IssueCategory,
     RetaliationRisk,
 )
+from monitoring.testimony.models_outcomes import ValidationAnswer, ValidationQuestion
 from monitoring.testimony.permissions import visible_survey_imports as visible_survey_imports
 
 ISSUES = "issues"
@@ -35,6 +36,10 @@ IDENTITY_COLUMNS = {
     "age_band": "age_band",
 }
 CONSENT_COLUMNS = ("consent_share_buyers", "consent_share_supplier", "consent_contact")
+# Optional answers to validation questions: ``validation_<question>`` (e.g. validation_fee_repaid)
+# holding yes, no or partly; empty: not asked.
+VALIDATION_PREFIX = "validation_"
+VALIDATION_ANSWERS = {a.value: a for a in ValidationAnswer}
 QUESTIONS = frozenset(
     {
         "testimony",
@@ -87,6 +92,14 @@ QUESTION_HELP: list[tuple[str, Any]] = [
     ("consent_contact", _l("yes or no: the worker may be contacted.")),
     ("retaliation_risk", _l("low, medium or high.")),
     (
+        "validation_<question>",
+        _l(
+            "Optional answers to a validation question: yes, no or partly (empty: not asked). "
+            "<question> is one of: %(questions)s. They count for the cases at the workplace.",
+            questions=", ".join(q.value for q in ValidationQuestion),
+        ),
+    ),
+    (
         "worker_name, worker_contact, employee_number, employer, nationality, gender, age_band",
         _l(
             "Optional identity of the worker, sealed with the testimony. gender: woman, man, other or "
@@ -131,6 +144,8 @@ class SurveyRow:
     identity: sealing.Identity | None
     # KoboToolbox's id of the submission (``_uuid``), when the export has it.
     submission: str | None = None
+    # Answers to validation questions (``validation_<question>`` columns).
+    validations: dict[ValidationQuestion, ValidationAnswer] = field(default_factory=dict)
 
     @property
     def source_digest(self) -> str | None:
@@ -145,3 +160,4 @@ class _Header:
     columns: dict[str, int] = field(default_factory=dict)  # question name -> index
     choices: dict[IssueCategory, int] = field(default_factory=dict)  # issues/<choice> -> index
     submission: int | None = None  # Kobo's _uuid column
+    validations: dict[ValidationQuestion, int] = field(default_factory=dict)  # validation_<question>

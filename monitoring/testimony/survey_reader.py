@@ -25,6 +25,7 @@ from monitoring.testimony.models import (
     IssueCategory,
     RetaliationRisk,
 )
+from monitoring.testimony.models_outcomes import ValidationAnswer, ValidationQuestion
 from monitoring.testimony.operations import WORKER_LANGUAGES, AgeBand, Gender
 from monitoring.testimony.permissions import visible_survey_imports as visible_survey_imports
 from monitoring.testimony.survey_format import (
@@ -41,6 +42,8 @@ from monitoring.testimony.survey_format import (
     REQUIRED,
     SUBMISSION_COLUMN,
     TEXT_MAX,
+    VALIDATION_ANSWERS,
+    VALIDATION_PREFIX,
     YES,
     SurveyError,
     SurveyRefused,
@@ -138,6 +141,9 @@ def _read_header(values: list[str], problems: _Problems) -> _Header:
         if question == SUBMISSION_COLUMN:
             header.submission = index
             continue
+        if question.startswith(VALIDATION_PREFIX):
+            _validation_column(header, problems, name, question, index)
+            continue
         if question not in QUESTIONS:
             continue  # Kobo's metadata and questions the import does not use
         if question in header.columns:
@@ -162,6 +168,27 @@ def _read_header(values: list[str], problems: _Problems) -> _Header:
             _l("No date column: the file needs one of %(names)s.", names=", ".join(DATE_COLUMNS)),
         )
     return header
+
+
+def _validation_column(header: _Header, problems: _Problems, name: str, question: str, index: int) -> None:
+    """A ``validation_<question>`` column: answers to one validation question."""
+    try:
+        asked = ValidationQuestion(question.removeprefix(VALIDATION_PREFIX))
+    except ValueError:
+        problems.add(
+            1,
+            name,
+            _l(
+                "“%(name)s” is not a validation question this system knows: %(questions)s.",
+                name=question,
+                questions=", ".join(VALIDATION_PREFIX + q.value for q in ValidationQuestion),
+            ),
+        )
+        return
+    if asked in header.validations:
+        problems.add(1, name, _l("The question “%(name)s” appears twice.", name=question))
+        return
+    header.validations[asked] = index
 
 
 def worker_language(code: str) -> str | None:
@@ -230,6 +257,23 @@ class _RowReader:
     def value(self, values: list[str], question: str) -> str:
         index = self.header.columns.get(question)
         return values[index].strip() if index is not None and index < len(values) else ""
+
+    def _validations(self, line: int, values: list[str]) -> dict[ValidationQuestion, ValidationAnswer]:
+        answers = {}
+        for question, index in self.header.validations.items():
+            raw = values[index].strip().lower() if index < len(values) else ""
+            if not raw:
+                continue
+            answer = VALIDATION_ANSWERS.get(raw)
+            if answer is None:
+                self.problems.add(
+                    line,
+                    VALIDATION_PREFIX + question.value,
+                    _l("“%(value)s” is not yes, no or partly.", value=raw),
+                )
+                continue
+            answers[question] = answer
+        return answers
 
     def _yes_no(self, line: int, values: list[str], question: str) -> bool:
         raw = self.value(values, question).lower()
@@ -381,6 +425,7 @@ class _RowReader:
         collected = self._date(line, values)
         consents = [self._yes_no(line, values, question) for question in CONSENT_COLUMNS]
         submission = self._submission(line, values)
+        validations = self._validations(line, values)
         if len(self.problems.errors) + self.problems.more > before or collected is None or language is None:
             return None
         return SurveyRow(
@@ -398,6 +443,7 @@ class _RowReader:
             retaliation_risk=risk,
             identity=None if identity.is_empty() else identity,
             submission=submission,
+            validations=validations,
         )
 
 

@@ -283,6 +283,9 @@ def test_the_whole_path_in_the_browser(chromium, demo: Demo) -> None:
         monitor.page.locator(f"{form} select[name='remedies-1-kind']").select_option("passports_returned")
         monitor.page.locator(f"{form} input[name='remedies-1-workers_covered']").fill("12")
         monitor.page.locator(f"{form} input[name=workers_consulted]").check()
+        monitor.page.locator(f"{form} textarea[name=no_validation_reason]").fill(
+            "The workers were interviewed offsite; none holds a receipt."
+        )
         monitor.shot(10, "close-form")
         assert monitor.submit(form) == f"/cases/{case_id}"
         assert _query(demo, "SELECT state FROM remediation_case WHERE id = ?", case_id) == "closed"

@@ -179,6 +179,8 @@ class CaseWorld:
                 ],
             ),
             workers_consulted=kw.pop("workers_consulted", True),
+            # A priority case closes as resolved with validation answers or this reason.
+            no_validation_reason=kw.pop("no_validation_reason", "The workers were asked in interviews."),
         )
         with self.session():
             operations.close_case(self.user(kw.pop("by", "monitor")), db.session.get(Case, case_id), data)

@@ -148,6 +148,7 @@ def test_the_whole_path_through_the_api(case_world, api_client):
                     {"kind": "passports_returned", "workers_covered": 25},
                 ],
                 "workers_consulted": True,
+                "no_validation_reason": "Workers were interviewed offsite.",
             },
         )
     )

@@ -316,6 +316,7 @@ def test_closing_and_reopening(case_world, api_client):
             "note": "Every worker was repaid.",
             "remedies": [remedy, {"kind": "passports_returned", "workers_covered": 12}],
             "workers_consulted": True,
+            "no_validation_reason": "The workers were interviewed offsite; none holds a receipt.",
         },
     )
     assert response.status_code == 200, response.get_json()

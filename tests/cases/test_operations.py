@@ -356,6 +356,8 @@ def test_close_needs_an_outcome_and_priority_needs_consultation(case_world: Case
         case = db.session.get(Case, priority)
         refused(lambda: operations.close_case(monitor, case, closure(outcome="fine")), "outcome")
         refused(lambda: operations.close_case(monitor, case, closure()), "workers_consulted")
+        consulted = closure(workers_consulted=True)
+        refused(lambda: operations.close_case(monitor, case, consulted), "no_validation_reason")
         assert case.state is CaseState.verification
         done = operations.close_case(
             monitor,
@@ -363,6 +365,7 @@ def test_close_needs_an_outcome_and_priority_needs_consultation(case_world: Case
             closure(
                 workers_consulted=True,
                 remedies=[remedy(), remedy(kind="passports_returned", amount=None, currency=None)],
+                no_validation_reason="The workers left before they could be asked.",
             ),
         )
         assert (
@@ -600,6 +603,7 @@ SECRETS = {
     "reason": "REASON-new-complaint",
     "note": "NOTE-closure-ok",
     "remedy": "REMEDY-cash-before-witnesses",
+    "no_validation": "NOVALIDATION-workers-moved-to-Penang",
 }
 
 
@@ -631,7 +635,10 @@ def run_whole_path(w: CaseWorld) -> int:
         operations.transition_case(w.user("monitor"), case, "resume_remediation", SECRETS["reason"])
         operations.transition_case(w.user("monitor"), case, "start_verification")
         data = closure(
-            note=SECRETS["note"], workers_consulted=True, remedies=[remedy(description=SECRETS["remedy"])]
+            note=SECRETS["note"],
+            workers_consulted=True,
+            remedies=[remedy(description=SECRETS["remedy"])],
+            no_validation_reason=SECRETS["no_validation"],
         )
         operations.close_case(w.user("monitor"), case, data)
         operations.reopen_case(w.user("monitor"), case, SECRETS["reason"])

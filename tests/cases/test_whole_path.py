@@ -316,7 +316,12 @@ def test_the_whole_path_through_the_pages(
     assert refused.status_code == 422
     with app.app_context():
         assert db.session.get(Case, case_id).state is CaseState.verification
-    _ok(post_form(monitor, close_page, {**closing, "workers_consulted": "y"}, form_page=close_page), case_url)
+    # ... and, with no worker's validation answer yet, without a reason why they could not be asked.
+    closing |= {"workers_consulted": "y"}
+    refused = post_form(monitor, close_page, closing, form_page=close_page)
+    assert refused.status_code == 422 and "No worker has confirmed the remedy yet" in refused.get_data(True)
+    closing["no_validation_reason"] = "The workers were interviewed offsite; none holds a receipt."
+    _ok(post_form(monitor, close_page, closing, form_page=close_page), case_url)
 
     with app.app_context():
         case = db.session.get(Case, case_id)

@@ -11,7 +11,8 @@ after the row was flushed, since the ciphertext is bound to the row id. Audit en
 notification parameters hold metadata only.
 
 One module per section: :mod:`.findings`, :mod:`.cases`, :mod:`.actions`, :mod:`.dialogue`,
-:mod:`.escalation`, with their shared helpers in :mod:`.common`.
+:mod:`.escalation`, :mod:`.outcomes` (what workers are told and asked), with their shared
+helpers in :mod:`.common`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from monitoring.cases.operations.common import (
 from monitoring.cases.operations.dialogue import post_message
 from monitoring.cases.operations.escalation import escalate_overdue
 from monitoring.cases.operations.findings import FindingData, file_finding, update_finding
+from monitoring.cases.operations.outcomes import AskedWorkers, ask_workers, release_status, withdraw_status
 
 __all__ = [
     "MAX_AMOUNT",
@@ -62,6 +64,7 @@ __all__ = [
     "MAX_TEXT",
     "MAX_WORKERS",
     "SEVERITY_ORDER",
+    "AskedWorkers",
     "ClosureData",
     "FindingData",
     "PlanData",
@@ -70,6 +73,7 @@ __all__ = [
     "Upload",
     "accept_plan",
     "add_findings",
+    "ask_workers",
     "change_deadlines",
     "close_action",
     "close_case",
@@ -80,6 +84,7 @@ __all__ = [
     "open_case",
     "post_message",
     "reject_plan",
+    "release_status",
     "reopen_case",
     "report_implemented",
     "request_action",
@@ -88,4 +93,5 @@ __all__ = [
     "transition_case",
     "update_finding",
     "verify_action",
+    "withdraw_status",
 ]

@@ -42,6 +42,7 @@ from monitoring.cases.operations.common import (
     _text,
     highest_severity,
 )
+from monitoring.cases.outcomes import total_answers
 from monitoring.cases.permissions import (
     can_add_findings,
     can_lead_cases,
@@ -64,6 +65,8 @@ from monitoring.notifications.models import NotificationKind
 from monitoring.testimony import operations_retaliation
 
 logger = logging.getLogger(__name__)
+
+MAX_NO_VALIDATION_REASON = 2000
 
 
 def _findings_for(actor: User, finding_ids: Sequence[int], site_id: int) -> list[Finding]:
@@ -302,6 +305,9 @@ class ClosureData:
     note: str | None = None
     remedies: list[RemedyData] = field(default_factory=list)
     workers_consulted: bool = False
+    # A priority case closed as resolved without any worker's validation answer: why the
+    # workers could not be asked.
+    no_validation_reason: str | None = None
 
 
 def _clean_remedy(number: int, data: RemedyData) -> dict[str, Any]:
@@ -345,10 +351,32 @@ def _clean_remedy(number: int, data: RemedyData) -> dict[str, Any]:
     }
 
 
+def _validation(case: Case, outcome: CaseOutcome, reason: str | None) -> tuple[int | None, str | None]:
+    """For a priority case: the validation answers it counts, and the reason given when none.
+
+    Closing a priority case as resolved needs the workers' own confirmation (at least one
+    validation answer) or a written reason why they could not be asked.
+    """
+    reason = _optional_text(reason, "no_validation_reason", MAX_NO_VALIDATION_REASON)
+    if case.severity is not Severity.priority:
+        return None, reason
+    answers = total_answers(case)
+    if outcome is CaseOutcome.resolved and answers == 0 and reason is None:
+        raise OperationError(
+            _l(
+                "No worker has confirmed the remedy yet. To close this priority case as resolved, "
+                "ask the workers first (validation questions), or explain why they could not be asked."
+            ),
+            field="no_validation_reason",
+        )
+    return answers, reason
+
+
 def close_case(actor: User, case: Case, data: ClosureData) -> CaseClosure:
     """A monitor closes a case after verification: the outcome and the remedy workers got.
 
-    For a case with a priority finding the monitor confirms the affected workers were consulted.
+    For a case with a priority finding the monitor confirms the affected workers were consulted,
+    and closing it as resolved needs the workers' validation answers or a reason why there are none.
     """
     transition = _check(actor, case, "close")
     outcome = _enum(CaseOutcome, data.outcome, "outcome", _l("Choose the outcome."))
@@ -362,6 +390,7 @@ def close_case(actor: User, case: Case, data: ClosureData) -> CaseClosure:
             _l("For a priority case, confirm that the affected workers were consulted on the remedy."),
             field="workers_consulted",
         )
+    answers, no_validation_reason = _validation(case, outcome, data.no_validation_reason)
     now = utcnow()
     closure = CaseClosure(
         case=case,
@@ -370,6 +399,7 @@ def close_case(actor: User, case: Case, data: ClosureData) -> CaseClosure:
         closed_dt=now,
         workers_consulted_by_id=actor.id if data.workers_consulted else None,
         workers_consulted_dt=now if data.workers_consulted else None,
+        validation_answers=answers,
         remedies=[Remedy(**{k: v for k, v in r.items() if k != "description"}) for r in cleaned],
     )
     db.session.add(closure)
@@ -378,6 +408,7 @@ def close_case(actor: User, case: Case, data: ClosureData) -> CaseClosure:
     case.closed_dt = now
     db.session.flush()
     closure.note = note
+    closure.no_validation_reason = no_validation_reason
     for remedy, values in zip(closure.remedies, cleaned, strict=True):
         remedy.description = values["description"]
     _event(
@@ -398,6 +429,8 @@ def close_case(actor: User, case: Case, data: ClosureData) -> CaseClosure:
             "closure_id": closure.id,
             "outcome": outcome.value,
             "workers_consulted": bool(data.workers_consulted),
+            "validation_answers": answers,
+            "no_validation_reason": no_validation_reason is not None,
             "remedies": [
                 {
                     "kind": r["kind"].value,
