@@ -1,8 +1,9 @@
 """URL converters: an id in a path is a whole number that fits the database's integers.
 
-Every table's primary key is a signed 64-bit integer on PostgreSQL and SQLite alike. Werkzeug's
-``int`` converter takes any run of digits, and a number past 2^63 - 1 then fails in the database
-driver (an overflow, so a 500). The converter registered here as ``int`` refuses such a path
+Every table's primary key and count column is an ``INTEGER``: 32 bits on PostgreSQL (SQLite
+stores up to 64). Werkzeug's ``int`` converter takes any run of digits, and a number past
+2^31 - 1 then fails in PostgreSQL ("integer out of range", so a 500) and one past 2^63 - 1 in
+SQLite's driver. The converter registered here as ``int`` refuses such a path
 before any view runs: no row can have that id, so the answer is the same 404 as for a missing one.
 """
 
@@ -13,9 +14,10 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
-# The largest value of a signed 64-bit integer (BIGINT on PostgreSQL, INTEGER on SQLite).
-MAX_INT = 2**63 - 1
-MIN_INT = -(2**63)
+# The range of PostgreSQL's INTEGER, which every id and count column is; SQLite holds more, so
+# the same bound keeps both databases answering alike.
+MAX_INT = 2**31 - 1
+MIN_INT = -(2**31)
 _MAX_DIGITS = len(str(MAX_INT))
 
 
@@ -32,7 +34,7 @@ def at_most(limit: int) -> str:
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """``<int:id>``: digits whose value fits a 64-bit database integer, else no match (404).
+    """``<int:id>``: digits whose value fits the database's integers, else no match (404).
 
     The bound is in the regular expression too: werkzeug checks a rule's method before its
     converters, so a number refused only by ``to_python`` would make ``PATCH /x/<too big>``

@@ -23,10 +23,10 @@ _DECIMAL = re.compile(DECIMAL_PATTERN)
 
 
 class Integer(fields.Integer):
-    """A whole number that fits a 64-bit database integer; a larger one is refused (422).
+    """A whole number that fits the database's integers (32 bits); a larger one is refused (422).
 
     Every schema uses it instead of marshmallow's unbounded ``fields.Integer``: an id or a count
-    past 2^63 - 1 would otherwise reach the database driver and fail there (a 500). A field's own
+    past 2^31 - 1 would otherwise reach PostgreSQL and fail there (a 500). A field's own
     ``validate=Range(...)`` still applies; the OpenAPI document shows the narrower bounds.
     """
 
