@@ -24,6 +24,7 @@ from monitoring.accounts.models import (
 from monitoring.accounts.passwords import (
     MIN_PASSWORD_LENGTH,
     PEPPERED_HASH_PREFIX,
+    _hasher,
     check_password,
     hash_password,
     normalise_email,
@@ -53,6 +54,7 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "PEPPERED_HASH_PREFIX",
     "LoginResult",
+    "_hasher",  # the password hasher of the current settings (the security tests read its profile)
     "approve_member",
     "attempt_key",
     "authenticate",

@@ -194,12 +194,12 @@ class Site(Base):
     merged_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     merged_into: Mapped[Site | None] = relationship(remote_side=[id])
-    # Loaded with the site (one query per batch of sites), as every site schema shows them.
+    # Loaded when read: the lists that show them (sites, duplicates) load them for the whole page
+    # in one query (supplychain.services), and every other page that loads a site pays nothing.
     alternative_names: Mapped[list[SiteName]] = relationship(
         back_populates="site",
         cascade="all, delete-orphan",
         order_by="SiteName.name, SiteName.id",
-        lazy="selectin",
         passive_deletes=True,
     )
 

@@ -22,6 +22,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from monitoring.accounts.models import Organisation, OrganisationKind, User
 from monitoring.core.db import db
@@ -151,7 +152,7 @@ def list_sites(user: User, args: dict[str, Any]) -> Select[Site]:
         words = queries.site_search(text, Site.address, Site.city)
         by_id = Site.os_id == text.upper()
         query = query.where(by_id if words is None else words | by_id)
-    return query
+    return query.options(selectinload(Site.alternative_names))
 
 
 def site_name(site: Site, name_id: int) -> SiteName:
@@ -205,7 +206,14 @@ def list_disclosures(user: User, args: dict[str, Any], today: date | None = None
 
 
 def list_duplicates(user: User, args: dict[str, Any]) -> Select[SiteDuplicate]:
-    return visible_duplicates(user).where(SiteDuplicate.state == args["state"])
+    return (
+        visible_duplicates(user)
+        .where(SiteDuplicate.state == args["state"])
+        .options(
+            joinedload(SiteDuplicate.site).selectinload(Site.alternative_names),
+            joinedload(SiteDuplicate.candidate).selectinload(Site.alternative_names),
+        )
+    )
 
 
 def list_currency_rates() -> Select[CurrencyRate]:

@@ -43,6 +43,8 @@ from monitoring.supplychain import duplicates
 from monitoring.supplychain.models import Disclosure, Site
 from monitoring.testimony import operations as testimony
 from monitoring.testimony import routing
+from monitoring.testimony.models import WorkerReport
+from monitoring.testimony.operations_retaliation import flag_retaliation
 from monitoring.testimony.sealing import Identity
 from monitoring.testimony.survey import import_survey
 from tests.cases.conftest import case_world  # noqa: F401  (the world's fixture)
@@ -148,6 +150,10 @@ def build_world(w: CaseWorld, canary: Canaries) -> dict[str, list[int]]:
             ),
         ).id
     anonymous, _receipt = make_anonymous_report(w.app, w.users["monitor"], text=WORKER_CANARY)
+    # The worker flags retaliation: an alert for the receiving organisation's monitors only (it
+    # carries no text of its own; the worker's words stay in the sealed conversation).
+    with w.session():
+        alert = flag_retaliation(db.session.get(WorkerReport, anonymous)).id
     with w.session():
         coverage_change = routing.request_change(
             w.user("coordinator"), country="VN", organisation=db.session.get(Organisation, w.orgs["monitors"])
@@ -287,6 +293,7 @@ def build_world(w: CaseWorld, canary: Canaries) -> dict[str, list[int]]:
         "user_id": users,
         "duplicate_id": [duplicate],
         "change_id": [coverage_change],
+        "alert_id": [alert],
     }
 
 
