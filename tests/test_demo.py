@@ -123,7 +123,7 @@ def test_demo_registry_is_complete_and_loads_once(app) -> None:
     from datetime import date
 
     from monitoring.supplychain import queries
-    from monitoring.supplychain.demo import CONTRACTS, DISCLOSURES, PRODUCTS, RATES, SITES
+    from monitoring.supplychain.demo import CONTRACTS, DISCLOSURES, OTHER_NAMES, PRODUCTS, RATES, SITES
     from monitoring.supplychain.models import Contract, Product, ProductCategory, Site
 
     with app.app_context():
@@ -134,7 +134,8 @@ def test_demo_registry_is_complete_and_loads_once(app) -> None:
         assert counts["Product"] == len(PRODUCTS)
         assert counts["Contract"] == len(CONTRACTS)
         assert counts["Disclosure"] == len(DISCLOSURES)
-        expected = len(SITES) + len(PRODUCTS) + len(CONTRACTS) + len(DISCLOSURES) + len(RATES)
+        names = sum(len(other) for other in OTHER_NAMES.values())  # the sites' names in other scripts
+        expected = len(SITES) + len(PRODUCTS) + len(CONTRACTS) + len(DISCLOSURES) + len(RATES) + names
         assert result.created_supplychain == expected
         assert set(db.session.scalars(select(Site.country))) == {"CN", "TH", "MY", "CZ", "MX"}
         assert set(db.session.scalars(select(Product.category))) == set(ProductCategory)

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import select
 
 from monitoring.accounts.models import User, UserRole
@@ -172,7 +172,13 @@ def test_a_worker_reply_notifies_and_stays_unread_until_each_monitor_opens_the_c
     worker_writes(app, receipt, "One more thing.")
     assert unread(keyholder)[report_id] is True
     home = client_for(org.colleague).get("/").get_data(as_text=True)
-    assert "1 report with unread messages from the worker" in home
+    with app.test_request_context(), force_locale(org.colleague.locale):  # the colleague reads Spanish
+        line = ngettext(
+            "%(num)d report with unread messages from the worker",
+            "%(num)d reports with unread messages from workers",
+            1,
+        )
+    assert line in home and "?unread=y" in home
 
 
 def test_unread_markers_are_for_the_organisations_monitors_only(
