@@ -104,13 +104,15 @@ format: install  ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format $(LINT_PATHS)
 
 # The browser tests run once, in the SQLite pass; pytest's exit code 5 (no tests) is a failure.
-# With a PostgreSQL URL both passes run at the same time (each on one CPU), each into its own log.
+# With a PostgreSQL URL both passes run at the same time (each on one CPU), each into its own log,
+# and the API fuzzing (make fuzz) starts on the CPU the SQLite pass frees.
 test: translations lint  ## Lint, then pytest on SQLite (and on PostgreSQL if MONITORING_TEST_DATABASE_URL is set)
 	@mkdir -p artefacts && rm -f artefacts/junit-*.xml artefacts/pytest-*.log
-	@sqlite=0; postgres=skip; \
+	@sqlite=0; postgres=skip; fuzz=0; \
 	if [ -z "$${MONITORING_TEST_DATABASE_URL:-}" ]; then \
 	  echo "==> pytest on SQLite"; \
 	  $(PYTEST) --junitxml=artefacts/junit-sqlite.xml || sqlite=$$?; \
+	  $(MAKE) --no-print-directory fuzz || fuzz=$$?; \
 	else \
 	  echo "==> pytest on SQLite and on PostgreSQL ($${MONITORING_TEST_DATABASE_URL##*@}), side by side"; \
 	  env -u MONITORING_TEST_DATABASE_URL $(PYTEST) --junitxml=artefacts/junit-sqlite.xml \
@@ -118,12 +120,14 @@ test: translations lint  ## Lint, then pytest on SQLite (and on PostgreSQL if MO
 	  $(PYTEST) -m "not browser" --junitxml=artefacts/junit-postgresql.xml \
 	    >artefacts/pytest-postgresql.log 2>&1 & postgres_pid=$$!; \
 	  wait $$sqlite_pid || sqlite=$$?; \
+	  $(MAKE) --no-print-directory fuzz >artefacts/fuzz.log 2>&1 & fuzz_pid=$$!; \
 	  postgres=0; wait $$postgres_pid || postgres=$$?; \
+	  wait $$fuzz_pid || fuzz=$$?; \
 	  echo "==> pytest on SQLite"; cat artefacts/pytest-sqlite.log; \
 	  echo "==> pytest on PostgreSQL"; cat artefacts/pytest-postgresql.log; \
+	  cat artefacts/fuzz.log; \
 	fi; \
-	$(BIN)/python -c "$$TEST_SUMMARY" "$$sqlite" "$$postgres"
-	@$(MAKE) --no-print-directory fuzz
+	$(BIN)/python -c "$$TEST_SUMMARY" "$$sqlite" "$$postgres" "$$fuzz"
 
 # schemathesis against /api/v1/openapi.json with each role's token and every check, on a local
 # server the driver starts (tests/api/schemathesis_run.py); about FUZZ_BUDGET seconds (240).
@@ -217,6 +221,9 @@ elif browser["skipped"]:
 else:
     state, browser_ok = f"ran ({browser['passed']} passed)", True
 lines.append("browser: " + state)
+fuzz_code = sys.argv[3] if len(sys.argv) > 3 else "0"
+lines.append("API fuzzing: " + ("passed" if fuzz_code == "0" else f"FAILED (exit {fuzz_code})"))
+ok = ok and fuzz_code == "0"
 if ci and not browser_ok:
     ok = False
     lines.append("CI=true: the browser tests must run and pass")
