@@ -85,6 +85,7 @@ class ApiRoute:
     query: type[Schema] | None = None
     body_type: str | None = None  # a raw body's media type, documented as binary
     throttled: bool = False
+    also: tuple[int, ...] = ()  # other success statuses with the same body (202: waits for consent)
 
     @property
     def path(self) -> str:
@@ -109,6 +110,7 @@ def route(
     raw_body: bool | str = False,
     query: type[Schema] | None = None,
     throttled: bool = False,
+    also: tuple[int, ...] = (),
 ) -> Callable[[F], F]:
     """Register an API view on the ``api`` blueprint and record it for the OpenAPI document.
 
@@ -164,6 +166,7 @@ def route(
                 query=query,
                 body_type=raw_body if isinstance(raw_body, str) else None,
                 throttled=throttled,
+                also=also,
             )
         )
         return wrapper  # type: ignore[return-value]
@@ -420,6 +423,8 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
     elif item.status != 204 and item.response is not None:
         success["content"] = {"application/json": {"schema": item.response}}
     operation["responses"][str(item.status)] = success
+    for code in item.also:
+        operation["responses"][str(code)] = success
     errors = _error_codes(item, has_path_params)
     for code in sorted(errors):
         operation["responses"][str(code)] = _ERROR_RESPONSES[code]

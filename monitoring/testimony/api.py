@@ -444,6 +444,7 @@ def list_monitor_coverage(args: dict[str, Any]) -> Page:
     args=SetMonitorCoverageArgs,
     response=CoverageChangeSchema,
     tag=TAG,
+    also=(202,),
 )
 @roles(*COVERAGE_ROLES)
 def set_monitor_coverage(args: dict[str, Any]) -> Any:
@@ -458,6 +459,7 @@ def set_monitor_coverage(args: dict[str, Any]) -> Any:
     description=_l("Waits for consent like any change (202), unless nobody else would receive them (200)."),
     response=CoverageChangeSchema,
     tag=TAG,
+    also=(202,),
 )
 @roles(*COVERAGE_ROLES)
 def remove_monitor_coverage(coverage_id: int) -> Any:
