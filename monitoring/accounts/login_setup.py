@@ -21,7 +21,7 @@ from monitoring.accounts.models import ApiToken, User
 from monitoring.accounts.operations import set_locale
 from monitoring.core import auth, hooks
 from monitoring.core.db import db
-from monitoring.core.transactions import keep_failed_attempt
+from monitoring.core.transactions import keep_bookkeeping
 from monitoring.core.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def record_token_use(response: Response) -> Response:
             )
             .values(last_used_dt=now)
         )
-        keep_failed_attempt()
+        keep_bookkeeping()
     except SQLAlchemyError:
         # Losing this timestamp is better than failing a request that has succeeded; the
         # session is rolled back when the request ends.

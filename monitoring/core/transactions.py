@@ -82,6 +82,14 @@ def keep_failed_attempt() -> None:
     db.session.commit()
 
 
+def keep_bookkeeping() -> None:
+    """Commit what an ``after_request`` hook recorded once the request's transaction had ended.
+
+    For bookkeeping outside any view, such as when an API token was last used.
+    """
+    db.session.commit()
+
+
 def command(func: Callable[P, T]) -> Callable[P, T]:
     """Run a command-line command in one transaction: commit when it returns, else roll back."""
 
