@@ -11,7 +11,25 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
 
 # Languages of the whole interface (every catalog complete).
-LOCALES = ("en", "es", "sv", "zh_Hans", "th")
+LOCALES = (
+    "en",
+    "es",
+    "sv",
+    "zh_Hans",
+    "th",
+    # Monitors and suppliers in producing countries.
+    "cs",
+    "vi",
+    "ms",
+    "id",
+    # Buyers who signed the Joint Statement of Demand or appear in its portraits.
+    "nb",
+    "fi",
+    "da",
+    "nl",
+    "de",
+    "ca",
+)
 # Languages of the anonymous worker pages at /report: the interface languages plus languages
 # whose catalogs hold only the worker pages' messages (extracted with babel-worker.cfg). Urdu is
 # written right to left: the pages take their direction from the locale (core.i18n.html_dir).

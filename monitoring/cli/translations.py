@@ -80,6 +80,7 @@ def i18n_update() -> None:
                 )
             else:
                 _pybabel("init", "-i", str(template), "-d", str(ROOT / "translations"), "-l", locale)
+                _house_header(po, locale)
     _fill_source_catalog(ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po")
 
 
@@ -118,3 +119,28 @@ def i18n_compile(force: bool) -> None:
 def i18n_init(locale: str) -> None:
     """Start a catalog for a new LOCALE."""
     _pybabel("init", "-i", str(POT), "-d", str(ROOT / "translations"), "-l", locale)
+    _house_header(ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po", locale)
+
+
+def _house_header(path: Path, locale: str) -> None:
+    """Replace the placeholders ``pybabel init`` writes (PROJECT, FIRST AUTHOR ...) by ours.
+
+    The plural forms stay those Babel derives from CLDR for the locale, so the header and what
+    Babel expects agree.
+    """
+    from babel.messages.pofile import read_po, write_po
+
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    catalog.project = "monitoring"
+    catalog.version = "0.1"
+    catalog.msgid_bugs_address = ""
+    catalog.last_translator = "the monitoring contributors"
+    catalog.language_team = locale
+    catalog.header_comment = (
+        f"# {locale} translations of the monitoring interface.\n"
+        "# Distributed under the same licence as the monitoring project\n"
+        "# (AGPL-3.0-or-later)."
+    )
+    with path.open("wb") as fh:
+        write_po(fh, catalog, sort_output=True, no_location=True)
