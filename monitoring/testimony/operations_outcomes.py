@@ -18,7 +18,7 @@ from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.types import utcnow
-from monitoring.testimony import sealing
+from monitoring.testimony import alerts, sealing
 from monitoring.testimony.models import WorkerReport
 from monitoring.testimony.models_outcomes import (
     ValidationAnswer,
@@ -113,6 +113,8 @@ def answer_question(
         },
     )
     logger.info("validation question answered on an anonymous report")
+    # An answer is a reply on the receipt channel: the report's monitors are told, as of a message.
+    alerts.worker_message(report)
     return request
 
 

@@ -13,6 +13,7 @@ from monitoring.cases import operations
 from monitoring.cases.models import Case, CaseClosure, CaseOutcome, CaseState, RemedyKind
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
+from monitoring.notifications.models import Notification, NotificationKind
 from monitoring.supplychain.models import Site
 from monitoring.testimony import operations_outcomes
 from monitoring.testimony.models import ReportMessage, WorkerReport
@@ -195,6 +196,14 @@ def test_the_worker_answers_on_the_follow_up_page_and_the_comment_is_sealed(app,
             monitor, db.session.get(WorkerReport, report_id), reason="investigation"
         )
         assert [m.body for m in opened] == [comment]
+    # The answer is a reply on the receipt channel: the report's monitors are told, metadata only.
+    with app.app_context():
+        told = db.session.scalars(
+            select(Notification).where(
+                Notification.kind == NotificationKind.worker_message, Notification.user_id == w.monitor.id
+            )
+        ).all()
+        assert len(told) == 1 and "COMMENT-CANARY" not in str(told[0].params)
     # Answering twice is refused plainly.
     response, page = _answer_on_page_again(app, receipt, report_id)
     assert response.status_code == 422 and "answered this question already" in page

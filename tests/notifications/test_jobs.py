@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 from babel.dates import format_date
+from babel.support import Translations
 from flask import Flask
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from monitoring.accounts.models import Organisation, User
 from monitoring.cases import operations
 from monitoring.cases.jobs import JobsResult, run_notification_jobs
 from monitoring.cases.models import ActionState, CaseState, CorrectiveAction
+from monitoring.config import ROOT
 from monitoring.core.db import db
 from monitoring.notifications.models import MailState, Notification, NotificationKind
 from tests.cases.helpers import CaseWorld
@@ -182,12 +184,17 @@ def test_inactive_supplier_users_are_not_reminded(
     assert run_jobs(app, due - timedelta(days=1)).reminders == 0
 
 
+PLAN_DUE = "The corrective-action plan of %(supplier)s in case %(reference)s (%(site)s) is due on %(date)s."
+
+
+@pytest.mark.parametrize("locale", ["sv", "cs"])
 def test_reminder_mail_arrives_in_the_suppliers_language(
-    app: Flask, case_world: CaseWorld, requested: tuple[int, date], smtp_server: SmtpServer
+    app: Flask, case_world: CaseWorld, requested: tuple[int, date], smtp_server: SmtpServer, locale: str
 ) -> None:
+    """A Swedish or a Czech supplier reads its reminder in its own language, words and dates."""
     _action_id, due = requested
     with app.app_context():
-        db.session.get(User, case_world.supplier.id).locale = "sv"
+        db.session.get(User, case_world.supplier.id).locale = locale
         db.session.commit()
     result = run_jobs(app, due - timedelta(days=1))
     assert result.reminders == 1 and result.delivery.sent >= 1
@@ -195,9 +202,13 @@ def test_reminder_mail_arrives_in_the_suppliers_language(
     assert row.mail_state is MailState.sent
     (reminder,) = [m for m in smtp_server.messages if m["Message-ID"].startswith(f"<notification.{row.id}.")]
     assert reminder["To"].addresses[0].addr_spec == case_world.supplier.email
-    assert reminder["Content-Language"] == "sv"
+    assert reminder["Content-Language"] == locale
     body = reminder.get_body(("plain",)).get_content()
-    assert format_date(due, "long", locale="sv") in body
+    assert format_date(due, "long", locale=locale) in body
+    # The sentence comes from the locale's own catalog: its words up to the first placeholder.
+    translated = Translations.load(str(ROOT / "translations"), [locale]).gettext(PLAN_DUE)
+    assert translated != PLAN_DUE
+    assert translated.split("%(")[0].strip() in body
     assert f"http://127.0.0.1:5000/actions/{row.action_id}" in body
 
 

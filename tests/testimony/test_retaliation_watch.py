@@ -237,8 +237,11 @@ def test_monitors_see_and_handle_alerts_on_pages_and_api(
         flag(app.test_client(), receipt, COMMENT)
     (alert,) = alerts_of(app, report_id)
     client = client_for(monitor_with_keys)
+    # The main menu leads a monitor to the alerts from every page.
+    assert 'href="/testimony/retaliation-alerts"' in client.get("/").get_data(as_text=True)
     listing = client.get("/testimony/retaliation-alerts").get_data(as_text=True)
     assert f"/testimony/retaliation-alerts/{alert.id}" in listing
+    assert 'href="/testimony/retaliation-alerts" aria-current="page"' in listing
     handled = client.get("/testimony/retaliation-alerts?state=handled").get_data(as_text=True)
     assert "No alerts match." in handled
     page = client.get(f"/testimony/retaliation-alerts/{alert.id}").get_data(as_text=True)
@@ -276,6 +279,8 @@ def test_no_one_else_sees_alerts(app, filed, role, create_user, client_for, api_
     assert listing.status_code == 404 or listing.get_json()["items"] == []
     client = client_for(user)
     assert client.get(f"/testimony/retaliation-alerts/{alert.id}").status_code == 404
+    menu_link = 'href="/testimony/retaliation-alerts"' in client.get("/").get_data(as_text=True)
+    assert menu_link is (role == "other_monitor")  # a monitor's menu leads to its own alerts only
     assert alerts_of(app, report_id)[0].state is AlertState.open
 
 
