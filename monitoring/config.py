@@ -69,6 +69,11 @@ DEFAULTS: dict[str, Any] = {
     "FILE_STORE_PATH": "",
     # Signed checkpoints of the audit chain, appended by `flask jobs run` (outside the database).
     "AUDIT_CHECKPOINT_FILE": "",
+    # `flask backup create` encrypts for this public key (base64, from `flask backup keygen`);
+    # the private key that opens backups is kept offline. Archives go to BACKUP_DIR
+    # (default <instance>/backups).
+    "BACKUP_PUBLIC_KEY": "",
+    "BACKUP_DIR": "",
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,
     "ANONYMOUS_SESSION_MINUTES": 60,

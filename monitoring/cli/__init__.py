@@ -1,6 +1,7 @@
 """``flask`` commands for operators: one module per group, and the features' commands.
 
-The application's own groups are here (db, i18n, audit, keys, org-keys, files, jobs, import);
+The application's own groups are here (db, i18n, audit, keys, org-keys, files, backup, jobs,
+import);
 the features keep theirs in their ``cli`` modules (users, demo, the importers), which never
 import this package: :func:`register_cli` collects them.
 
@@ -27,6 +28,7 @@ __all__ = ["import_cli", "register_cli"]
 def _groups() -> list[click.Command]:
     from monitoring.accounts.cli import users_cli
     from monitoring.cli.audit import audit_cli
+    from monitoring.cli.backup import backup_cli
     from monitoring.cli.database import db_cli
     from monitoring.cli.jobs import jobs_cli
     from monitoring.cli.keys import files_cli, keys_cli
@@ -49,6 +51,7 @@ def _groups() -> list[click.Command]:
         keys_cli,
         org_keys_cli,
         files_cli,
+        backup_cli,
         users_cli,
         demo_cli,
     ]
