@@ -98,7 +98,7 @@ def source(databases: list[str], keys: tuple[str, Path], tmp_path: Path) -> Iter
     public, _private = keys
     settings = test_config(databases[0], BACKUP_PUBLIC_KEY=public)
     app = _app(settings, databases[0], tmp_path / "source")
-    alembic.upgrade(alembic_config(databases[0]), "head")
+    alembic.upgrade(alembic_config(databases[0]), "heads")
     with app.app_context():
         load_demo()
         db.session.commit()
