@@ -19,6 +19,7 @@ failed is not told to the caller.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import secrets
@@ -100,10 +101,16 @@ def new_key() -> bytes:
     return secrets.token_bytes(KEY_BYTES)
 
 
+@functools.lru_cache(maxsize=256)
+def _cipher(key: bytes) -> AESGCM:
+    """The AES-GCM object for a key, built once: building one costs more than a short value's encryption."""
+    return AESGCM(key)
+
+
 def aead_encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     """Encrypt with AES-256-GCM under a random nonce; return nonce + ciphertext."""
     nonce = secrets.token_bytes(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return nonce + _cipher(key).encrypt(nonce, plaintext, aad)
 
 
 def aead_decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
@@ -111,7 +118,7 @@ def aead_decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
     if len(blob) < NONCE_BYTES + 16:
         raise DecryptionError()
     try:
-        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+        return _cipher(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
     except (InvalidTag, ValueError) as exc:
         raise DecryptionError() from exc
 

@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import get_locale
 from sqlalchemy import DateTime, Dialect, Enum
 from sqlalchemy.types import TypeDecorator
 
@@ -44,8 +45,20 @@ class TitledEnum(enum.Enum):
 
     @property
     def title(self) -> str:
-        titles = type(self).__titles__()  # type: ignore[attr-defined]
-        return str(titles[self])
+        cls = type(self)
+        locale = get_locale()
+        key = (cls, str(locale) if locale is not None else "")
+        titles = _TITLES.get(key)
+        if titles is None:
+            lazy = cls.__titles__()  # type: ignore[attr-defined]
+            if locale is None:  # no request or app: nothing to cache under
+                return str(lazy[self])
+            titles = _TITLES[key] = {member: str(text) for member, text in lazy.items()}
+        return titles[self]
+
+
+# The translated titles per enum class and locale: a few dozen classes times the locales.
+_TITLES: dict[tuple[type[TitledEnum], str], dict[TitledEnum, str]] = {}
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
