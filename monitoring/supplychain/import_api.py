@@ -20,9 +20,10 @@ from werkzeug.datastructures import FileStorage
 
 from monitoring.accounts.models import User
 from monitoring.core.api import paginate, parse_args, route
-from monitoring.core.auth import roles
+from monitoring.core.auth import authenticated, roles
 from monitoring.core.db import db
 from monitoring.core.errors import ApiError
+from monitoring.core.jobs import Job
 from monitoring.core.pagination import Page
 from monitoring.core.roles import UserRole
 from monitoring.supplychain import duplicates, imports, services
@@ -33,6 +34,7 @@ from monitoring.supplychain.permissions import (
     can_review_duplicates,
     reviewable_sites,
     visible_duplicates,
+    visible_jobs,
 )
 from monitoring.supplychain.schemas import (
     MULTIPART,
@@ -40,6 +42,7 @@ from monitoring.supplychain.schemas import (
     FacilityImportResultSchema,
     ImportDisclosuresArgs,
     ImportFacilitiesArgs,
+    JobSchema,
     ListSiteDuplicatesArgs,
     MergeSiteDuplicateArgs,
     ProposeSiteDuplicateArgs,
@@ -137,6 +140,14 @@ def _site(actor: User, site_id: int, field: str) -> Site:
     if site is None:
         raise _unprocessable(field, _("There is no site with this id."))
     return site
+
+
+@route("/jobs/<int:job_id>", summary=_l("Follow an import"), response=JobSchema)
+@authenticated
+def show_job(job_id: int) -> dict[str, Any]:
+    """An import's progress and, when it is over, its counts or problems (only its owner sees it)."""
+    job = services.load(visible_jobs(services.current()), Job.id == job_id)
+    return services.job_status(job)
 
 
 @route(

@@ -154,22 +154,39 @@ def import_facilities(
         if header is None:
             raise errors.refuse()
         staged = stage_rows(connection, facility_stage, source, header, records, errors, _stage_facility)
-        if not source.stopped:
-            mark_repeats(connection, facility_stage, "os_id")
-            mark_repeats(connection, facility_stage, "match_key")
-            errors.merge(
-                *repeated_rows(connection, facility_stage, _FACILITY_REPEATS, _FACILITY_REPEAT_COLUMNS)
-            )
-        if errors.total:
-            raise errors.refuse()
-        result.rows = staged
-        apply_staged(
-            connection,
-            facility_stage,
-            staged,
-            progress,
-            lambda batch: _apply_facilities(connection, batch, result),
-        )
+        apply_checked(connection, staged, errors, progress, result, stopped=source.stopped)
+    audit_import(actor, filename, result)
+    return result
+
+
+def apply_checked(
+    connection: Connection,
+    staged: int,
+    errors: ErrorLog,
+    progress: Progress,
+    result: FacilityImportResult,
+    *,
+    stopped: bool = False,
+) -> None:
+    """Find repeated rows among the staged ones; refuse the file if anything was wrong, else
+    apply the staged rows (the background job and the direct import share this)."""
+    if not stopped:
+        mark_repeats(connection, facility_stage, "os_id")
+        mark_repeats(connection, facility_stage, "match_key")
+        errors.merge(*repeated_rows(connection, facility_stage, _FACILITY_REPEATS, _FACILITY_REPEAT_COLUMNS))
+    if errors.total:
+        raise errors.refuse()
+    result.rows = staged
+    apply_staged(
+        connection,
+        facility_stage,
+        staged,
+        progress,
+        lambda batch: _apply_facilities(connection, batch, result),
+    )
+
+
+def audit_import(actor: User | None, filename: str, result: FacilityImportResult) -> None:
     audit.record(
         "site.import",
         f"Imported facility list {filename!r}: {result.created} created, {result.updated} updated, "
@@ -180,7 +197,6 @@ def import_facilities(
         data={"file": filename, **asdict(result)},
     )
     logger.info("facility import %r: %s", filename, result)
-    return result
 
 
 _UPDATED_FIELDS = (

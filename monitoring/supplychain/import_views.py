@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -12,9 +11,10 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from monitoring.core.auth import roles
+from monitoring.core.auth import authenticated, roles
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error, form_args
+from monitoring.core.jobs import Job
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import paginate
 from monitoring.core.roles import UserRole
@@ -28,6 +28,7 @@ from monitoring.supplychain.forms import (
     MergeForm,
     ProposeDuplicateForm,
 )
+from monitoring.supplychain.import_jobs import queue_facility_import
 from monitoring.supplychain.models import DisclosurePart, Site, SiteDuplicate, SiteKind
 from monitoring.supplychain.permissions import (
     DISCLOSURE_IMPORT_ROLES,
@@ -36,6 +37,7 @@ from monitoring.supplychain.permissions import (
     chooses_supplier_to_import_for,
     reviewable_sites,
     visible_duplicates,
+    visible_jobs,
 )
 from monitoring.supplychain.schemas import ListSiteDuplicatesArgs, ProposeSiteDuplicateArgs
 
@@ -80,9 +82,21 @@ def import_facilities() -> Any:
     status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         upload = form.file.data
-        run = partial(imports.import_facilities, user, upload.stream, filename=upload.filename or "")
-        status = _run_import(form, context, run, filename=upload.filename)
+        try:
+            job = attempt(queue_facility_import, user, upload.stream, upload.filename or "")
+        except OperationError as exc:
+            apply_error(form, exc)
+        else:
+            return redirect(url_for(".job", job_id=job.id))
     return render_template("supplychain/import_facilities.html", **context), status
+
+
+@bp.route("/imports/jobs/<int:job_id>")
+@authenticated
+def job(job_id: int) -> Any:
+    """An import's progress; the page reloads itself every two seconds until the job is over."""
+    found = services.load(visible_jobs(current()), Job.id == job_id)
+    return render_template("supplychain/job.html", job=found, status=services.job_status(found))
 
 
 @bp.route("/imports/disclosures", methods=["GET", "POST"])

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from monitoring.accounts.models import Organisation, OrganisationKind, User
 from monitoring.core.db import db
+from monitoring.core.jobs import Job
 from monitoring.core.roles import (
     STAFF_ROLES,
     WORKING_ROLES,
@@ -248,3 +249,8 @@ def reviewable_sites(user: User) -> Select[Site]:
     """The sites a reviewer may pair: every site for coordinators."""
     query = select(Site)
     return query if can_review_duplicates(user) else query.where(false())
+
+
+def visible_jobs(user: User) -> Select[Job]:
+    """The background jobs (imports) the user may follow: their own."""
+    return select(Job).where(Job.owner_id == user.id)

@@ -476,3 +476,32 @@ class MergeSiteDuplicateArgs(BaseSchema):
         validate=validate.OneOf(["site", "candidate"], error=_l("Choose site or candidate.")),
         metadata={"description": _l("Which site of the pair stays: site (the default) or candidate.")},
     )
+
+
+class JobProblemSchema(BaseSchema):
+    line = Integer(dump_only=True)
+    column = fields.String(dump_only=True, allow_none=True)
+    message = fields.String(dump_only=True)
+
+
+class JobSchema(BaseSchema):
+    """An import's progress, as the job page shows it."""
+
+    id = Integer(dump_only=True)
+    kind = fields.String(dump_only=True)
+    state = fields.String(dump_only=True, metadata={"description": _l("queued, running, done or failed.")})
+    filename = fields.String(dump_only=True)
+    created_dt = fields.AwareDateTime(dump_only=True)
+    started_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+    finished_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
+    progress = fields.Float(dump_only=True, metadata={"description": _l("How far the job got, from 0 to 1.")})
+    rows_total = Integer(dump_only=True, allow_none=True)
+    rows_done = Integer(dump_only=True, metadata={"description": _l("Rows checked.")})
+    problems = Integer(dump_only=True, metadata={"description": _l("Problems found.")})
+    seconds_left = Integer(dump_only=True, allow_none=True)
+    result = fields.Dict(
+        dump_only=True, allow_none=True, metadata={"description": _l("What the import did.")}
+    )
+    error = fields.String(dump_only=True, allow_none=True)
+    errors = fields.List(fields.Nested(JobProblemSchema), dump_only=True)
+    errors_total = Integer(dump_only=True)

@@ -12,11 +12,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from flask import abort
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from monitoring.accounts.models import Organisation, OrganisationKind, User
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error, form_args
+from monitoring.core.jobs import Job, JobState
 from monitoring.core.operations import OperationError
 from monitoring.core.transactions import attempt
 from monitoring.supplychain import operations, queries
@@ -424,3 +425,29 @@ def disclose(user: User, args: dict[str, Any]) -> Disclosure:
         args.get("valid_to"),
         args.get("source", ""),
     )
+
+
+def job_status(job: Job) -> dict[str, Any]:
+    """What the job page and the API show of a job: its progress, and its counts or problems."""
+    failure = job.failure() if job.state == JobState.failed else None
+    seconds_left = job.seconds_left()
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state.value,
+        "state_title": job.state.title,
+        "filename": job.filename,
+        "created_dt": job.created_dt,
+        "started_dt": job.started_dt,
+        "finished_dt": job.finished_dt,
+        "progress": round(job.fraction(), 4),
+        "rows_total": job.rows_total,
+        "rows_done": job.rows_done,
+        "problems": job.problems,
+        "seconds_left": seconds_left,
+        "time_left": format_timedelta(timedelta(seconds=seconds_left)) if seconds_left is not None else None,
+        "result": job.summary if job.state == JobState.done else None,
+        "error": failure["message"] if failure else None,
+        "errors": failure["problems"] if failure else [],
+        "errors_total": failure["total"] if failure else 0,
+    }

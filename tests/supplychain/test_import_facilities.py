@@ -17,6 +17,7 @@ from monitoring.core.db import db
 from monitoring.supplychain.imports import ImportRefused, import_facilities
 from monitoring.supplychain.models import DuplicateState, Site, SiteDuplicate, SiteKind
 from tests.conftest import post_form
+from tests.jobs.conftest import run_worker
 from tests.supplychain.facility_files import OSH_HEADER
 from tests.supplychain.helpers import count_rows
 
@@ -446,13 +447,21 @@ def _upload(client, url, data: bytes, filename="facilities.csv", **fields):
     )
 
 
+def _upload_and_work(app, client, data: bytes):
+    """Upload (the page queues a job and sends to its page), run the worker once, show the job."""
+    queued = _upload(client, "/imports/facilities", data)
+    assert queued.status_code == 302, queued.get_data(as_text=True)
+    run_worker(app)
+    return client.get(queued.headers["Location"])
+
+
 def test_page_imports_and_shows_the_counts(app, coordinator, client_for):
     client = client_for(coordinator)
     page = client.get("/imports/facilities")
     assert page.status_code == 200
     assert 'enctype="multipart/form-data"' in page.get_data(as_text=True)
     data = facility_csv([facility_row(), facility_row(name="Second Ltd")])
-    response = _upload(client, "/imports/facilities", data)
+    response = _upload_and_work(app, client, data)
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert "The file facilities.csv was imported" in text
@@ -464,8 +473,8 @@ def test_page_shows_the_problems_and_saves_nothing(app, coordinator, client_for)
     client = client_for(coordinator)
     before = _counts(app)
     data = facility_csv([facility_row(), facility_row(name="B Ltd", country_code="XX")])
-    response = _upload(client, "/imports/facilities", data)
-    assert response.status_code == 422
+    response = _upload_and_work(app, client, data)
+    assert response.status_code == 200  # the job's page: the job failed
     text = response.get_data(as_text=True)
     assert "The file was not imported" in text
     assert re.search(r'<th scope="row" class="number">3</th>\s*<td><code>country_code</code></td>', text)
@@ -498,8 +507,8 @@ def test_page_in_another_language_keeps_the_structure(app, create_user, client_f
     data = facility_csv(
         [facility_row(), facility_row(name="B Ltd", country_code="XX"), facility_row(name="C", lat="x")]
     )
-    response = _upload(client, "/imports/facilities", data)
-    assert response.status_code == 422
+    response = _upload_and_work(app, client, data)
+    assert response.status_code == 200  # the job's page: the job failed
     text = response.get_data(as_text=True)
     assert '<html lang="es">' in text
     lines = re.findall(r'<th scope="row" class="number">(\d+)</th>\s*<td><code>(\w+)</code></td>', text)
