@@ -1,0 +1,1 @@
+"""Reporting for the people who pay: effectiveness figures, the remedy ledger and dashboards."""
