@@ -107,6 +107,11 @@ DEFAULTS: dict[str, Any] = {
     # before it is escalated to every member and, as metadata, to the coordinators.
     "RETALIATION_CHECKIN_DAYS": "14,30,90",
     "RETALIATION_ALERT_ESCALATE_DAYS": 3,
+    # Retention of sealed testimony: `flask jobs run` erases (crypto-shreds) a report this many
+    # years after the last of its cases closed, or, for a report linked to no case, after its
+    # last activity (filing or a message). A report linked to an open case is never erased.
+    "RETENTION_YEARS_AFTER_CASE_CLOSED": 5,
+    "RETENTION_YEARS_AFTER_LAST_ACTIVITY": 3,
     "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
     # All files of one case message or implementation report together (they are read into memory).
     "CASE_UPLOAD_MAX_BYTES": 50 * 1024 * 1024,

@@ -7,13 +7,22 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 
-from monitoring.cases.models import Case, CaseOutcome, CaseState, CorrectiveAction, Finding, Visibility
+from monitoring.cases.models import (
+    Case,
+    CaseOutcome,
+    CaseState,
+    CorrectiveAction,
+    Finding,
+    FindingReport,
+    Visibility,
+)
 from monitoring.cases.outcomes import released_to_report
 from monitoring.core import hooks
 from monitoring.core.db import db
 from monitoring.notifications import subjects
 from monitoring.supplychain.models import Site
 from monitoring.testimony import outcomes as worker_outcomes
+from monitoring.testimony import retention as worker_retention
 
 
 @hooks.site_merged.connect
@@ -73,3 +82,23 @@ subjects.register_titles(state=CaseState, outcome=CaseOutcome, visibility=Visibi
 # --- what a worker's follow-up page shows of the cases their report is in ----------------------
 
 worker_outcomes.register_status_source(released_to_report)
+
+
+# --- what retention of worker reports needs to know of their cases ------------------------------
+
+
+@worker_retention.register_case_source
+def report_case_links(report_ids: list[int]) -> dict[int, worker_retention.CaseLinks]:
+    """For each report supporting a finding in a case: is a case open, when the last one closed."""
+    rows = db.session.execute(
+        select(FindingReport.report_id, Case.closed_dt)
+        .join(Finding, Finding.id == FindingReport.finding_id)
+        .join(Case, Case.id == Finding.case_id)
+        .where(FindingReport.report_id.in_(report_ids))
+    ).tuples()
+    links: dict[int, worker_retention.CaseLinks] = {}
+    for report_id, closed_dt in rows:
+        known = links.get(report_id, worker_retention.CaseLinks(any_open=False, last_closed_dt=None))
+        last = max((dt for dt in (known.last_closed_dt, closed_dt) if dt is not None), default=None)
+        links[report_id] = worker_retention.CaseLinks(known.any_open or closed_dt is None, last)
+    return links

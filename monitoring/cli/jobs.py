@@ -72,6 +72,13 @@ def _retaliation_watch() -> str:
     return run_retaliation_jobs()
 
 
+def _retention() -> str:
+    # Worker reports whose retention period is over are erased (crypto-shredded).
+    from monitoring.testimony.jobs import run_retention_jobs
+
+    return run_retention_jobs()
+
+
 def _notifications() -> str:
     # Deadline reminders, overdue notices and escalations, then the outbox by e-mail.
     from monitoring.cases.jobs import run_notification_jobs
@@ -88,6 +95,7 @@ JOBS: tuple[Callable[[], str], ...] = (
     _routing,
     _report_clocks,
     _retaliation_watch,
+    _retention,
     _notifications,
     write_checkpoint,
 )

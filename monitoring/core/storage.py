@@ -45,6 +45,9 @@ class FileStore(Protocol):
     def names_older_than(self, seconds: float) -> Iterator[str]:
         """The names of the objects written more than ``seconds`` ago."""
 
+    def shred(self, name: str) -> None:
+        """Overwrite an object with random bytes, then remove it; a missing one is not an error."""
+
 
 class DirectoryStore:
     """Objects as files in a directory, fanned out by the first two characters of the name."""
@@ -82,6 +85,22 @@ class DirectoryStore:
     def delete(self, name: str) -> None:
         with suppress(FileNotFoundError):
             self._path(name).unlink()
+
+    def shred(self, name: str) -> None:
+        # The object is ciphertext whose key is destroyed with it; overwriting it as well leaves
+        # nothing for a later key compromise on file systems that write in place.
+        path = self._path(name)
+        with suppress(FileNotFoundError):
+            size = path.stat().st_size
+            with path.open("r+b") as fh:
+                left = size
+                while left > 0:
+                    step = min(left, 1 << 20)
+                    fh.write(secrets.token_bytes(step))
+                    left -= step
+                fh.flush()
+                os.fsync(fh.fileno())
+            path.unlink()
 
     def names_older_than(self, seconds: float) -> Iterator[str]:
         cutoff = time.time() - seconds

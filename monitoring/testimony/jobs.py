@@ -15,7 +15,7 @@ from datetime import datetime
 from monitoring.accounts.models import Organisation, User
 from monitoring.core.db import db
 from monitoring.core.types import utcnow
-from monitoring.testimony import clocks, keyless, operations, operations_retaliation, routing
+from monitoring.testimony import clocks, keyless, operations, operations_retaliation, retention, routing
 from monitoring.testimony.sealing import KeyOpener
 
 logger = logging.getLogger(__name__)
@@ -116,3 +116,20 @@ def run_retaliation_jobs(now: datetime | None = None) -> str:
         escalated += batch
         commit_batch()
     return f"retaliation watch: {escalated} unhandled alerts escalated"
+
+
+# Reports looked at per transaction by the retention step.
+RETENTION_BATCH = 200
+
+
+def run_retention_jobs(now: datetime | None = None) -> str:
+    """The retention step of ``flask jobs run``: erase (crypto-shred) the reports whose retention
+    period is over, never one linked to an open case, in batches each committed."""
+    now = now or utcnow()
+    erased = 0
+    after: int | None = 0
+    while after is not None:
+        batch, after = retention.erase_due_batch(now, after, RETENTION_BATCH)
+        erased += batch
+        commit_batch()
+    return f"retention: {erased} worker reports erased after their retention period"

@@ -68,6 +68,18 @@ class ReportStatus(TitledEnum):
         }
 
 
+class ErasureReason(TitledEnum):
+    worker_request = "worker_request"  # the worker asked, with their receipt
+    retention = "retention"  # the retention period ran out (``flask jobs run``)
+
+    @staticmethod
+    def __titles__() -> dict[ErasureReason, str]:
+        return {
+            ErasureReason.worker_request: _l("The worker asked"),
+            ErasureReason.retention: _l("Retention period over"),
+        }
+
+
 class RetaliationRisk(TitledEnum):
     low = "low"
     medium = "medium"
@@ -263,13 +275,14 @@ class WorkerReport(Base):
             "(status = 'received') = (acknowledged_dt IS NULL)", name="acknowledged_dt_unless_received"
         ),
         CheckConstraint("key_binding IN (1, 2)", name="key_binding_known"),
+        CheckConstraint("(erased_dt IS NULL) = (erasure_reason IS NULL)", name="erasure_reason_if_erased"),
+        CheckConstraint("(erased_dt IS NULL) = (wrapped_key IS NOT NULL)", name="wrapped_key_unless_erased"),
         CheckConstraint(
+            "erased_dt IS NULL OR (identity_sealed IS NULL AND testimony_sealed IS NULL"
+            " AND workplace_sealed IS NULL AND receipt_lookup IS NULL)",
+            name="nothing_sealed_if_erased",
         ),
         Index("ix_worker_report_org_status", "organisation_id", "status"),
-        # The report list's order, and the home page's deadline counts, without a scan.
-        Index("ix_worker_report_org_created", "organisation_id", "created_dt", "id"),
-        Index("ix_worker_report_org_ack_due", "organisation_id", "acknowledged_dt", "acknowledge_due_dt"),
-        Index("ix_worker_report_org_feedback_due", "organisation_id", "feedback_dt", "feedback_due_dt"),
         UniqueConstraint("organisation_id", "source_digest"),
     )
 
@@ -280,7 +293,9 @@ class WorkerReport(Base):
     # The report's data key, sealed (HPKE) to that organisation key. ``key_binding`` 2: the
     # sealing names this table and report, so the key opens nowhere else; 1: it names only the
     # key version (rows from before December 2026, until they are re-wrapped).
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # NULL once the report is erased (crypto-shredded: see ``operations_erasure``); typed as
+    # bytes because nothing reads the key of an erased report (``sealing_base`` refuses first).
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=True)
     key_binding: Mapped[int] = mapped_column(SmallInteger)
     # The organisation key version that was the newest when this data key was made. A report
     # whose data key is older than the newest version (someone left since) is re-encrypted
@@ -318,6 +333,10 @@ class WorkerReport(Base):
     acknowledged_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     feedback_due_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     feedback_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Erasure: every wrapped copy of the data key, the sealed columns, messages, grants and
+    # evidence files are destroyed; the metadata the cases need stays.
+    erased_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erasure_reason: Mapped[ErasureReason | None] = mapped_column(enum_column(ErasureReason, "erasure_reason"))
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     organisation_key: Mapped[OrganisationKey] = relationship()

@@ -59,6 +59,7 @@ from monitoring.testimony.models import IssueCategory, WorkerReport
 from monitoring.testimony.models_retaliation import CheckInAnswer
 from monitoring.testimony.public_forms import (
     CheckInForm,
+    EraseReportForm,
     FlagRetaliationForm,
     FollowUpForm,
     MessageForm,
@@ -344,6 +345,7 @@ def _conversation(
         report=report,
         messages=messages,
         form=form,
+        erase_form=EraseReportForm(formdata=None, receipt=form.receipt.data),
         sent=sent,
         expired=expired,
         max_mb=_max_mb(),
@@ -485,4 +487,4 @@ def flag_retaliation() -> Any:
     return _conversation(report, derived, message_form, retaliation_notice="alerted")
 
 
-from monitoring.testimony import public_outcomes  # noqa: E402  (its route joins the blueprint)
+from monitoring.testimony import public_erasure, public_outcomes  # noqa: E402, F401  (their routes join the blueprint)

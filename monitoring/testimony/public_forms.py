@@ -186,3 +186,10 @@ class FlagRetaliationForm(FlaskForm):
         description=_l("Only the monitors can read it."),
         id="flag-comment",
     )
+
+
+class EraseReportForm(FlaskForm):
+    """The worker asks to erase their report; ``confirm`` is set on the confirmation page only."""
+
+    receipt = HiddenField(validators=[DataRequired(), Length(max=200)], id="erase-receipt")
+    confirm = HiddenField(validators=[Optional(), Length(max=3)], id="erase-confirm")

@@ -17,6 +17,7 @@ from monitoring.accounts.schemas import OrganisationRefSchema, UserRefSchema
 from monitoring.core.schemas import BaseSchema, Integer, PageArgs
 from monitoring.testimony.models import (
     CoverageChangeState,
+    ErasureReason,
     IssueCategory,
     ReportChannel,
     ReportStatus,
@@ -104,6 +105,12 @@ class WorkerReportSchema(BaseSchema):
         metadata={"type": "boolean", "description": _l("Filed by the worker with a receipt code.")},
     )
     created_dt = fields.AwareDateTime(dump_only=True)
+    erased_dt = fields.AwareDateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("This report was erased: what the worker wrote no longer exists.")},
+    )
+    erasure_reason = fields.Enum(ErasureReason, by_value=True, dump_only=True, allow_none=True)
     acknowledge_due_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
     acknowledged_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
     feedback_due_dt = fields.AwareDateTime(dump_only=True, allow_none=True)

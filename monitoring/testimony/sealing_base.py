@@ -68,6 +68,10 @@ class SealedAccessError(Exception):
         self.message = message
 
 
+class ReportErased(Exception):
+    """The report was erased: no key for it exists any more."""
+
+
 @dataclass(frozen=True)
 class Identity:
     name: str = ""
@@ -169,6 +173,10 @@ def _access_error(what: str, exc: Exception) -> SealedAccessError:
         return SealedAccessError(what, "locked", exc.message)
     if isinstance(exc, keys.NoKeyAccess):
         return SealedAccessError(what, "no_access", exc.message)
+    if isinstance(exc, ReportErased):
+        return SealedAccessError(
+            what, "erased", _l("This report was erased: what the worker wrote no longer exists.")
+        )
     return SealedAccessError(what)
 
 
@@ -176,6 +184,8 @@ def _report_data_key(user: User, report: WorkerReport) -> bytes:
     """Unwrap a report's data key with what this user holds (organisation key or a grant)."""
     from monitoring.accounts import keys
 
+    if report.erased_dt is not None:
+        raise ReportErased()
     if is_member(user, report):
         return _unseal_data_key(_member_opener(user), report)
     grant = db.session.scalar(
@@ -200,6 +210,8 @@ def _org_key(key_id: int | None) -> OrganisationKey:
 
 
 def _unseal_data_key(open_version: KeyOpener, report: WorkerReport) -> bytes:
+    if report.erased_dt is not None:
+        raise ReportErased()
     org_key = _org_key(report.organisation_key_id)
     private = open_version(org_key)
     return crypto.unseal(private, report.wrapped_key, context=_data_key_context(report, org_key.id))
@@ -216,4 +228,4 @@ def _check_data_key(data_key: bytes, report: WorkerReport) -> None:
 def _access_errors() -> tuple[type[Exception], ...]:
     from monitoring.accounts import keys
 
-    return (DecryptionError, keys.KeysLocked, keys.NoKeyAccess)
+    return (DecryptionError, keys.KeysLocked, keys.NoKeyAccess, ReportErased)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from monitoring.accounts.models import Organisation, OrganisationKey, User
@@ -113,7 +113,9 @@ def _is_stale(model: Any, current: OrganisationKey) -> Any:
     """Sealed to an older version, or (reports and messages) in the older, unbound form."""
     if model is Evidence:
         return Evidence.organisation_key_id != current.id
-    return or_(model.organisation_key_id != current.id, model.key_binding != BOUND)
+    stale = or_(model.organisation_key_id != current.id, model.key_binding != BOUND)
+    # An erased report has no key left to move.
+    return and_(stale, WorkerReport.erased_dt.is_(None)) if model is WorkerReport else stale
 
 
 def keys_to_rewrap(organisation: Organisation) -> int:
@@ -246,6 +248,7 @@ def reports_to_reencrypt(organisation: Organisation) -> int:
             .where(
                 WorkerReport.organisation_id == organisation.id,
                 WorkerReport.data_key_generation < current.version,
+                WorkerReport.erased_dt.is_(None),
             )
         )
         or 0
@@ -386,6 +389,7 @@ def reencrypt_batch(
         .where(
             WorkerReport.organisation_id == organisation.id,
             WorkerReport.data_key_generation < current.version,
+            WorkerReport.erased_dt.is_(None),
         )
         .options(lazyload("*"))
         .order_by(WorkerReport.id)

@@ -163,22 +163,17 @@ class HomeCounts:
 
 
 def home_counts(user: User, now: datetime | None = None) -> HomeCounts:
-    """Counts for a monitor's start page, in one query: only direct reports owe an acknowledgement.
-
-    Each count is its own subquery whose conditions an index covers (the organisation, the
-    deadline's "done" column IS NULL, the due date), so the page reads the reports that owe
-    something rather than all of them.
-    """
+    """Counts for a monitor's start page, in one query: only direct reports owe an acknowledgement."""
     now = now or operations.current_time()
 
-    def count(condition: ColumnElement[bool]) -> Any:
-        return visible_reports(user).where(condition).with_only_columns(func.count()).scalar_subquery()
+    def flag(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    query = select(
-        count(operations.awaiting_acknowledgement()),
-        count(operations.acknowledge_overdue(now)),
-        count(operations.feedback_overdue(now)),
-        count(alerts.unread_messages(user)),
+    query = visible_reports(user).with_only_columns(
+        flag(operations.awaiting_acknowledgement()),
+        flag(operations.acknowledge_overdue(now)),
+        flag(operations.feedback_overdue(now)),
+        flag(alerts.unread_messages(user)),
     )
     row = db.session.execute(query).one()
     return HomeCounts(*(int(value) for value in row))
@@ -285,7 +280,7 @@ def share_report(user: User, report: WorkerReport, user_id: int | None) -> Repor
 def refusal_message(exc: sealing.SealedAccessError, *, page: bool = True) -> str:
     """Keep the audit entry of a failed opening; the explanation to show, without details."""
     keep_failed_attempt()
-    if exc.kind in ("locked", "no_access"):
+    if exc.kind in ("locked", "no_access", "erased"):
         return str(exc.message)
     if page:
         return _(

@@ -463,8 +463,9 @@ def test_receipts_in_other_scripts_find_the_same_report(app, world, filed, scrip
     page = assert_worker_page(response)
     assert "No report was found" not in page
     assert translated(app, "th", "Received") in page and world.organisation_name in page
-    # The receipt is carried on only in hidden fields: of the message form and the retaliation flag.
-    assert page.count(f'value="{typed}"') == page.count(f'type="hidden" value="{typed}"') == 2
+    # The receipt is carried on only in hidden fields: of the message form, the retaliation flag
+    # and the request to erase the report.
+    assert page.count(f'value="{typed}"') == page.count(f'type="hidden" value="{typed}"') == 3
 
 
 def test_follow_up_shows_status_deadlines_and_the_conversation(app, world, filed):
