@@ -206,6 +206,7 @@ class Finding(Base):
     __table_args__ = (
         CheckConstraint("workers_affected IS NULL OR workers_affected >= 0", name="workers_not_negative"),
         Index("ix_finding_site_case", "site_id", "case_id"),
+        Index("ix_finding_created", "created_dt", "id"),  # the findings lists' order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -260,6 +261,7 @@ class Case(Base):
         CheckConstraint("(state = 'closed') = (closed_dt IS NOT NULL)", name="closed_dt_if_closed"),
         CheckConstraint("(state = 'closed') = (outcome IS NOT NULL)", name="outcome_if_closed"),
         Index("ix_remediation_case_state_site", "state", "site_id"),
+        Index("ix_remediation_case_opened", "opened_dt", "id"),  # the case board's order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -403,6 +405,8 @@ class CorrectiveAction(Base):
         CheckConstraint("closure_due_date >= plan_due_date", name="closure_after_plan"),
         Index("ix_corrective_action_supplier_state", "supplier_id", "state"),
         Index("ix_corrective_action_state_due", "state", "plan_due_date", "closure_due_date"),
+        Index("ix_corrective_action_requested", "requested_dt", "id"),  # the lists' orders
+        Index("ix_corrective_action_state_changed", "state_changed_dt", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -168,6 +168,7 @@ class Site(Base):
         CheckConstraint("(merged_into_id IS NULL) = (merged_dt IS NULL)", name="merged_dt_if_merged"),
         CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_self"),
         Index("ix_site_country_kind", "country", "kind"),
+        Index("ix_site_name", "name", "id"),  # the site list's order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -301,6 +302,7 @@ class Contract(Base):
         CheckConstraint("annual_spend IS NULL OR annual_spend >= 0", name="spend_not_negative"),
         CheckConstraint("length(currency) = 3 AND currency = upper(currency)", name="currency_iso"),
         CheckConstraint("affiliate_id <> supplier_id", name="two_parties"),
+        Index("ix_contract_start", "start_date", "id"),  # the contract list's order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -375,6 +377,7 @@ class Disclosure(Base):
             "(withdrawn_dt IS NULL) = (withdrawn_by_id IS NULL)", name="withdrawn_by_if_withdrawn"
         ),
         Index("ix_disclosure_site_product", "site_id", "product_id"),
+        Index("ix_disclosure_disclosed", "disclosed_dt", "id"),  # the disclosure list's order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
