@@ -283,6 +283,10 @@ class WorkerReport(Base):
             name="nothing_sealed_if_erased",
         ),
         Index("ix_worker_report_org_status", "organisation_id", "status"),
+        # The report list's order, and the home page's deadline counts, without a scan.
+        Index("ix_worker_report_org_created", "organisation_id", "created_dt", "id"),
+        Index("ix_worker_report_org_ack_due", "organisation_id", "acknowledged_dt", "acknowledge_due_dt"),
+        Index("ix_worker_report_org_feedback_due", "organisation_id", "feedback_dt", "feedback_due_dt"),
         UniqueConstraint("organisation_id", "source_digest"),
     )
 

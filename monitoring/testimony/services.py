@@ -163,17 +163,22 @@ class HomeCounts:
 
 
 def home_counts(user: User, now: datetime | None = None) -> HomeCounts:
-    """Counts for a monitor's start page, in one query: only direct reports owe an acknowledgement."""
+    """Counts for a monitor's start page, in one query: only direct reports owe an acknowledgement.
+
+    Each count is its own subquery whose conditions an index covers (the organisation, the
+    deadline's "done" column IS NULL, the due date), so the page reads the reports that owe
+    something rather than all of them.
+    """
     now = now or operations.current_time()
 
-    def flag(condition: ColumnElement[bool]) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    def count(condition: ColumnElement[bool]) -> Any:
+        return visible_reports(user).where(condition).with_only_columns(func.count()).scalar_subquery()
 
-    query = visible_reports(user).with_only_columns(
-        flag(operations.awaiting_acknowledgement()),
-        flag(operations.acknowledge_overdue(now)),
-        flag(operations.feedback_overdue(now)),
-        flag(alerts.unread_messages(user)),
+    query = select(
+        count(operations.awaiting_acknowledgement()),
+        count(operations.acknowledge_overdue(now)),
+        count(operations.feedback_overdue(now)),
+        count(alerts.unread_messages(user)),
     )
     row = db.session.execute(query).one()
     return HomeCounts(*(int(value) for value in row))
