@@ -58,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.cases.views import bp as cases_bp
     from monitoring.core.views import bp as core_bp
     from monitoring.notifications.views import bp as notifications_bp
+    from monitoring.publication.views import bp as publication_bp
     from monitoring.supplychain.import_views import bp as supplychain_tools_bp
     from monitoring.supplychain.views import bp as supplychain_bp
     from monitoring.testimony.public import bp as report_bp
@@ -84,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(actions_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(cases_retaliation_bp)
+    app.register_blueprint(publication_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     # Worker forms check their CSRF token themselves, after refusing over-large bodies unread.

@@ -25,6 +25,7 @@ from monitoring.core.audit import AuditEntry, AuditHead
 from monitoring.core.sessions import WebSession
 from monitoring.core.storage import StoredUpload
 from monitoring.notifications.models import Notification
+from monitoring.publication.models import CasePublication
 from monitoring.supplychain.models import (
     Contract,
     ContractClause,
@@ -58,6 +59,7 @@ __all__ = [
     "Case",
     "CaseClosure",
     "CaseEvent",
+    "CasePublication",
     "CaseFile",
     "CaseMessage",
     "CaseStatusRelease",

@@ -142,6 +142,7 @@ class _FilterForm(FlaskForm):
 
 
 class CaseFilterForm(_FilterForm):
+    q = StringField(_l("Search"), description=_l("A case reference, a site or a supplier."))
     state = SelectField(_l("State"), default="")
     severity = SelectField(_l("Severity"), default="")
     overdue = BooleanField(_l("Only cases with an overdue action"))

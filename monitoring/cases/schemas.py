@@ -112,6 +112,10 @@ class ListCasesArgs(PageArgs):
         metadata={"description": _l("Cases with a finding under this top-level standard, e.g. FL.")},
     )
     site_id = Integer()
+    q = fields.String(
+        validate=validate.Length(max=100),
+        metadata={"description": _l("Text in the case's reference, its site's name or a supplier's name.")},
+    )
 
 
 class OpenCaseArgs(BaseSchema):

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, Integer, Select, case, cast, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from monitoring.accounts.models import User
+from monitoring.accounts.models import Organisation, User
 from monitoring.cases import deadlines, permissions
 from monitoring.cases.models import ActionState, Case, CorrectiveAction, Finding
 from monitoring.cases.standards import codes_in_group
 from monitoring.core.db import db
-from monitoring.supplychain.models import Site
+from monitoring.supplychain.models import Site, SiteName
 
 # Sorts actions without a due date after every dated one (keyset keys must not be NULL).
 NO_DUE_DATE = date(9999, 12, 31)
@@ -126,7 +126,33 @@ def list_cases(user: User, args: Mapping[str, Any], today: date) -> Listing:
         query = query.where(Case.id.in_(in_group))
     if args.get("overdue") is not None:
         query = query.where(overdue > 0 if args["overdue"] else overdue == 0)
+    if args.get("q", "").strip():
+        query = query.where(case_text_clause(args["q"]))
     return Listing(query, [Case.opened_dt.desc(), Case.id.desc()])
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (escaped with a backslash) for text anywhere in a lower-cased column."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def case_text_clause(text: str) -> ColumnElement[bool]:
+    """Cases whose reference, site name (or another name of the site) or a supplier's name holds ``text``."""
+    pattern = like_pattern(text)
+    sites = select(Site.id).where(func.lower(Site.name).like(pattern, escape="\\"))
+    other_names = select(SiteName.site_id).where(func.lower(SiteName.name).like(pattern, escape="\\"))
+    suppliers = (
+        select(CorrectiveAction.case_id)
+        .join(Organisation, Organisation.id == CorrectiveAction.supplier_id)
+        .where(func.lower(Organisation.name).like(pattern, escape="\\"))
+    )
+    return or_(
+        func.lower(Case.reference).like(pattern, escape="\\"),
+        Case.site_id.in_(sites),
+        Case.site_id.in_(other_names),
+        Case.id.in_(suppliers),
+    )
 
 
 def case_rows(rows: list[Any]) -> list[CaseRow]:

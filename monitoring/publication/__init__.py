@@ -1,0 +1,1 @@
+"""The public status page: cases published with both approvals, their public facts, feed and open data."""
