@@ -95,7 +95,7 @@ def report_case_links(report_ids: list[int]) -> dict[int, worker_retention.CaseL
         .join(Finding, Finding.id == FindingReport.finding_id)
         .join(Case, Case.id == Finding.case_id)
         .where(FindingReport.report_id.in_(report_ids))
-    ).tuples()
+    ).all()
     links: dict[int, worker_retention.CaseLinks] = {}
     for report_id, closed_dt in rows:
         known = links.get(report_id, worker_retention.CaseLinks(any_open=False, last_closed_dt=None))

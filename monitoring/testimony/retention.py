@@ -70,7 +70,7 @@ def _last_activity(reports: list[WorkerReport]) -> dict[int, datetime]:
             select(ReportMessage.report_id, func.max(ReportMessage.created_dt))
             .where(ReportMessage.report_id.in_([r.id for r in reports]))
             .group_by(ReportMessage.report_id)
-        ).tuples()
+        ).all()
     )
     activity: dict[int, datetime] = {}
     for report in reports:
