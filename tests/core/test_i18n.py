@@ -92,7 +92,12 @@ def test_catalog_is_complete(locale, source):
         (["th-TH"], "th"),
         (["sv-SE", "en"], "sv"),
         (["es-MX"], "es"),
-        (["fr", "de"], None),
+        (["fr", "de"], "de"),
+        (["de-AT", "en"], "de"),
+        (["cs-CZ"], "cs"),
+        (["no", "en"], "nb"),
+        (["nb-NO"], "nb"),
+        (["fr", "pt-BR"], None),
     ],
 )
 def test_browser_language_negotiation(accept, expected):
