@@ -381,10 +381,18 @@ class Remedy(Base):
             "kind NOT IN ('fees_repaid', 'back_pay') OR amount IS NOT NULL", name="money_has_amount"
         ),
         CheckConstraint("currency IS NULL OR length(currency) = 3", name="currency_iso"),
+        CheckConstraint("(closure_id IS NULL) <> (case_id IS NULL)", name="closure_or_case"),
+        CheckConstraint("(case_id IS NULL) = (recorded_dt IS NULL)", name="recorded_dt_if_interim"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    closure_id: Mapped[int] = mapped_column(ForeignKey("case_closure.id", ondelete="CASCADE"), index=True)
+    # Recorded when the case closed, or (interim) on the open case: exactly one of the two.
+    closure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_closure.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("remediation_case.id"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     kind: Mapped[RemedyKind] = mapped_column(enum_column(RemedyKind, "kind"))
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -393,7 +401,7 @@ class Remedy(Base):
 
     description = protected("description_ct")
 
-    closure: Mapped[CaseClosure] = relationship(back_populates="remedies")
+    closure: Mapped[CaseClosure | None] = relationship(back_populates="remedies")
 
 
 class CorrectiveAction(Base):

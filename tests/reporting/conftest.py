@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from monitoring.cases.files import placeholder_ct
 from monitoring.cases.models import (
@@ -40,7 +41,6 @@ from monitoring.cases.models import (
     RemedyKind,
     SupplierResponse,
 )
-from monitoring.core.db import db
 from monitoring.supplychain.models import CurrencyRate
 from monitoring.testimony.models import ReportChannel, ReportStatus, WorkerReport
 from tests.cases.conftest import case_world  # noqa: F401  (the cases tests' world, as a fixture here)
@@ -178,20 +178,32 @@ def figure_world(case_world: CaseWorld) -> FigureWorld:  # noqa: F811 (the impor
 
 
 def add_remedy(
-    w: CaseWorld, case_id: int, kind: RemedyKind, amount: str | None, currency: str | None, workers: int
+    w: CaseWorld,
+    case_id: int,
+    kind: RemedyKind,
+    amount: str | None,
+    currency: str | None,
+    workers: int,
+    *,
+    closure: int = -1,
+    interim_at: datetime | None = None,
 ) -> int:
-    """A remedy on the case's last closure."""
+    """A remedy on one of the case's closures (the last by default), or an interim one."""
     with w.session() as session:
-        closure_id = session.scalars(
-            db.select(CaseClosure.id).where(CaseClosure.case_id == case_id).order_by(CaseClosure.id.desc())
-        ).first()
+        closures = session.scalars(
+            select(CaseClosure.id).where(CaseClosure.case_id == case_id).order_by(CaseClosure.id)
+        ).all()
         remedy = Remedy(
-            closure_id=closure_id,
             kind=kind,
             amount=Decimal(amount) if amount else None,
             currency=currency,
             workers_covered=workers,
         )
+        if interim_at is None:
+            remedy.closure_id = closures[closure]
+        else:
+            remedy.case_id, remedy.recorded_dt = case_id, interim_at
+            remedy.recorded_by_id = w.users["monitor"].id
         session.add(remedy)
         session.flush()
         return remedy.id
