@@ -141,12 +141,14 @@ fuzz: translations  ## Fuzz the API with schemathesis for every role (zero serve
 # --- benchmarks -------------------------------------------------------------------------
 
 # Speed and memory are checked here, not by timed tests; benchmarks/README.md keeps the results.
-bench: translations  ## Run the benchmarks (encryption, login and report filing, imports, case lists)
+bench: translations  ## Run the benchmarks (encryption, login and report filing, imports, case lists, pages at scale)
+	$(BIN)/python benchmarks/micro.py
 	$(BIN)/python benchmarks/crypto.py
 	$(BIN)/python benchmarks/sealing.py
 	$(BIN)/python benchmarks/login_and_report.py
 	$(BIN)/python benchmarks/import_facilities.py 10000
 	$(BIN)/python benchmarks/cases.py
+	$(BIN)/python benchmarks/pages.py --scales 0.1 1
 
 # --- translations -----------------------------------------------------------------------
 
