@@ -81,11 +81,13 @@ endif
 run: export MONITORING_ENV = development
 # The demo accounts (...@demo.example) may skip two-factor sign-in here; every page says so.
 run: export MONITORING_DEMO_RELAX_TWO_FACTOR = 1
-run: translations  ## Migrate, load the demo data and serve on http://127.0.0.1:5000
+run: translations  ## Migrate, load the demo data, serve on http://127.0.0.1:5000 with the import worker
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	@echo
 	@echo "Serving on http://$(HOST):$(PORT)/ (development; stop with Ctrl-C)"
+	@# The import worker runs beside the app and stops with it.
+	$(FLASK) jobs worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # --- checks -----------------------------------------------------------------------------

@@ -57,6 +57,11 @@ membership_requested = Hook(
     "membership_requested",
     "A new member waits for a colleague's approval: ``send(user=User)``.",
 )
+job_finished = Hook(
+    "job_finished",
+    "A background job (an import) is over, done or failed: ``send(job=Job)``, in the "
+    "transaction that records it. The notifications feature tells its owner.",
+)
 locale_chosen = Hook(
     "locale_chosen",
     "A logged-in user chose a language with the switcher: ``send(user=User, locale=str)``. "

@@ -31,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, Text, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from monitoring.core import hooks
 from monitoring.core.db import Base, db
 from monitoring.core.storage import file_store, reserve_object_name
 from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
@@ -198,8 +199,6 @@ class JobRun(Protocol):
 
 Handler = Callable[[Job], JobRun]
 _handlers: dict[str, Handler] = {}
-# Called with the job when it is over (done or failed), in the transaction that says so.
-job_finished: list[Callable[[Job], None]] = []
 
 
 def register(kind: str, handler: Handler) -> None:
@@ -350,8 +349,7 @@ def _finish(job_id: int, token: str, state: JobState, **values: Any) -> bool:
     job.state, job.finished_dt, job.claim, job.storage_key = state, utcnow(), None, None
     for name, value in values.items():
         setattr(job, name, value)
-    for receiver in job_finished:
-        receiver(job)
+    hooks.job_finished.send(job=job)
     db.session.commit()
     if key:
         try:

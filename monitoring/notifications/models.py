@@ -57,6 +57,8 @@ class NotificationKind(TitledEnum):
     retaliation_alert = "retaliation_alert"
     retaliation_alert_overdue = "retaliation_alert_overdue"
     retaliation_alert_escalated = "retaliation_alert_escalated"
+    # An import the user started (a background job) is over: done or failed.
+    import_finished = "import_finished"
 
     @staticmethod
     def __titles__() -> dict[NotificationKind, str]:
@@ -90,6 +92,7 @@ class NotificationKind(TitledEnum):
             NotificationKind.retaliation_alert: _l("A worker reports retaliation"),
             NotificationKind.retaliation_alert_overdue: _l("Retaliation alert not handled"),
             NotificationKind.retaliation_alert_escalated: _l("Unhandled retaliation alert escalated"),
+            NotificationKind.import_finished: _l("Import finished"),
         }
 
 

@@ -45,6 +45,9 @@ def target_path(notification: Notification) -> str:
         return path
     if notification.kind is NotificationKind.membership_requested:
         return "/account/keys#pending"
+    job_id = (notification.params or {}).get("job_id")
+    if notification.kind is NotificationKind.import_finished and isinstance(job_id, int):
+        return f"/imports/jobs/{job_id}"
     if notification.kind is NotificationKind.coverage_without_key:
         return "/admin/coverage-health"
     change_id = (notification.params or {}).get("coverage_change_id")
@@ -214,6 +217,14 @@ def _survey_imported(notification: Notification) -> str:
     )
 
 
+def _import_finished(notification: Notification) -> str:
+    params = notification.params or {}
+    name = str(params.get("filename") or MISSING)
+    if params.get("succeeded"):
+        return _("The file %(name)s was imported", name=name)
+    return _("The import of %(name)s failed: nothing was saved.", name=name)
+
+
 def _clock_reminder(v: dict[str, str]) -> str:
     if v["clock"] == "feedback":
         return _(
@@ -370,6 +381,8 @@ def line(notification: Notification, related: Related | None = None) -> str:
         return _coverage_change(notification)
     if notification.kind is NotificationKind.survey_imported:
         return _survey_imported(notification)
+    if notification.kind is NotificationKind.import_finished:
+        return _import_finished(notification)
     return _LINES[notification.kind](_values(notification, related))
 
 

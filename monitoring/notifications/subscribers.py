@@ -10,8 +10,21 @@ from monitoring.accounts import keys
 from monitoring.accounts.models import User
 from monitoring.core import hooks
 from monitoring.core.db import db
+from monitoring.core.jobs import Job, JobState
 from monitoring.notifications.models import NotificationKind
 from monitoring.notifications.outbox import notify
+
+
+@hooks.job_finished.connect
+def tell_the_owner(*, job: Job, **_: Any) -> None:
+    """Tell whoever started an import that it is over (the file's name and whether it worked)."""
+    owner = db.session.get(User, job.owner_id)
+    if owner is not None:
+        notify(
+            [owner],
+            NotificationKind.import_finished,
+            params={"job_id": job.id, "filename": job.filename, "succeeded": job.state == JobState.done},
+        )
 
 
 @hooks.membership_requested.connect

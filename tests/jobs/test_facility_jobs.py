@@ -8,12 +8,15 @@ import time
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from monitoring.core import jobs
 from monitoring.core.db import db
 from monitoring.core.jobs import Job, JobRow, JobState
 from monitoring.core.types import utcnow
+from monitoring.notifications import render
+from monitoring.notifications.models import Notification, NotificationKind
 from monitoring.supplychain.models import Site
 from tests.conftest import login
 from tests.jobs.conftest import job_id_from, job_of, run_worker, upload_facilities
@@ -114,7 +117,7 @@ def test_a_killed_worker_leaves_nothing_and_the_next_one_finishes(app, coordinat
     assert job_of(app, job_id).rows_done == 45
     # The dead worker's claim is gone: if it woke up, it could write nothing more.
     with app.app_context(), pytest.raises(jobs.LostClaim):
-            jobs.beat(db.session.get(Job, job_id), claimed[1], rows_done=1)
+        jobs.beat(db.session.get(Job, job_id), claimed[1], rows_done=1)
 
 
 def test_a_bad_file_rolls_back_entirely_and_says_why(app, coordinator, client_for, monkeypatch):
@@ -170,3 +173,23 @@ def test_only_the_owner_sees_a_job(app, coordinator, create_user, client_for, ap
     assert api_client(other).get(f"/api/v1/jobs/{job_id}").status_code == 404
     assert client_for(coordinator).get(f"/imports/jobs/{job_id}").status_code == 200
     assert client_for(coordinator).get("/imports/jobs/999999").status_code == 404
+
+
+def test_the_owner_is_told_when_the_import_is_over(app, coordinator, client_for):
+    client = client_for(coordinator)
+    good = job_id_from(upload_facilities(client, many_rows(2), filename="good.csv"))
+    bad = job_id_from(upload_facilities(client, facility_csv([facility_row(country_code="XX")]), "bad.csv"))
+    run_worker(app)
+    with app.app_context():
+        notices = db.session.scalars(
+            select(Notification).where(Notification.user_id == coordinator.id).order_by(Notification.id)
+        ).all()
+        assert [n.kind for n in notices] == [NotificationKind.import_finished] * 2
+        with force_locale("en"):
+            lines = [render.line(n) for n in notices]
+        paths = [render.target_path(n) for n in notices]
+    assert lines == [
+        "The file good.csv was imported",
+        "The import of bad.csv failed: nothing was saved.",
+    ]
+    assert paths == [f"/imports/jobs/{good}", f"/imports/jobs/{bad}"]

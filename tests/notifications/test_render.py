@@ -47,6 +47,8 @@ NOT_ABOUT_CASES = {
     NotificationKind.retaliation_alert_overdue,
     NotificationKind.retaliation_alert_escalated,
     NotificationKind.coverage_without_key,
+    # Imports: tests/jobs/test_facility_jobs.py.
+    NotificationKind.import_finished,
 }
 CASE_KINDS = [kind for kind in NotificationKind if kind not in NOT_ABOUT_CASES]
 
