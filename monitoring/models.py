@@ -22,6 +22,7 @@ from monitoring.cases.models import (
     SupplierResponse,
 )
 from monitoring.core.audit import AuditEntry, AuditHead
+from monitoring.core.jobs import Job, JobRow
 from monitoring.core.sessions import WebSession
 from monitoring.core.storage import StoredUpload
 from monitoring.notifications.models import Notification
@@ -59,9 +60,9 @@ __all__ = [
     "Case",
     "CaseClosure",
     "CaseEvent",
-    "CasePublication",
     "CaseFile",
     "CaseMessage",
+    "CasePublication",
     "CaseStatusRelease",
     "Contract",
     "ContractClause",
@@ -73,6 +74,8 @@ __all__ = [
     "Evidence",
     "Finding",
     "FindingReport",
+    "Job",
+    "JobRow",
     "LoginAttempt",
     "MonitorCoverage",
     "Notification",

@@ -6,6 +6,7 @@ the run does not undo the work of those before it; the run then stops with the e
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import click
@@ -111,3 +112,22 @@ def jobs_run() -> None:
         db.session.commit()
         if summary:
             click.echo(summary)
+
+
+@jobs_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run what is queued now, then stop.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between looks at the queue.")
+def jobs_worker(once: bool, interval: float) -> None:
+    """Run queued imports (and those of a worker that stopped) one at a time, in batches.
+
+    Several workers may run side by side on PostgreSQL. Stop it with Ctrl-C or SIGTERM: a job
+    it was running is taken over by the next worker, and nothing of it is applied."""
+    from monitoring.core import jobs
+
+    while True:
+        for outcome in jobs.work_once():
+            click.echo(f"job {outcome.job_id}: {outcome.state.value}")
+        if once:
+            return
+        db.session.remove()
+        time.sleep(interval)

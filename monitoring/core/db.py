@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,8 @@ SQLITE_BUSY_TIMEOUT = 30
 # Requests with these methods only read (the API's GET routes write nothing; a page's session
 # touch is a short transaction of its own).
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Set by the background worker (``flask jobs worker``), whose every transaction writes.
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
 def sqlite_begin_statement() -> str:
@@ -96,9 +99,10 @@ def sqlite_begin_statement() -> str:
     committed after its first read, its snapshot is stale and SQLite answers "database is
     locked" at once, whatever the timeout. A request that may write therefore takes the write
     lock when it begins, and waits there for its turn. Reads, command-line commands and jobs
-    (and the test suite's outer transaction) begin deferred.
+    (and the test suite's outer transaction) begin deferred; the import worker's take the lock
+    at once too (``write_intent``), so a login between two of its batches never breaks them.
     """
-    if has_request_context() and request.method not in READ_METHODS:
+    if write_intent.get() or (has_request_context() and request.method not in READ_METHODS):
         return "BEGIN IMMEDIATE"
     return "BEGIN"
 

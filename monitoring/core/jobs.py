@@ -32,7 +32,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, delete, func, or_, sel
 from sqlalchemy.orm import Mapped, mapped_column
 
 from monitoring.core import hooks
-from monitoring.core.db import Base, db
+from monitoring.core.db import Base, db, write_intent
 from monitoring.core.storage import file_store, reserve_object_name
 from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
 
@@ -398,9 +398,13 @@ def run(job: Job, token: str, *, max_batches: int | None = None) -> Outcome | No
 def work_once(*, max_batches: int | None = None) -> list[Outcome]:
     """Run every job there is to run now, one after the other."""
     outcomes = []
-    while (claimed := claim()) is not None:
-        outcome = run(*claimed, max_batches=max_batches)
-        if outcome is None:
-            break
-        outcomes.append(outcome)
+    intent = write_intent.set(True)
+    try:
+        while (claimed := claim()) is not None:
+            outcome = run(*claimed, max_batches=max_batches)
+            if outcome is None:
+                break
+            outcomes.append(outcome)
+    finally:
+        write_intent.reset(intent)
     return outcomes

@@ -135,11 +135,18 @@ def test_a_bad_file_rolls_back_entirely_and_says_why(app, coordinator, client_fo
     assert re.search(r'<th scope="row" class="number">23</th>\s*<td><code>country_code</code></td>', page)
 
 
-def test_repeated_rows_found_at_the_end_also_refuse(app, coordinator, client_for):
-    job_id = job_id_from(upload_facilities(client_for(coordinator), facility_csv([facility_row()] * 2)))
+def test_an_exact_repeat_is_merged_and_an_os_id_repeat_refuses(app, coordinator, client_for):
+    client = client_for(coordinator)
+    merged = job_id_from(upload_facilities(client, facility_csv([facility_row()] * 2)))
     run_worker(app)
-    assert job_of(app, job_id).state == JobState.failed
-    assert count_rows(app, Site) == 0
+    assert job_of(app, merged).state == JobState.done
+    assert count_rows(app, Site) == 1
+    rows = [facility_row(name="Alpha Works", os_id="CN2019123ABCDEF"), facility_row(name="Beta Works")]
+    rows[1]["os_id"] = "CN2019123ABCDEF"
+    refused = job_id_from(upload_facilities(client, facility_csv(rows)))
+    run_worker(app)
+    assert job_of(app, refused).state == JobState.failed
+    assert count_rows(app, Site) == 1
 
 
 def test_the_reason_is_given_in_the_owners_language(app, create_user, client_for):
