@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
-from monitoring.core.schemas import BaseSchema
+from monitoring.core.schemas import BaseSchema, Integer
 
 MAX_QUERY = 100
 
@@ -23,7 +23,7 @@ class WithdrawPublicationArgs(BaseSchema):
 
 
 class PublicationSchema(Schema):
-    case_id = fields.Integer(dump_only=True)
+    case_id = Integer(dump_only=True)
     status = fields.String(
         dump_only=True,
         metadata={"description": _l("none, proposed, published or withdrawn.")},

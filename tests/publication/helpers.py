@@ -13,7 +13,10 @@ PUBLIC_URLS = ("/public/", "/public/feed.atom", "/public/data.csv", "/public/dat
 
 def publish(w: CaseWorld, api_client: Any, case_id: int) -> None:
     """The lead coordinator proposes, the case's monitor approves."""
-    assert api_client(w.users["coordinator"]).post(f"/api/v1/cases/{case_id}/publication", json={}).status_code == 200
+    assert (
+        api_client(w.users["coordinator"]).post(f"/api/v1/cases/{case_id}/publication", json={}).status_code
+        == 200
+    )
     response = api_client(w.users["monitor"]).post(f"/api/v1/cases/{case_id}/publication/approve", json={})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "published"

@@ -44,7 +44,9 @@ def test_both_approvals_publish(app, case_world, api_client, case_id):
     listed = _listed(app, case_id)
     assert all(listed.values()), listed
     with app.app_context():
-        actions = [e.action for e in db.session.query(AuditEntry).filter(AuditEntry.action.like("publication.%"))]
+        actions = [
+            e.action for e in db.session.query(AuditEntry).filter(AuditEntry.action.like("publication.%"))
+        ]
     assert actions[-2:] == ["publication.propose", "publication.approve"]
 
 
@@ -82,6 +84,7 @@ def test_withdrawing_removes_the_case_everywhere(app, case_world, api_client, ca
     missing = app.test_client().get("/public/cases/999999")
     gone = app.test_client().get(f"/public/cases/{case_id}")
     assert gone.status_code == missing.status_code == 404
+
     # The same page, but for the language switch's return address and its CSRF token.
     def same(body: bytes) -> bytes:
         return re.sub(rb'value="[^"]*"', b"", body.replace(f"/{case_id}".encode(), b"/999999"))
@@ -110,7 +113,10 @@ def test_case_page_buttons(app, case_world, client_for, case_id):
     monitor = client_for(w.users["monitor"])
     page = monitor.get(f"/cases/{case_id}").get_data(as_text=True)
     assert f"/cases/{case_id}/publication/approve" in page
-    assert post_form(monitor, f"/cases/{case_id}/publication/approve", form_page=f"/cases/{case_id}").status_code == 302
+    assert (
+        post_form(monitor, f"/cases/{case_id}/publication/approve", form_page=f"/cases/{case_id}").status_code
+        == 302
+    )
     assert app.test_client().get(f"/public/cases/{case_id}").status_code == 200
     # A refused step answers 422 with the reason.
     refused = post_form(monitor, f"/cases/{case_id}/publication/approve", form_page=f"/cases/{case_id}")
@@ -176,4 +182,6 @@ def test_public_pages_need_no_login_in_every_language(app, case_world, api_clien
             assert response.status_code == 200, (locale, url)
         page = client.get("/public/").get_data(as_text=True)
         assert 'name="locale"' in page
-    assert "creativecommons.org/licenses/by/4.0" in app.test_client().get("/public/data").get_data(as_text=True)
+    assert "creativecommons.org/licenses/by/4.0" in app.test_client().get("/public/data").get_data(
+        as_text=True
+    )
