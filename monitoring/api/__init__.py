@@ -10,6 +10,8 @@ from monitoring.cases import retaliation_api as cases_retaliation_api  # noqa: F
 from monitoring.core.api import bp
 from monitoring.notifications import api as notifications_api  # noqa: F401
 from monitoring.publication import api as publication_api  # noqa: F401
+from monitoring.reporting import api as reporting_api  # noqa: F401
+from monitoring.reporting import export_api  # noqa: F401
 from monitoring.supplychain import api as supplychain_api  # noqa: F401
 from monitoring.supplychain import import_api as supplychain_import_api  # noqa: F401
 from monitoring.testimony import api as testimony_api  # noqa: F401

@@ -86,6 +86,7 @@ class ApiRoute:
     body_type: str | None = None  # a raw body's media type, documented as binary
     throttled: bool = False
     also: tuple[int, ...] = ()  # other success statuses with the same body (202: waits for consent)
+    produces: tuple[str, ...] = ()  # media types of a file answer (an export), documented as binary
 
     @property
     def path(self) -> str:
@@ -111,13 +112,15 @@ def route(
     query: type[Schema] | None = None,
     throttled: bool = False,
     also: tuple[int, ...] = (),
+    produces: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
     """Register an API view on the ``api`` blueprint and record it for the OpenAPI document.
 
     Place it above the access declaration (``@roles``, ``@authenticated`` or ``@public``).
     With ``raw_body`` the view reads the request itself and gets no ``args``; a media type as
     ``raw_body`` documents the body as a file of that type. ``query`` only documents the query
-    parameters of such a view; ``throttled`` documents its 429.
+    parameters of such a view; ``throttled`` documents its 429. ``produces`` names the media
+    types of a view that answers a file (an export) instead of JSON.
     """
     method = method.upper()
     if paginated and not (args and issubclass(args, PageArgs)):
@@ -167,6 +170,7 @@ def route(
                 body_type=raw_body if isinstance(raw_body, str) else None,
                 throttled=throttled,
                 also=also,
+                produces=produces,
             )
         )
         return wrapper  # type: ignore[return-value]
@@ -420,6 +424,9 @@ def _operation(item: ApiRoute, has_path_params: bool) -> dict[str, Any]:
                 }
             }
         }
+    elif item.produces:
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        success["content"] = {media_type: binary for media_type in item.produces}
     elif item.status != 204 and item.response is not None:
         success["content"] = {"application/json": {"schema": item.response}}
     operation["responses"][str(item.status)] = success

@@ -44,6 +44,10 @@ class LedgerRow:
     amount: Decimal | Suppressed | None
     amount_eur: Decimal | Suppressed | None
 
+    @property
+    def suppressed(self) -> bool:
+        return isinstance(self.workers_covered, Suppressed)
+
 
 @dataclass(frozen=True)
 class UnconvertedAmount:
@@ -53,6 +57,10 @@ class UnconvertedAmount:
     amount: Decimal | Suppressed
     remedies: int
 
+    @property
+    def suppressed(self) -> bool:
+        return isinstance(self.amount, Suppressed)
+
 
 @dataclass(frozen=True)
 class Ledger:
@@ -61,6 +69,10 @@ class Ledger:
     workers_covered: int | Suppressed = 0
     total_eur: Decimal | Suppressed = Decimal("0")
     unconverted: list[UnconvertedAmount] = field(default_factory=list)
+
+    @property
+    def suppressed(self) -> bool:
+        return isinstance(self.workers_covered, Suppressed)
 
 
 def _counted(user: User, period: Period) -> Any:

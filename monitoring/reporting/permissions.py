@@ -59,6 +59,20 @@ def suppresses_small_cells(user: User) -> bool:
     return is_affiliate(user) or is_supplier(user)
 
 
+def sees_queues(user: User) -> bool:
+    """Plans awaiting a decision, verifications due, overdue actions and reports: staff."""
+    return is_coordinator(user) or is_monitor(user)
+
+
+def sees_leverage(user: User) -> bool:
+    """Cases ranked by the buyers' collective leverage: the coordinators'."""
+    return is_coordinator(user)
+
+
+def sees_portfolio(user: User) -> bool:
+    return is_affiliate(user)
+
+
 def can_record_interim_remedy(user: User, case: Case) -> bool:
     """The case's monitors record what workers received before the case closes."""
     return is_monitor(user) and user.organisation_id == case.monitor_organisation_id

@@ -1,0 +1,362 @@
+"""Exports of the lists as CSV and XLSX, streamed, filtered exactly as the user's list is.
+
+Each export reuses its feature's list query (``services_lists`` and the others): the rows are what
+the user's page lists with the same filters, and each row goes through the same per-role view
+(``services_shown``), so a field the role may not read is an empty cell. Nothing sealed or
+encrypted is exported: worker reports give their metadata only.
+
+Rows are read in batches (``yield_per``) and written as they come: the CSV is a generator, the
+XLSX is written by XlsxWriter in constant-memory mode to a temporary file that is then streamed
+and removed. Every export appends an audit entry with its filters and its row count, never its
+content.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import xlsxwriter
+from flask import Response, abort, stream_with_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+
+from monitoring.accounts.models import User
+from monitoring.cases import permissions as case_permissions
+from monitoring.cases import services_lists as lists
+from monitoring.cases import services_shown as shown
+from monitoring.core import audit
+from monitoring.core.db import db
+from monitoring.core.roles import UserRole
+from monitoring.supplychain import services as chain
+from monitoring.supplychain.permissions import REGISTRY_ROLES
+from monitoring.testimony import services as testimony
+from monitoring.testimony.permissions import SEALED_ROLES
+
+# Rows read from the database per round trip.
+BATCH = 500
+# Chunk size of a streamed XLSX file.
+CHUNK = 64 * 1024
+FORMATS = ("csv", "xlsx")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    title: Any
+    value: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One export: its columns, the query of its rows and how a row becomes the shown object."""
+
+    kind: str
+    columns: list[Column]
+    query: Select[Any]
+    order: list[Any]
+    shown: Callable[[Any], Any]
+
+
+def _get(name: str) -> Callable[[Any], Any]:
+    """An attribute of the shown object, empty when the role may not read it."""
+    return lambda item: getattr(item, name, None)
+
+
+def _path(*names: str) -> Callable[[Any], Any]:
+    def value(item: Any) -> Any:
+        for name in names:
+            item = getattr(item, name, None)
+            if item is None:
+                return None
+        return item
+
+    return value
+
+
+def _suppressed(name: str) -> Callable[[Any], Any]:
+    """A worker count, "fewer than 5" when the role sees it suppressed."""
+
+    def value(item: Any) -> Any:
+        if getattr(item, f"{name}_suppressed", False):
+            return str(_l("fewer than 5"))
+        return getattr(item, name, None)
+
+    return value
+
+
+# --- the lists ---------------------------------------------------------------------------------
+
+
+def _cases(user: User, args: Mapping[str, Any], today: date) -> Table:
+    if not case_permissions.can_list_cases(user):
+        abort(404)
+    listing = lists.list_cases(user, args, today)
+
+    def show(row: Any) -> Any:
+        case, findings, open_actions, next_due, _late = row
+        return shown.show_case(
+            user, case, next_due, today, findings=findings or 0, open_actions=open_actions or 0
+        )
+
+    columns = [
+        Column(_l("Reference"), _get("reference")),
+        Column(_l("Site"), _path("site", "name")),
+        Column(_l("Country"), _path("site", "country")),
+        Column(_l("State"), _get("state")),
+        Column(_l("Severity"), _get("severity")),
+        Column(_l("Outcome"), _get("outcome")),
+        Column(_l("Monitoring organisation"), _path("monitor_organisation", "name")),
+        Column(_l("Opened"), _get("opened_dt")),
+        Column(_l("Closed"), _get("closed_dt")),
+        Column(_l("Findings"), _get("findings")),
+        Column(_l("Open actions"), _get("open_actions")),
+        Column(_l("Next deadline"), _get("next_due_date")),
+        Column(_l("overdue"), _get("overdue")),
+    ]
+    return Table("cases", columns, listing.query, listing.order, show)
+
+
+def _findings(user: User, args: Mapping[str, Any], today: date) -> Table:
+    if not case_permissions.can_list_findings(user):
+        abort(404)
+    listing = lists.list_findings(user, args)
+    columns = [
+        Column(_l("Finding"), _get("id")),
+        Column(_l("Site"), _path("site", "name")),
+        Column(_l("Country"), _path("site", "country")),
+        Column(_l("Standard"), _get("standard")),
+        Column(_l("Severity"), _get("severity")),
+        Column(_l("Workers affected"), _suppressed("workers_affected")),
+        Column(_l("Organisation"), _path("organisation", "name")),
+        Column(_l("Found"), _get("found_date")),
+        Column(_l("Case"), _path("case", "reference")),
+    ]
+    return Table(
+        "findings", columns, listing.query, listing.order, lambda row: shown.show_finding(user, row[0])
+    )
+
+
+def _actions(user: User, args: Mapping[str, Any], today: date) -> Table:
+    listing = lists.list_actions(user, args, today)
+    columns = [
+        Column(_l("Action"), _get("id")),
+        Column(_l("Case"), _get("case_reference")),
+        Column(_l("Site"), _path("case", "site", "name")),
+        Column(_l("Standard"), _path("finding", "standard")),
+        Column(_l("Severity"), _get("severity")),
+        Column(_l("State"), _get("state")),
+        Column(_l("Supplier"), _path("supplier", "name")),
+        Column(_l("Requested"), _get("requested_dt")),
+        Column(_l("Due"), _get("due_date")),
+        Column(_l("overdue"), _get("overdue")),
+    ]
+    return Table(
+        "actions", columns, listing.query, listing.order, lambda row: shown.show_action(user, row[0], today)
+    )
+
+
+def _sites(user: User, args: Mapping[str, Any], today: date) -> Table:
+    columns = [
+        Column(_l("Site"), _get("name")),
+        Column(_l("Address"), _get("address")),
+        Column(_l("City"), _get("city")),
+        Column(_l("Country"), _get("country")),
+        Column(_l("Kind"), _get("kind")),
+        Column(_l("Open Supply Hub id"), _get("os_id")),
+    ]
+    query = chain.list_sites(user, dict(args))
+    return Table("sites", columns, query, list(chain.SITE_ORDER), lambda row: row[0])
+
+
+def _contracts(user: User, args: Mapping[str, Any], today: date) -> Table:
+    columns = [
+        Column(_l("Reference"), _get("reference")),
+        Column(_l("Title"), _get("title")),
+        Column(_l("Public buyer"), _path("affiliate", "name")),
+        Column(_l("Supplier"), _path("supplier", "name")),
+        Column(_l("Start date"), _get("start_date")),
+        Column(_l("End date"), _get("end_date")),
+    ]
+    query = chain.list_contracts(user, dict(args), today)
+    return Table("contracts", columns, query, list(chain.CONTRACT_ORDER), lambda row: row[0])
+
+
+def _reports(user: User, args: Mapping[str, Any], today: date) -> Table:
+    """Worker reports: metadata only, never a sealed column."""
+    columns = [
+        Column(_l("Report"), _get("id")),
+        Column(_l("Received"), _get("created_dt")),
+        Column(_l("Date collected"), _get("collected_date")),
+        Column(_l("Channel"), _get("channel")),
+        Column(_l("Status"), _get("status")),
+        Column(_l("Country"), _get("country")),
+        Column(_l("Site"), _path("site", "name")),
+    ]
+    query = testimony.list_reports(user, args)
+    return Table("reports", columns, query, list(testimony.REPORT_ORDER), lambda row: row[0])
+
+
+TABLES: dict[str, Callable[[User, Mapping[str, Any], date], Table]] = {
+    "cases": _cases,
+    "findings": _findings,
+    "actions": _actions,
+    "sites": _sites,
+    "contracts": _contracts,
+    "reports": _reports,
+}
+
+
+# Who may ask for each export: the roles of its list page (the query decides the rows).
+ROLES: dict[str, tuple[UserRole, ...]] = {
+    "cases": case_permissions.CASE_ROLES,
+    "findings": (UserRole.coordinator, UserRole.monitor),
+    "actions": case_permissions.CASE_ROLES,
+    "sites": REGISTRY_ROLES,
+    "contracts": REGISTRY_ROLES,
+    "reports": SEALED_ROLES,
+}
+
+
+def table(kind: str, user: User, args: Mapping[str, Any], today: date) -> Table:
+    """The export ``kind`` of what ``user`` lists with ``args``; 404 for a list the user has not."""
+    if kind not in TABLES:
+        abort(404)
+    return TABLES[kind](user, args, today)
+
+
+# --- cells -------------------------------------------------------------------------------------
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (a leading quote marks it as text)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def cell(value: Any) -> Any:
+    """A value as written: numbers stay numbers, the rest becomes neutralised text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(_l("yes")) if value else str(_l("no"))
+    if isinstance(value, int | float | Decimal):
+        return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        title = getattr(value, "title", None)
+        return neutralise(str(title) if title is not None else str(value.value))
+    return neutralise(str(value))
+
+
+# --- rows --------------------------------------------------------------------------------------
+
+
+def row_count(export: Table) -> int:
+    counted = select(func.count()).select_from(export.query.order_by(None).subquery())
+    return int(db.session.scalar(counted) or 0)
+
+
+def rows(export: Table) -> Iterator[list[Any]]:
+    """The cells of each row, read in batches so that memory stays flat."""
+    query = export.query.order_by(*export.order).execution_options(yield_per=BATCH)
+    for row in db.session.execute(query):
+        item = export.shown(row)
+        yield [cell(column.value(item)) for column in export.columns]
+
+
+def headings(export: Table) -> list[str]:
+    return [str(column.title) for column in export.columns]
+
+
+def csv_chunks(export: Table) -> Iterator[str]:
+    """The CSV, a line at a time (UTF-8 with a byte order mark, which spreadsheets expect)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headings(export))
+    yield "\ufeff" + buffer.getvalue()
+    for values in rows(export):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        yield buffer.getvalue()
+
+
+def xlsx_path(export: Table) -> str:
+    """Write the XLSX (constant memory: each row is flushed as it is written) to a temporary file."""
+    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="export-")
+    os.close(handle)
+    book = xlsxwriter.Workbook(
+        path, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    try:
+        sheet = book.add_worksheet(export.kind)
+        bold = book.add_format({"bold": True})
+        sheet.write_row(0, 0, headings(export), bold)
+        for number, values in enumerate(rows(export), start=1):
+            sheet.write_row(number, 0, values)
+    finally:
+        book.close()
+    return path
+
+
+def file_chunks(path: str) -> Iterator[bytes]:
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+# --- answering ---------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    return str(value)
+
+
+def audit_export(user: User, what: str, filters: Mapping[str, Any], count: int, fmt: str) -> None:
+    """The audit entry of an export: what, which filters, how many rows; never the content."""
+    audit.record(
+        f"export.{what}",
+        f"Exported {count} rows of {what} as {fmt}",
+        actor=user,
+        obj=user,
+        data={"format": fmt, "rows": count, "filters": {k: _plain(v) for k, v in sorted(filters.items())}},
+    )
+
+
+def respond(user: User, kind: str, fmt: str, args: Mapping[str, Any], today: date) -> Response:
+    """The streamed export of the list ``kind`` in ``fmt``, audited."""
+    if fmt not in FORMATS:
+        abort(404)
+    filters = {k: v for k, v in args.items() if k not in ("after", "limit")}
+    export = table(kind, user, filters, today)
+    audit_export(user, kind, filters, row_count(export), fmt)
+    name = f"{kind}-{today.isoformat()}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if fmt == "csv":
+        body: Iterator[Any] = stream_with_context(chunk.encode("utf-8") for chunk in csv_chunks(export))
+    else:
+        body = file_chunks(xlsx_path(export))
+    return Response(body, mimetype=MEDIA_TYPES[fmt].split(";")[0], headers=headers)

@@ -1,0 +1,293 @@
+"""What the dashboard page and the reporting API share: figures, ledger and queues per role.
+
+Every number here is computed over what the user may see (``reporting.permissions``) and passes
+through the one suppression rule (``reporting.suppression``) before a page or the API shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from monitoring.accounts.models import Organisation, User
+from monitoring.cases import services as case_services
+from monitoring.cases.models import ActionState, Case, CaseState, CorrectiveAction, Remedy, Severity
+from monitoring.core.db import db
+from monitoring.core.types import utcnow
+from monitoring.reporting import permissions
+from monitoring.reporting.figures import (
+    Breakdown,
+    DurationFigure,
+    Figures,
+    Period,
+    ShareFigure,
+    compute_figures,
+)
+from monitoring.reporting.ledger import Ledger, ledger_for, remedy_ledger
+from monitoring.reporting.suppression import Suppressed, shown_to
+from monitoring.supplychain.models import Site
+from monitoring.supplychain.queries import leverage_by_site, links
+from monitoring.testimony.models import WorkerReport
+
+# Open actions: not yet verified or closed.
+OPEN_ACTION_STATES = (
+    ActionState.requested,
+    ActionState.plan_submitted,
+    ActionState.plan_accepted,
+    ActionState.plan_rejected,
+    ActionState.implemented,
+    ActionState.not_verified,
+)
+SEVERITY_ORDER = {Severity.priority: 0, Severity.major: 1, Severity.minor: 2}
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One figure of one group as the user may see it (``suppressed``: resting on too few)."""
+
+    figure: str
+    group: str | None
+    label: str
+    count: int | None
+    median_days: float | None = None
+    p90_days: float | None = None
+    hits: int | None = None
+    rate: float | None = None
+    suppressed: bool = False
+
+
+@dataclass(frozen=True)
+class FiguresView:
+    breakdown: Breakdown
+    durations: list[FigureRow]
+    shares: list[FigureRow]
+
+
+@dataclass(frozen=True)
+class Queues:
+    """The coordinator's queues, as counts (metadata only)."""
+
+    plans_awaiting_decision: int
+    verifications_due: int
+    overdue_actions: int
+    reports_overdue_for_acknowledgement: int
+
+
+@dataclass(frozen=True)
+class LeverageCase:
+    case_id: int
+    reference: str
+    site_name: str
+    country: str
+    affiliates: int
+
+
+@dataclass(frozen=True)
+class PortfolioSite:
+    """One site an affiliate's contracts reach, with its cases."""
+
+    contract_id: int
+    site_id: int
+    site_name: str
+    country: str
+    open_cases: int
+    overdue_cases: int
+    closed_cases: int
+    worst_severity: Severity | None
+
+
+@dataclass
+class Dashboard:
+    role: str
+    figures: FiguresView
+    ledger: Ledger
+    queues: Queues | None = None
+    leverage: list[LeverageCase] = field(default_factory=list)
+    portfolio: list[PortfolioSite] = field(default_factory=list)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def group_labels(breakdown: Breakdown, keys: Iterable[str | None]) -> dict[str | None, str]:
+    """Names for the groups of a breakdown (organisations by name, severities by title)."""
+    present = [k for k in keys if k is not None]
+    if breakdown in (Breakdown.organisation, Breakdown.supplier, Breakdown.buyer) and present:
+        ids = [int(k) for k in present]
+        names = db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
+        return {str(i): name for i, name in names}
+    if breakdown is Breakdown.severity:
+        return {k: Severity(k).title for k in present}
+    return {k: k for k in present}
+
+
+def _row(user: User, figure: DurationFigure | ShareFigure, labels: dict[str | None, str]) -> FigureRow:
+    label = labels.get(figure.group, figure.group or "")
+    if isinstance(shown_to(user, figure.count, reports=figure.count), Suppressed):
+        return FigureRow(figure.figure, figure.group, label, None, suppressed=True)
+    if isinstance(figure, DurationFigure):
+        return FigureRow(
+            figure.figure, figure.group, label, figure.count, figure.median_days, figure.p90_days
+        )
+    rate = None if figure.rate is None else round(figure.rate, 3)
+    return FigureRow(figure.figure, figure.group, label, figure.count, hits=figure.hits, rate=rate)
+
+
+def show_figures(user: User, figures: Figures) -> FiguresView:
+    """The figures as the user may see them: labelled, small cells suppressed for buyers and suppliers."""
+    groups = {f.group for f in figures.durations} | {f.group for f in figures.shares}
+    labels = group_labels(figures.breakdown, groups)
+    return FiguresView(
+        figures.breakdown,
+        [_row(user, f, labels) for f in figures.durations],
+        [_row(user, f, labels) for f in figures.shares],
+    )
+
+
+def figures_view(user: User, period: Period, breakdown: Breakdown) -> FiguresView:
+    return show_figures(user, compute_figures(user, period, breakdown))
+
+
+def ledger_view(user: User, period: Period) -> Ledger:
+    return ledger_for(user, remedy_ledger(user, period))
+
+
+def period_of(args: dict[str, Any]) -> Period:
+    first: date | None = args.get("from_date")
+    last: date | None = args.get("to_date")
+    return Period.of_days(first, last)
+
+
+# --- queues and rankings ------------------------------------------------------------------------
+
+
+def coordinator_queues(user: User) -> Queues:
+    """What waits for the network's staff, counted over what the user may see."""
+    today = utcnow().date()
+    actions = select(func.count(CorrectiveAction.id)).where(permissions.action_scope(user))
+    overdue = and_(CorrectiveAction.state.in_(OPEN_ACTION_STATES), CorrectiveAction.closure_due_date < today)
+    reports = select(func.count(WorkerReport.id)).where(
+        permissions.report_scope(user),
+        WorkerReport.acknowledged_dt.is_(None),
+        WorkerReport.acknowledge_due_dt < utcnow(),
+    )
+    count = db.session.scalar
+    return Queues(
+        plans_awaiting_decision=count(actions.where(CorrectiveAction.state == ActionState.plan_submitted))
+        or 0,
+        verifications_due=count(actions.where(CorrectiveAction.state == ActionState.implemented)) or 0,
+        overdue_actions=count(actions.where(overdue)) or 0,
+        reports_overdue_for_acknowledgement=count(reports) or 0,
+    )
+
+
+def cases_by_leverage(user: User, limit: int = 10) -> list[LeverageCase]:
+    """Open cases at the sites with the most buyers (the supply-chain leverage ranking)."""
+    lev = leverage_by_site(utcnow().date())
+    query = (
+        select(Case.id, Case.reference, Site.name, Site.country, lev.c.affiliates)
+        .join(Site, Site.id == Case.site_id)
+        .join(lev, lev.c.site_id == Case.site_id)
+        .where(permissions.case_scope(user), Case.state != CaseState.closed)
+        .order_by(lev.c.affiliates.desc(), lev.c.spend_cents.desc(), Case.id)
+        .limit(limit)
+    )
+    return [
+        LeverageCase(i, ref, name, country, int(n)) for i, ref, name, country, n in db.session.execute(query)
+    ]
+
+
+def affiliate_portfolio(user: User) -> list[PortfolioSite]:
+    """Each contract → site of the affiliate's, with open, overdue and closed cases (one query)."""
+    today = utcnow().date()
+    linked = links(today, affiliate_id=user.organisation_id)
+    late = (
+        select(CorrectiveAction.case_id)
+        .where(CorrectiveAction.state.in_(OPEN_ACTION_STATES), CorrectiveAction.closure_due_date < today)
+        .distinct()
+        .subquery("late")
+    )
+    is_open = Case.state != CaseState.closed
+    query = (
+        select(
+            linked.c.contract_id,
+            Site.id,
+            Site.name,
+            Site.country,
+            func.count(Case.id).filter(is_open),
+            func.count(late.c.case_id).filter(is_open),
+            func.count(Case.id).filter(Case.state == CaseState.closed),
+        )
+        .select_from(linked)
+        .join(Site, Site.id == linked.c.site_id)
+        .outerjoin(Case, and_(Case.site_id == Site.id, permissions.case_scope(user)))
+        .outerjoin(late, late.c.case_id == Case.id)
+        .group_by(linked.c.contract_id, Site.id, Site.name, Site.country)
+        .order_by(linked.c.contract_id, Site.name)
+    )
+    rows = []
+    for contract_id, site_id, name, country, open_, overdue, closed in db.session.execute(query):
+        rows.append(
+            PortfolioSite(
+                int(contract_id), site_id, name, country, int(open_), int(overdue), int(closed), None
+            )
+        )
+    return _with_worst_severity(user, rows)
+
+
+def _with_worst_severity(user: User, rows: list[PortfolioSite]) -> list[PortfolioSite]:
+    """The worst severity of each site's visible cases (enum order is not the database's order)."""
+    sites = {r.site_id for r in rows}
+    if not sites:
+        return rows
+    found = db.session.execute(
+        select(Case.site_id, Case.severity)
+        .where(Case.site_id.in_(sites), permissions.case_scope(user))
+        .distinct()
+    )
+    worst: dict[int, Severity] = {}
+    for site_id, severity in found:
+        if site_id not in worst or SEVERITY_ORDER[severity] < SEVERITY_ORDER[worst[site_id]]:
+            worst[site_id] = severity
+    return [PortfolioSite(**{**r.__dict__, "worst_severity": worst.get(r.site_id)}) for r in rows]
+
+
+def load_case_for_remedy(user: User, case_id: int) -> Case:
+    """The case, if the user sees it and may record its remedies (404 otherwise)."""
+    case = case_services.load_case(user, case_id)
+    case_services.require(permissions.can_record_interim_remedy(user, case))
+    return case
+
+
+def interim_remedies(user: User, case: Case) -> list[Remedy]:
+    """The interim remedies of a case the user has loaded, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Remedy).where(Remedy.case_id == case.id).order_by(Remedy.recorded_dt, Remedy.id)
+        )
+    )
+
+
+def role_name(user: User) -> str:
+    return user.role.value
+
+
+def dashboard(user: User, period: Period, breakdown: Breakdown) -> Dashboard:
+    """The user's role's dashboard: figures and ledger; queues for staff; a buyer's portfolio."""
+    board = Dashboard(role_name(user), figures_view(user, period, breakdown), ledger_view(user, period))
+    if permissions.sees_queues(user):
+        board.queues = coordinator_queues(user)
+    if permissions.sees_leverage(user):
+        board.leverage = cases_by_leverage(user)
+    if permissions.sees_portfolio(user):
+        board.portfolio = affiliate_portfolio(user)
+    return board
+
+
+def total_eur(ledger: Ledger) -> Decimal | None:
+    return ledger.total_eur if isinstance(ledger.total_eur, Decimal) else None
