@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.notifications.views import bp as notifications_bp
     from monitoring.publication.views import bp as publication_bp
     from monitoring.reporting.export_views import bp as exports_bp
+    from monitoring.reporting.views import bp as reporting_bp
     from monitoring.supplychain.import_views import bp as supplychain_tools_bp
     from monitoring.supplychain.views import bp as supplychain_bp
     from monitoring.testimony.public import bp as report_bp
@@ -83,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(report_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(reporting_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(cases_bp)

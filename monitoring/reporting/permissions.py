@@ -21,6 +21,11 @@ from monitoring.testimony.models import WorkerReport
 REPORTING_ROLES = (UserRole.coordinator, UserRole.monitor, UserRole.affiliate, UserRole.supplier)
 
 
+def can_view_dashboard(user: User) -> bool:
+    """Whether the user has a dashboard (the reporting roles; not administrators)."""
+    return user.is_authenticated and user.role in REPORTING_ROLES
+
+
 def case_scope(user: User) -> ColumnElement[bool]:
     """The cases the user's figures rest on, as a condition on Case."""
     if is_coordinator(user):

@@ -127,6 +127,16 @@ class LedgerSchema(BaseSchema):
     suppressed = fields.Boolean(dump_only=True)
 
 
+class KindTotalSchema(BaseSchema):
+    kind = fields.Enum(RemedyKind, by_value=True, dump_only=True)
+    remedies = Integer(dump_only=True)
+    workers_covered = SuppressibleInteger(
+        dump_only=True, allow_none=True, metadata={"description": SUPPRESSED_NOTE}
+    )
+    amount_eur = SuppressibleDecimal(places=2, dump_only=True, allow_none=True)
+    suppressed = fields.Boolean(dump_only=True)
+
+
 class QueuesSchema(BaseSchema):
     plans_awaiting_decision = Integer(dump_only=True)
     verifications_due = Integer(dump_only=True)
@@ -157,6 +167,7 @@ class DashboardSchema(BaseSchema):
     role = fields.String(dump_only=True)
     figures = fields.Nested(FiguresSchema, dump_only=True)
     ledger = fields.Nested(LedgerSchema, dump_only=True)
+    by_kind = fields.List(fields.Nested(KindTotalSchema), dump_only=True)
     queues = fields.Nested(QueuesSchema, dump_only=True, allow_none=True)
     leverage = fields.List(fields.Nested(LeverageCaseSchema), dump_only=True)
     portfolio = fields.List(fields.Nested(PortfolioSiteSchema), dump_only=True)

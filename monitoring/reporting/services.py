@@ -16,7 +16,15 @@ from sqlalchemy import and_, func, select
 
 from monitoring.accounts.models import Organisation, User
 from monitoring.cases import services as case_services
-from monitoring.cases.models import ActionState, Case, CaseState, CorrectiveAction, Remedy, Severity
+from monitoring.cases.models import (
+    ActionState,
+    Case,
+    CaseState,
+    CorrectiveAction,
+    Remedy,
+    RemedyKind,
+    Severity,
+)
 from monitoring.core.db import db
 from monitoring.core.types import utcnow
 from monitoring.reporting import permissions
@@ -28,9 +36,9 @@ from monitoring.reporting.figures import (
     ShareFigure,
     compute_figures,
 )
-from monitoring.reporting.ledger import Ledger, ledger_for, remedy_ledger
+from monitoring.reporting.ledger import Ledger, _counted, _eur, ledger_for, remedy_ledger
 from monitoring.reporting.suppression import Suppressed, shown_to
-from monitoring.supplychain.models import Site
+from monitoring.supplychain.models import CurrencyRate, Site
 from monitoring.supplychain.queries import leverage_by_site, links
 from monitoring.testimony.models import WorkerReport
 
@@ -101,11 +109,26 @@ class PortfolioSite:
     worst_severity: Severity | None
 
 
+@dataclass(frozen=True)
+class KindTotal:
+    """The remedies of one kind, each counted once (``amount_eur``: what has a stored rate)."""
+
+    kind: RemedyKind
+    remedies: int
+    workers_covered: int | Suppressed
+    amount_eur: Decimal | Suppressed | None
+
+    @property
+    def suppressed(self) -> bool:
+        return isinstance(self.workers_covered, Suppressed)
+
+
 @dataclass
 class Dashboard:
     role: str
     figures: FiguresView
     ledger: Ledger
+    by_kind: list[KindTotal] = field(default_factory=list)
     queues: Queues | None = None
     leverage: list[LeverageCase] = field(default_factory=list)
     portfolio: list[PortfolioSite] = field(default_factory=list)
@@ -155,6 +178,35 @@ def figures_view(user: User, period: Period, breakdown: Breakdown) -> FiguresVie
 
 def ledger_view(user: User, period: Period) -> Ledger:
     return ledger_for(user, remedy_ledger(user, period))
+
+
+def ledger_by_kind(user: User, period: Period) -> list[KindTotal]:
+    """The ledger's remedies per kind, each remedy once, with EUR where a rate is stored (one query)."""
+    counted = _counted(user, period)
+    query = (
+        select(
+            Remedy.kind,
+            func.count(Remedy.id),
+            func.coalesce(func.sum(Remedy.workers_covered), 0),
+            func.sum(_eur(Remedy.amount)),
+        )
+        .join(counted, counted.c.remedy_id == Remedy.id)
+        .outerjoin(CurrencyRate, CurrencyRate.currency == Remedy.currency)
+        .group_by(Remedy.kind)
+    )
+    totals = []
+    for kind, remedies, workers, eur in db.session.execute(query):
+        amount = None if eur is None else Decimal(str(eur)).quantize(Decimal("0.01"))
+        totals.append(
+            KindTotal(
+                RemedyKind(kind),
+                int(remedies),
+                shown_to(user, int(workers), workers=int(workers)),
+                shown_to(user, amount, workers=int(workers)),
+            )
+        )
+    order = list(RemedyKind)  # the enum's order, the same on every database
+    return sorted(totals, key=lambda total: order.index(total.kind))
 
 
 def period_of(args: dict[str, Any]) -> Period:
@@ -279,7 +331,12 @@ def role_name(user: User) -> str:
 
 def dashboard(user: User, period: Period, breakdown: Breakdown) -> Dashboard:
     """The user's role's dashboard: figures and ledger; queues for staff; a buyer's portfolio."""
-    board = Dashboard(role_name(user), figures_view(user, period, breakdown), ledger_view(user, period))
+    board = Dashboard(
+        role_name(user),
+        figures_view(user, period, breakdown),
+        ledger_view(user, period),
+        ledger_by_kind(user, period),
+    )
     if permissions.sees_queues(user):
         board.queues = coordinator_queues(user)
     if permissions.sees_leverage(user):
