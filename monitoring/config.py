@@ -133,6 +133,7 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_REPORT_MAX_PER_CLIENT": 5,
     "WORKER_REPORT_MAX_PER_MINUTE": 120,
     "SURVEY_MAX_ROWS": 5000,
+    "SURVEY_UNDO_DAYS": 30,
     # An import job whose worker gave no sign of life for this many seconds is taken over by
     # the next worker (`flask jobs worker`), which starts it again; nothing of it was applied.
     "JOB_STALE_SECONDS": 300,

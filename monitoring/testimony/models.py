@@ -71,12 +71,14 @@ class ReportStatus(TitledEnum):
 class ErasureReason(TitledEnum):
     worker_request = "worker_request"  # the worker asked, with their receipt
     retention = "retention"  # the retention period ran out (``flask jobs run``)
+    import_undone = "import_undone"  # a monitor undid the survey import that made it
 
     @staticmethod
     def __titles__() -> dict[ErasureReason, str]:
         return {
             ErasureReason.worker_request: _l("The worker asked"),
             ErasureReason.retention: _l("Retention period over"),
+            ErasureReason.import_undone: _l("Its survey import was undone"),
         }
 
 
@@ -260,6 +262,9 @@ class SurveyImport(Base):
     # Answers left out because an earlier import of the organisation holds them already.
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     imported_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Undone by a monitor (its reports crypto-shredded): when and by whom.
+    undone_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class WorkerReport(Base):

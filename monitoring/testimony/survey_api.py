@@ -19,10 +19,19 @@ from monitoring.core.api import paginate, parse_args, route
 from monitoring.core.auth import roles
 from monitoring.core.errors import MESSAGES, ApiError
 from monitoring.core.pagination import Page
+from monitoring.testimony import operations_survey_undo as undo
 from monitoring.testimony import services as s
 from monitoring.testimony import survey
-from monitoring.testimony.models import SurveyImport
-from monitoring.testimony.schemas import CreateSurveyImportArgs, ListSurveyImportsArgs, SurveyImportSchema
+from monitoring.testimony.models import SurveyImport, WorkerReport
+from monitoring.testimony.permissions import can_manage_report
+from monitoring.testimony.schemas import CreateSurveyImportArgs, ListSurveyImportsArgs
+from monitoring.testimony.survey_schemas import (
+    CorrectableSurveyImportSchema,
+    CorrectReportSiteArgs,
+    CorrectedReportSiteSchema,
+)
+
+SurveyImportSchema = CorrectableSurveyImportSchema
 
 TAG = "testimony"
 RULE = "/testimony/survey-imports"
@@ -89,3 +98,38 @@ def create_survey_import() -> SurveyImport:
         raise ApiError(
             422, _("The file was refused; nothing was imported."), {"file": s.survey_refusal(exc)}
         ) from exc
+
+
+@route(
+    f"{RULE}/<int:import_id>/undo",
+    method="POST",
+    summary=_l("Undo a survey import"),
+    description=_l(
+        "Erases (crypto-shreds) every report of the import and marks it undone, so the same file "
+        "can be imported again. Only within SURVEY_UNDO_DAYS of the import, and not when a report "
+        "of it supports a finding (422)."
+    ),
+    response=CorrectableSurveyImportSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def undo_survey_import(import_id: int) -> SurveyImport:
+    item = s.load_survey_import(s.me(), import_id)
+    undo.undo_survey_import(s.me(), item)
+    return item
+
+
+@route(
+    "/worker-reports/<int:report_id>/site",
+    method="POST",
+    summary=_l("Correct the workplace of a report"),
+    description=_l("A monitor of the report's organisation sets the site it names; the change is audited."),
+    args=CorrectReportSiteArgs,
+    response=CorrectedReportSiteSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def correct_report_site(report_id: int, args: dict[str, Any]) -> WorkerReport:
+    report = s.member_report(s.me(), report_id, can_manage_report)
+    undo.correct_report_site(s.me(), report, s.survey_site_by_id(args["site_id"]))
+    return report

@@ -22,10 +22,12 @@ from monitoring.core.operations import OperationError
 from monitoring.core.pagination import paginate
 from monitoring.core.transactions import attempt
 from monitoring.supplychain.models import Site
+from monitoring.testimony import operations_survey_undo as undo
 from monitoring.testimony import services as s
 from monitoring.testimony import survey
-from monitoring.testimony.forms import SurveyUploadForm
+from monitoring.testimony.forms import ActionForm, SurveyUploadForm
 from monitoring.testimony.models import IssueCategory
+from monitoring.testimony.permissions import can_manage_report
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +93,57 @@ def upload() -> Any:
 uploads.csrf_checked_in_view(bp, upload)
 
 
-@bp.route("/<int:import_id>")
-@roles(UserRole.monitor)
-def detail(import_id: int) -> Any:
-    item = s.load_survey_import(s.me(), import_id)
+def _detail(item: Any, status: int = 200) -> Any:
     return render_template(
         "testimony/survey_import.html",
         item=item,
         reports=survey.report_count(item),
         imported_by=db.session.get(User, item.imported_by_id) if item.imported_by_id else None,
+        undone_by=db.session.get(User, item.undone_by_id) if item.undone_by_id else None,
         site=db.session.get(Site, item.site_id) if item.site_id else None,
-    )
+        can_undo=undo.can_still_undo(item),
+        undo_deadline=undo.undo_deadline(item),
+        form=ActionForm(),
+    ), status
+
+
+@bp.route("/<int:import_id>")
+@roles(UserRole.monitor)
+def detail(import_id: int) -> Any:
+    return _detail(s.load_survey_import(s.me(), import_id))
+
+
+@bp.route("/<int:import_id>/undo", methods=["POST"])
+@roles(UserRole.monitor)
+def undo_import(import_id: int) -> Any:
+    item = s.load_survey_import(s.me(), import_id)
+    if not ActionForm().validate_on_submit():
+        return error_response(400)
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm that the reports are to be erased."), "error")
+        return _detail(item, status=422)
+    try:
+        shredded = attempt(undo.undo_survey_import, s.me(), item)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+        return _detail(item, status=422)
+    flash(_("The import was undone: %(num)d reports were erased.", num=shredded), "success")
+    return redirect(url_for(".detail", import_id=item.id))
+
+
+@bp.route("/reports/<int:report_id>/site", methods=["POST"])
+@roles(UserRole.monitor)
+def correct_site(report_id: int) -> Any:
+    """The site form on a report's page: an Open Supply Hub id or site number, or empty to unlink."""
+    report = s.member_report(s.me(), report_id, can_manage_report)
+    back = redirect(url_for("testimony.report", report_id=report.id))
+    if not ActionForm().validate_on_submit():
+        return error_response(400)
+    try:
+        site = s.survey_site(request.form.get("site", "").strip()[:100])
+        attempt(undo.correct_report_site, s.me(), report, site)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+        return back
+    flash(_("The report's workplace was corrected."), "success")
+    return back

@@ -1,0 +1,128 @@
+"""Undoing a survey import, and correcting a report's workplace.
+
+A monitor of the import's organisation may undo it within ``SURVEY_UNDO_DAYS`` of the import:
+every report of it is crypto-shredded (:func:`operations_erasure.erase_report`, reason
+``import_undone``), its submission digests are cleared so the same file can be imported again,
+and the import is marked undone, with one audit entry holding the counts. An import whose
+reports support a finding cannot be undone: the finding rests on them.
+
+These functions flush and audit, never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import column, func, select, table
+
+from monitoring.accounts.models import Organisation, User
+from monitoring.core import audit
+from monitoring.core.db import db
+from monitoring.core.operations import OperationError
+from monitoring.core.types import utcnow
+from monitoring.supplychain.models import Site
+from monitoring.testimony import operations_erasure
+from monitoring.testimony.models import ErasureReason, SurveyImport, WorkerReport
+from monitoring.testimony.permissions import can_import_survey, can_manage_report
+
+logger = logging.getLogger(__name__)
+
+# The cases feature sits above this one and may not be imported here; its link table is named
+# by a bare table clause (only the column the question needs).
+_finding_report = table("finding_report", column("report_id"))
+
+
+def undo_deadline(survey: SurveyImport) -> datetime:
+    """Until when the import may be undone."""
+    return survey.imported_dt + timedelta(days=int(current_app.config["SURVEY_UNDO_DAYS"]))
+
+
+def can_still_undo(survey: SurveyImport) -> bool:
+    """Not undone yet and within the undo period (permission aside)."""
+    return survey.undone_dt is None and utcnow() <= undo_deadline(survey)
+
+
+def linked_report_count(survey: SurveyImport) -> int:
+    """How many reports of the import support a finding."""
+    return int(
+        db.session.scalar(
+            select(func.count(func.distinct(_finding_report.c.report_id))).where(
+                _finding_report.c.report_id.in_(
+                    select(WorkerReport.id).where(WorkerReport.survey_import_id == survey.id)
+                )
+            )
+        )
+        or 0
+    )
+
+
+def undo_survey_import(actor: User, survey: SurveyImport) -> int:
+    """Shred every report of the import and mark it undone; return how many were shredded."""
+    if not can_import_survey(actor, survey_organisation(survey)):
+        raise OperationError(_l("Only monitors of this organisation can undo its survey imports."))
+    if survey.undone_dt is not None:
+        raise OperationError(_l("This import was undone already."))
+    if utcnow() > undo_deadline(survey):
+        raise OperationError(
+            _l(
+                "An import can be undone only within %(days)d days; this one is older.",
+                days=int(current_app.config["SURVEY_UNDO_DAYS"]),
+            )
+        )
+    linked = linked_report_count(survey)
+    if linked:
+        raise OperationError(
+            _l(
+                "%(num)d reports of this import support a finding; it cannot be undone.",
+                num=linked,
+            )
+        )
+    reports = list(db.session.scalars(select(WorkerReport).where(WorkerReport.survey_import_id == survey.id)))
+    shredded = 0
+    for report in reports:
+        # The digest goes with the content, so the same answers can be imported again.
+        report.source_digest = None
+        if report.erased_dt is None:
+            operations_erasure.erase_report(report, ErasureReason.import_undone, actor)
+            shredded += 1
+    survey.undone_dt = utcnow()
+    survey.undone_by_id = actor.id
+    db.session.flush()
+    audit.record(
+        "survey.undone",
+        f"Undid survey import {survey.id}: {shredded} of its {len(reports)} reports shredded",
+        actor=actor,
+        obj=survey,
+        data={"reports": len(reports), "shredded": shredded, "organisation_id": survey.organisation_id},
+    )
+    logger.info("survey import %s undone: %d reports shredded", survey.id, shredded)
+    return shredded
+
+
+def survey_organisation(survey: SurveyImport) -> Organisation:
+    return db.session.get_one(Organisation, survey.organisation_id)
+
+
+def correct_report_site(actor: User, report: WorkerReport, site: Site | None) -> None:
+    """Set the workplace a report names (None: unlinked), audited with the old and new site ids."""
+    if not can_manage_report(actor, report):
+        raise OperationError(_l("Only monitors of this organisation can correct the report's site."))
+    old = report.site_id
+    new = site.id if site is not None else None
+    if old == new:
+        return
+    report.site_id = new
+    report.site = site
+    if site is not None and site.country:
+        report.country = site.country
+    db.session.flush()
+    audit.record(
+        "report.site_corrected",
+        f"Corrected the site of report {report.id}: {old} to {new}",
+        actor=actor,
+        obj=report,
+        data={"old_site_id": old, "new_site_id": new},
+    )

@@ -1,0 +1,140 @@
+"""Undoing a survey import: its reports crypto-shredded, audited, and the file importable again."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from monitoring.accounts.models import User, UserRole
+from monitoring.cases import operations as cases
+from monitoring.cases.models import EvidenceType, Severity
+from monitoring.core.audit import AuditEntry
+from monitoring.core.db import db
+from monitoring.testimony.models import ErasureReason, SurveyImport, WorkerReport
+from tests.conftest import csrf_token
+from tests.testimony.test_survey import setup, valid_file  # noqa: F401  (a fixture)
+
+API = "/api/v1/testimony/survey-imports"
+
+
+def api_import(api) -> int:
+    response = api.post(
+        API, data={"file": (io.BytesIO(valid_file()), "export.csv")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def reports_of(app, import_id: int) -> list[WorkerReport]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(WorkerReport)
+                .where(WorkerReport.survey_import_id == import_id)
+                .order_by(WorkerReport.id)
+            )
+        )
+
+
+def age_import(app, import_id: int, days: int) -> None:
+    with app.app_context():
+        item = db.session.get(SurveyImport, import_id)
+        item.imported_dt = item.imported_dt - timedelta(days=days)
+        db.session.commit()
+
+
+def test_undo_shreds_the_reports_and_a_reimport_is_accepted(app, setup, api_client):  # noqa: F811
+    api = api_client(setup.monitor)
+    import_id = api_import(api)
+    again = api.post(
+        API, data={"file": (io.BytesIO(valid_file()), "export.csv")}, content_type="multipart/form-data"
+    )
+    assert again.status_code == 422  # every answer was imported before
+    response = api.post(f"{API}/{import_id}/undo")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["undone_dt"] is not None and body["undone_by_id"] == setup.monitor.id
+    reports = reports_of(app, import_id)
+    assert len(reports) == 3
+    for report in reports:
+        assert report.erased_dt is not None and report.erasure_reason == ErasureReason.import_undone
+        assert report.testimony_sealed is None and report.wrapped_key is None and report.source_digest is None
+    with app.app_context():
+        [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "survey.undone")).all()
+        assert json.loads(entry.data)["shredded"] == 3 and entry.object_id == str(import_id)
+    # Undone once only.
+    assert api.post(f"{API}/{import_id}/undo").status_code == 422
+    # The same file again: accepted, three new reports.
+    second = api_import(api)
+    assert second != import_id and len(reports_of(app, second)) == 3
+    assert api.get(f"{API}/{second}").get_json()["undone_dt"] is None
+
+
+def test_undo_after_the_period_is_refused(app, setup, api_client):  # noqa: F811
+    api = api_client(setup.monitor)
+    import_id = api_import(api)
+    age_import(app, import_id, app.config["SURVEY_UNDO_DAYS"] + 1)
+    response = api.post(f"{API}/{import_id}/undo")
+    assert response.status_code == 422
+    assert "within 30 days" in response.get_json()["error"]["message"]
+    assert all(report.erased_dt is None for report in reports_of(app, import_id))
+
+
+def test_undo_is_refused_when_a_report_supports_a_finding(app, setup, api_client):  # noqa: F811
+    api = api_client(setup.monitor)
+    import_id = api_import(api)
+    first = reports_of(app, import_id)[0]
+    with app.app_context():
+        data = cases.FindingData(
+            site_id=setup.site_id,
+            standard="FL-1",
+            severity=Severity.major,
+            workers_affected=3,
+            evidence_type=EvidenceType.offsite_interviews,
+            found_date=date(2026, 10, 1),
+            summary="Workers paid recruitment fees.",
+            report_ids=[first.id],
+        )
+        cases.file_finding(db.session.get(User, setup.monitor.id), data)
+        db.session.commit()
+    response = api.post(f"{API}/{import_id}/undo")
+    assert response.status_code == 422
+    assert "1 reports of this import support a finding" in response.get_json()["error"]["message"]
+    assert all(report.erased_dt is None for report in reports_of(app, import_id))
+
+
+def test_monitor_undoes_an_import_on_its_page(app, setup, api_client, client_for):  # noqa: F811
+    import_id = api_import(api_client(setup.monitor))
+    client = client_for(setup.monitor)
+    url = f"/testimony/survey-imports/{import_id}"
+    assert "Undo the import and erase its reports" in client.get(url).get_data(as_text=True)
+    token = csrf_token(client, url)
+    response = client.post(f"{url}/undo", data={"csrf_token": token})
+    assert response.status_code == 422  # not confirmed
+    assert all(report.erased_dt is None for report in reports_of(app, import_id))
+    response = client.post(f"{url}/undo", data={"csrf_token": token, "confirm": "yes"})
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "3 reports were erased" in page and 'data-undone="true"' in page
+    assert "Undo the import and erase its reports" not in page
+    assert all(report.erased_dt is not None for report in reports_of(app, import_id))
+
+
+@pytest.mark.parametrize(
+    "role", [UserRole.monitor, UserRole.admin, UserRole.coordinator, UserRole.affiliate, UserRole.supplier]
+)
+def test_others_get_404(app, setup, api_client, client_for, create_user, role):  # noqa: F811
+    import_id = api_import(api_client(setup.monitor))
+    other = create_user(role)  # a monitor of another organisation, or another role
+    assert api_client(other).post(f"{API}/{import_id}/undo").status_code == 404
+    client = client_for(other)
+    token = csrf_token(client, "/")
+    response = client.post(
+        f"/testimony/survey-imports/{import_id}/undo", data={"csrf_token": token, "confirm": "yes"}
+    )
+    assert response.status_code == 404
+    assert all(report.erased_dt is None for report in reports_of(app, import_id))
