@@ -328,6 +328,34 @@ def _read_header(source: IO[bytes], private_key: bytes) -> bytes:
         raise BackupError("this private key does not open the archive") from exc
 
 
+def _extract(tar_path: Path, destination: Path) -> None:
+    """Unpack the (already authenticated) tar: regular files and folders only, each strictly
+    inside ``destination``, written with our own modes. Python's extraction filters came in
+    3.11.4; Debian 12's Python is 3.11.2, so this does their work itself."""
+    destination.mkdir(mode=0o700)
+    root = destination.resolve()
+    with tarfile.open(tar_path) as tar:
+        for member in tar:
+            target = (destination / member.name).resolve()
+            if os.path.isabs(member.name) or not target.is_relative_to(root) or target == root:
+                raise BackupError(f"the archive holds a member outside its folder: {member.name!r}")
+            if member.isdir():
+                target.mkdir(mode=0o700, parents=True, exist_ok=True)
+            elif member.isfile():
+                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                if source is None:
+                    raise BackupError(f"the archive's member {member.name!r} cannot be read")
+                with source, open(target, "xb", opener=_private_opener) as out:
+                    shutil.copyfileobj(source, out, 1024 * 1024)
+            else:
+                raise BackupError(f"the archive holds a member that is not a file: {member.name!r}")
+
+
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
 @contextmanager
 def opened_archive(archive: Path, private_key: bytes) -> Iterator[tuple[Manifest, Path]]:
     """Decrypt and check an archive into a private temporary directory; yield its manifest and it.
@@ -345,9 +373,8 @@ def opened_archive(archive: Path, private_key: bytes) -> Iterator[tuple[Manifest
             raise BackupError(f"cannot read {archive}: {exc.strerror}") from exc
         except crypto.DecryptionError as exc:
             raise BackupError("the archive is damaged or was altered: it does not decrypt") from exc
-        with tarfile.open(work / "archive.tar") as tar:
-            tar.extractall(work / "members", filter="data")
         members = work / "members"
+        _extract(work / "archive.tar", members)
         manifest = Manifest.from_json((members / MANIFEST).read_bytes())
         if manifest.format != FORMAT:
             raise BackupError(f"archive format {manifest.format} is not known to this release")

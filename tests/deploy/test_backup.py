@@ -200,3 +200,33 @@ def test_the_key_pair_can_be_made_without_the_apps_settings(tmp_path, capsys) ->
     private = backup.private_key_from(tmp_path / "offline.key")
     assert crypto.public_key_of(private) == public
     assert backup.main(["keygen", str(tmp_path / "offline.key")]) == 1
+
+
+@pytest.mark.parametrize("name", ["../escaped", "/etc/escaped", "files/../../escaped"])
+def test_a_member_outside_the_archive_folder_is_refused(tmp_path, name):
+    """Even an archive that decrypts (made with the backup key) cannot write outside its folder."""
+    import io
+    import tarfile
+
+    tar_path = tmp_path / "archive.tar"
+    with tarfile.open(tar_path, "w") as tar:
+        data = b"not here"
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(backup.BackupError, match="outside its folder"):
+        backup._extract(tar_path, tmp_path / "members")
+    assert not (tmp_path / "escaped").exists()
+
+
+def test_a_link_in_the_archive_is_refused(tmp_path):
+    import tarfile
+
+    tar_path = tmp_path / "archive.tar"
+    with tarfile.open(tar_path, "w") as tar:
+        info = tarfile.TarInfo("files/link")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "/etc/passwd"
+        tar.addfile(info)
+    with pytest.raises(backup.BackupError, match="not a file"):
+        backup._extract(tar_path, tmp_path / "members")
