@@ -7,7 +7,9 @@ the site that stays and never happens without that decision.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -19,9 +21,10 @@ from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.types import utcnow
 from monitoring.supplychain.import_staging import REASON_OTHER_OS_ID, REASON_SAME_AS_OS_ID, REASON_SAME_NAME
+from monitoring.supplychain.matching import site_similarity
 from monitoring.supplychain.models import Disclosure, DuplicateState, Site, SiteDuplicate
 from monitoring.supplychain.operations_names import REASON_ALTERNATIVE_NAME, carry_names
-from monitoring.supplychain.permissions import can_review_duplicates
+from monitoring.supplychain.permissions import can_review_duplicates, visible_duplicates
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +251,85 @@ def merge_duplicate(actor: User, duplicate: SiteDuplicate, *, keep_candidate: bo
     )
     logger.info("site %s merged into %s by %s", merged.id, kept.id, actor.id)
     return kept
+
+
+# At most this many pairs are decided by one bulk review (one transaction); the rest wait.
+MAX_BULK_DECISIONS = 500
+
+
+def similarity(pair: SiteDuplicate) -> int:
+    """How alike the pair's two sites look, from 0 to 100 (see :func:`site_similarity`)."""
+    site, candidate = pair.site, pair.candidate
+    return site_similarity(
+        (site.name, site.address, site.country), (candidate.name, candidate.address, candidate.country)
+    )
+
+
+@dataclass
+class BulkReview:
+    """The pairs a bulk review merged and dismissed, and how many open pairs it left."""
+
+    merged: list[int] = dataclasses.field(default_factory=list)
+    dismissed: list[int] = dataclasses.field(default_factory=list)
+    left: int = 0
+
+
+def _check_thresholds(accept_from: int | None, dismiss_below: int | None) -> None:
+    if accept_from is None and dismiss_below is None:
+        raise OperationError(
+            _l("Give a similarity to merge from, one to dismiss below, or both."), field="accept_from"
+        )
+    if accept_from is not None and dismiss_below is not None and dismiss_below > accept_from:
+        raise OperationError(
+            _l("The similarity to dismiss below cannot be above the one to merge from."),
+            field="dismiss_below",
+        )
+
+
+def review_duplicates(actor: User, *, accept_from: int | None, dismiss_below: int | None) -> BulkReview:
+    """Merge every open pair whose similarity is at least ``accept_from`` (the proposal's site
+    stays) and dismiss every one below ``dismiss_below``, oldest first, each as a single decision
+    is taken and audited; pairs in between stay open, and so do those past
+    :data:`MAX_BULK_DECISIONS`."""
+    if not can_review_duplicates(actor):
+        raise OperationError(_l("Only coordinators can decide about duplicate sites."))
+    _check_thresholds(accept_from, dismiss_below)
+    review = BulkReview()
+    query = visible_duplicates(actor).where(SiteDuplicate.state == DuplicateState.proposed)
+    pair_ids = [pair.id for pair in db.session.scalars(query.order_by(SiteDuplicate.id))]
+    for pair_id in pair_ids:
+        pair = db.session.get(SiteDuplicate, pair_id)
+        if pair is None:
+            continue  # dropped when an earlier merge made it repeat another pair
+        db.session.refresh(pair)  # an earlier merge may have pointed it at the site that stayed
+        if (
+            pair.state is not DuplicateState.proposed
+            or pair.site.merged_into_id
+            or pair.candidate.merged_into_id
+        ):
+            continue
+        score = similarity(pair)
+        accept = accept_from is not None and score >= accept_from
+        dismiss = dismiss_below is not None and score < dismiss_below
+        if not accept and not dismiss:
+            continue
+        if len(review.merged) + len(review.dismissed) >= MAX_BULK_DECISIONS:
+            review.left += 1
+            continue
+        if accept:
+            merge_duplicate(actor, pair)
+            review.merged.append(pair.id)
+        else:
+            dismiss_duplicate(actor, pair)
+            review.dismissed.append(pair.id)
+    logger.info(
+        "bulk review by %s: %d pairs merged, %d dismissed, %d left",
+        actor.id,
+        len(review.merged),
+        len(review.dismissed),
+        review.left,
+    )
+    return review
 
 
 def _carry_over_proposals(decided: SiteDuplicate, merged: Site, kept: Site) -> tuple[list[int], list[int]]:

@@ -390,6 +390,19 @@ class DecisionForm(FlaskForm):
     """A button that only needs the CSRF token."""
 
 
+class BulkReviewForm(FlaskForm):
+    """Merge the open pairs from one similarity up and dismiss those below another."""
+
+    accept_from = IntegerField(
+        _l("Merge every pair at least this similar (%)"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+    )
+    dismiss_below = IntegerField(
+        _l("Dismiss every pair less similar than (%)"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+    )
+
+
 class DuplicateFilterForm(FlaskForm):
     """A GET form that narrows the list; it changes nothing, so it carries no CSRF token."""
 

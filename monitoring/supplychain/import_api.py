@@ -46,6 +46,8 @@ from monitoring.supplychain.schemas import (
     ListSiteDuplicatesArgs,
     MergeSiteDuplicateArgs,
     ProposeSiteDuplicateArgs,
+    ReviewSiteDuplicatesArgs,
+    SiteDuplicateReviewSchema,
     SiteDuplicateSchema,
 )
 
@@ -223,3 +225,22 @@ def dismiss_site_duplicate(duplicate_id: int) -> SiteDuplicate:
     duplicate = services.load(visible_duplicates(actor), SiteDuplicate.id == duplicate_id)
     duplicates.dismiss_duplicate(actor, duplicate)
     return duplicate
+
+
+@route(
+    "/sites/duplicates/review",
+    method="POST",
+    summary=_l("Review likely duplicate pairs in bulk"),
+    description=_l(
+        "Merges every open pair at least accept_from similar (the proposal's site stays) and "
+        "dismisses every open pair less than dismiss_below similar, in one transaction; each decision "
+        "is audited as a single one is. Pairs in between stay open."
+    ),
+    args=ReviewSiteDuplicatesArgs,
+    response=SiteDuplicateReviewSchema,
+)
+@roles(UserRole.coordinator)
+def review_site_duplicates(args: dict[str, Any]) -> duplicates.BulkReview:
+    return duplicates.review_duplicates(
+        _reviewer(), accept_from=args["accept_from"], dismiss_below=args["dismiss_below"]
+    )

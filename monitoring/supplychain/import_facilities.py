@@ -8,7 +8,12 @@ from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    and_,
     bindparam,
+    delete,
+    func,
+    or_,
+    select,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -171,8 +176,9 @@ def apply_checked(
     """Find repeated rows among the staged ones; refuse the file if anything was wrong, else
     apply the staged rows (the background job and the direct import share this)."""
     if not stopped:
-        mark_repeats(connection, facility_stage, "os_id")
         mark_repeats(connection, facility_stage, "match_key")
+        result.repeats_merged = merge_repeats(connection, errors.total == 0)
+        mark_repeats(connection, facility_stage, "os_id")
         errors.merge(*repeated_rows(connection, facility_stage, _FACILITY_REPEATS, _FACILITY_REPEAT_COLUMNS))
     if errors.total:
         raise errors.refuse()
@@ -186,12 +192,51 @@ def apply_checked(
     )
 
 
+def merge_repeats(connection: Connection, log: bool) -> int:
+    """Merge each row that repeats an earlier one (same name, address and country once
+    normalised) into that row, which takes the repeat's OS id if it has none; return how many.
+
+    The merged repeats are dropped from the staging table, so they are neither refused nor
+    applied. A repeat that bears another OS id than the row it repeats may be another facility
+    (Open Supply Hub gave it its own id): it stays marked, and the file is refused naming it.
+    """
+    table = facility_stage
+    repeat = table.c.repeats_column == "match_key"
+    later = table.alias("later")
+    repeats_of_row = (later.c.repeats == table.c.line, later.c.repeats_column == "match_key")
+    connection.execute(
+        update(table)
+        .where(
+            table.c.os_id.is_(None),
+            table.c.repeats.is_(None),
+            select(func.count(later.c.os_id.distinct())).where(*repeats_of_row).scalar_subquery() == 1,
+        )
+        .values(os_id=select(func.min(later.c.os_id)).where(*repeats_of_row).scalar_subquery())
+    )
+    first = table.alias("first")
+    first_os_id = select(first.c.os_id).where(first.c.line == table.c.repeats).scalar_subquery()
+    merged = and_(repeat, or_(table.c.os_id.is_(None), table.c.os_id == first_os_id))
+    count = connection.scalar(select(func.count()).select_from(table).where(merged)) or 0
+    if count and log:
+        firsts = connection.execute(
+            select(table.c.line, table.c.repeats).where(merged).order_by(table.c.line).limit(10)
+        ).all()
+        logger.warning(
+            "facility import: %d rows repeat an earlier row and were merged into it (line, first): %s",
+            count,
+            [tuple(row) for row in firsts],
+        )
+    connection.execute(delete(table).where(merged))
+    return count
+
+
 def audit_import(actor: User | None, filename: str, result: FacilityImportResult) -> None:
     audit.record(
         "site.import",
         f"Imported facility list {filename!r}: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.skipped_closed} closed skipped, "
-        f"{result.duplicates_proposed} likely duplicates proposed, {result.names_added} names added",
+        f"{result.duplicates_proposed} likely duplicates proposed, {result.names_added} names added, "
+        f"{result.repeats_merged} repeated rows merged",
         actor=actor,
         object_type="site",
         data={"file": filename, **asdict(result)},
@@ -215,20 +260,22 @@ _UPDATED_FIELDS = (
 )
 
 
-def _updated_site(site: AnyRow, row: AnyRow, os_id_free: bool) -> dict[str, Any]:
+def _updated_site(site: AnyRow, row: AnyRow, os_id_free: bool, *, merged: bool = False) -> dict[str, Any]:
     """The site's values after applying a row: what the row leaves empty is kept.
 
     The row's OS id fills a site without one only if no site (merged ones included) has it.
+    A row that names a site merged into this one (``merged``) keeps the site's name and address.
     """
     values = {name: getattr(site, name) for name in _UPDATED_FIELDS}
-    values.update(
-        name=row.name,
-        address=row.address,
-        country=row.country,
-        match_key=row.match_key,
-        name_key=row.name_key,
-        search_key=search_key(row.name),
-    )
+    if not merged:
+        values.update(
+            name=row.name,
+            address=row.address,
+            country=row.country,
+            match_key=row.match_key,
+            name_key=row.name_key,
+            search_key=search_key(row.name),
+        )
     if values["os_id"] is None and row.os_id and os_id_free:
         values["os_id"] = row.os_id
     if row.city:
@@ -244,6 +291,14 @@ def _updated_site(site: AnyRow, row: AnyRow, os_id_free: bool) -> dict[str, Any]
 
 def _names_of(row: AnyRow) -> list[str]:
     return row.alternative_names.split(IMPORT_SEPARATOR) if row.alternative_names else []
+
+
+def _through_merge(site: AnyRow, row: AnyRow, same_place: AnyRow | None) -> bool:
+    """Whether the row was matched to ``site`` only through a site merged into it: by the
+    merged site's OS id, or by its name, address and country."""
+    if row.os_id and site.os_id != row.os_id and site.match_key != row.match_key:
+        return True
+    return same_place is not None and same_place.id == site.id and same_place.match_key != row.match_key
 
 
 def _apply_facilities(connection: Connection, batch: list[AnyRow], result: FacilityImportResult) -> None:
@@ -271,7 +326,9 @@ def _apply_facilities(connection: Connection, batch: list[AnyRow], result: Facil
         if site is not None:
             names.append((site.id, _names_of(row)))
             before = updates.get(site.id) or {name: getattr(site, name) for name in _UPDATED_FIELDS}
-            after = _updated_site(site, row, os_id_free=row.os_id not in by_os)
+            after = _updated_site(
+                site, row, os_id_free=row.os_id not in by_os, merged=_through_merge(site, row, same_place)
+            )
             if site.id in updates or after != before:
                 updates[site.id] = after
             else:

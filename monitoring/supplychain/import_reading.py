@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import math
 from collections.abc import Iterator
@@ -13,9 +14,17 @@ from typing import IO, Any
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from monitoring.supplychain.import_dialect import (
+    Peeked,
+    detect_delimiter,
+    detect_encoding,
+    header_name,
+    utf16_lines,
+)
 from monitoring.supplychain.matching import (
     OS_ID_PATTERN,
-    is_country_code,
+    clean_text,
+    country_from_text,
     workers_from_text,
 )
 
@@ -76,6 +85,26 @@ class FacilityImportResult:
     skipped_closed: int = 0
     duplicates_proposed: int = 0
     names_added: int = 0
+    # Rows that repeated an earlier row of the file (same name, address and country), merged into it.
+    repeats_merged: int = 0
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the user should check although the file was imported, in their language."""
+        return repeats_warnings(self.repeats_merged)
+
+
+def repeats_warnings(repeats_merged: int) -> list[str]:
+    """The warning that repeated rows were merged, if any were (the job page and API share it)."""
+    if not repeats_merged:
+        return []
+    return [
+        ngettext(
+            "%(num)d repeated row was merged into the row it repeats (same name, address and country).",
+            "%(num)d repeated rows were merged into the rows they repeat (same name, address and country).",
+            repeats_merged,
+        )
+    ]
 
 
 @dataclass
@@ -125,8 +154,42 @@ class ErrorLog:
 # --- reading CSV ----------------------------------------------------------------------------
 
 
-def _header_name(text: str) -> str:
-    return " ".join(text.strip().casefold().split())
+# Other names of our columns, in Open Supply Hub's download and list-upload layouts and in
+# spreadsheets people make: used when the column itself is absent (first one present wins).
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "country_code": ("country", "country_name", "iso_country_code", "country_iso"),
+    "name": ("facility_name", "name_of_facility", "supplier_name"),
+    "address": ("facility_address", "full_address"),
+    "lat": ("latitude",),
+    "lng": ("longitude", "lon", "long"),
+    "number_of_workers": ("workers", "number_workers", "worker_count"),
+    "is_closed": ("closed",),
+    "alternative_names": ("other_names",),
+}
+
+# Every column name an import knows: they tell which delimiter a header line uses.
+KNOWN_COLUMNS = frozenset(
+    {
+        *HEADER_SYNONYMS,
+        *(name for names in HEADER_SYNONYMS.values() for name in names),
+        "os_id",
+        "city",
+        "sector",
+        "contributors",
+        "contributor_(list)",
+        "contribution_date",
+        "parent_company",
+        "facility_type",
+        "processing_type",
+        "processing_type_facility_type_raw",
+        "product_type",
+        "product",
+        "part",
+        "valid_from",
+        "valid_to",
+        "source",
+    }
+)
 
 
 def _nul_message(line: int) -> Any:
@@ -134,10 +197,12 @@ def _nul_message(line: int) -> Any:
 
 
 class CsvFile:
-    """The records of a CSV file read line by line from a binary stream, strictly as UTF-8.
+    """The records of a CSV file read line by line from a binary stream.
 
-    Decoding line by line (a UTF-8 byte sequence never contains a newline byte) names the
-    line that is not UTF-8. A BOM at the start is allowed.
+    The encoding (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1250 or -1252) is guessed
+    from the start of the file and the delimiter (``,`` ``;`` or tab) from its header line
+    (:mod:`~monitoring.supplychain.import_dialect`). A UTF-8 file is decoded strictly, line by
+    line (a UTF-8 byte sequence never contains a newline byte), naming a line that is not UTF-8.
     """
 
     def __init__(self, stream: IO[bytes], errors: ErrorLog, progress: Progress) -> None:
@@ -145,11 +210,20 @@ class CsvFile:
         self.errors = errors
         self.progress = progress
         self.stopped = False
+        self.encoding = "utf-8"
+        self.delimiter = ","
 
     def _lines(self) -> Iterator[str]:
+        source = Peeked(self.stream)
+        self.encoding = detect_encoding(source.prefix)
+        if self.encoding == "utf-16":
+            for line in utf16_lines(source):
+                self.progress.read(2 * len(line))
+                yield line.replace("\x00", "")
+            return
         number = 0
         while True:
-            raw = self.stream.readline(MAX_LINE_BYTES + 1)
+            raw = source.readline(MAX_LINE_BYTES + 1)
             if not raw:
                 return
             number += 1
@@ -163,7 +237,10 @@ class CsvFile:
                 self.stopped = True
                 return
             try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                if self.encoding == "utf-8":
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                else:
+                    line = raw.decode(self.encoding, errors="replace")
             except UnicodeDecodeError as exc:
                 self.errors.add(
                     number,
@@ -185,7 +262,12 @@ class CsvFile:
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """Each non-blank record with the line it starts on."""
-        reader = csv.reader(self._lines())
+        lines = self._lines()
+        first = next(lines, None)
+        if first is None:
+            return
+        self.delimiter = detect_delimiter(first, KNOWN_COLUMNS)
+        reader = csv.reader(itertools.chain([first], lines), delimiter=self.delimiter)
         start = 1
         try:
             for record in reader:
@@ -220,6 +302,26 @@ class Header:
         return record[index].strip()
 
 
+def _header_columns(line: int, cells: list[str], errors: ErrorLog) -> dict[str, int]:
+    """Each column's index by its name; a column known by another name (``HEADER_SYNONYMS``)
+    under ours too, when ours is absent."""
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        name = header_name(cell)
+        if not name:
+            continue
+        if name in columns:
+            errors.add(line, name, _l("The column %(column)s appears twice.", column=name))
+            continue
+        columns[name] = index
+    for name, others in HEADER_SYNONYMS.items():
+        if name not in columns:
+            found = next((other for other in others if other in columns), None)
+            if found is not None:
+                columns[name] = columns[found]
+    return columns
+
+
 def read_header(
     records: Iterator[tuple[int, list[str]]],
     errors: ErrorLog,
@@ -238,15 +340,7 @@ def read_header(
             errors.add(1, None, _l("The file is empty."))
         return None
     line, cells = first
-    columns: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        name = _header_name(cell)
-        if not name:
-            continue
-        if name in columns:
-            errors.add(line, name, _l("The column %(column)s appears twice.", column=name))
-            continue
-        columns[name] = index
+    columns = _header_columns(line, cells, errors)
     for name in required:
         if name not in columns:
             errors.add(line, name, _l("The required column %(column)s is missing.", column=name))
@@ -297,7 +391,7 @@ class RowReader:
         self.errors.add(self.line, column, message)
 
     def text(self, column: str, *, required: bool = False, max_length: int | None = None) -> str:
-        value = " ".join(self.header.value(self.record, column).split())
+        value = clean_text(self.header.value(self.record, column))
         if required and not value:
             self.fail(column, _l("This column needs a value."))
         elif max_length is not None and len(value) > max_length:
@@ -306,16 +400,17 @@ class RowReader:
         return value
 
     def country(self, column: str, *, required: bool = True) -> str:
-        value = self.text(column, required=required).upper()
-        if value and not is_country_code(value):
+        value = self.text(column, required=required)
+        code = country_from_text(value)
+        if value and code is None:
             self.fail(
                 column,
                 _l(
                     "%(value)s is not a country code: use the two-letter ISO 3166 code, e.g. CN, TH or CZ.",
-                    value=value,
+                    value=value[:60].upper(),
                 ),
             )
-        return value
+        return code or value.upper()
 
     def os_id(self, column: str = "os_id") -> str | None:
         value = self.text(column).upper()
@@ -332,6 +427,8 @@ class RowReader:
         value = self.text(column)
         if not value:
             return None
+        if value.count(",") == 1 and "." not in value:
+            value = value.replace(",", ".")  # a decimal comma (spreadsheets in many locales)
         try:
             number = float(value)
         except ValueError:

@@ -305,15 +305,26 @@ def sites_by_os_id(connection: Connection, os_ids: set[str]) -> dict[str, AnyRow
 
 
 def sites_by_match_key(connection: Connection, keys: set[str]) -> dict[str, AnyRow]:
-    """The oldest live site of each match key."""
+    """The oldest live site of each match key; a key that only a merged site bears stands for
+    the site it was merged into (a merge is remembered: the next import does not re-create it)."""
     if not keys:
         return {}
     rows = connection.execute(
-        select(*_SITE_COLUMNS)
-        .where(site_table.c.match_key.in_(keys), site_table.c.merged_into_id.is_(None))
-        .order_by(site_table.c.id.desc())
+        select(*_SITE_COLUMNS).where(site_table.c.match_key.in_(keys)).order_by(site_table.c.id.desc())
     ).all()
-    return {row.match_key: row for row in rows}  # the last (oldest) one wins
+    found = {row.match_key: row for row in rows if row.merged_into_id is None}  # the oldest wins
+    merged = {row.match_key: row.merged_into_id for row in rows if row.match_key not in found}
+    if merged:
+        live = {
+            row.id: row
+            for row in connection.execute(
+                select(*_SITE_COLUMNS).where(
+                    site_table.c.id.in_(set(merged.values())), site_table.c.merged_into_id.is_(None)
+                )
+            ).all()
+        }
+        found.update({key: live[target] for key, target in merged.items() if target in live})
+    return found
 
 
 def insert_sites(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:

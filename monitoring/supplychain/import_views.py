@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
@@ -21,6 +22,7 @@ from monitoring.core.roles import UserRole
 from monitoring.core.transactions import attempt
 from monitoring.supplychain import duplicates, imports, services
 from monitoring.supplychain.forms import (
+    BulkReviewForm,
     DecisionForm,
     DisclosureImportForm,
     DuplicateFilterForm,
@@ -39,7 +41,11 @@ from monitoring.supplychain.permissions import (
     visible_duplicates,
     visible_jobs,
 )
-from monitoring.supplychain.schemas import ListSiteDuplicatesArgs, ProposeSiteDuplicateArgs
+from monitoring.supplychain.schemas import (
+    ListSiteDuplicatesArgs,
+    ProposeSiteDuplicateArgs,
+    ReviewSiteDuplicatesArgs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +150,12 @@ def _pair(duplicate_id: int) -> SiteDuplicate:
 @bp.route("/sites/duplicates")
 @roles(UserRole.coordinator)
 def duplicate_list() -> Any:
+    require(can_review_duplicates(current()))
+    return _render_duplicate_list(BulkReviewForm(formdata=None))
+
+
+def _render_duplicate_list(review_form: BulkReviewForm) -> Any:
     user = current()
-    require(can_review_duplicates(user))
     form = DuplicateFilterForm(formdata=request.args)
     args = services.lenient_args(ListSiteDuplicatesArgs, {"state": request.args.get("state")})
     after = request.args.get("after")
@@ -159,13 +169,55 @@ def duplicate_list() -> Any:
     return render_template(
         "supplychain/duplicates.html",
         form=form,
+        review_form=review_form,
         page=page,
         state=args["state"],
         counts=duplicates.disclosure_counts(site_ids),
+        similarity=duplicates.similarity,
         filters={k: v for k, v in request.args.items() if k != "after" and v},
         first_page=not after,
         reason_title=duplicates.reason_title,
     )
+
+
+@bp.route("/sites/duplicates/review", methods=["POST"])
+@roles(UserRole.coordinator)
+def duplicate_review() -> Any:
+    """Merge the open pairs from one similarity up and dismiss those below another."""
+    user = current()
+    require(can_review_duplicates(user))
+    form = BulkReviewForm()
+    args = form_args(ReviewSiteDuplicatesArgs, form)
+    if args is None:
+        return _render_duplicate_list(form), 422
+    try:
+        review = attempt(
+            duplicates.review_duplicates,
+            user,
+            accept_from=args["accept_from"],
+            dismiss_below=args["dismiss_below"],
+        )
+    except OperationError as exc:
+        apply_error(form, exc)
+        return _render_duplicate_list(form), 422
+    flash(
+        _(
+            "Pairs merged: %(merged)d. Pairs dismissed: %(dismissed)d.",
+            merged=len(review.merged),
+            dismissed=len(review.dismissed),
+        ),
+        "success",
+    )
+    if review.left:
+        flash(
+            ngettext(
+                "%(num)d more pair matches: review again to decide it.",
+                "%(num)d more pairs match: review again to decide them.",
+                review.left,
+            ),
+            "info",
+        )
+    return redirect(url_for(".duplicate_list"))
 
 
 def _propose(user: Any, form: ProposeDuplicateForm, args: dict[str, Any]) -> SiteDuplicate | None:

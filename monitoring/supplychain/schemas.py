@@ -416,6 +416,19 @@ class FacilityImportResultSchema(BaseSchema):
         dump_only=True, metadata={"description": _l("Likely duplicate sites proposed to coordinators.")}
     )
     names_added = Integer(dump_only=True, metadata={"description": _l("Alternative names added to sites.")})
+    repeats_merged = Integer(
+        dump_only=True,
+        metadata={
+            "description": _l(
+                "Rows that repeated an earlier row (same name, address and country), merged into it."
+            )
+        },
+    )
+    warnings = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={"description": _l("What to check although the file was imported, in the user's language.")},
+    )
 
 
 class DisclosureImportResultSchema(BaseSchema):
@@ -446,6 +459,11 @@ class SiteDuplicateSchema(BaseSchema):
         metadata={"description": _l("The reason in the user's language.")},
     )
     state = fields.Enum(DuplicateState, by_value=True, dump_only=True)
+    similarity = fields.Function(
+        lambda d: duplicates.similarity(d),
+        dump_only=True,
+        metadata={"description": _l("How alike the two sites' names and addresses are, from 0 to 100.")},
+    )
     created_dt = fields.AwareDateTime(dump_only=True)
     decided_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
     decided_by = fields.Nested(UserRefSchema, dump_only=True, allow_none=True)
@@ -475,6 +493,33 @@ class MergeSiteDuplicateArgs(BaseSchema):
         load_default="site",
         validate=validate.OneOf(["site", "candidate"], error=_l("Choose site or candidate.")),
         metadata={"description": _l("Which site of the pair stays: site (the default) or candidate.")},
+    )
+
+
+_PERCENT = validate.Range(min=0, max=100, error=_l("Give a similarity from 0 to 100."))
+
+
+class ReviewSiteDuplicatesArgs(BaseSchema):
+    accept_from = Integer(
+        load_default=None,
+        allow_none=True,
+        validate=_PERCENT,
+        metadata={"description": _l("Merge every open pair at least this similar (0 to 100).")},
+    )
+    dismiss_below = Integer(
+        load_default=None,
+        allow_none=True,
+        validate=_PERCENT,
+        metadata={"description": _l("Dismiss every open pair less similar than this (0 to 100).")},
+    )
+
+
+class SiteDuplicateReviewSchema(BaseSchema):
+    merged = fields.List(Integer(), dump_only=True, metadata={"description": _l("The pairs merged.")})
+    dismissed = fields.List(Integer(), dump_only=True, metadata={"description": _l("The pairs dismissed.")})
+    left = Integer(
+        dump_only=True,
+        metadata={"description": _l("Pairs past the limit of one review, left for the next one.")},
     )
 
 

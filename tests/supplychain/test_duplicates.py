@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
@@ -14,6 +13,7 @@ from monitoring.core.db import db
 from monitoring.supplychain import duplicates, permissions
 from monitoring.supplychain.models import Disclosure, DuplicateState, Site, SiteDuplicate
 from tests.conftest import post_form
+from tests.jobs.conftest import job_id_from, run_worker, upload_facilities
 from tests.supplychain.helpers import count_rows
 from tests.supplychain.test_import_facilities import facility_csv, facility_row
 
@@ -62,22 +62,11 @@ def test_imports_propose_pairs_that_coordinators_list(app, world, client_for):
     coordinator = world.users["coordinator"]
     client = client_for(coordinator)
     data = facility_csv([facility_row(name="Twin Works Ltd", address="1 A Road"), facility_row()])
-    client_upload = post_form(
-        client,
-        "/imports/facilities",
-        {"file": (io.BytesIO(data), "f.csv")},
-        form_page="/imports/facilities",
-        content_type="multipart/form-data",
-    )
-    assert client_upload.status_code == 200
+    job_id_from(upload_facilities(client, data, "f.csv"))
+    run_worker(app)
     again = facility_csv([facility_row(name="TWIN WORKS LIMITED", address="2 B Road")])
-    post_form(
-        client,
-        "/imports/facilities",
-        {"file": (io.BytesIO(again), "g.csv")},
-        form_page="/imports/facilities",
-        content_type="multipart/form-data",
-    )
+    job_id_from(upload_facilities(client, again, "g.csv"))
+    run_worker(app)
     page = client.get("/sites/duplicates")
     assert page.status_code == 200
     text = page.get_data(as_text=True)

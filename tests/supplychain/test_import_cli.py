@@ -35,23 +35,28 @@ def test_facilities_command_imports_with_a_progress_bar(app, tmp_path):
 
 def test_facilities_command_prints_the_problems_and_exits_1(app, tmp_path):
     path = tmp_path / "bad.csv"
-    rows = [facility_row(), facility_row(name="B Ltd", country_code="XX"), facility_row()]
+    rows = [
+        facility_row(),
+        facility_row(name="B Ltd", country_code="XX"),
+        facility_row(name="C Ltd", number_of_workers="many"),
+    ]
     path.write_bytes(facility_csv(rows))
     before = count_rows(app, Site), count_rows(app, AuditEntry)
     result = _invoke(app, "facilities", str(path))
     assert result.exit_code == 1
     assert "The file was not imported: 2 problems were found. Nothing was saved." in result.stderr
     problems = re.findall(r"^ *(\d+) +(\S+) ", result.stderr, re.MULTILINE)
-    assert problems == [("3", "country_code"), ("4", "name")]
+    assert problems == [("3", "country_code"), ("4", "number_of_workers")]
     assert (count_rows(app, Site), count_rows(app, AuditEntry)) == before
 
 
 def test_facilities_command_names_a_line_in_another_encoding(app, tmp_path):
     path = tmp_path / "latin1.csv"
-    path.write_bytes("name,address,country_code\nCafé Ltd,1 Road,FR\n".encode("latin-1"))
+    utf8 = "name,address,country_code\nKutná Ltd,1 Road,CZ\n".encode()
+    path.write_bytes(utf8 + "Café Ltd,1 Road,FR\n".encode("latin-1"))
     result = _invoke(app, "facilities", str(path))
     assert result.exit_code == 1
-    assert "Line 2 is not UTF-8 text" in result.stderr
+    assert "Line 3 is not UTF-8 text" in result.stderr
 
 
 def test_facilities_command_needs_an_existing_file(app, tmp_path):

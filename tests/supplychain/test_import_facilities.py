@@ -292,13 +292,13 @@ def _counts(app):
     return count_rows(app, Site), count_rows(app, SiteDuplicate), count_rows(app, AuditEntry)
 
 
-def test_wrong_encoding_names_the_line(app):
+def test_a_line_in_another_encoding_is_named_in_a_utf8_file(app):
     good = facility_csv(
-        [facility_row(name="Good Ltd"), facility_row(name="Café Ltd"), facility_row(name="Other Ltd")]
+        [facility_row(name="Kutná Hora Ltd"), facility_row(name="Café Ltd"), facility_row(name="Other Ltd")]
     )
-    latin1 = good.replace("Café".encode(), "Café".encode("latin-1"))
+    mixed = good.replace("Café".encode(), "Café".encode("latin-1"))
     before = _counts(app)
-    refused = refusal(app, latin1)
+    refused = refusal(app, mixed)
     assert problems(refused) == [(3, None)]
     # Messages are translated when shown, in the language of whoever reads them.
     assert isinstance(refused.errors[0].message, LazyString)
@@ -308,11 +308,10 @@ def test_wrong_encoding_names_the_line(app):
     _nothing_written(app, before)
 
 
-def test_a_whole_latin1_file_is_refused_before_anything_is_written(app):
+def test_a_file_in_a_windows_code_page_is_read_as_such(app):
     data = "name,address,country_code\nÉlectronique SA,1 rue,FR\nZürich AG,2 Strasse,CH\n".encode("cp1252")
-    before = _counts(app)
-    assert problems(refusal(app, data)) == [(2, None), (3, None)]
-    _nothing_written(app, before)
+    assert run_import(app, data).created == 2
+    assert [s.name for s in sites(app)] == ["Électronique SA", "Zürich AG"]
 
 
 def test_missing_columns_are_named(app):
@@ -330,9 +329,10 @@ def test_bad_country_codes_are_refused_line_by_line(app):
     rows = [
         facility_row(name="A Ltd"),
         facility_row(name="B Ltd", country_code="XX"),
-        facility_row(name="C Ltd", country_code="China"),
+        facility_row(name="C Ltd", country_code="Chinaland"),
         facility_row(name="D Ltd", country_code="EU"),
         facility_row(name="E Ltd", country_code="th"),
+        facility_row(name="F Ltd", country_code="China"),
     ]
     before = _counts(app)
     refused = refusal(app, facility_csv(rows))
@@ -342,23 +342,38 @@ def test_bad_country_codes_are_refused_line_by_line(app):
     _nothing_written(app, before)
 
 
-def test_duplicate_rows_within_the_file_are_refused(app):
+def test_rows_repeating_an_os_id_or_a_facility_with_another_os_id_are_refused(app):
     rows = [
         facility_row(os_id="CN2019303AAAAAA", name="One Ltd", address="1 Road"),
         facility_row(os_id="CN2019303BBBBBB", name="Two Ltd", address="2 Road"),
         facility_row(os_id="CN2019303AAAAAA", name="Three Ltd", address="3 Road"),
-        facility_row(name="two limited", address="2, Road"),
+        facility_row(os_id="CN2019303CCCCCC", name="two limited", address="2, Road"),
         facility_row(os_id="CN2019303AAAAAA", name="One Ltd", address="1 Road"),
     ]
     before = _counts(app)
     refused = refusal(app, facility_csv(rows))
-    assert problems(refused) == [(4, "os_id"), (5, "name"), (6, "os_id")]
+    assert problems(refused) == [(4, "os_id"), (5, "name")]
     with app.app_context():
         messages = [str(e.message) for e in refused.errors]
     assert messages[0] == "Line 4 repeats the OS ID of line 2."
     assert messages[1] == "Line 5 repeats the facility of line 3 (same name, address and country)."
-    assert messages[2] == "Line 6 repeats the OS ID of line 2."
     _nothing_written(app, before)
+
+
+def test_exact_repeats_within_the_file_are_merged(app):
+    rows = [
+        facility_row(name="One Ltd", address="1 Road"),
+        facility_row(os_id="CN2019303BBBBBB", name="Two Ltd", address="2 Road"),
+        facility_row(os_id="CN2019303AAAAAA", name="ONE LIMITED", address="1, Road"),
+        facility_row(name="two limited", address="2 Road"),
+        facility_row(name="One Ltd", address="1 Road"),
+    ]
+    result = run_import(app, facility_csv(rows))
+    assert (result.rows, result.created, result.repeats_merged) == (5, 2, 3)
+    assert [(s.name, s.os_id) for s in sites(app)] == [
+        ("One Ltd", "CN2019303AAAAAA"),
+        ("Two Ltd", "CN2019303BBBBBB"),
+    ]
 
 
 def test_a_repeat_of_a_bad_line_is_still_found(app):
@@ -545,6 +560,8 @@ def test_api_imports_a_file(app, coordinator, api_client):
         "skipped_closed": 0,
         "duplicates_proposed": 0,
         "names_added": 0,
+        "repeats_merged": 0,
+        "warnings": [],
     }
     assert [s.os_id for s in sites(app)] == ["MX2021100ABCDEF"]
 
@@ -552,7 +569,11 @@ def test_api_imports_a_file(app, coordinator, api_client):
 def test_api_refusal_lists_problems_by_line_and_column(app, coordinator, api_client):
     client = api_client(coordinator)
     before = _counts(app)
-    rows = [facility_row(), facility_row(name="B Ltd", country_code="XX"), facility_row()]
+    rows = [
+        facility_row(os_id="CN2019303AAAAAA"),
+        facility_row(name="B Ltd", country_code="XX"),
+        facility_row(os_id="CN2019303AAAAAA", name="C Ltd"),
+    ]
     response = client.post(
         "/api/v1/imports/facilities",
         data={"file": (io.BytesIO(facility_csv(rows)), "f.csv")},
@@ -562,7 +583,7 @@ def test_api_refusal_lists_problems_by_line_and_column(app, coordinator, api_cli
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == 422
-    assert sorted(error["errors"]) == ["3.country_code", "4.name"]
+    assert sorted(error["errors"]) == ["3.country_code", "4.os_id"]
     assert all(isinstance(m, str) and m for messages in error["errors"].values() for m in messages)
     _nothing_written(app, before)
 
