@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, and_, case, func, select, update
 
+from monitoring.accounts.models import User
+from monitoring.cases import deadlines, permissions
 from monitoring.cases.models import (
     Case,
     CaseOutcome,
@@ -14,12 +17,15 @@ from monitoring.cases.models import (
     CorrectiveAction,
     Finding,
     FindingReport,
+    Severity,
     Visibility,
 )
 from monitoring.cases.outcomes import released_to_report
 from monitoring.core import hooks
 from monitoring.core.db import db
 from monitoring.notifications import subjects
+from monitoring.supplychain import case_status as site_case_status
+from monitoring.supplychain.case_status import SiteCases
 from monitoring.supplychain.models import Site
 from monitoring.testimony import outcomes as worker_outcomes
 from monitoring.testimony import retention as worker_retention
@@ -102,3 +108,53 @@ def report_case_links(report_ids: list[int]) -> dict[int, worker_retention.CaseL
         last = max((dt for dt in (known.last_closed_dt, closed_dt) if dt is not None), default=None)
         links[report_id] = worker_retention.CaseLinks(known.any_open or closed_dt is None, last)
     return links
+
+
+# --- the case status the registry's pages show ------------------------------------------------
+
+SEVERITY_RANK = {Severity.priority: 0, Severity.major: 1, Severity.minor: 2}
+
+
+@site_case_status.register_source
+def cases_by_site(user: User, site_ids: Collection[int], today: date) -> dict[int, SiteCases]:
+    """Per site, the cases the user may see: open, overdue (an open action past its deadline in
+    force) and closed, and the worst severity of the open ones. Two grouped queries."""
+    due = deadlines.next_deadline_subquery(today)
+    is_open = Case.state != CaseState.closed
+    rows = db.session.execute(
+        permissions.visible_cases(user, today)
+        .with_only_columns(
+            Case.site_id,
+            func.sum(case((is_open, 1), else_=0)),
+            func.sum(case((and_(is_open, func.coalesce(due.c.overdue, 0) > 0), 1), else_=0)),
+            func.sum(case((is_open, 0), else_=1)),
+        )
+        .outerjoin(due, due.c.case_id == Case.id)
+        .where(Case.site_id.in_(site_ids))
+        .group_by(Case.site_id)
+    ).all()
+    worst: dict[int, int] = {
+        site_id: rank
+        for site_id, rank in db.session.execute(
+            permissions.visible_cases(user, today)
+            .with_only_columns(Case.site_id, func.min(_severity_rank()))
+            .where(Case.site_id.in_(site_ids), is_open)
+            .group_by(Case.site_id)
+        )
+    }
+    by_rank = {rank: severity for severity, rank in SEVERITY_RANK.items()}
+    found = {}
+    for site_id, open_, overdue, closed in rows:
+        rank = worst.get(site_id)
+        found[site_id] = SiteCases(
+            open=int(open_ or 0),
+            overdue=int(overdue or 0),
+            closed=int(closed or 0),
+            worst_severity=by_rank.get(rank) if rank is not None else None,
+            worst_rank=int(rank) if rank is not None else None,
+        )
+    return found
+
+
+def _severity_rank() -> Any:
+    return case(*((Case.severity == severity, rank) for severity, rank in SEVERITY_RANK.items()), else_=3)

@@ -21,7 +21,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page, paginate
 from monitoring.core.roles import UserRole
 from monitoring.core.transactions import attempt
-from monitoring.supplychain import operations, queries, services
+from monitoring.supplychain import case_status, operations, queries, services
 from monitoring.supplychain.forms import (
     NEW_SITE,
     ContractForm,
@@ -166,7 +166,13 @@ def _site_page(site: Site, name_form: SiteNameForm | None = None) -> Any:
     view = services.site_view(user, site, today)
     can_edit = can_manage_sites(user) and site.merged_into_id is None
     name_form = name_form or (SiteNameForm(formdata=None) if can_edit else None)
-    return render_template("supplychain/site.html", **view.context(), can_edit=can_edit, name_form=name_form)
+    return render_template(
+        "supplychain/site.html",
+        **view.context(),
+        can_edit=can_edit,
+        name_form=name_form,
+        site_cases=case_status.cases_at(user, {site.id}, today).get(site.id),
+    )
 
 
 def _managed_site(site_id: int) -> Site:
@@ -245,12 +251,16 @@ def products() -> Any:
 def product(product_id: int) -> Any:
     user = current()
     product = load(visible_products(user), Product.id == product_id)
-    contracts, disclosures = services.product_links(user, product, date.today())
+    today = date.today()
+    contracts, disclosures = services.product_links(user, product, today)
+    site_cases = case_status.cases_at(user, {d.site_id for d in disclosures}, today)
     return render_template(
         "supplychain/product.html",
         product=product,
         contracts=contracts,
         disclosures=disclosures,
+        site_cases=site_cases,
+        product_cases=case_status.total(list(site_cases.values())),
         can_edit=can_manage_products(user),
         can_disclose=can_disclose_product(user, product),
     )
@@ -320,10 +330,22 @@ def contract(contract_id: int) -> Any:
 
 
 def _contract_page(contract: Contract, product_form: ContractProductForm | None = None) -> Any:
-    manage = can_manage_contract(current(), contract)
+    user, today = current(), date.today()
+    manage = can_manage_contract(user, contract)
     product_form = product_form or (ContractProductForm() if manage else None)
+    sites_of = services.sites_of_products(user, {item.product_id for item in contract.products}, today)
+    site_cases = case_status.cases_at(user, {d.site.id for made in sites_of.values() for d in made}, today)
+    product_cases = {
+        product_id: case_status.total([site_cases[i] for i in {d.site.id for d in made} if i in site_cases])
+        for product_id, made in sites_of.items()
+    }
     return render_template(
-        "supplychain/contract.html", contract=contract, can_edit=manage, product_form=product_form
+        "supplychain/contract.html",
+        contract=contract,
+        can_edit=manage,
+        product_form=product_form,
+        product_cases=product_cases,
+        contract_cases=case_status.total(list(site_cases.values())),
     )
 
 
@@ -405,11 +427,13 @@ def my_supply_chain() -> Any:
         db.session(), query, key_columns=list(services.CONTRACT_ORDER), after=request.args.get("after")
     )
     product_ids = {item.product_id for contract in page.items for item in contract.products}
-    sites_of = services.sites_of_products(user, product_ids, date.today())
+    today = date.today()
+    sites_of = services.sites_of_products(user, product_ids, today)
     return render_template(
         "supplychain/my_supply_chain.html",
         page=page,
         sites_of=sites_of,
+        site_cases=case_status.cases_at(user, {d.site.id for made in sites_of.values() for d in made}, today),
         first_page=not request.args.get("after"),
     )
 
