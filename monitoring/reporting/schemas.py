@@ -154,6 +154,7 @@ class LeverageCaseSchema(BaseSchema):
 
 class PortfolioSiteSchema(BaseSchema):
     contract_id = Integer(dump_only=True)
+    contract_reference = fields.String(dump_only=True)
     site_id = Integer(dump_only=True)
     site_name = fields.String(dump_only=True)
     country = fields.String(dump_only=True)

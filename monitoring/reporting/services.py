@@ -38,7 +38,7 @@ from monitoring.reporting.figures import (
 )
 from monitoring.reporting.ledger import Ledger, _counted, _eur, ledger_for, remedy_ledger
 from monitoring.reporting.suppression import Suppressed, shown_to
-from monitoring.supplychain.models import CurrencyRate, Site
+from monitoring.supplychain.models import Contract, CurrencyRate, Site
 from monitoring.supplychain.queries import leverage_by_site, links
 from monitoring.testimony.models import WorkerReport
 
@@ -107,6 +107,7 @@ class PortfolioSite:
     overdue_cases: int
     closed_cases: int
     worst_severity: Severity | None
+    contract_reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,7 @@ def affiliate_portfolio(user: User) -> list[PortfolioSite]:
     query = (
         select(
             linked.c.contract_id,
+            Contract.reference,
             Site.id,
             Site.name,
             Site.country,
@@ -277,18 +279,16 @@ def affiliate_portfolio(user: User) -> list[PortfolioSite]:
         )
         .select_from(linked)
         .join(Site, Site.id == linked.c.site_id)
+        .join(Contract, Contract.id == linked.c.contract_id)
         .outerjoin(Case, and_(Case.site_id == Site.id, permissions.case_scope(user)))
         .outerjoin(late, late.c.case_id == Case.id)
-        .group_by(linked.c.contract_id, Site.id, Site.name, Site.country)
+        .group_by(linked.c.contract_id, Contract.reference, Site.id, Site.name, Site.country)
         .order_by(linked.c.contract_id, Site.name)
     )
     rows = []
-    for contract_id, site_id, name, country, open_, overdue, closed in db.session.execute(query):
-        rows.append(
-            PortfolioSite(
-                int(contract_id), site_id, name, country, int(open_), int(overdue), int(closed), None
-            )
-        )
+    for contract_id, reference, site_id, name, country, open_, overdue, closed in db.session.execute(query):
+        counts = (int(open_), int(overdue), int(closed))
+        rows.append(PortfolioSite(int(contract_id), site_id, name, country, *counts, None, reference))
     return _with_worst_severity(user, rows)
 
 

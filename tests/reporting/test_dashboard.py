@@ -16,6 +16,7 @@ from monitoring.cases.models import Remedy, RemedyKind
 from monitoring.core.db import db
 from monitoring.reporting import services
 from monitoring.reporting.figures import Breakdown, Period
+from monitoring.supplychain.models import Contract
 from tests.conftest import post_form
 from tests.reporting.conftest import NOW, FigureWorld, add_remedy
 
@@ -95,7 +96,13 @@ def test_affiliate_portfolio_lists_its_sites_cases(figure_world: FigureWorld, cl
     w = figure_world.w
     html = page(client_for(w.users["affiliate"]))
     assert "Phone Plant" not in html  # affiliate B's site
-    assert "Assembly Plant" in html
+    with w.session() as session:
+        reference = session.get(Contract, w.contracts["a"]).reference
+    # Contract a reaches the assembly plant: C3 open (A4 not due yet), C1 and C2 closed.
+    rows = [r for r in table(html, "portfolio") if r[0] == reference]
+    assert len(rows) == 1
+    assert rows[0][1].startswith("Assembly Plant")
+    assert rows[0][3:6] == ["1", "0", "2"]
 
 
 def test_small_cells_read_fewer_than_5_for_buyers_not_for_staff(
@@ -146,15 +153,19 @@ def test_the_ledger_chart_gives_eur_per_kind(figure_world: FigureWorld, client_f
     add_remedy(w, c["C1"], RemedyKind.back_pay, "500.00", "EUR", 3)
     add_remedy(w, c["C2"], RemedyKind.back_pay, "250.00", "EUR", 4)
     add_remedy(w, c["C2"], RemedyKind.fees_repaid, "100.00", "EUR", 6)
+    add_remedy(w, c["C1"], RemedyKind.passports_returned, None, None, 2)
     html = page(client_for(w.users["coordinator"]))
-    assert chart_table(html, "chart-kinds") == [["Recruitment fees repaid", "100.00"], ["Back pay", "750.00"]]
-    assert chart(html, "chart-kinds").count("<rect") == 2
+    kinds = [["Recruitment fees repaid", "100.00"], ["Passports and documents returned", "—"]]
+    assert chart_table(html, "chart-kinds") == [*kinds, ["Back pay", "750.00"]]
+    assert chart(html, "chart-kinds").count("<rect") == 2  # no money for passports: no bar
     buyer = page(client_for(w.users["affiliate"]))
-    # Back pay covers 7 workers, fees 6: both shown; the total too.
+    # Back pay covers 7 workers, fees 6: both shown; passports 2 workers: suppressed, not drawn.
     assert chart_table(buyer, "chart-kinds") == [
         ["Recruitment fees repaid", "100.00"],
+        ["Passports and documents returned", "fewer than 5"],
         ["Back pay", "750.00"],
     ]
+    assert chart(buyer, "chart-kinds").count("<rect") == 2
 
 
 @pytest.mark.parametrize(
