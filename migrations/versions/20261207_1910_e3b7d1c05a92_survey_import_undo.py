@@ -1,7 +1,8 @@
-"""survey import undo: who undid an import and when; erasure reason ``import_undone``
+"""survey import undo and site proposals: who undid an import and when; a report's proposed site
 
 ``survey_import`` gets ``undone_dt`` and ``undone_by_id``; a report shredded because its import
-was undone says so (the erasure_reason CHECK is rebuilt listing every reason).
+was undone says so (the erasure_reason CHECK is rebuilt listing every reason). ``worker_report``
+gets ``proposed_site_id``: the site fuzzy matching proposes for review.
 
 Revision ID: e3b7d1c05a92
 Revises: 7a3c5e9b2d14
@@ -41,6 +42,11 @@ def upgrade() -> None:
             op.f("fk_survey_import_undone_by_id_user_account"), "user_account", ["undone_by_id"], ["id"]
         )
     _set_reasons(NEW_REASONS)
+    with op.batch_alter_table("worker_report", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("proposed_site_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            op.f("fk_worker_report_proposed_site_id_site"), "site", ["proposed_site_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
@@ -49,6 +55,9 @@ def downgrade() -> None:
     )
     if undone:
         raise RuntimeError(f"{undone} reports were erased by an undone import; the older schema cannot")
+    with op.batch_alter_table("worker_report", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("fk_worker_report_proposed_site_id_site"), type_="foreignkey")
+        batch_op.drop_column("proposed_site_id")
     _set_reasons(OLD_REASONS)
     with op.batch_alter_table("survey_import", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("fk_survey_import_undone_by_id_user_account"), type_="foreignkey")

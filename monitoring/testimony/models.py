@@ -311,6 +311,9 @@ class WorkerReport(Base):
     # under a fresh data key, all its sealed fields, messages and files with it.
     data_key_generation: Mapped[int] = mapped_column(Integer)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    # A survey row whose workplace name matched no site exactly: the most similar site of its
+    # country, until a monitor confirms or changes it (``operations_survey_undo``).
+    proposed_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     country: Mapped[str | None] = mapped_column(String(2))
     channel: Mapped[ReportChannel] = mapped_column(enum_column(ReportChannel, "channel"))
     collected_date: Mapped[date] = mapped_column(Date)
@@ -349,7 +352,7 @@ class WorkerReport(Base):
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     organisation_key: Mapped[OrganisationKey] = relationship()
-    site: Mapped[Site | None] = relationship(lazy="joined")
+    site: Mapped[Site | None] = relationship(lazy="joined", foreign_keys=[site_id])
     created_by: Mapped[User | None] = relationship()
     categories: Mapped[list[ReportCategory]] = relationship(
         back_populates="report", cascade="all, delete-orphan", lazy="selectin"

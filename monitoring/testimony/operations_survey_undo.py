@@ -1,4 +1,4 @@
-"""Undoing a survey import, and correcting a report's workplace.
+"""Undoing a survey import, and correcting a report's workplace (or confirming the proposed one).
 
 A monitor of the import's organisation may undo it within ``SURVEY_UNDO_DAYS`` of the import:
 every report of it is crypto-shredded (:func:`operations_erasure.erase_report`, reason
@@ -112,7 +112,10 @@ def correct_report_site(actor: User, report: WorkerReport, site: Site | None) ->
         raise OperationError(_l("Only monitors of this organisation can correct the report's site."))
     old = report.site_id
     new = site.id if site is not None else None
+    proposed = report.proposed_site_id
+    report.proposed_site_id = None  # a monitor decided: the proposal is settled either way
     if old == new:
+        db.session.flush()
         return
     report.site_id = new
     report.site = site
@@ -124,5 +127,24 @@ def correct_report_site(actor: User, report: WorkerReport, site: Site | None) ->
         f"Corrected the site of report {report.id}: {old} to {new}",
         actor=actor,
         obj=report,
-        data={"old_site_id": old, "new_site_id": new},
+        data={"old_site_id": old, "new_site_id": new, "proposed_site_id": proposed},
     )
+
+
+def confirm_proposed_site(actor: User, report: WorkerReport) -> None:
+    """Link the report to the site fuzzy matching proposed for it."""
+    if report.proposed_site_id is None:
+        raise OperationError(_l("No site is proposed for this report."))
+    correct_report_site(actor, report, db.session.get(Site, report.proposed_site_id))
+
+
+def site_proposals(survey: SurveyImport, limit: int = 200) -> list[tuple[WorkerReport, Site]]:
+    """The import's reports that wait for a monitor to confirm or change their proposed site."""
+    rows = db.session.execute(
+        select(WorkerReport, Site)
+        .join(Site, Site.id == WorkerReport.proposed_site_id)
+        .where(WorkerReport.survey_import_id == survey.id, WorkerReport.erased_dt.is_(None))
+        .order_by(WorkerReport.id)
+        .limit(limit)
+    ).all()
+    return [(report, site) for report, site in rows]

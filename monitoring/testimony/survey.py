@@ -145,7 +145,7 @@ def import_rows(
     )
     db.session.add(survey)
     db.session.flush()
-    answers = 0
+    answers = proposals = 0
     for row in new_rows:
         report = sealing.create_report(
             organisation=organisation,
@@ -165,6 +165,9 @@ def import_rows(
             survey_import=survey,
             source_digest=row.source_digest,
         )
+        if row.proposed_site is not None:
+            report.proposed_site_id = row.proposed_site.id
+            proposals += 1
         if row.validations:
             operations_outcomes.record_survey_answers(report, row.validations)
             answers += len(row.validations)
@@ -181,6 +184,7 @@ def import_rows(
             "site_id": survey.site_id,
             "organisation_id": organisation.id,
             "validation_answers": answers,
+            "proposed_sites": proposals,
         },
     )
     alerts.survey_imported(actor, survey)

@@ -27,8 +27,8 @@ from monitoring.testimony.permissions import can_manage_report
 from monitoring.testimony.schemas import CreateSurveyImportArgs, ListSurveyImportsArgs
 from monitoring.testimony.survey_schemas import (
     CorrectableSurveyImportSchema,
-    CorrectReportSiteArgs,
     CorrectedReportSiteSchema,
+    CorrectReportSiteArgs,
 )
 
 SurveyImportSchema = CorrectableSurveyImportSchema
@@ -133,3 +133,19 @@ def correct_report_site(report_id: int, args: dict[str, Any]) -> WorkerReport:
     report = s.member_report(s.me(), report_id, can_manage_report)
     undo.correct_report_site(s.me(), report, s.survey_site_by_id(args["site_id"]))
     return report
+
+
+@route(
+    f"{RULE}/<int:import_id>/site-proposals",
+    summary=_l("Reports of an import whose proposed site awaits review"),
+    description=_l(
+        "A row whose workplace name matched no site exactly got the most similar site of its country "
+        "as a proposal. Confirm it or set another with POST /worker-reports/{id}/site."
+    ),
+    response=CorrectedReportSiteSchema(many=True),
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def list_site_proposals(import_id: int) -> list[WorkerReport]:
+    item = s.load_survey_import(s.me(), import_id)
+    return [report for report, _site in undo.site_proposals(item)]

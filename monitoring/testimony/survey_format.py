@@ -146,6 +146,8 @@ class SurveyRow:
     submission: str | None = None
     # Answers to validation questions (``validation_<question>`` columns).
     validations: dict[ValidationQuestion, ValidationAnswer] = field(default_factory=dict)
+    # The most similar site of the country when ``site_name`` matched none exactly, for review.
+    proposed_site: Site | None = None
 
     @property
     def source_digest(self) -> str | None:

@@ -50,6 +50,7 @@ from monitoring.testimony.survey_format import (
     SurveyRow,
     _Header,
 )
+from monitoring.testimony.survey_matching import SiteProposer
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +240,7 @@ class _RowReader:
         self.sites = sites
         self.latest = utcnow().date() + timedelta(days=1)
         self.submissions: dict[str, int] = {}  # _uuid -> the line it was first seen on
+        self.proposer = SiteProposer()
 
     def _submission(self, line: int, values: list[str]) -> str | None:
         index = self.header.submission
@@ -422,6 +424,9 @@ class _RowReader:
             }
         )
         site, country, workplace = self._workplace(line, values)
+        proposed = (
+            self.proposer.propose(workplace, country) if site is None and country and workplace else None
+        )
         collected = self._date(line, values)
         consents = [self._yes_no(line, values, question) for question in CONSENT_COLUMNS]
         submission = self._submission(line, values)
@@ -444,6 +449,7 @@ class _RowReader:
             identity=None if identity.is_empty() else identity,
             submission=submission,
             validations=validations,
+            proposed_site=proposed,
         )
 
 

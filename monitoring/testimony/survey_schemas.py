@@ -35,4 +35,9 @@ class CorrectedReportSiteSchema(BaseSchema):
 
     id = Integer(dump_only=True)
     site_id = Integer(dump_only=True, allow_none=True)
+    proposed_site_id = Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("The site fuzzy matching proposes, until a monitor decides.")},
+    )
     country = fields.String(dump_only=True, allow_none=True)

@@ -102,6 +102,7 @@ def _detail(item: Any, status: int = 200) -> Any:
         undone_by=db.session.get(User, item.undone_by_id) if item.undone_by_id else None,
         site=db.session.get(Site, item.site_id) if item.site_id else None,
         can_undo=undo.can_still_undo(item),
+        proposals=undo.site_proposals(item),
         undo_deadline=undo.undo_deadline(item),
         form=ActionForm(),
     ), status
@@ -147,3 +148,21 @@ def correct_site(report_id: int) -> Any:
         return back
     flash(_("The report's workplace was corrected."), "success")
     return back
+
+
+@bp.route("/reports/<int:report_id>/confirm-site", methods=["POST"])
+@roles(UserRole.monitor)
+def confirm_site(report_id: int) -> Any:
+    """Confirm the site proposed for a survey report; back on its import's page."""
+    report = s.member_report(s.me(), report_id, can_manage_report)
+    if not ActionForm().validate_on_submit():
+        return error_response(400)
+    try:
+        attempt(undo.confirm_proposed_site, s.me(), report)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("The proposed workplace was confirmed."), "success")
+    if report.survey_import_id is None:
+        return redirect(url_for("testimony.report", report_id=report.id))
+    return redirect(url_for(".detail", import_id=report.survey_import_id))

@@ -39,9 +39,16 @@ def test_monitor_corrects_the_site_by_api(app, setup, api_client):  # noqa: F811
     url = f"/api/v1/worker-reports/{report.id}/site"
     response = api.post(url, json={"site_id": setup.other_site_id})
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"id": report.id, "site_id": setup.other_site_id, "country": "MY"}
+    assert response.get_json() == {
+        "id": report.id,
+        "site_id": setup.other_site_id,
+        "proposed_site_id": None,
+        "country": "MY",
+    }
     assert site_of(app, report.id) == (setup.other_site_id, "MY")
-    assert audits(app) == [{"old_site_id": setup.site_id, "new_site_id": setup.other_site_id}]
+    assert audits(app) == [
+        {"old_site_id": setup.site_id, "new_site_id": setup.other_site_id, "proposed_site_id": None}
+    ]
     # The same site again changes nothing and records nothing.
     assert api.post(url, json={"site_id": setup.other_site_id}).status_code == 200
     assert len(audits(app)) == 1
