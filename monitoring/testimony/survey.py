@@ -23,6 +23,8 @@ Question names (the ``name`` column of the XLSForm) the import understands:
 ``site_os_id``               the workplace's Open Supply Hub id (must be in the registry)
 ``site_name``                the workplace's name; with ``country`` it is matched against
                              the registry, else kept (sealed) as the worker's description
+                             and the most similar site of the country proposed for review
+                             (:mod:`.survey_matching`)
 ``country``                  ISO 3166 two-letter code of the workplace's country
 ``collected_date``           the interview date (YYYY-MM-DD); else ``today``, else the date
                              of ``start``, else of ``_submission_time``
