@@ -171,3 +171,24 @@ def test_a_reimport_after_a_merge_maps_the_merged_row_to_the_site_that_stays(app
     kept = _by_name(app)["Golden Crown Electronics Co., Ltd."]
     # The merged-away row does not rename the site that stays.
     assert (kept.id, kept.address) == (kept_id, "No. 5 Industrial Zone, Yangon")
+
+
+def test_a_reimport_after_a_merge_of_two_os_ids_keeps_them_on_one_site(app, coordinator):
+    header = ["os_id", "name", "address", "country_code"]
+    data = "\r\n".join(
+        [
+            ",".join(header),
+            "MM2021100AAAAAA,Golden Crown Electronics Co. Ltd.,No. 5 Industrial Zone,MM",
+            "MM2021100BBBBBB,Golden Crown Electronics Co. Ltd.,Plot 5 Industrial Zone 1,MM",
+        ]
+    ).encode()
+    run_import(app, data, actor=coordinator)
+    with app.app_context():
+        pair = db.session.scalars(select(SiteDuplicate)).one()
+        duplicates.merge_duplicate(db.session.get(User, coordinator.id), pair)
+        db.session.commit()
+    before = [(s.id, s.os_id, s.merged_into_id, s.address) for s in sites(app)]
+    result = run_import(app, data, actor=coordinator)
+    assert (result.created, result.duplicates_proposed, result.repeats_merged) == (0, 0, 0)
+    assert [(s.id, s.os_id, s.merged_into_id, s.address) for s in sites(app)] == before
+    assert len(pairs(app)) == 1
