@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from monitoring.core.audit import AuditEntry
 from monitoring.core.db import db
+from monitoring.supplychain import duplicates
 from monitoring.supplychain.models import DuplicateState, Site, SiteDuplicate
 from tests.conftest import post_form
 from tests.supplychain.test_duplicates import get, propose
@@ -152,3 +153,16 @@ def test_only_coordinators_review_in_bulk(app, world, proposals, client_for, api
     response = api_client(user).post("/api/v1/sites/duplicates/review", json={"accept_from": 0})
     assert response.status_code == 404
     assert set(states(app, proposals).values()) == {DuplicateState.proposed}
+
+
+def test_a_review_decides_at_most_its_limit_and_says_how_many_are_left(
+    app, world, proposals, client_for, monkeypatch
+):
+    monkeypatch.setattr(duplicates, "MAX_BULK_DECISIONS", 2)
+    client = client_for(world.users["coordinator"])
+    data = {"dismiss_below": "100"}
+    response = post_form(client, "/sites/duplicates/review", data, form_page="/sites/duplicates")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Pairs merged: 0. Pairs dismissed: 2." in page
+    assert "2 more pairs match: review again to decide them." in page
+    assert list(states(app, proposals).values()).count(DuplicateState.dismissed) == 2
