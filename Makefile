@@ -25,7 +25,7 @@ PORT := 5000
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test test-latest lint format i18n translations devkeys install upgrade clean distclean bench fuzz
+.PHONY: help run test test-latest lint format i18n translations devkeys install upgrade clean distclean bench fuzz soak
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -151,6 +151,13 @@ bench: translations  ## Run the benchmarks (encryption, login and report filing,
 	$(BIN)/python benchmarks/import_facilities.py 10000
 	$(BIN)/python benchmarks/cases.py
 	$(BIN)/python benchmarks/pages.py --scales 0.1 1
+
+# Load and faults against gunicorn on loopback (not part of make test; about 3 minutes): a mixed
+# load, two servers on one database, kill -9 of the server; with SOAK_DATABASE_URL (an empty
+# PostgreSQL database) on PostgreSQL, and with SOAK_PG_RESTART_CMD a database restart as well.
+soak: install  ## Soak test: 60 s of mixed load, two servers, kill -9 and a database restart (benchmarks/soak.py)
+	$(BIN)/python benchmarks/soak.py $(if $(SOAK_DATABASE_URL),--database-url '$(SOAK_DATABASE_URL)') \
+		$(if $(SOAK_PG_RESTART_CMD),--pg-restart-cmd '$(SOAK_PG_RESTART_CMD)')
 
 # --- translations -----------------------------------------------------------------------
 
