@@ -332,7 +332,7 @@ def _extract(tar_path: Path, destination: Path) -> None:
     """Unpack the (already authenticated) tar: regular files and folders only, each strictly
     inside ``destination``, written with our own modes. Python's extraction filters came in
     3.11.4; Debian 12's Python is 3.11.2, so this does their work itself."""
-    destination.mkdir(mode=0o700)
+    destination.mkdir(mode=0o700, exist_ok=True)
     root = destination.resolve()
     with tarfile.open(tar_path) as tar:
         for member in tar:
@@ -403,8 +403,7 @@ def restore_archive(
         database = members / (SQLITE_MEMBER if manifest.dialect == "sqlite" else POSTGRES_MEMBER)
         restore_database(engine, database)
         file_store.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with tarfile.open(members / FILES_MEMBER) as tar:
-            tar.extractall(file_store, filter="data")
+        _extract(members / FILES_MEMBER, file_store)
         if (members / CHECKPOINTS).exists():
             checkpoints.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(members / CHECKPOINTS, checkpoints)
