@@ -106,7 +106,8 @@ def import_facilities(file: Path) -> None:
         f"{result.updated} updated, {result.unchanged} unchanged, "
         f"{result.skipped_closed} closed facilities skipped, "
         f"{result.duplicates_proposed} likely duplicates proposed, "
-        f"{result.names_added} other names added"
+        f"{result.names_added} other names added, "
+        f"{result.repeats_merged} repeated rows merged into the row they repeat"
     )
 
 

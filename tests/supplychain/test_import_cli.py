@@ -20,11 +20,13 @@ def _invoke(app, *args):
 
 def test_facilities_command_imports_with_a_progress_bar(app, tmp_path):
     path = tmp_path / "osh.csv"
-    path.write_bytes(facility_csv([facility_row(), facility_row(name="Second Co., Ltd.", is_closed="True")]))
+    rows = [facility_row(), facility_row(name="Second Co., Ltd.", is_closed="True"), facility_row()]
+    path.write_bytes(facility_csv(rows))
     result = _invoke(app, "facilities", str(path))
     assert result.exit_code == 0, result.output
-    assert "imported osh.csv: 2 rows, 1 sites created, 0 updated" in result.stdout
+    assert "imported osh.csv: 3 rows, 1 sites created, 0 updated" in result.stdout
     assert "1 closed facilities skipped" in result.stdout
+    assert "1 repeated rows merged into the row they repeat" in result.stdout
     assert "Checking" in result.stderr and "Saving" in result.stderr
     assert [s.name for s in _sites(app)] == ["Example Electronics Co., Ltd."]
     with app.app_context():
