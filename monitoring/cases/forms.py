@@ -8,6 +8,7 @@ fields ("Choose a standard.").
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from babel.numbers import list_currencies
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
+from sqlalchemy import ColumnElement
 from wtforms import (
     BooleanField,
     DateField,
@@ -50,6 +52,7 @@ from monitoring.core.forms import optional_int
 from monitoring.core.types import TitledEnum
 from monitoring.supplychain.forms import countries
 from monitoring.supplychain.models import Site
+from monitoring.supplychain.pickers import Picker
 from monitoring.testimony.models import WorkerReport
 
 # Empty remedy rows offered on the closing form.
@@ -104,6 +107,27 @@ def finding_label(finding: Finding) -> str:
             date=finding.found_date.isoformat(),
         )
     )
+
+
+def _picked(picker: Picker) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in picker.choices]
+
+
+def report_search(text: str) -> ColumnElement[bool] | None:
+    """Reports by their number, or by the day (``2026-03-01``) or month (``2026-03``) collected."""
+    text = text.strip().removeprefix("#")
+    if text.isdigit():
+        return WorkerReport.id == int(text)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        try:
+            month = date.fromisoformat(f"{text}-01")
+        except ValueError:
+            return None
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        return (WorkerReport.collected_date >= month) & (WorkerReport.collected_date < following)
+    return WorkerReport.collected_date == day
 
 
 def report_label(report: WorkerReport) -> str:
@@ -167,12 +191,11 @@ class FindingFilterForm(_FilterForm):
     severity = SelectField(_l("Severity"), default="")
     in_case = SelectField(_l("In a case"), default="")
 
-    def __init__(self, sites: Iterable[Site], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, sites: Picker, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.site.choices = [
-            _placeholder(_l("Any site")),
-            *(SelectChoice(s.id, site_label(s)) for s in sites),
-        ]
+        # A search of the sites of the findings listed (rendered by the ``picker`` macro).
+        self.site_picker = sites
+        self.site.choices = [_placeholder(_l("Any site")), *_picked(sites)]
         self.category.choices = group_choices(_l("Any standard"))
         self.severity.choices = enum_choices(Severity, _l("Any severity"))
         self.in_case.choices = [
@@ -187,12 +210,16 @@ class SiteChoiceForm(_FilterForm):
 
     site = SelectField(_l("Site"), coerce=optional_int, validators=[DataRequired(_l("Choose a site."))])
 
-    def __init__(self, sites: Iterable[Site], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, sites: Picker | Iterable[Site], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.site.choices = [
-            _placeholder(_l("Choose a site")),
-            *(SelectChoice(s.id, site_label(s)) for s in sites),
-        ]
+        if isinstance(sites, Picker):
+            # The site chosen and a search of the sites the user lists, never every site.
+            self.site_picker = sites
+            choices = _picked(sites)
+        else:
+            # A short list (the sites with findings free for a case) offered whole.
+            choices = [SelectChoice(s.id, site_label(s)) for s in sites]
+        self.site.choices = [_placeholder(_l("Choose a site")), *choices]
 
 
 class FindingForm(FlaskForm):
@@ -225,12 +252,14 @@ class FindingForm(FlaskForm):
         description=_l("Only the monitors of your organisation see these links."),
     )
 
-    def __init__(self, reports: Iterable[WorkerReport], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, reports: Picker, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.standard.choices = standard_choices(_l("Choose a standard"))
         self.severity.choices = enum_choices(Severity, _l("Choose a severity"))
         self.evidence_type.choices = enum_choices(EvidenceType, _l("Choose the kind of evidence"))
-        self.reports.choices = [SelectChoice(r.id, report_label(r)) for r in reports]
+        # The reports linked so far, then the latest or those searched for: a bounded page.
+        self.reports_picker = reports
+        self.reports.choices = _picked(reports)
 
 
 class CaseOpenForm(FlaskForm):

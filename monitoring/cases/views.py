@@ -22,7 +22,14 @@ from monitoring.accounts.models import User, UserRole
 from monitoring.cases import files, operations, permissions, services
 from monitoring.cases import services_lists as lists
 from monitoring.cases import services_shown as views
-from monitoring.cases.forms import FindingFilterForm, FindingForm, SiteChoiceForm
+from monitoring.cases.forms import (
+    FindingFilterForm,
+    FindingForm,
+    SiteChoiceForm,
+    report_label,
+    report_search,
+    site_label,
+)
 from monitoring.cases.models import ActionState, CaseEvent, CaseState, Finding
 from monitoring.cases.schemas import FileFindingArgs, ListFindingsArgs
 from monitoring.cases.standards import Standard, get_standard, groups
@@ -32,6 +39,7 @@ from monitoring.core.forms import apply_error, form_args
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page, paginate
 from monitoring.core.transactions import attempt
+from monitoring.supplychain import pickers
 from monitoring.supplychain.models import Site
 from monitoring.supplychain.permissions import listed_sites
 from monitoring.testimony.models import WorkerReport
@@ -126,7 +134,19 @@ def standards() -> Any:
 @roles(*STAFF_ROLES)
 def findings() -> Any:
     user = me()
-    form = FindingFilterForm(lists.finding_sites(user), formdata=request.args)
+    site_ids = request.args.getlist("site")
+    sites = pickers.pick(
+        "site",
+        lists.finding_sites(user),
+        Site.id,
+        request.args,
+        site_ids,
+        site_label,
+        pickers.site_search,
+        order=(Site.name,),
+        browse=True,
+    )
+    form = FindingFilterForm(sites, formdata=request.args)
     args = services.filter_args(ListFindingsArgs, request.args, form, FINDING_FORM)
     context = list_context(form, lists.list_findings(user, args))
     context["page"].items = [views.show_finding(user, f) for f in context["page"].items]
@@ -182,26 +202,64 @@ def _form_values(finding: Finding | None) -> dict[str, Any] | None:
     }
 
 
+def _site_picker(user: User, site: Site | None, values: Any) -> pickers.Picker:
+    return pickers.pick(
+        "site",
+        listed_sites(user),
+        Site.id,
+        values,
+        [site.id] if site is not None else [],
+        site_label,
+        pickers.site_search,
+        order=(Site.name,),
+        browse=True,
+    )
+
+
+def _report_picker(user: User, site: Site, finding: Finding | None) -> pickers.Picker:
+    """Your organisation's reports from the site: those linked, then the latest or those searched."""
+    reports = visible_reports(user).where(
+        WorkerReport.site_id == site.id, WorkerReport.organisation_id == user.organisation_id
+    )
+    if request.method == "POST":
+        chosen: list[Any] = request.form.getlist("reports")
+    else:
+        chosen = [link.report_id for link in finding.report_links] if finding is not None else []
+    values = request.form if request.method == "POST" else request.args
+    return pickers.pick(
+        "reports",
+        reports,
+        WorkerReport.id,
+        values,
+        chosen,
+        report_label,
+        report_search,
+        order=(WorkerReport.collected_date.desc(),),
+        browse=True,
+    )
+
+
 def _finding_form(finding: Finding | None) -> Any:
     user = me()
-    sites = db.session.scalars(listed_sites(user).order_by(Site.name, Site.id))
     site = _site(user, finding)
-    site_form = SiteChoiceForm(sites, formdata=request.args if "site" in request.args else None)
+    site_form = SiteChoiceForm(
+        _site_picker(user, site, request.args),
+        formdata=request.args if "site" in request.args else None,
+    )
     if "site" in request.args:
         site_form.validate()
-    status = 422 if request.method == "POST" else 200
+    searching = pickers.searching(request.form, "reports") if request.method == "POST" else False
+    status = 422 if request.method == "POST" and not searching else 200
     context: dict[str, Any] = {"site_form": site_form, "form": None, "site": site, "finding": finding}
     if site is None:
         if request.method == "POST":
             site_form.site.errors = [_("Choose a site.")]
         return render_template("cases/finding_form.html", **context), status
     site_form.site.data = site_form.site.data or site.id
-    reports = visible_reports(user).where(
-        WorkerReport.site_id == site.id, WorkerReport.organisation_id == user.organisation_id
-    )
-    reports = reports.order_by(WorkerReport.collected_date.desc(), WorkerReport.id.desc())
-    form = context["form"] = FindingForm(db.session.scalars(reports), data=_form_values(finding))
+    form = context["form"] = FindingForm(_report_picker(user, site, finding), data=_form_values(finding))
     form.site.data = str(site.id)
+    if searching:
+        return render_template("cases/finding_form.html", **context), status
     args = form_args(FileFindingArgs, form, rename=FINDING_FORM, extra={"site_id": site.id})
     if args is not None:
         try:
