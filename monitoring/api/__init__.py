@@ -7,6 +7,7 @@ from monitoring.accounts import two_factor_api  # noqa: F401
 from monitoring.admin import api as admin_api  # noqa: F401
 from monitoring.cases import api as cases_api  # noqa: F401
 from monitoring.cases import retaliation_api as cases_retaliation_api  # noqa: F401
+from monitoring.cases.compliance import api as compliance_api  # noqa: F401
 from monitoring.core.api import bp
 from monitoring.notifications import api as notifications_api  # noqa: F401
 from monitoring.publication import api as publication_api  # noqa: F401

@@ -589,3 +589,72 @@ class CaseEvent(Base):
 
     actor: Mapped[User | None] = relationship(lazy="joined")
     action: Mapped[CorrectiveAction | None] = relationship()
+
+
+# --- clause compliance ------------------------------------------------------------------------
+
+
+class ClauseStatus(TitledEnum):
+    """How a contract clause stood in a reporting period (see ``monitoring.cases.compliance``)."""
+
+    met = "met"
+    due_diligence = "due_diligence"
+    breached = "breached"
+    not_assessed = "not_assessed"
+
+    @staticmethod
+    def __titles__() -> dict[ClauseStatus, str]:
+        return {
+            ClauseStatus.met: _l("Met"),
+            ClauseStatus.due_diligence: _l("In due diligence"),
+            ClauseStatus.breached: _l("Breached"),
+            ClauseStatus.not_assessed: _l("Not assessed"),
+        }
+
+
+class FindingClauseChoice(Base):
+    """That a coordinator or the case's monitor chose a finding's clauses (its ``FindingClause``
+    rows, possibly none). A finding without a choice breaches the default clauses."""
+
+    __tablename__ = "finding_clause_choice"
+
+    finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"), primary_key=True)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    set_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FindingClause(Base):
+    """A contract clause that a finding breaches, as chosen for it."""
+
+    __tablename__ = "finding_clause"
+
+    finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"), primary_key=True)
+    clause_id: Mapped[int] = mapped_column(
+        ForeignKey("contract_clause.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ClauseAssessment(Base):
+    """A status set by hand for a clause and a year, with its reason; the latest one counts.
+
+    Append-only: a new assessment replaces the shown one, the earlier ones stay as history.
+    """
+
+    __tablename__ = "clause_assessment"
+    __table_args__ = (
+        CheckConstraint("year >= 2000 AND year <= 2100", name="year_range"),
+        Index("ix_clause_assessment_clause_year", "clause_id", "year", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clause_id: Mapped[int] = mapped_column(ForeignKey("contract_clause.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[ClauseStatus] = mapped_column(enum_column(ClauseStatus, "status"))
+    # Why (protected, as every reason here); required.
+    reason_ct: Mapped[bytes] = mapped_column(ProtectedBytes)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    set_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reason = protected("reason_ct")
+
+    set_by: Mapped[User] = relationship(lazy="joined")
