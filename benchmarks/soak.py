@@ -260,11 +260,17 @@ def monitor(client: Client, stop: threading.Event) -> None:
 
 def supplier(client: Client, stop: threading.Event) -> None:
     client.login(*SUPPLIER)
-    requests_page = client.request("GET", "/requests/")  # the cases that ask something of them
-    found = re.findall(r'href="/cases/(\d+)"', requests_page.text) if requests_page is not None else []
-    ids = sorted(set(found))
+    ids: list[str] = []
     n = 0
-    while not stop.is_set() and ids:
+    while not stop.is_set():
+        if not ids:  # the cases that ask something of the supplier
+            requests_page = client.request("GET", "/requests/")
+            if requests_page is None or requests_page.status_code != 200:
+                time.sleep(0.5)
+                continue
+            ids = sorted(set(re.findall(r'href="/cases/(\d+)"', requests_page.text)))
+            if not ids:
+                return
         case_id = ids[n % len(ids)]
         n += 1
         page = client.request("GET", f"/cases/{case_id}")
