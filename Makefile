@@ -143,7 +143,7 @@ fuzz: translations  ## Fuzz the API with schemathesis for every role (zero serve
 # --- benchmarks -------------------------------------------------------------------------
 
 # Speed and memory are checked here, not by timed tests; benchmarks/README.md keeps the results.
-bench: translations  ## Run the benchmarks (encryption, login and report filing, imports, case lists, pages at scale)
+bench: translations  ## Run the benchmarks (encryption, login and report filing, imports, case lists, pages and exports at scale)
 	$(BIN)/python benchmarks/micro.py
 	$(BIN)/python benchmarks/crypto.py
 	$(BIN)/python benchmarks/sealing.py
@@ -151,6 +151,7 @@ bench: translations  ## Run the benchmarks (encryption, login and report filing,
 	$(BIN)/python benchmarks/import_facilities.py 10000
 	$(BIN)/python benchmarks/cases.py
 	$(BIN)/python benchmarks/pages.py --scales 0.1 1
+	$(BIN)/python benchmarks/exports.py --scale 1
 
 # Load and faults against gunicorn on loopback (not part of make test; about 3 minutes): a mixed
 # load, two servers on one database, kill -9 of the server; with SOAK_DATABASE_URL (an empty

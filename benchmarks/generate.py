@@ -225,10 +225,13 @@ def _report(rng: random.Random, rid: int, org: int, key: int, sites: int, now: d
     return row
 
 
-def add_reports(rng: random.Random, total: int) -> None:
+def add_reports(rng: random.Random, total: int, one_monitor: bool = False) -> None:
+    """Worker reports spread over the monitor organisations, or all for the first one."""
     monitors = db.session.scalars(
-        select(Organisation.id).where(Organisation.kind == OrganisationKind.monitor)
+        select(Organisation.id).where(Organisation.kind == OrganisationKind.monitor).order_by(Organisation.id)
     ).all()
+    if one_monitor:
+        monitors = monitors[:1]
     keys = _organisation_keys(list(monitors))
     sites = int(db.session.scalar(select(func.max(Site.id))) or 1)
     now = utcnow()
@@ -254,8 +257,14 @@ def fix_sequences() -> None:
     db.session.commit()
 
 
-def fill(sizes: Sizes, seed: int = 2026) -> tuple[builder.People, dict[str, float]]:
-    """Fill the application's (migrated, empty) database; the seconds each part took."""
+def fill(
+    sizes: Sizes, seed: int = 2026, one_monitor: bool = False
+) -> tuple[builder.People, dict[str, float]]:
+    """Fill the application's (migrated, empty) database; the seconds each part took.
+
+    With ``one_monitor`` every worker report goes to the first monitor organisation (the one of
+    ``people.monitors``' first key), so that one monitor lists (and exports) all of them.
+    """
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     today = utcnow().date()
     timings: dict[str, float] = {}
@@ -266,7 +275,7 @@ def fill(sizes: Sizes, seed: int = 2026) -> tuple[builder.People, dict[str, floa
         ("organisations", lambda: add_organisations(rng, sizes.organisations)),
         ("contracts", lambda: add_contracts(rng, sizes.contracts, today)),
         ("findings", lambda: add_findings(rng, sizes.findings, today)),
-        ("worker reports", lambda: add_reports(rng, sizes.reports)),
+        ("worker reports", lambda: add_reports(rng, sizes.reports, one_monitor)),
     ):
         started = time.perf_counter()
         step()
@@ -275,11 +284,17 @@ def fill(sizes: Sizes, seed: int = 2026) -> tuple[builder.People, dict[str, floa
     return people, timings
 
 
-def make_app(url: str, folder: Path) -> Flask:
+def app_config(url: str, folder: Path) -> dict[str, Any]:
+    """The benchmark application's configuration (throwaway secrets; JSON-serialisable)."""
+    return test_config(url, INSTANCE_PATH=str(folder), DEMO_RELAX_TWO_FACTOR=True, MAIL_SERVER="")
+
+
+def make_app(url: str, folder: Path, config: dict[str, Any] | None = None) -> Flask:
+    """The application on an empty database, migrated (``config`` from :func:`app_config`)."""
     from alembic import command as alembic
 
     builder._check_empty(url)
-    app = create_app(test_config(url, INSTANCE_PATH=str(folder), DEMO_RELAX_TWO_FACTOR=True, MAIL_SERVER=""))
+    app = create_app(config or app_config(url, folder))
     alembic.upgrade(alembic_config(url), "heads")
     return app
 
@@ -301,13 +316,16 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.1, help="1 = full size (default 0.1)")
     parser.add_argument("--database-url", help="an empty database to fill (default: a temporary SQLite one)")
+    parser.add_argument(
+        "--one-monitor", action="store_true", help="all worker reports to one monitor organisation"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'scale.sqlite3'}"
         app = make_app(url, Path(tmp))
         with app.app_context():
             started = time.perf_counter()
-            _people, timings = fill(Sizes.at(args.scale))
+            _people, timings = fill(Sizes.at(args.scale), one_monitor=args.one_monitor)
             total = time.perf_counter() - started
             print(f"scale {args.scale:g}: {counts()}")
             for label, seconds in timings.items():
