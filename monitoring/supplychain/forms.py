@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import get_locale
@@ -26,7 +25,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from monitoring.accounts.models import Organisation
 from monitoring.core.forms import optional_int, show_messages
 from monitoring.core.types import TitledEnum
 from monitoring.supplychain.models import (
@@ -40,6 +38,7 @@ from monitoring.supplychain.models import (
     SiteKind,
 )
 from monitoring.supplychain.operations import country_choices
+from monitoring.supplychain.pickers import Picker
 from monitoring.supplychain.schemas import CreateDisclosureArgs
 
 # Empty clause rows offered at the end of the contract form (filled ones are kept).
@@ -182,12 +181,11 @@ class ContractForm(FlaskForm):
     labour_conditions = BooleanField(_l("The contract carries labour-standards conditions"), default=True)
     clauses = FieldList(FormField(ClauseForm), min_entries=SPARE_CLAUSES, max_entries=100)
 
-    def __init__(self, suppliers: Iterable[Organisation], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, suppliers: Picker, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.supplier.choices = [
-            _placeholder(_l("Choose a supplier")),
-            *(SelectChoice(str(org.id), org.name) for org in suppliers),
-        ]
+        # The supplier chosen, then the first or the searched ones (the ``picker`` macro).
+        self.supplier_picker = suppliers
+        self.supplier.choices = [_placeholder(_l("Choose a supplier")), *_picked(suppliers)]
 
     def validate_end_date(self, field: DateField) -> None:
         if field.data and self.start_date.data and field.data < self.start_date.data:
@@ -240,6 +238,18 @@ class ContractProductForm(FlaskForm):
 NEW_SITE = "new"
 
 
+def product_label(product: Product) -> str:
+    return f"{product.brand} {product.model}"
+
+
+def disclosure_site_label(site: Site) -> str:
+    return f"{site.name}, {site.city or site.country}"
+
+
+def _picked(picker: Picker) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in picker.choices]
+
+
 class DisclosureForm(FlaskForm):
     # Checked by the operation, which names the field, rather than as a choice.
     product = SelectField(
@@ -265,16 +275,16 @@ class DisclosureForm(FlaskForm):
         description=_l("The document this comes from, e.g. a supplier list or an audit report."),
     )
 
-    def __init__(self, products: Iterable[Product], sites: Iterable[Site], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, products: Picker, sites: Picker, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.product.choices = [
-            _placeholder(_l("Choose a product")),
-            *(SelectChoice(str(p.id), f"{p.brand} {p.model}") for p in products),
-        ]
+        # Searches (rendered by the ``picker`` macro), never a list of every product or site.
+        self.product_picker = products
+        self.site_picker = sites
+        self.product.choices = [_placeholder(_l("Choose a product")), *_picked(products)]
         self.part.choices = enum_choices(DisclosurePart, _l("Choose a part"))
         self.site.choices = [
             SelectChoice(NEW_SITE, str(_l("A new site (describe it below)"))),
-            *(SelectChoice(str(s.id), f"{s.name}, {s.city or s.country}") for s in sites),
+            *_picked(sites),
         ]
         self.site_country.choices = countries(_l("Choose a country"))
         self.site_kind.choices = enum_choices(SiteKind, _l("Choose a kind"))

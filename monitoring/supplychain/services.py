@@ -236,16 +236,18 @@ def currencies_without_rate() -> list[str]:
     )
 
 
+def supplier_choices(contract: Contract | None = None) -> Select[Organisation]:
+    """Active suppliers, and a contract's own even if it was deactivated since (unordered)."""
+    own = Organisation.id == contract.supplier_id if contract is not None else false()
+    return select(Organisation).where(
+        Organisation.kind == OrganisationKind.supplier, Organisation.is_active.is_(True) | own
+    )
+
+
 def active_suppliers(contract: Contract | None = None) -> list[Organisation]:
     """Active suppliers, and a contract's own even if it was deactivated since."""
-    own = Organisation.id == contract.supplier_id if contract is not None else false()
-    return list(
-        db.session.scalars(
-            select(Organisation)
-            .where(Organisation.kind == OrganisationKind.supplier, Organisation.is_active.is_(True) | own)
-            .order_by(func.lower(Organisation.name), Organisation.id)
-        )
-    )
+    order = (func.lower(Organisation.name), Organisation.id)
+    return list(db.session.scalars(supplier_choices(contract).order_by(*order)))
 
 
 def active_supplier(organisation_id: int | None) -> Organisation | None:

@@ -10,10 +10,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import Schema
-from sqlalchemy import Select
+from sqlalchemy import Select, func
 from sqlalchemy.orm import selectinload
 
-from monitoring.accounts.models import User
+from monitoring.accounts.models import Organisation, User
 from monitoring.core.auth import roles
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error
@@ -21,7 +21,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page, paginate
 from monitoring.core.roles import UserRole
 from monitoring.core.transactions import attempt
-from monitoring.supplychain import case_status, operations, queries, services
+from monitoring.supplychain import case_status, operations, pickers, queries, services
 from monitoring.supplychain.forms import (
     NEW_SITE,
     ContractForm,
@@ -33,6 +33,8 @@ from monitoring.supplychain.forms import (
     SiteFilterForm,
     SiteForm,
     SiteNameForm,
+    disclosure_site_label,
+    product_label,
 )
 from monitoring.supplychain.models import Contract, Disclosure, Product, Site
 from monitoring.supplychain.name_schemas import AddSiteNameArgs
@@ -351,12 +353,30 @@ def _contract_page(contract: Contract, product_form: ContractProductForm | None 
 
 def _contract_form_page(contract: Contract | None) -> Any:
     user = current()
+    values = request.form if request.method == "POST" else request.args
+    if request.method == "POST":
+        chosen: list[Any] = request.form.getlist("supplier")
+    else:
+        chosen = [contract.supplier_id] if contract is not None else request.args.getlist("supplier")
+    suppliers = pickers.pick(
+        "supplier",
+        services.supplier_choices(contract),
+        Organisation.id,
+        values,
+        chosen,
+        lambda org: org.name,
+        pickers.organisation_search,
+        order=(func.lower(Organisation.name),),
+        browse=True,
+    )
     form = ContractForm(
-        services.active_suppliers(contract),
+        suppliers,
         data=ContractForm.data_of(contract) if contract and request.method == "GET" else None,
     )
     if contract is not None and request.method == "GET":
         form.add_spare_clauses()
+    if request.method == "POST" and pickers.searching(request.form, "supplier"):
+        return render_template("supplychain/contract_form.html", form=form, contract=contract)
     how: dict[str, Any] = {"rename": {"supplier_id": "supplier"}, "extra": {"clauses": form.filled_clauses()}}
     if contract is None:
         create = lambda args: operations.create_contract(user, services.contract_data(args))  # noqa: E731
@@ -462,13 +482,34 @@ def disclosures() -> Any:
 def disclosure_create() -> Any:
     user = current()
     require(can_disclose(user))
-    products = db.session.scalars(disclosable_products(user).order_by(Product.brand_key, Product.model_key))
-    sites = db.session.scalars(listed_sites(user).order_by(Site.name, Site.id))
-    form = DisclosureForm(list(products), list(sites))
+    values = request.form if request.method == "POST" else request.args
+    products = pickers.pick(
+        "product",
+        disclosable_products(user),
+        Product.id,
+        values,
+        values.getlist("product"),
+        product_label,
+        pickers.product_search,
+        order=(Product.brand_key, Product.model_key),
+        browse=True,
+    )
+    sites = pickers.pick(
+        "site",
+        listed_sites(user),
+        Site.id,
+        values,
+        values.getlist("site"),
+        disclosure_site_label,
+        pickers.site_search,
+        order=(Site.name,),
+    )
+    form = DisclosureForm(products, sites)
     if request.method == "GET":
         form.product.data = request.args.get("product", type=int)
         form.site.data = request.args.get("site", NEW_SITE)
-    args = form.args() if form.validate_on_submit() else None
+    searching = request.method == "POST" and pickers.searching(request.form, "product", "site")
+    args = form.args() if not searching and form.validate_on_submit() else None
     if args is not None:
         try:
             disclosure = attempt(services.disclose, user, args)
