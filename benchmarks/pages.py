@@ -2,9 +2,10 @@
 
 For each scale, fills a fresh SQLite database (or the empty ``--database-url`` given, one
 scale only) with ``generate.py``, then requests each role's home, list and detail pages, the
-case board with filters, the leverage ranking, the report list and every API list through the
-Flask test client (signed in, or with a bearer token): p50 and p95 of ``--runs`` requests after
-one to warm up, and the SQL statements each request ran (a ``before_cursor_execute`` counter).
+case board with filters, the leverage ranking, the report list, each role's dashboard, every API
+list and the reporting API (dashboard, figures, remedy ledger) through the Flask test client
+(signed in, or with a bearer token): p50 and p95 of ``--runs`` requests after one to warm up,
+and the SQL statements each request ran (a ``before_cursor_execute`` counter).
 
 Exits 1 when a page runs more statements at a larger scale than at the smallest: a page's
 statements must not grow with the data.
@@ -50,11 +51,21 @@ PAGES = {
         "/contracts",
         "/disclosures",
         "/notifications/",
+        "/dashboard/",
     ],
-    "monitor": ["/", "/testimony/reports", "/testimony/reports/{report}", "/findings/", "/cases/"],
-    "affiliate": ["/", "/cases/", "/my-supply-chain", "/contracts"],
-    "supplier": ["/", "/requests/"],
+    "monitor": [
+        "/",
+        "/testimony/reports",
+        "/testimony/reports/{report}",
+        "/findings/",
+        "/cases/",
+        "/dashboard/",
+    ],
+    "affiliate": ["/", "/cases/", "/my-supply-chain", "/contracts", "/dashboard/"],
+    "supplier": ["/", "/requests/", "/dashboard/"],
 }
+# The reporting routes, for every role (each computes its figures over what the role may see).
+REPORTING_API = ["/api/v1/dashboard", "/api/v1/figures", "/api/v1/remedy-ledger"]
 API = {
     "coordinator": [
         "/api/v1/cases?limit=50",
@@ -71,6 +82,8 @@ API = {
     "affiliate": ["/api/v1/cases?limit=50", "/api/v1/contracts"],
     "supplier": ["/api/v1/actions?overdue=true", "/api/v1/actions"],
 }
+for _role in API:
+    API[_role] += REPORTING_API
 
 
 class Counter:
