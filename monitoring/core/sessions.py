@@ -19,7 +19,7 @@ from sqlalchemy import ForeignKey, Result, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
-from monitoring.core.db import Base, db
+from monitoring.core.db import Base, db, write_intent
 from monitoring.core.types import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
@@ -149,6 +149,16 @@ class DatabaseSessionInterface(SessionInterface):
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not isinstance(session, ServerSession):
             return
+        # Every statement below writes (a GET too, when it touches the session): on SQLite its
+        # transaction takes the write lock when it begins, so another writer committing between
+        # its read and its write cannot make it fail with "database is locked".
+        intent = write_intent.set(True)
+        try:
+            self._save(app, session, response)
+        finally:
+            write_intent.reset(intent)
+
+    def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)

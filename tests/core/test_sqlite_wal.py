@@ -164,3 +164,55 @@ def test_parallel_api_writers_get_no_server_error(own_app: Flask) -> None:
         ).scalar()
     assert rates == WRITERS * WRITES_EACH
     assert audited == WRITERS * WRITES_EACH
+
+
+def test_a_page_that_touches_its_session_is_not_broken_by_another_writer(own_app: Flask) -> None:
+    """A GET saves its session (the last-seen time) in a transaction that reads, then writes.
+    Another writer committing in between made it fail with "database is locked" (a 500 under
+    load, found by ``make soak``); the save now takes the write lock when it begins, so the other
+    writer waits for it instead."""
+    import sqlite3
+    from datetime import timedelta
+
+    from sqlalchemy import event, update
+
+    from monitoring.core.sessions import WebSession
+    from monitoring.core.types import utcnow
+    from tests.conftest import login
+
+    _coordinator_token(own_app)
+    client = own_app.test_client()
+    assert login(client, "coordinator@example.org", "correct horse battery staple").status_code == 302
+    with own_app.app_context():
+        db.session.execute(update(WebSession).values(last_seen_dt=utcnow() - timedelta(minutes=2)))
+        db.session.commit()
+        engine = db.engine
+    database = engine.url.database
+    outcomes: list[str] = []
+    armed: list[bool] = []
+    own_app.after_request_funcs.setdefault(None, []).append(lambda response: armed.append(True) or response)
+
+    def other_writer(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if (
+            statement.lstrip().upper().startswith("SELECT")
+            and "FROM web_session" in statement
+            and armed
+            and not outcomes
+        ):
+            other = sqlite3.connect(str(database), timeout=0)
+            try:
+                other.execute("UPDATE web_session SET last_seen_dt = last_seen_dt")
+                other.commit()
+                outcomes.append("other writer committed")
+            except sqlite3.OperationalError as exc:
+                outcomes.append(str(exc))
+            finally:
+                other.close()
+
+    event.listen(engine, "after_cursor_execute", other_writer)
+    try:
+        response = client.get("/")
+    finally:
+        event.remove(engine, "after_cursor_execute", other_writer)
+    assert response.status_code < 500, response.headers.get("Location")
+    assert outcomes == ["database is locked"]  # it waited for the session's write lock
