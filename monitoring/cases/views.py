@@ -22,6 +22,7 @@ from monitoring.accounts.models import User, UserRole
 from monitoring.cases import files, operations, permissions, services
 from monitoring.cases import services_lists as lists
 from monitoring.cases import services_shown as views
+from monitoring.cases.compliance import permissions as compliance_permissions
 from monitoring.cases.forms import (
     FindingFilterForm,
     FindingForm,
@@ -172,6 +173,7 @@ def finding(finding_id: int) -> Any:
         can_list=permissions.can_list_findings(user),
         can_edit=permissions.can_edit_finding(user, finding),
         can_open_case=permissions.can_open_case_for(user, finding),
+        can_choose_clauses=compliance_permissions.can_choose_clauses(user, finding),
     )
 
 

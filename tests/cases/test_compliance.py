@@ -224,3 +224,15 @@ def test_a_findings_clauses_default_and_can_be_chosen(
     assert saved.status_code == 302
     assert [c["id"] for c in api_client(w.monitor).get(url).get_json()["clauses"]] == [labour]
     assert client_for(w.other_monitor).get(page_url).status_code == 404
+
+
+def test_the_finding_page_links_to_its_clauses_for_those_who_choose_them(
+    case_world: CaseWorld, client_for: Clients
+) -> None:
+    w = case_world
+    finding_id = w.finding()
+    link = f'href="/findings/{finding_id}/clauses"'
+    assert link in client_for(w.monitor).get(f"/findings/{finding_id}").get_data(as_text=True)
+    assert link in client_for(w.coordinator).get(f"/findings/{finding_id}").get_data(as_text=True)
+    page = client_for(w.affiliate).get(f"/findings/{finding_id}")
+    assert page.status_code == 404 or link not in page.get_data(as_text=True)
