@@ -150,3 +150,25 @@ def test_no_reporting_answer_carries_a_canary_and_small_counts_are_suppressed(
         for needle in forbidden:
             assert needle.encode() not in body, (url, needle)
     assert FEWER.encode() in bodies[f"/public/cases/{case_id}"]
+
+
+def test_an_affiliates_ledger_names_no_other_buyer(
+    case_world: CaseWorld, client_for: Callable[..., Any], api_client: Callable[..., Any]
+) -> None:
+    """Affiliate B buys too from the site: affiliate A's ledger has its own rows only, once each."""
+    w = case_world
+    w.registry.contract(w.orgs["affiliate_b"], w.orgs["supplier_x"], [w.products["laptop"]])
+    case_id = _plant(w)
+    rows = Answer.of(api_client(w.users["affiliate"]).get("/api/v1/remedy-ledger")).json()["rows"]
+    assert rows, "the remedy is in the ledger"
+    assert {row["buyer_id"] for row in rows} == {w.orgs["affiliate_a"]}, rows
+    assert len(rows) == len({(row["kind"], row["currency"], row["supplier_id"]) for row in rows}), rows
+    page = _text(Answer.of(client_for(w.users["affiliate"]).get("/dashboard/")))
+    ledger = page[page.index('id="ledger-rows"') :].split("</table>")[0]
+    assert ledger.count('<th scope="row">Back pay</th>') == 1, "one ledger line, not one per buyer"
+    # The staff still see a line per buyer.
+    rows = Answer.of(api_client(w.users["coordinator"]).get("/api/v1/remedy-ledger")).json()["rows"]
+    assert {row["buyer_id"] for row in rows} == {w.orgs["affiliate_a"], w.orgs["affiliate_b"]}, (
+        case_id,
+        rows,
+    )
