@@ -47,7 +47,11 @@ class Picker:
 
     @property
     def offset_name(self) -> str:
-        return f"{self.name}_offset"
+        return f"{self.name}_next"
+
+    @property
+    def more_name(self) -> str:
+        return f"{self.name}_more"
 
 
 def search_text(values: Mapping[str, Any], name: str) -> str:
@@ -55,7 +59,8 @@ def search_text(values: Mapping[str, Any], name: str) -> str:
 
 
 def _offset(values: Mapping[str, Any], name: str) -> int:
-    raw = str(values.get(f"{name}_offset") or "")
+    """The page's offset: the next page's when "more" was pressed, else the first."""
+    raw = str(values.get(f"{name}_next") or "") if f"{name}_more" in values else ""
     return min(int(raw), MAX_OFFSET) if raw.isdigit() else 0
 
 
@@ -77,10 +82,11 @@ def pick(
 ) -> Picker:
     """The picker of ``name`` over ``query`` (already scoped to what the user may see).
 
-    ``values`` is the request's form or query string (``<name>_q`` the search, ``<name>_offset``
-    the page); ``chosen`` the ids chosen so far; ``search`` turns the text into a condition (None
-    when it matches nothing); ``browse`` offers the first rows before any search (for a list
-    already narrowed, such as the reports of one site).
+    ``values`` is the request's form or query string (``<name>_q`` the search, ``<name>_next``
+    the next page's offset, used when ``<name>_more`` was pressed); ``chosen`` the ids chosen so
+    far; ``search`` turns the text into a condition (None when it matches nothing); ``browse``
+    offers the first rows before any search (for a list already narrowed, such as the reports of
+    one site).
     """
     order = list(order)
     picker = Picker(name=name, text=search_text(values, name))
@@ -128,4 +134,4 @@ def organisation_search(text: str) -> ColumnElement[bool] | None:
 
 def searching(values: Mapping[str, Any], *names: str) -> bool:
     """Whether a form was sent by one of its pickers' search or "more" buttons (save nothing then)."""
-    return any(f"{name}_search" in values or f"{name}_offset" in values for name in names)
+    return any(f"{name}_search" in values or f"{name}_more" in values for name in names)

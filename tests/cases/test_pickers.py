@@ -72,14 +72,17 @@ def test_the_site_chooser_stays_small_and_searches(case_world, client_for):
     assert first.status_code == 200
     assert len(first.data) < MAX_PAGE and count[0] <= 12
     page = _text(first)
-    assert len(_radios(page, "site")) == PICKER_PAGE and 'name="site_offset"' in page
+    assert len(_radios(page, "site")) == PICKER_PAGE and 'name="site_more"' in page
     assert 'name="summary"' not in page
     # A part of the name finds the site among thousands.
     found = _text(client.get("/findings/new?site_q=" + quote("precision works")))
     assert _radios(found, "site") == [needle]
     # "More" pages on through the matches, none twice.
-    more = _text(client.get("/findings/new?site_q=plant&site_offset=20"))
+    more = _text(client.get("/findings/new?site_q=plant&site_more=1&site_next=20"))
     further = _radios(more, "site")
+    # Without "more", the next page's offset sent along (by a new search) starts again at the first.
+    again = _text(client.get("/findings/new?site_q=plant&site_next=20"))
+    assert _radios(again, "site") == _radios(_text(client.get("/findings/new?site_q=plant")), "site")
     assert len(further) == PICKER_PAGE and not set(further) & set(_radios(page, "site"))
     nothing = _text(client.get("/findings/new?site_q=zzzz-nowhere"))
     assert "Nothing matches “zzzz-nowhere”." in nothing and not _radios(nothing, "site")
@@ -116,9 +119,13 @@ def test_the_report_picker_offers_the_latest_pages_and_searches(app, case_world,
     url = f"/findings/new?site={w.site}"
     form = _text(client.get(url))
     offered = _radios(form, "reports", "checkbox")
-    assert len(offered) == PICKER_PAGE and set(offered) <= set(ours) and 'name="reports_offset"' in form
-    more = _text(client.get(f"{url}&reports_offset={PICKER_PAGE}"))
+    assert len(offered) == PICKER_PAGE and set(offered) <= set(ours) and 'name="reports_more"' in form
+    more = _text(client.get(f"{url}&reports_more=1&reports_next={PICKER_PAGE}"))
     assert sorted(offered + _radios(more, "reports", "checkbox")) == sorted(ours)
+    # The form's first button saves (the picker's are inputs), as a browser test clicks it.
+    posted_form = form[form.index('<form method="post"') :]
+    assert re.search(r'<button type="submit"[^>]*>\s*File the finding', posted_form)
+    assert posted_form.index("<button") == posted_form.index('<button type="submit" class="primary"')
     # Searching by number keeps what was typed and ticked, and saves nothing.
     before = _findings(w)
     data = _finding_data(w, reports=[ours[0]], reports_q=str(ours[1]), reports_search="1")

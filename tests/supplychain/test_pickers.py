@@ -93,7 +93,7 @@ def test_the_disclosure_form_stays_small_and_searches_sites(app, world, client_f
     found = _text(client.get("/disclosures/new?site_q=" + quote("precision works")))
     assert _radios(found, "site") == [needle]
     plants = _text(client.get("/disclosures/new?site_q=plant"))
-    assert len(_radios(plants, "site")) == PICKER_PAGE and 'name="site_offset"' in plants
+    assert len(_radios(plants, "site")) == PICKER_PAGE and 'name="site_more"' in plants
     # A search sent from the filled-in form keeps what was entered and saves nothing.
     before = _count(app, Disclosure)
     data = {**_disclosure(world, ""), "site_q": "kowloon", "site_search": "1", "source": "List 2026"}
@@ -129,7 +129,7 @@ def test_the_contract_form_searches_its_suppliers(app, world, client_for, create
         create_organisation(OrganisationKind.supplier, name=f"Bulk Components {n:03d}")
     client = client_for(world.users["A"])
     form = _text(client.get("/contracts/new"))
-    assert len(_radios(form, "supplier")) == PICKER_PAGE and 'name="supplier_offset"' in form
+    assert len(_radios(form, "supplier")) == PICKER_PAGE and 'name="supplier_more"' in form
     found = _text(client.get("/contracts/new?supplier_q=" + quote("Org Y")))
     assert _radios(found, "supplier") == [world.orgs["Y"]]
     data = {
