@@ -5,10 +5,15 @@ the user's page lists with the same filters, and each row goes through the same 
 (``services_shown``), so a field the role may not read is an empty cell. Nothing sealed or
 encrypted is exported: worker reports give their metadata only.
 
-Rows are read in batches (``yield_per``) and written as they come: the CSV is a generator, the
-XLSX is written by XlsxWriter in constant-memory mode to a temporary file that is then streamed
-and removed. Every export appends an audit entry with its filters and its row count, never its
-content.
+Rows are read in batches (``yield_per``) and written as they come: the CSV is a generator (a
+chunk of about ``CHUNK`` bytes at a time), the XLSX is written by XlsxWriter in constant-memory
+mode to a temporary file that is then streamed and removed. Every export appends an audit entry
+with its filters and its row count, never its content.
+
+A list whose rows need no per-role view (its shown object is the row's own entity) may give the
+SQL expression of each column (``Table.values``): its export then reads those columns only, as
+plain rows, not ORM objects (the worker reports' export holds a million rows at scale, and their
+sealed columns are large).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,13 +42,15 @@ from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.roles import UserRole
 from monitoring.supplychain import services as chain
+from monitoring.supplychain.models import Site
 from monitoring.supplychain.permissions import REGISTRY_ROLES
 from monitoring.testimony import services as testimony
+from monitoring.testimony.models import WorkerReport
 from monitoring.testimony.permissions import SEALED_ROLES
 
 # Rows read from the database per round trip.
 BATCH = 500
-# Chunk size of a streamed XLSX file.
+# Chunk size of a streamed file (XLSX), and about that of a streamed CSV.
 CHUNK = 64 * 1024
 FORMATS = ("csv", "xlsx")
 MEDIA_TYPES = {
@@ -69,6 +76,8 @@ class Table:
     query: Select[Any]
     order: list[Any]
     shown: Callable[[Any], Any]
+    # The SQL expression of each column's value, for a list without a per-role view (see above).
+    values: list[Any] | None = None
 
 
 def _get(name: str) -> Callable[[Any], Any]:
@@ -207,7 +216,17 @@ def _reports(user: User, args: Mapping[str, Any], today: date) -> Table:
         Column(_l("Site"), _path("site", "name")),
     ]
     query = testimony.list_reports(user, args)
-    return Table("reports", columns, query, list(testimony.REPORT_ORDER), lambda row: row[0])
+    site_name = select(Site.name).where(Site.id == WorkerReport.site_id).scalar_subquery()
+    values = [
+        WorkerReport.id,
+        WorkerReport.created_dt,
+        WorkerReport.collected_date,
+        WorkerReport.channel,
+        WorkerReport.status,
+        WorkerReport.country,
+        site_name,
+    ]
+    return Table("reports", columns, query, list(testimony.REPORT_ORDER), lambda row: row[0], values)
 
 
 TABLES: dict[str, Callable[[User, Mapping[str, Any], date], Table]] = {
@@ -246,6 +265,11 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def _minutes(value: datetime) -> str:
+    """``value.strftime("%Y-%m-%d %H:%M")``, four times as fast."""
+    return value.isoformat(" ", "minutes")[:16]
+
+
 def cell(value: Any) -> Any:
     """A value as written: numbers stay numbers, the rest becomes neutralised text."""
     if value is None:
@@ -255,13 +279,51 @@ def cell(value: Any) -> Any:
     if isinstance(value, int | float | Decimal):
         return value
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return _minutes(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Enum):
         title = getattr(value, "title", None)
         return neutralise(str(title) if title is not None else str(value.value))
     return neutralise(str(value))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converter(kind: type) -> Callable[[Any], Any]:
+    """What :func:`cell` does to every value of the type ``kind``, as one function (for speed)."""
+    if kind is bool:
+        shown = {True: cell(True), False: cell(False)}
+        return shown.__getitem__
+    if issubclass(kind, int | float | Decimal):
+        return _same
+    if issubclass(kind, Enum):
+        titles = {member: cell(member) for member in kind}  # each title once: the locale is fixed
+        return titles.__getitem__
+    if kind is str:
+        return neutralise
+    if issubclass(kind, datetime):
+        return _minutes
+    if issubclass(kind, date):
+        return date.isoformat
+    return cell
+
+
+class Cells:
+    """The cells of rows of values: :func:`cell`, with its work per type looked up once."""
+
+    def __init__(self) -> None:
+        self.converters: dict[type, Callable[[Any], Any]] = {type(None): cell}
+
+    def learn(self, value: Any) -> Callable[[Any], Any]:
+        converter = self.converters[type(value)] = _converter(type(value))
+        return converter
+
+    def __call__(self, values: Iterable[Any]) -> list[Any]:
+        converters = self.converters
+        return [(converters.get(type(v)) or self.learn(v))(v) for v in values]
 
 
 # --- rows --------------------------------------------------------------------------------------
@@ -274,10 +336,16 @@ def row_count(export: Table) -> int:
 
 def rows(export: Table) -> Iterator[list[Any]]:
     """The cells of each row, read in batches so that memory stays flat."""
+    cells = Cells()
+    if export.values is not None:
+        plain = export.query.with_only_columns(*export.values).order_by(*export.order)
+        for values in db.session.connection().execute(plain.execution_options(yield_per=BATCH)):
+            yield cells(values)
+        return
     query = export.query.order_by(*export.order).execution_options(yield_per=BATCH)
     for row in db.session.execute(query):
         item = export.shown(row)
-        yield [cell(column.value(item)) for column in export.columns]
+        yield cells(column.value(item) for column in export.columns)
 
 
 def headings(export: Table) -> list[str]:
@@ -285,15 +353,20 @@ def headings(export: Table) -> list[str]:
 
 
 def csv_chunks(export: Table) -> Iterator[str]:
-    """The CSV, a line at a time (UTF-8 with a byte order mark, which spreadsheets expect)."""
+    """The CSV, about ``CHUNK`` characters at a time (UTF-8 with a byte order mark for spreadsheets)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headings(export))
     yield "\ufeff" + buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
     for values in rows(export):
-        buffer.seek(0)
-        buffer.truncate()
         writer.writerow(values)
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
         yield buffer.getvalue()
 
 
