@@ -7,7 +7,9 @@ from monitoring.accounts import two_factor_api  # noqa: F401
 from monitoring.admin import api as admin_api  # noqa: F401
 from monitoring.cases import api as cases_api  # noqa: F401
 from monitoring.cases import retaliation_api as cases_retaliation_api  # noqa: F401
+from monitoring.cases.access import api as access_api  # noqa: F401
 from monitoring.cases.compliance import api as compliance_api  # noqa: F401
+from monitoring.cases.meetings import api as meetings_api  # noqa: F401
 from monitoring.core.api import bp
 from monitoring.notifications import api as notifications_api  # noqa: F401
 from monitoring.publication import api as publication_api  # noqa: F401

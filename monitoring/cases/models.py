@@ -658,3 +658,102 @@ class ClauseAssessment(Base):
     reason = protected("reason_ct")
 
     set_by: Mapped[User] = relationship(lazy="joined")
+
+
+# --- factory access and follow-up meetings -----------------------------------------------------
+
+
+class AccessOutcome(TitledEnum):
+    """What came of a monitor's request to enter a factory (see ``monitoring.cases.access``)."""
+
+    granted = "granted"
+    refused = "refused"
+    no_answer = "no_answer"
+
+    @staticmethod
+    def __titles__() -> dict[AccessOutcome, str]:
+        return {
+            AccessOutcome.granted: _l("Granted"),
+            AccessOutcome.refused: _l("Refused"),
+            AccessOutcome.no_answer: _l("No answer"),
+        }
+
+
+class SiteAccess(Base):
+    """A monitor organisation's request to enter a site, or its visit, and what came of it.
+
+    A refused access is itself a finding under the monitoring clauses: recording one files the
+    finding in the same transaction and links it here (``finding_id`` is set exactly then).
+    """
+
+    __tablename__ = "site_access"
+    __table_args__ = (
+        CheckConstraint("(outcome = 'refused') = (finding_id IS NOT NULL)", name="finding_iff_refused"),
+        Index("ix_site_access_site_date", "site_id", "access_date", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    # The monitor organisation that asked.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # The supplier organisation asked for access.
+    requested_of_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    access_date: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[AccessOutcome] = mapped_column(enum_column(AccessOutcome, "outcome"))
+    # The monitor's note (protected); optional.
+    note_ct: Mapped[bytes | None] = mapped_column(ProtectedBytes)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("finding.id"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    note = protected("note_ct")
+
+    site: Mapped[Site] = relationship()
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
+    requested_of: Mapped[Organisation] = relationship(foreign_keys=[requested_of_id], lazy="joined")
+    finding: Mapped[Finding | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class ContractMeeting(Base):
+    """A follow-up meeting between a contract's buyer and its supplier, with the actions agreed.
+
+    Seen by the contract's buyer, its supplier and coordinators only.
+    """
+
+    __tablename__ = "contract_meeting"
+    __table_args__ = (Index("ix_contract_meeting_contract_date", "contract_id", "meeting_date", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"))
+    meeting_date: Mapped[date] = mapped_column(Date)
+    # Who took part (free text, protected: it names people).
+    participants_ct: Mapped[bytes] = mapped_column(ProtectedBytes)
+    notes_ct: Mapped[bytes | None] = mapped_column(ProtectedBytes)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    participants = protected("participants_ct")
+    notes = protected("notes_ct")
+
+    created_by: Mapped[User | None] = relationship()
+    actions: Mapped[list[MeetingAction]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="MeetingAction.position"
+    )
+
+
+class MeetingAction(Base):
+    """An action agreed at a follow-up meeting, with the date it is due."""
+
+    __tablename__ = "meeting_action"
+    __table_args__ = (UniqueConstraint("meeting_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("contract_meeting.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    text_ct: Mapped[bytes] = mapped_column(ProtectedBytes)
+    due_date: Mapped[date] = mapped_column(Date)
+
+    text = protected("text_ct")
+
+    meeting: Mapped[ContractMeeting] = relationship(back_populates="actions")
