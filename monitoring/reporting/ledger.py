@@ -28,7 +28,7 @@ from monitoring.reporting.figures import Period
 from monitoring.reporting.permissions import case_scope
 from monitoring.reporting.suppression import Suppressed, shown_to
 from monitoring.supplychain.models import CurrencyRate, Site
-from monitoring.supplychain.permissions import affiliate_organisation
+from monitoring.supplychain.permissions import affiliate_organisation, supplier_organisation
 from monitoring.supplychain.queries import BASE_CURRENCY, links
 
 
@@ -102,8 +102,11 @@ def _eur(amount: Any) -> Any:
 
 def _rows_query(user: User, period: Period) -> Select[Any]:
     counted = _counted(user, period)
-    # An affiliate's rows are its own: whom else a site concerns is the staff's to see.
-    linked = links(utcnow().date(), affiliate_id=affiliate_organisation(user))
+    # An affiliate's rows are its own, a supplier's those of its own contracts: whom else a site
+    # concerns is the staff's to see.
+    linked = links(
+        utcnow().date(), affiliate_id=affiliate_organisation(user), supplier_id=supplier_organisation(user)
+    )
     suppliers = select(CorrectiveAction.case_id, CorrectiveAction.supplier_id).distinct().subquery("sup")
     # One row per (remedy, buyer, supplier) first, so a remedy is not added twice to one group.
     pairs = (

@@ -174,6 +174,11 @@ def can_manage_contract(user: User, contract: Contract) -> bool:
     return is_affiliate(user) and contract.affiliate_id == user.organisation_id
 
 
+def can_confirm_disclosure(user: User, contract: Contract) -> bool:
+    """Confirm that the disclosure for a contract is still true: the contract's supplier."""
+    return is_supplier(user) and contract.supplier_id == user.organisation_id
+
+
 def can_disclose(user: User) -> bool:
     return is_supplier(user)
 
@@ -203,6 +208,11 @@ def can_withdraw_disclosure(user: User, disclosure: Disclosure) -> bool:
 def affiliate_organisation(user: User) -> int | None:
     """The buyer organisation an affiliate sees a site's links for; None for everyone else."""
     return user.organisation_id if is_affiliate(user) else None
+
+
+def supplier_organisation(user: User) -> int | None:
+    """The supplier organisation whose own contracts a supplier sees in figures; None for others."""
+    return user.organisation_id if is_supplier(user) else None
 
 
 def can_see_concerned(user: User) -> bool:

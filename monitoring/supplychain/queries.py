@@ -118,8 +118,11 @@ def site_search(text: str, *columns: Any) -> ColumnElement[bool] | None:
     return and_(*conditions) if conditions else None
 
 
-def links(today: date, site_id: int | None = None, affiliate_id: int | None = None) -> Subquery:
-    """Each (site, contract) pair linked today, once, with the contract's parties and spend."""
+def links(
+    today: date, site_id: int | None = None, affiliate_id: int | None = None, supplier_id: int | None = None
+) -> Subquery:
+    """Each (site, contract) pair linked today, once, with the contract's parties and spend
+    (only one buyer's or one supplier's contracts when ``affiliate_id`` or ``supplier_id``)."""
     query = (
         select(
             Disclosure.site_id,
@@ -138,6 +141,8 @@ def links(today: date, site_id: int | None = None, affiliate_id: int | None = No
         query = query.where(Disclosure.site_id == site_id)
     if affiliate_id is not None:
         query = query.where(Contract.affiliate_id == affiliate_id)
+    if supplier_id is not None:
+        query = query.where(Contract.supplier_id == supplier_id)
     return query.subquery("links")
 
 

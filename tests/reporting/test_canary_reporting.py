@@ -172,3 +172,33 @@ def test_an_affiliates_ledger_names_no_other_buyer(
         case_id,
         rows,
     )
+
+
+def test_a_suppliers_ledger_names_only_the_buyers_of_its_own_contracts(
+    case_world: CaseWorld, api_client: Callable[..., Any]
+) -> None:
+    """Buyer B buys the same product from another supplier: supplier X's ledger does not name B."""
+    w = case_world
+    w.registry.contract(w.orgs["affiliate_b"], w.orgs["supplier_y"], [w.products["laptop"]])
+    _plant(w)
+    rows = Answer.of(api_client(w.users["supplier"]).get("/api/v1/remedy-ledger")).json()["rows"]
+    assert rows, "the remedy is in the supplier's ledger"
+    assert {row["buyer_id"] for row in rows} == {w.orgs["affiliate_a"]}, rows
+    rows = Answer.of(api_client(w.users["coordinator"]).get("/api/v1/remedy-ledger")).json()["rows"]
+    assert {row["buyer_id"] for row in rows} == {w.orgs["affiliate_a"], w.orgs["affiliate_b"]}, rows
+
+
+def test_the_case_page_and_the_dashboard_link_to_the_pdf_reports(
+    case_world: CaseWorld, client_for: Callable[..., Any]
+) -> None:
+    w = case_world
+    case_id = _plant(w)
+    for who in ("coordinator", "monitor", "affiliate", "supplier"):
+        page = client_for(w.users[who]).get(f"/cases/{case_id}").get_data(as_text=True)
+        assert f'href="/exports/cases/{case_id}/report.pdf"' in page, who
+    assert 'href="/exports/portfolio"' in client_for(w.users["affiliate"]).get("/dashboard/").get_data(
+        as_text=True
+    )
+    assert 'href="/exports/portfolio"' not in client_for(w.users["coordinator"]).get("/dashboard/").get_data(
+        as_text=True
+    )
