@@ -143,6 +143,11 @@ DEFAULTS: dict[str, Any] = {
     # Notifications: links in e-mails, reminders and the SMTP outbox (empty MAIL_SERVER: no e-mail).
     "BASE_URL": "http://127.0.0.1:5000",
     "DEADLINE_REMINDER_DAYS": 3,
+    # A contract's supplier confirms its disclosure this many days after the contract starts, then
+    # yearly; `flask jobs run` tells the supplier when that is overdue and, this many days later,
+    # the buyer.
+    "DISCLOSURE_DUE_DAYS": 60,
+    "DISCLOSURE_ESCALATION_DAYS": 14,
     "MAIL_SERVER": "",
     "MAIL_PORT": 25,
     "MAIL_FROM": "monitoring@localhost",

@@ -80,6 +80,13 @@ def _retention() -> str:
     return run_retention_jobs()
 
 
+def _disclosure_confirmations() -> str:
+    # Overdue disclosure confirmations: the supplier is told, later the buyer (mailed below).
+    from monitoring.notifications.disclosure_jobs import run_disclosure_jobs
+
+    return run_disclosure_jobs()
+
+
 def _notifications() -> str:
     # Deadline reminders, overdue notices and escalations, then the outbox by e-mail.
     from monitoring.cases.jobs import run_notification_jobs
@@ -97,6 +104,7 @@ JOBS: tuple[Callable[[], str], ...] = (
     _report_clocks,
     _retaliation_watch,
     _retention,
+    _disclosure_confirmations,
     _notifications,
     write_checkpoint,
 )

@@ -59,6 +59,10 @@ class NotificationKind(TitledEnum):
     retaliation_alert_escalated = "retaliation_alert_escalated"
     # An import the user started (a background job) is over: done or failed.
     import_finished = "import_finished"
+    # A contract's disclosure was not confirmed by its due date (to the supplier's users), and
+    # after a further wait to the buyer's users (metadata only: contract, supplier, due date).
+    disclosure_confirmation_overdue = "disclosure_confirmation_overdue"
+    disclosure_confirmation_escalated = "disclosure_confirmation_escalated"
 
     @staticmethod
     def __titles__() -> dict[NotificationKind, str]:
@@ -93,6 +97,10 @@ class NotificationKind(TitledEnum):
             NotificationKind.retaliation_alert_overdue: _l("Retaliation alert not handled"),
             NotificationKind.retaliation_alert_escalated: _l("Unhandled retaliation alert escalated"),
             NotificationKind.import_finished: _l("Import finished"),
+            NotificationKind.disclosure_confirmation_overdue: _l("Disclosure confirmation overdue"),
+            NotificationKind.disclosure_confirmation_escalated: _l(
+                "Supplier's disclosure confirmation overdue"
+            ),
         }
 
 

@@ -50,10 +50,18 @@ def target_path(notification: Notification) -> str:
         return f"/imports/jobs/{job_id}"
     if notification.kind is NotificationKind.coverage_without_key:
         return "/admin/coverage-health"
+    contract_id = (notification.params or {}).get("contract_id")
+    if notification.kind in _CONTRACT_KINDS and isinstance(contract_id, int):
+        return f"/contracts/{contract_id}"
     change_id = (notification.params or {}).get("coverage_change_id")
     if notification.kind is NotificationKind.coverage_change and isinstance(change_id, int):
         return f"/coverage/changes/{change_id}"
     return "/notifications/"
+
+
+_CONTRACT_KINDS = frozenset(
+    {NotificationKind.disclosure_confirmation_overdue, NotificationKind.disclosure_confirmation_escalated}
+)
 
 
 def absolute_url(path: str) -> str:
@@ -290,6 +298,20 @@ def _retaliation_escalated(v: dict[str, str]) -> str:
     )
 
 
+def _disclosure_overdue(v: dict[str, str]) -> str:
+    return _(
+        "The disclosure for contract %(reference)s was to be confirmed by %(date)s and is overdue: "
+        "check the sites you disclosed and confirm on the contract's page that they are still true.",
+        **v,
+    )
+
+
+def _disclosure_escalated(v: dict[str, str]) -> str:
+    return _(
+        "%(supplier)s has not confirmed its disclosure for contract %(reference)s, due by %(date)s.", **v
+    )
+
+
 _LINES: dict[NotificationKind, Callable[[dict[str, str]], str]] = {
     NotificationKind.case_opened: lambda v: _("Case %(reference)s was opened for %(site)s.", **v),
     NotificationKind.case_state_changed: lambda v: _(
@@ -350,6 +372,8 @@ _LINES: dict[NotificationKind, Callable[[dict[str, str]], str]] = {
     NotificationKind.retaliation_alert: _retaliation_alert,
     NotificationKind.retaliation_alert_overdue: _retaliation_overdue,
     NotificationKind.retaliation_alert_escalated: _retaliation_escalated,
+    NotificationKind.disclosure_confirmation_overdue: _disclosure_overdue,
+    NotificationKind.disclosure_confirmation_escalated: _disclosure_escalated,
 }
 
 # Kinds told to the members of an organisation, and to people for the role they hold.
@@ -364,6 +388,8 @@ _MEMBER_KINDS = frozenset(
         NotificationKind.report_clock_overdue,
         NotificationKind.retaliation_alert,
         NotificationKind.retaliation_alert_overdue,
+        NotificationKind.disclosure_confirmation_overdue,
+        NotificationKind.disclosure_confirmation_escalated,
     }
 )
 _ROLE_KINDS = frozenset(

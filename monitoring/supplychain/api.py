@@ -21,9 +21,11 @@ from monitoring.core.roles import UserRole
 from monitoring.supplychain import operations, queries, services
 from monitoring.supplychain.models import Contract, CurrencyRate, Disclosure, Product, Site
 from monitoring.supplychain.name_schemas import AddSiteNameArgs
+from monitoring.supplychain.obligations import DisclosureObligation, disclosure_obligation
 from monitoring.supplychain.permissions import (
     READER_ROLES,
     REGISTRY_ROLES,
+    can_confirm_disclosure,
     can_create_contract,
     can_disclose,
     can_manage_contract,
@@ -47,6 +49,7 @@ from monitoring.supplychain.schemas import (
     CreateProductArgs,
     CreateSiteArgs,
     CurrencyRateSchema,
+    DisclosureObligationSchema,
     DisclosureSchema,
     ListContractsArgs,
     ListCurrencyRatesArgs,
@@ -358,6 +361,36 @@ def remove_contract_product(contract_id: int, product_id: int) -> Contract:
     product = load(visible_products(user), Product.id == product_id)
     _run(operations.remove_contract_product, user, contract, product)
     return contract
+
+
+@route(
+    "/contracts/<int:contract_id>/disclosure-confirmation",
+    summary=_l("The supplier's disclosure confirmation for a contract"),
+    description=_l(
+        "When the supplier is next to confirm its disclosure, when it last did, and whether it is overdue."
+    ),
+    response=DisclosureObligationSchema,
+)
+@roles(*REGISTRY_ROLES)
+def get_disclosure_obligation(contract_id: int) -> DisclosureObligation:
+    contract = load(visible_contracts(current()), Contract.id == contract_id)
+    return disclosure_obligation(contract, date.today())
+
+
+@route(
+    "/contracts/<int:contract_id>/disclosure-confirmation",
+    method="POST",
+    summary=_l("Confirm that the disclosure for a contract is still true"),
+    description=_l("Only the contract's supplier; the next confirmation is then due a year later."),
+    response=DisclosureObligationSchema,
+)
+@roles(UserRole.supplier)
+def confirm_disclosure(contract_id: int) -> DisclosureObligation:
+    user = current()
+    contract = load(visible_contracts(user), Contract.id == contract_id)
+    services.require(can_confirm_disclosure(user, contract))
+    _run(operations.confirm_disclosure, user, contract)
+    return disclosure_obligation(contract, date.today())
 
 
 # --- disclosures --------------------------------------------------------------------------------

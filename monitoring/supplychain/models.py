@@ -315,6 +315,11 @@ class Contract(Base):
     annual_spend: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     labour_conditions: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The supplier's last "still true" for its disclosure (see supplychain.obligations), and the
+    # due dates whose overdue notice (to the supplier) and escalation (to the buyer) went out.
+    disclosure_confirmed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disclosure_overdue_notified_for: Mapped[date | None] = mapped_column(Date)
+    disclosure_escalated_for: Mapped[date | None] = mapped_column(Date)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

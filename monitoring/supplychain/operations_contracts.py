@@ -44,7 +44,7 @@ from monitoring.supplychain.operations_sites import (
     required_text,
     surviving_site,
 )
-from monitoring.supplychain.permissions import can_disclose_product, visible_sites
+from monitoring.supplychain.permissions import can_confirm_disclosure, can_disclose_product, visible_sites
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +241,24 @@ def remove_contract_product(actor: User, contract: Contract, product: Product) -
         obj=contract,
         data={"product_id": product.id},
     )
+
+
+def confirm_disclosure(actor: User, contract: Contract) -> Contract:
+    """The contract's supplier confirms that its disclosure is still true; the clock starts anew."""
+    if not can_confirm_disclosure(actor, contract):
+        raise OperationError(_l("Only the contract's supplier can confirm its disclosure."))
+    previous = contract.disclosure_confirmed_dt
+    contract.disclosure_confirmed_dt = utcnow()
+    db.session.flush()
+    audit.record(
+        "contract.disclosure_confirm",
+        f"Supplier confirmed the disclosure for contract {contract.reference!r} is still true",
+        actor=actor,
+        obj=contract,
+        data={"previous": previous.isoformat() if previous else None},
+    )
+    logger.info("Disclosure for contract %s confirmed by user %s", contract.id, actor.id)
+    return contract
 
 
 # --- disclosures ----------------------------------------------------------------------------

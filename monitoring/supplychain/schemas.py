@@ -105,6 +105,30 @@ class ContractSchema(BaseSchema):
     updated_dt = fields.AwareDateTime(dump_only=True)
 
 
+class DisclosureObligationSchema(BaseSchema):
+    contract_id = Integer(dump_only=True)
+    in_force = fields.Boolean(
+        dump_only=True, metadata={"description": _l("Only contracts in force have the obligation.")}
+    )
+    due_date = fields.Date(
+        dump_only=True,
+        metadata={
+            "description": _l(
+                "The later of the contract's start plus DISCLOSURE_DUE_DAYS and a year after the last "
+                "confirmation."
+            )
+        },
+    )
+    confirmed_dt = fields.AwareDateTime(
+        dump_only=True, allow_none=True, metadata={"description": _l("The supplier's last confirmation.")}
+    )
+    overdue = fields.Boolean(dump_only=True)
+    escalation_date = fields.Date(
+        dump_only=True,
+        metadata={"description": _l("After this day an overdue confirmation is told to the buyer.")},
+    )
+
+
 class DisclosureSchema(BaseSchema):
     id = Integer(dump_only=True)
     supplier = fields.Nested(OrganisationRefSchema, dump_only=True)

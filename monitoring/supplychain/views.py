@@ -38,9 +38,11 @@ from monitoring.supplychain.forms import (
 )
 from monitoring.supplychain.models import Contract, Disclosure, Product, Site
 from monitoring.supplychain.name_schemas import AddSiteNameArgs
+from monitoring.supplychain.obligations import disclosure_obligation
 from monitoring.supplychain.permissions import (
     READER_ROLES,
     REGISTRY_ROLES,
+    can_confirm_disclosure,
     can_create_contract,
     can_disclose,
     can_disclose_product,
@@ -348,7 +350,23 @@ def _contract_page(contract: Contract, product_form: ContractProductForm | None 
         product_form=product_form,
         product_cases=product_cases,
         contract_cases=case_status.total(list(site_cases.values())),
+        disclosure=disclosure_obligation(contract, today),
+        can_confirm_disclosure=can_confirm_disclosure(user, contract),
     )
+
+
+@bp.route("/contracts/<int:contract_id>/disclosure-confirmation", methods=["POST"])
+@roles(UserRole.supplier)
+def contract_disclosure_confirm(contract_id: int) -> Any:
+    contract = _load_contract(contract_id)
+    require(can_confirm_disclosure(current(), contract))
+    try:
+        attempt(operations.confirm_disclosure, current(), contract)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("You confirmed that the disclosure for this contract is still true."), "success")
+    return redirect(url_for(".contract", contract_id=contract.id))
 
 
 def _contract_form_page(contract: Contract | None) -> Any:

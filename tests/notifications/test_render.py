@@ -49,6 +49,9 @@ NOT_ABOUT_CASES = {
     NotificationKind.coverage_without_key,
     # Imports: tests/jobs/test_facility_jobs.py.
     NotificationKind.import_finished,
+    # Disclosure confirmations: tests/supplychain/test_disclosure_confirmation.py.
+    NotificationKind.disclosure_confirmation_overdue,
+    NotificationKind.disclosure_confirmation_escalated,
 }
 CASE_KINDS = [kind for kind in NotificationKind if kind not in NOT_ABOUT_CASES]
 
