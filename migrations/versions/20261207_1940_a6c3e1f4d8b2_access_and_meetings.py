@@ -1,7 +1,7 @@
 """access and meetings: monitors' factory access records, contract follow-up meetings and their actions
 
 Revision ID: a6c3e1f4d8b2
-Revises: 5d2a8c41b7e9
+Revises: 9c41e7d2b5a8
 Create Date: 2026-12-07 19:40:00+00:00
 """
 
@@ -14,7 +14,7 @@ import monitoring.core.crypto
 import monitoring.core.types
 
 revision: str = "a6c3e1f4d8b2"
-down_revision: str | None = "5d2a8c41b7e9"
+down_revision: str | None = "9c41e7d2b5a8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
