@@ -282,15 +282,15 @@ def test_the_command_line_takes_every_staff_language(app, cli, create_organisati
 def test_a_language_added_to_locales_is_taken_everywhere(app, cli, create_organisation, monkeypatch):
     """Adding a staff language is one line in config.LOCALES: the command line follows it."""
     org = create_organisation(OrganisationKind.supplier)
-    args = ["--name", "Jana", "--role", "supplier", "--org", org.name, "--locale", "cs"]
+    args = ["--name", "Jana", "--role", "supplier", "--org", org.name, "--locale", "uk"]
     refused = cli("create", "jana@example.org", *args)
-    assert refused.exit_code == 1 and "unknown locale 'cs'" in refused.output
-    monkeypatch.setitem(app.config, "LOCALES", (*LOCALES, "cs"))
+    assert refused.exit_code == 1 and "unknown locale 'uk'" in refused.output
+    monkeypatch.setitem(app.config, "LOCALES", (*LOCALES, "uk"))
     result = cli("create", "jana@example.org", *args)
     assert result.exit_code == 0, result.output
     with app.app_context():
         jana = db.session.scalar(select(User).where(User.email == "jana@example.org"))
-        assert jana.locale == "cs"
+        assert jana.locale == "uk"
 
 
 # --- worker pages ----------------------------------------------------------------------------
