@@ -30,6 +30,7 @@ SUMMARIES = {
     "sites": _l("Export the sites"),
     "contracts": _l("Export the contracts"),
     "reports": _l("Export the worker reports (metadata only)"),
+    "ledger": _l("Export the remedy ledger"),
 }
 
 

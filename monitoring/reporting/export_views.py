@@ -22,6 +22,7 @@ from monitoring.core.auth import roles
 from monitoring.core.roles import UserRole
 from monitoring.reporting import exports, exports_pdf
 from monitoring.reporting.export_schemas import PortfolioReportArgs
+from monitoring.reporting.schemas import LedgerArgs
 from monitoring.supplychain.schemas import ListContractsArgs, ListSitesArgs
 from monitoring.testimony.schemas import ListWorkerReportsArgs
 
@@ -35,6 +36,7 @@ ARGS: dict[str, type[Schema]] = {
     "sites": ListSitesArgs,
     "contracts": ListContractsArgs,
     "reports": ListWorkerReportsArgs,
+    "ledger": LedgerArgs,
 }
 PAGE_NAMES: dict[str, dict[str, str]] = {"findings": {"site_id": "site"}}
 

@@ -41,6 +41,9 @@ from monitoring.cases import services_shown as shown
 from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.roles import UserRole
+from monitoring.reporting import services as reporting
+from monitoring.reporting.permissions import REPORTING_ROLES
+from monitoring.reporting.suppression import Suppressed
 from monitoring.supplychain import services as chain
 from monitoring.supplychain.models import Site
 from monitoring.supplychain.permissions import REGISTRY_ROLES
@@ -73,11 +76,13 @@ class Table:
 
     kind: str
     columns: list[Column]
-    query: Select[Any]
+    query: Select[Any] | None
     order: list[Any]
     shown: Callable[[Any], Any]
     # The SQL expression of each column's value, for a list without a per-role view (see above).
     values: list[Any] | None = None
+    # Rows already computed (the remedy ledger: a few hundred groups), instead of ``query``.
+    items: list[Any] | None = None
 
 
 def _get(name: str) -> Callable[[Any], Any]:
@@ -229,6 +234,37 @@ def _reports(user: User, args: Mapping[str, Any], today: date) -> Table:
     return Table("reports", columns, query, list(testimony.REPORT_ORDER), lambda row: row[0], values)
 
 
+def _ledger(user: User, args: Mapping[str, Any], today: date) -> Table:
+    """The remedy ledger's rows as the dashboard shows them to the user (suppression included)."""
+    ledger = reporting.ledger_view(user, reporting.period_of(dict(args)))
+    names = reporting.organisation_names(
+        {row.buyer_id for row in ledger.rows} | {row.supplier_id for row in ledger.rows}
+    )
+    columns = [
+        Column(_l("Kind of remedy"), _get("kind")),
+        Column(_l("Year"), _get("year")),
+        Column(_l("Country"), _get("country")),
+        Column(_l("Public buyer"), lambda row: names.get(row.buyer_id)),
+        Column(_l("Supplier"), lambda row: names.get(row.supplier_id)),
+        Column(_l("Remedies"), _get("remedies")),
+        Column(_l("Workers covered"), _fewer("workers_covered")),
+        Column(_l("Currency"), _get("currency")),
+        Column(_l("Amount"), _fewer("amount")),
+        Column(_l("Amount in EUR"), _fewer("amount_eur")),
+    ]
+    return Table("ledger", columns, None, [], lambda row: row, items=list(ledger.rows))
+
+
+def _fewer(name: str) -> Callable[[Any], Any]:
+    """A value of the ledger, "fewer than 5" where the one suppression rule hides it."""
+
+    def value(item: Any) -> Any:
+        found = getattr(item, name, None)
+        return str(_l("fewer than 5")) if isinstance(found, Suppressed) else found
+
+    return value
+
+
 TABLES: dict[str, Callable[[User, Mapping[str, Any], date], Table]] = {
     "cases": _cases,
     "findings": _findings,
@@ -236,6 +272,7 @@ TABLES: dict[str, Callable[[User, Mapping[str, Any], date], Table]] = {
     "sites": _sites,
     "contracts": _contracts,
     "reports": _reports,
+    "ledger": _ledger,
 }
 
 
@@ -247,6 +284,7 @@ ROLES: dict[str, tuple[UserRole, ...]] = {
     "sites": REGISTRY_ROLES,
     "contracts": REGISTRY_ROLES,
     "reports": SEALED_ROLES,
+    "ledger": REPORTING_ROLES,
 }
 
 
@@ -330,6 +368,9 @@ class Cells:
 
 
 def row_count(export: Table) -> int:
+    if export.items is not None:
+        return len(export.items)
+    assert export.query is not None
     counted = select(func.count()).select_from(export.query.order_by(None).subquery())
     return int(db.session.scalar(counted) or 0)
 
@@ -337,6 +378,11 @@ def row_count(export: Table) -> int:
 def rows(export: Table) -> Iterator[list[Any]]:
     """The cells of each row, read in batches so that memory stays flat."""
     cells = Cells()
+    if export.items is not None:
+        for item in export.items:
+            yield cells(column.value(export.shown(item)) for column in export.columns)
+        return
+    assert export.query is not None
     if export.values is not None:
         plain = export.query.with_only_columns(*export.values).order_by(*export.order)
         for values in db.session.connection().execute(plain.execution_options(yield_per=BATCH)):

@@ -138,6 +138,15 @@ class Dashboard:
 # --- figures ---------------------------------------------------------------------------------
 
 
+def organisation_names(ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of the organisations with these ids (one query)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted)))
+    return {org_id: name for org_id, name in rows}
+
+
 def group_labels(breakdown: Breakdown, keys: Iterable[str | None]) -> dict[str | None, str]:
     """Names for the groups of a breakdown (organisations by name, severities by title)."""
     present = [k for k in keys if k is not None]

@@ -19,8 +19,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from monitoring.accounts.models import User
-from monitoring.cases.models import Case
+from monitoring.accounts.models import Organisation, User
+from monitoring.cases.models import Case, CaseState
 from monitoring.core.audit import AuditEntry
 from monitoring.core.db import db
 from monitoring.reporting import exports
@@ -199,3 +199,47 @@ def test_openapi_documents_the_media_types(app: Flask, api_client: Callable[...,
     assert exports.MEDIA_TYPES["xlsx"] in xlsx
     pdf = paths["/api/v1/cases/{case_id}/report.pdf"]["get"]["responses"]["200"]["content"]
     assert "application/pdf" in pdf
+
+
+def test_the_remedy_ledger_exports_as_the_dashboard_shows_it(
+    case_world: CaseWorld, api_client: Callable[..., Any], client_for: Callable[..., Any]
+) -> None:
+    """A closed case's remedy (12 workers, 1,250 USD) in CSV and XLSX; the staff see the count,
+    a buyer sees it too (12 is not a small cell) and its own buyer name only; every export audited."""
+    w = case_world
+    case_id = w.case()
+    w.advance_case(case_id, CaseState.closed)
+    coordinator = _csv(api_client(w.users["coordinator"]).get("/api/v1/exports/ledger.csv"))
+    assert coordinator[0] == [
+        "Kind of remedy",
+        "Year",
+        "Country",
+        "Public buyer",
+        "Supplier",
+        "Remedies",
+        "Workers covered",
+        "Currency",
+        "Amount",
+        "Amount in EUR",
+    ]
+    body = coordinator[1:]
+    assert body and all(row[7] == "USD" and row[8] == "1250.00" for row in body), body
+    affiliate_rows = _csv(api_client(w.users["affiliate"]).get("/api/v1/exports/ledger.csv"))[1:]
+    with w.session():
+        own = db.session.get(Organisation, w.orgs["affiliate_a"]).name
+    assert affiliate_rows and {row[3] for row in affiliate_rows} == {own}
+    book = openpyxl.load_workbook(
+        io.BytesIO(api_client(w.users["coordinator"]).get("/api/v1/exports/ledger.xlsx").get_data()),
+        read_only=True,
+    )
+    cells = [[("" if v is None else str(v)) for v in row] for row in book.active.iter_rows(values_only=True)]
+    assert cells[0] == coordinator[0] and len(cells) == len(coordinator)
+    assert client_for(w.users["affiliate"]).get("/exports/ledger.csv?from=2020-01-01").status_code == 200
+    assert api_client(w.users["admin"]).get("/api/v1/exports/ledger.csv").status_code == 404
+    page = client_for(w.users["affiliate"]).get("/dashboard/?from=2020-01-01").get_data(as_text=True)
+    assert 'href="/exports/ledger.csv?from=2020-01-01"' in page
+    with w.session():
+        actions = db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "export.ledger")
+        ).all()
+    assert len(actions) == 4
