@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.routing.converters import NumberConverter
+from werkzeug.routing.converters import AnyConverter, NumberConverter
 
 from monitoring.accounts.models import ApiToken, User
 from monitoring.core.audit import AuditEntry
@@ -37,7 +37,12 @@ def _cookie(client, app):
 def _example_url(rule):
     values = {}
     for name, converter in rule._converters.items():
-        values[name] = 1 if isinstance(converter, NumberConverter) else "x"
+        if isinstance(converter, NumberConverter):
+            values[name] = 1
+        elif isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]  # e.g. an export's format: csv
+        else:
+            values[name] = "x"
     return rule.build(values)[1]
 
 
