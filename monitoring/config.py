@@ -137,6 +137,9 @@ DEFAULTS: dict[str, Any] = {
     # An import job whose worker gave no sign of life for this many seconds is taken over by
     # the next worker (`flask jobs worker`), which starts it again; nothing of it was applied.
     "JOB_STALE_SECONDS": 300,
+    # Rows a facility import job checks per batch, each batch a transaction with the job's
+    # progress: smaller batches move the progress bar more often and hold SQLite's lock less long.
+    "IMPORT_BATCH_ROWS": 1000,
     # Days a change of who receives a country's reports waits for objections, unless the
     # organisation receiving them today confirms it sooner.
     "COVERAGE_CHANGE_WAIT_DAYS": 14,
