@@ -273,6 +273,17 @@ def build_world(w: CaseWorld, canary: Canaries) -> dict[str, list[int]]:
             w.user("coordinator"), db.session.get(Case, c1), canary("reopen_reason", C1_BUYERS)
         )
 
+    # --- a facility list queued by the coordinator: its job (with the file's name) is its owner's
+    # to follow; the audit log records the name only once the import is applied.
+    from monitoring.supplychain.import_jobs import queue_facility_import
+
+    with w.session():
+        job = queue_facility_import(
+            w.user("coordinator"),
+            io.BytesIO(b"os_id,name\n"),
+            f"{canary('job_file', {'coordinator'})}.csv",
+        ).id
+
     with w.app.app_context():
         files = list(db.session.scalars(select(CaseFile.id).where(CaseFile.case_id.in_([c1, c2]))))
         disclosures = list(db.session.scalars(select(Disclosure.id)))
@@ -294,6 +305,7 @@ def build_world(w: CaseWorld, canary: Canaries) -> dict[str, list[int]]:
         "duplicate_id": [duplicate],
         "change_id": [coverage_change],
         "alert_id": [alert],
+        "job_id": [job],
     }
 
 

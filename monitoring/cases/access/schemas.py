@@ -31,18 +31,18 @@ class RecordAccessArgs(BaseSchema):
 
 
 class SiteAccessSchema(BaseSchema):
-    id = fields.Integer()
-    site_id = fields.Integer()
+    id = Integer()
+    site_id = Integer()
     organisation = fields.String(attribute="organisation.name")
-    requested_of_id = fields.Integer()
+    requested_of_id = Integer()
     requested_of = fields.String(attribute="requested_of.name")
     access_date = fields.Date()
     outcome = fields.Enum(AccessOutcome, by_value=True)
     note = fields.String(allow_none=True)
-    finding_id = fields.Integer(allow_none=True)
+    finding_id = Integer(allow_none=True)
     created_dt = fields.DateTime()
 
 
 class SiteAccessListSchema(BaseSchema):
-    site_id = fields.Integer()
+    site_id = Integer()
     records = fields.List(fields.Nested(SiteAccessSchema))

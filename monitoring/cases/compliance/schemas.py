@@ -48,9 +48,9 @@ class ChooseFindingClausesArgs(BaseSchema):
 
 
 class ClauseAssessmentSchema(BaseSchema):
-    id = fields.Integer()
-    clause_id = fields.Integer()
-    year = fields.Integer()
+    id = Integer()
+    clause_id = Integer()
+    year = Integer()
     status = fields.Enum(ClauseStatus, by_value=True)
     reason = fields.String()
     set_by = fields.String(attribute="set_by.name")
@@ -58,14 +58,14 @@ class ClauseAssessmentSchema(BaseSchema):
 
 
 class ComplianceCaseSchema(BaseSchema):
-    id = fields.Integer()
+    id = Integer()
     reference = fields.String()
     state = fields.String(attribute="state.value")
 
 
 class ClauseComplianceSchema(BaseSchema):
-    clause_id = fields.Integer(attribute="clause.id")
-    position = fields.Integer(attribute="clause.position")
+    clause_id = Integer(attribute="clause.id")
+    position = Integer(attribute="clause.position")
     kind = fields.String(attribute="clause.kind.value")
     reference = fields.String(attribute="clause.reference")
     status = fields.Enum(ClauseStatus, by_value=True)
@@ -76,32 +76,32 @@ class ClauseComplianceSchema(BaseSchema):
 
 
 class ContractComplianceSchema(BaseSchema):
-    contract_id = fields.Integer()
-    year = fields.Integer()
+    contract_id = Integer()
+    year = Integer()
     clauses = fields.List(fields.Nested(ClauseComplianceSchema))
 
 
 class SupplierComplianceSchema(BaseSchema):
-    supplier_id = fields.Integer(attribute="supplier.id")
+    supplier_id = Integer(attribute="supplier.id")
     supplier = fields.String(attribute="supplier.name")
-    contracts = fields.Integer()
+    contracts = Integer()
     counts = fields.Function(lambda s: {status.value: n for status, n in s.counts.items()})
 
 
 class ComplianceSummarySchema(BaseSchema):
-    year = fields.Integer()
+    year = Integer()
     suppliers = fields.List(fields.Nested(SupplierComplianceSchema))
 
 
 class FindingClauseSchema(BaseSchema):
-    id = fields.Integer()
-    contract_id = fields.Integer()
+    id = Integer()
+    contract_id = Integer()
     contract_reference = fields.String(attribute="contract.reference")
     kind = fields.String(attribute="kind.value")
     reference = fields.String()
 
 
 class FindingClausesSchema(BaseSchema):
-    finding_id = fields.Integer()
+    finding_id = Integer()
     chosen = fields.Boolean(metadata={"description": "False: the defaults apply."})
     clauses = fields.List(fields.Nested(FindingClauseSchema))

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate, validates
 
 from monitoring.cases.meetings.operations import ACTION_MAX, ACTIONS_MAX, TEXT_MAX
-from monitoring.core.schemas import BaseSchema
+from monitoring.core.schemas import BaseSchema, Integer
 
 
 def _not_blank(value: str) -> None:
@@ -45,14 +45,14 @@ class RecordMeetingArgs(BaseSchema):
 
 
 class MeetingActionSchema(BaseSchema):
-    position = fields.Integer()
+    position = Integer()
     text = fields.String()
     due_date = fields.Date()
 
 
 class ContractMeetingSchema(BaseSchema):
-    id = fields.Integer()
-    contract_id = fields.Integer()
+    id = Integer()
+    contract_id = Integer()
     meeting_date = fields.Date()
     participants = fields.String()
     notes = fields.String(allow_none=True)
@@ -62,5 +62,5 @@ class ContractMeetingSchema(BaseSchema):
 
 
 class ContractMeetingListSchema(BaseSchema):
-    contract_id = fields.Integer()
+    contract_id = Integer()
     meetings = fields.List(fields.Nested(ContractMeetingSchema))
