@@ -527,12 +527,14 @@ class ReviewSiteDuplicatesArgs(BaseSchema):
     accept_from = Integer(
         load_default=None,
         allow_none=True,
+        strict=True,
         validate=_PERCENT,
         metadata={"description": _l("Merge every open pair at least this similar (0 to 100).")},
     )
     dismiss_below = Integer(
         load_default=None,
         allow_none=True,
+        strict=True,
         validate=_PERCENT,
         metadata={"description": _l("Dismiss every open pair less similar than this (0 to 100).")},
     )

@@ -166,3 +166,10 @@ def test_a_review_decides_at_most_its_limit_and_says_how_many_are_left(
     assert "Pairs merged: 0. Pairs dismissed: 2." in page
     assert "2 more pairs match: review again to decide them." in page
     assert list(states(app, proposals).values()).count(DuplicateState.dismissed) == 2
+
+
+@pytest.mark.parametrize("value", [2.5e-42, 90.5, "90", True])
+def test_a_similarity_that_is_not_a_whole_number_is_refused(api_client, coordinator, value):
+    """Found by schemathesis (seed 20261207): 2.5e-42 was read as 0 and the review ran."""
+    response = api_client(coordinator).post("/api/v1/sites/duplicates/review", json={"accept_from": value})
+    assert response.status_code == 422
