@@ -27,6 +27,7 @@ with status 1 when any check fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -95,11 +96,9 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise SystemExit(f"gunicorn stopped at start; see {self.log}")
-            try:
+            with contextlib.suppress(requests.RequestException):
                 if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
                     return
-            except requests.RequestException:
-                pass
             time.sleep(0.3)
         raise SystemExit(f"gunicorn did not answer /healthz within 60 s; see {self.log}")
 

@@ -37,11 +37,11 @@ class FiguresArgs(PeriodArgs):
 
 
 class DashboardArgs(FiguresArgs):
-    pass
+    """The dashboard's period and breakdown (the figures' own arguments)."""
 
 
 class LedgerArgs(PeriodArgs):
-    pass
+    """The remedy ledger's period."""
 
 
 class RecordRemedyArgs(RemedyArgs):
@@ -68,11 +68,11 @@ class _Suppressible:
 
 
 class SuppressibleInteger(_Suppressible, Integer):
-    pass
+    """A count, null where the suppression rule hides it."""
 
 
 class SuppressibleDecimal(_Suppressible, DecimalString):
-    pass
+    """An amount, null where the suppression rule hides it."""
 
 
 class FigureRowSchema(BaseSchema):

@@ -8,6 +8,7 @@ once, from the start of the file, and the rest is read the same way.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import logging
@@ -62,11 +63,9 @@ def _is_utf8(prefix: bytes) -> bool:
     """Whether the start of the file is UTF-8: all of it, or with valid non-ASCII sequences
     (then a line that is not is a mistake in a UTF-8 file, and named as such)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         decoder.decode(prefix, final=False)
         return True
-    except UnicodeDecodeError:
-        pass
     text = prefix.decode("utf-8", errors="replace")
     return any(ord(c) > 127 and c != "\ufffd" for c in text)
 
