@@ -6,10 +6,14 @@ from collections.abc import Callable, Collection
 from datetime import date
 from typing import Any, cast
 
+from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, and_, case, func, select, update
 
 from monitoring.accounts.models import User
 from monitoring.cases import deadlines, permissions
+from monitoring.cases.access import permissions as access_permissions
+from monitoring.cases.meetings import permissions as meeting_permissions
 from monitoring.cases.models import (
     Case,
     CaseOutcome,
@@ -25,8 +29,9 @@ from monitoring.core import hooks
 from monitoring.core.db import db
 from monitoring.notifications import subjects
 from monitoring.supplychain import case_status as site_case_status
+from monitoring.supplychain import page_links
 from monitoring.supplychain.case_status import SiteCases
-from monitoring.supplychain.models import Site
+from monitoring.supplychain.models import Contract, Site
 from monitoring.testimony import outcomes as worker_outcomes
 from monitoring.testimony import retention as worker_retention
 
@@ -158,3 +163,29 @@ def cases_by_site(user: User, site_ids: Collection[int], today: date) -> dict[in
 
 def _severity_rank() -> Any:
     return case(*((Case.severity == severity, rank) for severity, rank in SEVERITY_RANK.items()), else_=3)
+
+
+# --- links on the registry's pages to the cases feature's own ----------------------------------
+
+
+@page_links.register_provider("site")
+def site_page_links(user: User, site: Site) -> list[tuple[str, str]]:
+    """Factory access, for those who may read a site's access records."""
+    if not access_permissions.can_read_access(user):
+        return []
+    return [
+        (_("Factory access: requests and visits by monitors"), url_for("access.site_access", site_id=site.id))
+    ]
+
+
+@page_links.register_provider("contract")
+def contract_page_links(user: User, contract: Contract) -> list[tuple[str, str]]:
+    """The follow-up meetings, for the contract's buyer, its supplier and coordinators."""
+    if not meeting_permissions.can_read_meetings(user, contract):
+        return []
+    return [
+        (
+            _("Follow-up meetings between the buyer and the supplier"),
+            url_for("meetings.contract_meetings", contract_id=contract.id),
+        )
+    ]

@@ -21,7 +21,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page, paginate
 from monitoring.core.roles import UserRole
 from monitoring.core.transactions import attempt
-from monitoring.supplychain import case_status, operations, pickers, queries, services
+from monitoring.supplychain import case_status, operations, page_links, pickers, queries, services
 from monitoring.supplychain.forms import (
     NEW_SITE,
     ContractForm,
@@ -49,6 +49,7 @@ from monitoring.supplychain.permissions import (
     can_manage_contract,
     can_manage_products,
     can_manage_sites,
+    can_review_duplicates,
     can_set_currency_rates,
     can_view_leverage,
     can_withdraw_disclosure,
@@ -176,6 +177,8 @@ def _site_page(site: Site, name_form: SiteNameForm | None = None) -> Any:
         can_edit=can_edit,
         name_form=name_form,
         site_cases=case_status.cases_at(user, {site.id}, today).get(site.id),
+        can_propose_duplicate=can_review_duplicates(user) and site.merged_into_id is None,
+        page_links=page_links.links("site", user, site),
     )
 
 
@@ -350,6 +353,7 @@ def _contract_page(contract: Contract, product_form: ContractProductForm | None 
         product_form=product_form,
         product_cases=product_cases,
         contract_cases=case_status.total(list(site_cases.values())),
+        page_links=page_links.links("contract", user, contract),
         disclosure=disclosure_obligation(contract, today),
         can_confirm_disclosure=can_confirm_disclosure(user, contract),
     )
