@@ -18,7 +18,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert
 
 from monitoring.accounts.models import User
-from monitoring.config import DEFAULTS
 from monitoring.core import jobs
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
@@ -39,7 +38,7 @@ from monitoring.supplychain.import_reading import (
     _check_width,
     read_header,
 )
-from monitoring.supplychain.import_staging import BATCH_SIZE, facility_stage, staging_table
+from monitoring.supplychain.import_staging import facility_stage, staging_table
 from monitoring.supplychain.permissions import can_import_facilities
 
 FACILITY_IMPORT = "facility_import"
@@ -54,11 +53,8 @@ class _BytesRead(Progress):
 
 
 def batch_rows() -> int:
-    """Rows per batch: the ``IMPORT_BATCH_ROWS`` setting, or :data:`BATCH_SIZE` while it is left
-    at its default (the same 1,000 rows)."""
-    default = DEFAULTS["IMPORT_BATCH_ROWS"]
-    configured = int(current_app.config.get("IMPORT_BATCH_ROWS", default))
-    return BATCH_SIZE if configured == default else max(configured, 1)
+    """Rows per batch, checked and applied: the ``IMPORT_BATCH_ROWS`` setting (at least 1)."""
+    return max(int(current_app.config["IMPORT_BATCH_ROWS"]), 1)
 
 
 def queue_facility_import(user: User, stream: IO[bytes], filename: str) -> jobs.Job:
@@ -123,7 +119,7 @@ class FacilityImportRun:
         columns = [c.name for c in facility_stage.columns if not c.name.startswith("repeats")]
         try:
             with staging_table(facility_stage) as connection:
-                for batch in jobs.staged_rows(self.job, BATCH_SIZE):
+                for batch in jobs.staged_rows(self.job, batch_rows()):
                     connection.execute(
                         insert(facility_stage),
                         [{name: values.get(name) for name in columns} for _, values in batch],

@@ -82,7 +82,7 @@ def _make_stale(job_id: int) -> None:
 
 
 def test_progress_advances_batch_by_batch(app, coordinator, client_for, monkeypatch):
-    monkeypatch.setattr("monitoring.supplychain.import_jobs.BATCH_SIZE", 10)
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_ROWS", 10)
     job_id = job_id_from(upload_facilities(client_for(coordinator), many_rows(35)))
     seen = []
     with app.app_context():
@@ -100,7 +100,7 @@ def test_progress_advances_batch_by_batch(app, coordinator, client_for, monkeypa
 
 
 def test_a_killed_worker_leaves_nothing_and_the_next_one_finishes(app, coordinator, client_for, monkeypatch):
-    monkeypatch.setattr("monitoring.supplychain.import_jobs.BATCH_SIZE", 10)
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_ROWS", 10)
     job_id = job_id_from(upload_facilities(client_for(coordinator), many_rows(45)))
     with app.app_context():
         claimed = jobs.claim()
@@ -121,7 +121,7 @@ def test_a_killed_worker_leaves_nothing_and_the_next_one_finishes(app, coordinat
 
 
 def test_a_bad_file_rolls_back_entirely_and_says_why(app, coordinator, client_for, monkeypatch):
-    monkeypatch.setattr("monitoring.supplychain.import_jobs.BATCH_SIZE", 10)
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_ROWS", 10)
     rows = [facility_row(name=f"F {i}", address=f"{i} Road") for i in range(25)]
     rows[21] = facility_row(name="Bad", country_code="XX")
     client = client_for(coordinator)
@@ -161,7 +161,7 @@ def test_the_reason_is_given_in_the_owners_language(app, create_user, client_for
 
 
 def test_a_login_succeeds_while_a_job_is_half_done(app, coordinator, create_user, client_for, monkeypatch):
-    monkeypatch.setattr("monitoring.supplychain.import_jobs.BATCH_SIZE", 10)
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_ROWS", 10)
     job_id = job_id_from(upload_facilities(client_for(coordinator), many_rows(30)))
     with app.app_context():
         claimed = jobs.claim()
