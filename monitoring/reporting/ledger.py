@@ -76,7 +76,7 @@ class Ledger:
         return isinstance(self.workers_covered, Suppressed)
 
 
-def _counted(user: User, period: Period) -> Any:
+def counted_remedies(user: User, period: Period) -> Any:
     """Remedy ids that count, with their case, year and kind of record (a subquery)."""
     when = func.coalesce(CaseClosure.closed_dt, Remedy.recorded_dt)
     case_id = func.coalesce(CaseClosure.case_id, Remedy.case_id)
@@ -95,13 +95,13 @@ def _counted(user: User, period: Period) -> Any:
     )
 
 
-def _eur(amount: Any) -> Any:
+def eur_amount(amount: Any) -> Any:
     """An amount in euros: itself for euros, times the rate otherwise (NULL without a rate)."""
     return amount * case((Remedy.currency == BASE_CURRENCY, literal(1)), else_=CurrencyRate.eur_per_unit)
 
 
 def _rows_query(user: User, period: Period) -> Select[Any]:
-    counted = _counted(user, period)
+    counted = counted_remedies(user, period)
     # An affiliate's rows are its own, a supplier's those of its own contracts: whom else a site
     # concerns is the staff's to see.
     linked = links(
@@ -116,7 +116,7 @@ def _rows_query(user: User, period: Period) -> Select[Any]:
             Remedy.currency,
             Remedy.amount,
             Remedy.workers_covered,
-            _eur(Remedy.amount).label("eur"),
+            eur_amount(Remedy.amount).label("eur"),
             linked.c.affiliate_id.label("buyer_id"),
             suppliers.c.supplier_id,
             Site.country,
@@ -152,7 +152,7 @@ def _rows_query(user: User, period: Period) -> Select[Any]:
 
 
 def _totals(user: User, period: Period) -> tuple[int, int, Decimal, list[UnconvertedAmount]]:
-    counted = _counted(user, period)
+    counted = counted_remedies(user, period)
     base = (
         select(Remedy)
         .join(counted, counted.c.remedy_id == Remedy.id)
@@ -162,7 +162,7 @@ def _totals(user: User, period: Period) -> tuple[int, int, Decimal, list[Unconve
         base.with_only_columns(
             func.count(Remedy.id),
             func.coalesce(func.sum(Remedy.workers_covered), 0),
-            func.coalesce(func.sum(_eur(Remedy.amount)), 0),
+            func.coalesce(func.sum(eur_amount(Remedy.amount)), 0),
         )
     ).one()
     missing = and_(

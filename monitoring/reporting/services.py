@@ -36,7 +36,7 @@ from monitoring.reporting.figures import (
     ShareFigure,
     compute_figures,
 )
-from monitoring.reporting.ledger import Ledger, _counted, _eur, ledger_for, remedy_ledger
+from monitoring.reporting.ledger import Ledger, counted_remedies, eur_amount, ledger_for, remedy_ledger
 from monitoring.reporting.suppression import Suppressed, shown_to
 from monitoring.supplychain.models import Contract, CurrencyRate, Site
 from monitoring.supplychain.queries import leverage_by_site, links
@@ -192,13 +192,13 @@ def ledger_view(user: User, period: Period) -> Ledger:
 
 def ledger_by_kind(user: User, period: Period) -> list[KindTotal]:
     """The ledger's remedies per kind, each remedy once, with EUR where a rate is stored (one query)."""
-    counted = _counted(user, period)
+    counted = counted_remedies(user, period)
     query = (
         select(
             Remedy.kind,
             func.count(Remedy.id),
             func.coalesce(func.sum(Remedy.workers_covered), 0),
-            func.sum(_eur(Remedy.amount)),
+            func.sum(eur_amount(Remedy.amount)),
         )
         .join(counted, counted.c.remedy_id == Remedy.id)
         .outerjoin(CurrencyRate, CurrencyRate.currency == Remedy.currency)
