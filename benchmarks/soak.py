@@ -14,6 +14,11 @@ Everything runs on the loopback interface, in a temporary directory, with the de
    without its sealed parts, its data key or its categories).
 4. **database restart** (PostgreSQL, only with ``--pg-restart-cmd``): errors only while the database
    is down, then the app recovers by itself (the engine pings pooled connections).
+5. **kill -9 of the import worker**: a facility list of ``--import-rows`` rows (20,000) is queued and
+   ``flask jobs worker`` imports it in batches; the worker's process group is killed with SIGKILL
+   half way through. No site of the file may exist then (an import applies all rows or none); a
+   new worker takes the abandoned job over, and at the end the registry holds exactly the sites the
+   job reports as created.
 
     .venv/bin/python benchmarks/soak.py                                   # SQLite
     .venv/bin/python benchmarks/soak.py --database-url postgresql+psycopg://postgres@127.0.0.1:55433/soak \
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import signal
@@ -445,6 +451,109 @@ def phase_db_restart(server: Server, url: str, command: str) -> Row:
     return Row("db restart", stats, lost, ok, note)
 
 
+QUEUE_IMPORT = """
+import sys
+from sqlalchemy import select
+from wsgi import app
+from monitoring.accounts.models import User
+from monitoring.core import jobs
+from monitoring.core.db import db
+from monitoring.supplychain.import_jobs import queue_facility_import
+
+with app.app_context():
+    user = db.session.scalar(select(User).where(User.email == sys.argv[1]))
+    with open(sys.argv[2], "rb") as upload:
+        job = queue_facility_import(user, upload, "soak-facilities.csv")
+    if job.state == getattr(jobs.JobState, "waiting", None):  # the mapping step: the proposal confirmed
+        jobs.release(job, {})
+    db.session.commit()
+    print(job.id)
+"""
+
+
+def _job(url: str, job_id: int) -> dict[str, Any]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT state, rows_done, bytes_done, size, result FROM job WHERE id = :id"), {"id": job_id}
+        ).one()
+        sites = int(connection.execute(text("SELECT count(*) FROM site")).scalar_one())
+    engine.dispose()
+    state, rows, done, size, result = row
+    return {"state": state, "rows": rows, "bytes": done, "size": size, "result": result, "sites": sites}
+
+
+def _worker(env: dict[str, str], app_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(  # noqa: S603 (our own flask)
+            [str(BIN / "flask"), "--app", "wsgi", "jobs", "worker", "--interval", "0.5"],
+            cwd=app_dir,
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def phase_import_kill(env: dict[str, str], app_dir: Path, url: str, rows: int, tmp: Path) -> Row:
+    """Queue a facility import, kill -9 its worker half way, then let a new worker finish it."""
+    from tests.supplychain.facility_files import write_file
+
+    upload = tmp / "soak-facilities.csv"
+    write_file(upload, rows, seed=7)
+    # A short batch makes many transactions to be killed between; a short stale time lets the next
+    # worker take the abandoned job over within seconds instead of five minutes.
+    env = {**env, "MONITORING_IMPORT_BATCH_ROWS": "500", "MONITORING_JOB_STALE_SECONDS": "3"}
+    queued = subprocess.run(  # noqa: S603 (our own python)
+        [sys.executable, "-c", QUEUE_IMPORT, THROTTLED[0], str(upload)],
+        cwd=app_dir,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    job_id = int(queued.stdout.strip().splitlines()[-1])
+    before = _job(url, job_id)
+    log = tmp / "worker.log"
+    first = _worker(env, app_dir, log)
+
+    def half_read() -> bool:
+        job = _job(url, job_id)
+        return bool(job["state"] == "running" and job["bytes"] >= job["size"] // 2)
+
+    half = _wait_for(half_read, 600)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    killed = _job(url, job_id)
+    partial = killed["sites"] - before["sites"]
+    second = _worker(env, app_dir, log)
+    try:
+        finished = _wait_for(lambda: _job(url, job_id)["state"] in ("done", "failed"), 900)
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=30)
+    after = _job(url, job_id)
+    created = int(json.loads(after["result"]).get("created", -1)) if after["result"] else -1
+    exact = after["sites"] - before["sites"] == created
+    done = finished and after["state"] == "done" and exact
+    ok = half and killed["state"] == "running" and partial == 0 and done
+    note = (
+        f"{rows} rows; killed at {killed['bytes'] * 100 // max(killed['size'], 1)} % read, "
+        f"{killed['rows']} rows staged; sites added by then: {partial}; then {after['state']}, "
+        f"{after['sites'] - before['sites']} sites added, {created} reported created"
+    )
+    return Row("import kill", None, partial, ok, note)
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 
@@ -497,6 +606,7 @@ def main() -> int:
     parser.add_argument("--database-url", help="an empty PostgreSQL database (default: SQLite in a temp dir)")
     parser.add_argument("--duration", type=float, default=60, help="seconds of mixed load (60)")
     parser.add_argument("--pg-restart-cmd", help="a shell command that restarts PostgreSQL and waits")
+    parser.add_argument("--import-rows", type=int, default=20000, help="rows of the killed facility import")
     parser.add_argument(
         "--app-dir", type=Path, default=ROOT, help="the source tree to serve (default: this checkout)"
     )
@@ -521,6 +631,7 @@ def main() -> int:
         try:
             one.start()
             rows.append(phase_load(one.url, url, options.duration))
+            rows.append(phase_import_kill(env, app_dir, url, options.import_rows, Path(tmp)))
             two.start()
             rows.append(phase_two_servers(one, two))
             two.stop()
