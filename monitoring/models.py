@@ -22,11 +22,14 @@ from monitoring.cases.models import (
     SupplierResponse,
 )
 from monitoring.core.audit import AuditEntry, AuditHead
+from monitoring.core.column_mapping import SavedMapping
 from monitoring.core.jobs import Job, JobRow
 from monitoring.core.sessions import WebSession
 from monitoring.core.storage import StoredUpload
 from monitoring.notifications.models import Notification
 from monitoring.publication.models import CasePublication
+from monitoring.reporting.models import FigureSnapshot
+from monitoring.supplychain.circularity.models import CircularityReport, CircularitySite
 from monitoring.supplychain.models import (
     Contract,
     ContractClause,
@@ -64,6 +67,8 @@ __all__ = [
     "CaseMessage",
     "CasePublication",
     "CaseStatusRelease",
+    "CircularityReport",
+    "CircularitySite",
     "Contract",
     "ContractClause",
     "ContractProduct",
@@ -72,6 +77,7 @@ __all__ = [
     "CurrencyRate",
     "Disclosure",
     "Evidence",
+    "FigureSnapshot",
     "Finding",
     "FindingReport",
     "Job",
@@ -89,6 +95,7 @@ __all__ = [
     "ReportMessage",
     "RetaliationAlert",
     "RetaliationCheckIn",
+    "SavedMapping",
     "Site",
     "SiteDuplicate",
     "SiteName",
