@@ -13,17 +13,26 @@ the staged rows in one transaction: all of them or, if a problem turns up, none.
 A worker that dies leaves its job running with a stale heartbeat; the next worker claims it
 again, deletes what it had staged and starts over. A worker that wakes up after its job was
 taken from it finds its claim token gone and stops without writing.
+
+A job may be *held* (``JobState.waiting``): its file is stored but no worker takes it until
+:func:`release` (e.g. once the user has confirmed the file's columns). Held jobs nobody
+releases are cancelled after ``JOB_WAITING_HOURS``. An upload that must not lie on disk in
+clear is stored *protected*: encrypted under a key of its own, itself protected by the server
+keyring in ``job.file_key_ct``; clearing that column when the job ends shreds the upload even
+if deleting the file fails.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 from flask import current_app
 from flask_babel import gettext, ngettext
@@ -31,7 +40,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, Text, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from monitoring.core import hooks
+from monitoring.core import crypto, hooks, keyring
+from monitoring.core.crypto import ProtectedBytes
 from monitoring.core.db import Base, db, write_intent
 from monitoring.core.storage import file_store, reserve_object_name
 from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
@@ -40,12 +50,16 @@ logger = logging.getLogger(__name__)
 
 # A running job whose heartbeat is older than this is taken for abandoned (its worker died).
 DEFAULT_STALE_SECONDS = 300
+# A held job nobody releases within this many hours is cancelled (``JOB_WAITING_HOURS``).
+DEFAULT_WAITING_HOURS = 24
 # How many problems a failed job keeps to show.
 MAX_KEPT_PROBLEMS = 100
 UNEXPECTED_FAILURE = _l("The import stopped because of an error. Nothing was saved.")
+CANCELLED = _l("The import was cancelled. Nothing was saved.")
 
 
 class JobState(TitledEnum):
+    waiting = "waiting"
     queued = "queued"
     running = "running"
     done = "done"
@@ -54,6 +68,7 @@ class JobState(TitledEnum):
     @staticmethod
     def __titles__() -> dict[JobState, Any]:
         return {
+            JobState.waiting: _l("Columns to confirm"),
             JobState.queued: _l("Waiting"),
             JobState.running: _l("Running"),
             JobState.done: _l("Done"),
@@ -75,6 +90,9 @@ class Job(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     # The uploaded file in the file store (deleted once the job is over).
     storage_key: Mapped[str | None] = mapped_column(String(64))
+    # The key the stored file is encrypted under, protected by the keyring; None for a file
+    # stored as it is, and once the job is over (the upload is then unreadable).
+    file_key_ct: Mapped[bytes | None] = mapped_column(ProtectedBytes)
     filename: Mapped[str] = mapped_column(String(255), default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
     # What the handler needs besides the file (JSON), e.g. the supplier of a disclosure list.
@@ -127,6 +145,8 @@ class Job(Base):
         total = int(stored.get("total", len(listed)))
         if stored.get("unexpected"):
             message = str(UNEXPECTED_FAILURE)
+        elif stored.get("cancelled"):
+            message = str(CANCELLED)
         elif total > len(listed):
             message = gettext(
                 "The file was not imported: %(total)d problems were found, the first %(shown)d "
@@ -234,6 +254,10 @@ def staged_rows(job: Job, batch: int = 1000) -> Iterator[list[tuple[int, dict[st
 # --- queueing ------------------------------------------------------------------------------
 
 
+def _upload_context(storage_key: str) -> tuple[object, ...]:
+    return ("job", "upload", storage_key)
+
+
 def enqueue(
     kind: str,
     owner_id: int,
@@ -242,31 +266,139 @@ def enqueue(
     *,
     filename: str = "",
     params: dict[str, Any] | None = None,
+    hold: bool = False,
+    protect: bool = False,
 ) -> Job:
-    """Store the file as it is and queue a job of ``kind`` for it; flush."""
+    """Store the file and queue a job of ``kind`` for it; flush.
+
+    ``hold`` makes the job wait (``JobState.waiting``) until :func:`release`; ``protect`` stores
+    the file encrypted under a fresh key, kept protected by the keyring in ``job.file_key_ct``.
+    """
     name = reserve_object_name()
-    size = 0
-
-    def chunks() -> Iterator[bytes]:
-        nonlocal size
-        while chunk := stream.read(1024 * 1024):
-            size += len(chunk)
-            yield chunk
-
-    file_store().write(name, chunks())
+    counted = _Counted(stream)
+    file_key = crypto.new_key() if protect else None
+    if file_key is not None:
+        source = cast(IO[bytes], counted)
+        file_store().write(name, crypto.encrypt_stream(file_key, source, context=_upload_context(name)))
+    else:
+        file_store().write(name, counted.chunks())
     job = Job(
         kind=kind,
         owner_id=owner_id,
         organisation_id=organisation_id,
         storage_key=name,
         filename=filename[:255],
-        size=size,
+        size=counted.size,
         params=json.dumps(params or {}),
-        state=JobState.queued,
+        state=JobState.waiting if hold else JobState.queued,
     )
     db.session.add(job)
     db.session.flush()
+    if file_key is not None:  # the row id binds the protected key
+        job.file_key_ct = _protect_key(file_key, job.id)
+        db.session.flush()
     return job
+
+
+def _protect_key(file_key: bytes, job_id: int) -> bytes:
+    return keyring.protect(file_key, table=Job.__tablename__, column="file_key_ct", row=job_id)
+
+
+class _Counted:
+    """A stream read in chunks, counting the bytes."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.size += len(data)
+        return data
+
+    def chunks(self) -> Iterator[bytes]:
+        while chunk := self.read(1024 * 1024):
+            yield chunk
+
+
+class _ChunkStream(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._rest:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._rest = chunk
+        count = min(len(buffer), len(self._rest))
+        buffer[:count] = self._rest[:count]
+        self._rest = self._rest[count:]
+        return count
+
+
+@contextmanager
+def open_upload(job: Job) -> Iterator[IO[bytes]]:
+    """The job's uploaded file as a readable binary stream (decrypted if it was protected)."""
+    if not job.storage_key:
+        raise ValueError(f"job {job.id} has no stored file")
+    with file_store().open(job.storage_key) as raw:
+        if job.file_key_ct is None:
+            yield raw
+            return
+        file_key = keyring.unprotect(
+            job.file_key_ct, table=Job.__tablename__, column="file_key_ct", row=job.id
+        )
+        chunks = crypto.decrypt_stream(file_key, raw, context=_upload_context(job.storage_key))
+        yield cast(IO[bytes], io.BufferedReader(_ChunkStream(chunks), buffer_size=1024 * 1024))
+
+
+def release(job: Job, params: dict[str, Any] | None = None) -> None:
+    """Queue a held job, with ``params`` merged into its own; flush. Only a waiting job."""
+    if job.state != JobState.waiting:
+        raise ValueError(f"job {job.id} is {job.state.value}, not waiting")
+    job.params = json.dumps({**job.arguments, **(params or {})})
+    job.state = JobState.queued
+    db.session.flush()
+
+
+def cancel(job: Job) -> None:
+    """Stop a job no worker has begun (waiting or queued): failed as cancelled, its upload
+    shredded and deleted; flush."""
+    if job.state not in (JobState.waiting, JobState.queued):
+        raise ValueError(f"job {job.id} is {job.state.value}, it cannot be cancelled")
+    key = job.storage_key
+    job.state, job.finished_dt, job.storage_key, job.file_key_ct = JobState.failed, utcnow(), None, None
+    job.error = json.dumps({"cancelled": True})
+    db.session.flush()
+    _delete_upload(job.id, key)
+
+
+def _delete_upload(job_id: int, key: str | None) -> None:
+    if key:
+        try:
+            file_store().delete(key)
+        except OSError:  # the collector will find it
+            logger.warning("job %s: could not delete its upload", job_id)
+
+
+def cancel_abandoned() -> int:
+    """Cancel held jobs older than ``JOB_WAITING_HOURS``; commit. Returns how many."""
+    hours = float(current_app.config.get("JOB_WAITING_HOURS") or DEFAULT_WAITING_HOURS)
+    before = utcnow() - timedelta(hours=hours)
+    old = db.session.scalars(
+        select(Job).where(Job.state == JobState.waiting, Job.created_dt < before).order_by(Job.id)
+    ).all()
+    for job in old:
+        cancel(job)
+    db.session.commit()
+    return len(old)
 
 
 def _stale_before() -> datetime:
@@ -347,15 +479,12 @@ def _finish(job_id: int, token: str, state: JobState, **values: Any) -> bool:
     db.session.execute(delete(JobRow).where(JobRow.job_id == job_id))
     key = job.storage_key
     job.state, job.finished_dt, job.claim, job.storage_key = state, utcnow(), None, None
+    job.file_key_ct = None  # the upload is unreadable from now on, deleted or not
     for name, value in values.items():
         setattr(job, name, value)
     hooks.job_finished.send(job=job)
     db.session.commit()
-    if key:
-        try:
-            file_store().delete(key)
-        except OSError:  # the collector will find it
-            logger.warning("job %s: could not delete its upload", job_id)
+    _delete_upload(job_id, key)
     return True
 
 
@@ -368,7 +497,7 @@ def run(job: Job, token: str, *, max_batches: int | None = None) -> Outcome | No
     job_id = job.id
     work = _handlers[job.kind](job)
     try:
-        with file_store().open(job.storage_key or "") as stream:
+        with open_upload(job) as stream:
             for count, read in enumerate(work.stage(stream), start=1):
                 rows = db.session.scalar(select(func.count()).where(JobRow.job_id == job_id)) or 0
                 beat(job, token, bytes_done=read, rows_done=rows, problems=getattr(work, "problems", 0))
@@ -396,10 +525,12 @@ def run(job: Job, token: str, *, max_batches: int | None = None) -> Outcome | No
 
 
 def work_once(*, max_batches: int | None = None) -> list[Outcome]:
-    """Run every job there is to run now, one after the other."""
+    """Cancel held jobs left too long, then run every job there is to run now, one after
+    the other."""
     outcomes = []
     intent = write_intent.set(True)
     try:
+        cancel_abandoned()
         while (claimed := claim()) is not None:
             outcome = run(*claimed, max_batches=max_batches)
             if outcome is None:
