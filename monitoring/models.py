@@ -28,8 +28,6 @@ from monitoring.core.sessions import WebSession
 from monitoring.core.storage import StoredUpload
 from monitoring.notifications.models import Notification
 from monitoring.publication.models import CasePublication
-from monitoring.reporting.models import FigureSnapshot
-from monitoring.supplychain.circularity.models import CircularityReport, CircularitySite
 from monitoring.supplychain.models import (
     Contract,
     ContractClause,
@@ -67,8 +65,6 @@ __all__ = [
     "CaseMessage",
     "CasePublication",
     "CaseStatusRelease",
-    "CircularityReport",
-    "CircularitySite",
     "Contract",
     "ContractClause",
     "ContractProduct",
@@ -77,7 +73,6 @@ __all__ = [
     "CurrencyRate",
     "Disclosure",
     "Evidence",
-    "FigureSnapshot",
     "Finding",
     "FindingReport",
     "Job",
