@@ -100,13 +100,15 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+CANNOT_IMPORT = _l("Only monitors of this organisation can import its surveys.")
+
 # --- importing ---------------------------------------------------------------------------------
 
 
 def check_can_import(actor: User, organisation: Organisation) -> None:
     """Refuse an import by someone else than a monitor of the organisation, or without a key."""
     if not can_import_survey(actor, organisation):
-        raise OperationError(_l("Only monitors of this organisation can import its surveys."))
+        raise OperationError(CANNOT_IMPORT)
     from monitoring.accounts import keys
 
     if keys.current_organisation_key(organisation) is None:

@@ -18,10 +18,13 @@ from monitoring.core import uploads
 from monitoring.core.api import paginate, parse_args, route
 from monitoring.core.auth import roles
 from monitoring.core.errors import MESSAGES, ApiError
+from monitoring.core.jobs import Job
 from monitoring.core.pagination import Page
+from monitoring.supplychain import services as supplychain_services
+from monitoring.supplychain.schemas import JobSchema
 from monitoring.testimony import operations_survey_undo as undo
 from monitoring.testimony import services as s
-from monitoring.testimony import survey
+from monitoring.testimony import survey, survey_jobs
 from monitoring.testimony.models import SurveyImport, WorkerReport
 from monitoring.testimony.permissions import can_manage_report
 from monitoring.testimony.schemas import CreateSurveyImportArgs, ListSurveyImportsArgs
@@ -61,19 +64,21 @@ def get_survey_import(import_id: int) -> SurveyImport:
     method="POST",
     summary=_l("Import a survey export"),
     description=_l(
-        "Each row of a KoboToolbox CSV export becomes a worker report (channel survey) sealed to "
-        "your organisation's key, all in one transaction. A file with any problem is refused "
-        "whole (422) with one message per problem and its line number."
+        "The header row is checked (a bad one is refused, 422) and the file stored encrypted; a "
+        "background job then checks every row and seals each as a worker report (channel survey) "
+        "to your organisation's key, all in one transaction. Follow the job with GET "
+        "/testimony/survey-imports/jobs/{id}: a file with any problem fails whole, with one "
+        "problem per line; when it is done its result names the survey import."
     ),
     args=CreateSurveyImportArgs,
-    response=SurveyImportSchema,
-    status=201,
+    response=JobSchema,
+    status=202,
     tag=TAG,
     raw_body=True,
 )
 @roles(UserRole.monitor)
-def create_survey_import() -> SurveyImport:
-    """Check a survey export and seal every row as a report of my organisation, in one transaction."""
+def create_survey_import() -> dict[str, Any]:
+    """Check a survey export's header, store it encrypted and queue its import."""
     user = s.me()
     if not uploads.accept_body(current_app.config["MAX_CONTENT_LENGTH"]):
         raise ApiError(413, str(MESSAGES[413]))
@@ -89,15 +94,34 @@ def create_survey_import() -> SurveyImport:
         raw["file"] = upload
     args = parse_args(CreateSurveyImportArgs, raw)
     site = s.survey_site_by_id(args.get("site_id"))
-    data = args["file"].read()
+    upload = args["file"]
     try:
-        return survey.import_survey(
-            user, user.organisation, data, site=site, default_language=args["language"]
+        job = survey_jobs.queue_survey_import(
+            user,
+            user.organisation,
+            upload.stream,
+            upload.filename or "",
+            site=site,
+            default_language=args["language"],
         )
     except survey.SurveyRefused as exc:
         raise ApiError(
             422, _("The file was refused; nothing was imported."), {"file": s.survey_refusal(exc)}
         ) from exc
+    return supplychain_services.job_status(job)
+
+
+@route(
+    f"{RULE}/jobs/<int:job_id>",
+    summary=_l("Follow a survey import"),
+    description=_l("Its progress and, when it is over, the survey import it made or the file's problems."),
+    response=JobSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def show_survey_job(job_id: int) -> dict[str, Any]:
+    job = supplychain_services.load(survey_jobs.visible_survey_jobs(s.me()), Job.id == job_id)
+    return supplychain_services.job_status(job)
 
 
 @route(

@@ -116,6 +116,8 @@ class SurveyError:
     line: int | None
     column: str
     message: str
+    # The message untranslated (a lazy string), for a job that shows it in its reader's language.
+    source: Any = field(default=None, compare=False, repr=False)
 
 
 class SurveyRefused(Exception):

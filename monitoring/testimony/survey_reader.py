@@ -9,6 +9,7 @@ import csv
 import io
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -65,7 +66,7 @@ class _Problems:
 
     def add(self, line: int | None, column: str, message: Any) -> None:
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append(SurveyError(line, column, str(message)))
+            self.errors.append(SurveyError(line, column, str(message), message))
         else:
             self.more += 1
 
@@ -453,44 +454,113 @@ class _RowReader:
         )
 
 
-def parse_survey(data: bytes, *, site: Site | None = None, default_language: str = "en") -> list[SurveyRow]:
-    """Check the whole file and return its rows; raise :class:`SurveyRefused` listing every problem."""
-    if site is not None:
-        site = _surviving(site)
-    if worker_language(default_language) is None:
+def default_language_of(code: str) -> str:
+    """The language code as stored; raise :class:`SurveyRefused` if it is not one of the list."""
+    language = worker_language(code)
+    if language is None:
         raise SurveyRefused([SurveyError(None, "language", str(_l("Choose a language from the list.")))])
-    default_language = worker_language(default_language) or "en"
-    text = _decode(data)
+    return language
+
+
+@dataclass
+class HeaderCheck:
+    """What the first line of a file says: its separator and the questions found."""
+
+    delimiter: str
+    width: int
+    header: _Header
+
+
+def check_header(head: bytes) -> HeaderCheck:
+    """Check the header row at the start of a file (its first bytes suffice); raise
+    :class:`SurveyRefused` listing its problems. No answer is read."""
+    first_line = head.split(b"\n", 1)[0]
+    text = _decode(first_line if b"\n" in head else head)
     problems = _Problems()
     records = _records(text, _delimiter(text), problems)
     first = next(records, None)
     if first is None:
         problems.add(1, "", _l("The file is empty."))
-        problems.raise_if_any()
+    problems.raise_if_any()
     assert first is not None
     header = _read_header(first[1], problems)
     problems.raise_if_any()
-    body = list(records)
-    limit = int(current_app.config["SURVEY_MAX_ROWS"])
-    if len(body) > limit:
-        problems.add(
-            None,
-            "",
-            _l(
-                "The file has %(rows)s rows; at most %(max)s are imported at once.", rows=len(body), max=limit
-            ),
+    return HeaderCheck(_delimiter(text), len(first[1]), header)
+
+
+class SurveyCheck:
+    """A file checked row by row, in batches: :meth:`check` yields after each batch; the rows
+    are in ``rows`` and the problems, if any, raised as :class:`SurveyRefused` at the end."""
+
+    def __init__(self, data: bytes, *, site: Site | None = None, default_language: str = "en") -> None:
+        self.site = _surviving(site) if site is not None else None
+        self.default_language = default_language_of(default_language)
+        text = _decode(data)
+        self.problems = _Problems()
+        records = _records(text, _delimiter(text), self.problems)
+        first = next(records, None)
+        if first is None:
+            self.problems.add(1, "", _l("The file is empty."))
+            self.problems.raise_if_any()
+        assert first is not None
+        self.width = len(first[1])
+        self.header = _read_header(first[1], self.problems)
+        self.problems.raise_if_any()
+        self.body = list(records)
+        limit = int(current_app.config["SURVEY_MAX_ROWS"])
+        if len(self.body) > limit:
+            self.problems.add(
+                None,
+                "",
+                _l(
+                    "The file has %(rows)s rows; at most %(max)s are imported at once.",
+                    rows=len(self.body),
+                    max=limit,
+                ),
+            )
+            self.problems.raise_if_any()
+        self.rows: list[SurveyRow] = []
+        self.checked = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.body)
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems.errors) + self.problems.more
+
+    def check(self, batch: int) -> Iterator[list[SurveyRow]]:
+        """Check ``batch`` rows at a time, yielding the good rows of each batch; then raise
+        :class:`SurveyRefused` if any row had a problem."""
+        header = self.header
+        os_ids = {
+            values[header.columns["site_os_id"]].strip().upper()
+            for _line, values in self.body
+            if "site_os_id" in header.columns and header.columns["site_os_id"] < len(values)
+        }
+        reader = _RowReader(
+            header,
+            self.problems,
+            site=self.site,
+            default_language=self.default_language,
+            sites=_sites_by_os_id(os_ids - {""}),
         )
-        problems.raise_if_any()
-    os_ids = {
-        values[header.columns["site_os_id"]].strip().upper()
-        for _line, values in body
-        if "site_os_id" in header.columns and header.columns["site_os_id"] < len(values)
-    }
-    reader = _RowReader(
-        header, problems, site=site, default_language=default_language, sites=_sites_by_os_id(os_ids - {""})
-    )
-    rows = [row for line, values in body if (row := reader.read(line, values, len(first[1]))) is not None]
-    if not body:
-        problems.add(None, "", _l("The file has a header but no answers."))
-    problems.raise_if_any()
-    return rows
+        for start in range(0, len(self.body), max(batch, 1)):
+            part = self.body[start : start + max(batch, 1)]
+            read = (reader.read(line, values, self.width) for line, values in part)
+            rows = [row for row in read if row is not None]
+            self.rows.extend(rows)
+            self.checked += len(part)
+            yield rows
+        if not self.body:
+            self.problems.add(None, "", _l("The file has a header but no answers."))
+        self.problems.raise_if_any()
+
+
+def parse_survey(data: bytes, *, site: Site | None = None, default_language: str = "en") -> list[SurveyRow]:
+    """Check the whole file and return its rows; raise :class:`SurveyRefused` listing every problem."""
+    checked = SurveyCheck(data, site=site, default_language=default_language)
+    for _rows in checked.check(checked.total):
+        pass
+    return checked.rows

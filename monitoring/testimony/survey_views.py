@@ -18,13 +18,15 @@ from monitoring.core.auth import roles
 from monitoring.core.db import db
 from monitoring.core.errors import error_response
 from monitoring.core.forms import apply_error
+from monitoring.core.jobs import Job
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import paginate
 from monitoring.core.transactions import attempt
+from monitoring.supplychain import services as supplychain_services
 from monitoring.supplychain.models import Site
 from monitoring.testimony import operations_survey_undo as undo
 from monitoring.testimony import services as s
-from monitoring.testimony import survey
+from monitoring.testimony import survey, survey_jobs
 from monitoring.testimony.forms import ActionForm, SurveyUploadForm
 from monitoring.testimony.models import IssueCategory
 from monitoring.testimony.permissions import can_manage_report
@@ -68,14 +70,15 @@ def upload() -> Any:
         form.language.data = survey.worker_language(user.locale or "") or "en"
     if not form.validate_on_submit():
         return _upload_page(form, status=422 if request.method == "POST" else 200)
+    upload = form.file.data
     try:
         site = s.survey_site(form.site.data)
-        data = form.file.data.read()
-        result = attempt(
-            survey.import_survey,
+        job = attempt(
+            survey_jobs.queue_survey_import,
             user,
             user.organisation,
-            data,
+            upload.stream,
+            upload.filename or "",
             site=site,
             default_language=form.language.data,
         )
@@ -84,13 +87,20 @@ def upload() -> Any:
     except OperationError as exc:
         apply_error(form, exc, rename={"site_id": "site"})
         return _upload_page(form, status=422)
-    flash(_("%(num)d reports were sealed and imported.", num=result.rows), "success")
-    if result.skipped:
-        flash(_("%(num)d answers had been imported before and were skipped.", num=result.skipped), "info")
-    return redirect(url_for(".detail", import_id=result.id))
+    return redirect(url_for(".job", job_id=job.id))
 
 
 uploads.csrf_checked_in_view(bp, upload)
+
+
+@bp.route("/jobs/<int:job_id>")
+@roles(UserRole.monitor)
+def job(job_id: int) -> Any:
+    """An import's progress; the page reloads itself every two seconds until the job is over."""
+    found = supplychain_services.load(survey_jobs.visible_survey_jobs(s.me()), Job.id == job_id)
+    status = supplychain_services.job_status(found)
+    imported_id = (status["result"] or {}).get("survey_import_id")
+    return render_template("testimony/survey_job.html", job=found, status=status, imported_id=imported_id)
 
 
 def _detail(item: Any, status: int = 200) -> Any:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from monitoring.accounts.models import Organisation, User, UserRole
+from monitoring.core import jobs
 from monitoring.core.audit import AuditEntry
 from monitoring.core.db import db
 from monitoring.supplychain import operations as supplychain
@@ -166,6 +167,28 @@ def counts(app) -> tuple[int, int]:
             db.session.scalar(select(func.count(WorkerReport.id))),
             db.session.scalar(select(func.count(SurveyImport.id))),
         )
+
+
+API = "/api/v1/testimony/survey-imports"
+
+
+def api_upload(api, data: bytes, **fields):
+    return api.post(
+        API, data={"file": (io.BytesIO(data), "export.csv"), **fields}, content_type="multipart/form-data"
+    )
+
+
+def run_worker(app) -> list[jobs.Outcome]:
+    with app.app_context():
+        return jobs.work_once()
+
+
+def api_import_job(app, api, data: bytes, **fields) -> dict:
+    """Upload by the API and run the worker; the job's status when it is over."""
+    response = api_upload(api, data, **fields)
+    assert response.status_code == 202, response.get_json()
+    run_worker(app)
+    return api.get(f"{API}/jobs/{response.get_json()['id']}").get_json()
 
 
 def run_import(app, data: bytes, setup: Setup, tmp_path, *extra: str):
@@ -436,9 +459,17 @@ def test_monitor_uploads_a_survey_and_sees_the_result(app, setup, client_for):
     assert "<code>recruitment_fees</code>" in page
     response = _upload(client, valid_file())
     assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    job_url = response.headers["Location"]
+    assert counts(app) == (0, 0)  # queued, not imported
+    page = client.get(job_url).get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="2">' in page and "<progress" in page
+    run_worker(app)
+    page = client.get(job_url).get_data(as_text=True)
+    assert "http-equiv" not in page
     assert "3 reports were sealed and imported" in page
-    assert "<strong>3</strong>" in page
+    link = re.search(r'href="(/testimony/survey-imports/\d+)"', page)
+    assert link is not None
+    assert "<strong>3</strong>" in client.get(link.group(1)).get_data(as_text=True)
     page = client.get("/testimony/survey-imports/").get_data(as_text=True)
     assert re.search(r'<td class="number">3</td>', page)
     assert counts(app) == (3, 1)
@@ -451,13 +482,22 @@ def test_a_refused_upload_shows_the_problems_by_line(app, setup, client_for):
         questions=["site_os_id", "testimony", "issues"],
     )
     response = _upload(client, data)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 302  # the rows are checked by the worker
+    run_worker(app)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "The file was refused; nothing was imported" in page
     assert re.search(r'<th scope="row">3</th><td><code>issues</code></td><td>[^<]*nope', page)
     assert counts(app) == (0, 0)
+    # A bad header is refused at once, with nothing stored.
+    response = _upload(client, b"today;site_os_id\r\n2024-01-01;" + OS_ID.encode())
+    assert response.status_code == 422
+    assert re.search(
+        r'<th scope="row">1</th><td><code>testimony</code></td>', response.get_data(as_text=True)
+    )
     response = _upload(client, b"", site="XX0000000000000")
     assert response.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(select(func.count(jobs.Job.id))) == 1
 
 
 @pytest.mark.parametrize(
@@ -498,17 +538,9 @@ def test_imports_of_another_organisation_are_invisible(
 
 def test_api_imports_a_survey(app, setup, api_client):
     api = api_client(setup.monitor)
-    response = api.post(
-        "/api/v1/testimony/survey-imports",
-        data={
-            "file": (io.BytesIO(valid_file()), "export.csv"),
-            "language": "th",
-            "site_id": str(setup.site_id),
-        },
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 201, response.get_json()
-    body = response.get_json()
+    status = api_import_job(app, api, valid_file(), language="th", site_id=str(setup.site_id))
+    assert (status["state"], status["rows_done"], status["result"]["rows"]) == ("done", 3, 3)
+    body = api.get(f"{API}/{status['result']['survey_import_id']}").get_json()
     assert (
         body["rows"] == 3 and body["site_id"] == setup.site_id and body["imported_by_id"] == setup.monitor.id
     )
@@ -523,14 +555,17 @@ def test_api_refuses_a_bad_file_with_line_numbers(app, setup, api_client):
         [{"site_os_id": OS_ID, "testimony": "x", "consent_contact": "perhaps"}],
         questions=["site_os_id", "testimony", "consent_contact"],
     )
-    response = api.post(
-        "/api/v1/testimony/survey-imports",
-        data={"file": (io.BytesIO(data), "export.csv")},
-        content_type="multipart/form-data",
-    )
+    status = api_import_job(app, api, data)
+    assert (status["state"], status["errors_total"]) == ("failed", 1)
+    assert status["errors"] == [
+        {"line": 2, "column": "consent_contact", "message": "\u201cperhaps\u201d is not yes or no."}
+    ]
+    response = api_upload(api, b"today,site_os_id\n")
     assert response.status_code == 422
     error = response.get_json()["error"]
-    assert error["errors"]["file"] == ["line 2, consent_contact: \u201cperhaps\u201d is not yes or no."]
+    assert error["errors"]["file"][0].startswith(
+        "line 1, testimony: The column \u201ctestimony\u201d is missing"
+    )
     response = api.post("/api/v1/testimony/survey-imports", json={"language": "th"})
     assert response.status_code == 422 and "file" in response.get_json()["error"]["errors"]
     response = api.post(

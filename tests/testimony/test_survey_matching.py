@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from monitoring.accounts.models import UserRole
+from monitoring.core import jobs
 from monitoring.core.audit import AuditEntry
 from monitoring.core.db import db
 from monitoring.supplychain import operations as supplychain
@@ -68,11 +69,13 @@ def survey_file() -> bytes:
 
 
 def import_file(api) -> tuple[int, list[WorkerReport]]:
+    """Upload the file and run the worker (in the caller's app context)."""
     response = api.post(
         API, data={"file": (io.BytesIO(survey_file()), "export.csv")}, content_type="multipart/form-data"
     )
-    assert response.status_code == 201, response.get_json()
-    import_id = response.get_json()["id"]
+    assert response.status_code == 202, response.get_json()
+    jobs.work_once()
+    import_id = api.get(f"{API}/jobs/{response.get_json()['id']}").get_json()["result"]["survey_import_id"]
     return import_id, list(
         db.session.scalars(
             select(WorkerReport).where(WorkerReport.survey_import_id == import_id).order_by(WorkerReport.id)

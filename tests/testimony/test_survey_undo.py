@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import date, timedelta
 
@@ -16,17 +15,16 @@ from monitoring.core.audit import AuditEntry
 from monitoring.core.db import db
 from monitoring.testimony.models import ErasureReason, SurveyImport, WorkerReport
 from tests.conftest import csrf_token
-from tests.testimony.test_survey import setup, valid_file  # noqa: F401  (a fixture)
+from tests.testimony.test_survey import api_import_job, setup, valid_file  # noqa: F401  (a fixture)
 
 API = "/api/v1/testimony/survey-imports"
 
 
-def api_import(api) -> int:
-    response = api.post(
-        API, data={"file": (io.BytesIO(valid_file()), "export.csv")}, content_type="multipart/form-data"
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
+def api_import(app, api) -> int:
+    """Import the valid file through the job; the survey import's id."""
+    status = api_import_job(app, api, valid_file())
+    assert status["state"] == "done", status
+    return status["result"]["survey_import_id"]
 
 
 def reports_of(app, import_id: int) -> list[WorkerReport]:
@@ -49,11 +47,10 @@ def age_import(app, import_id: int, days: int) -> None:
 
 def test_undo_shreds_the_reports_and_a_reimport_is_accepted(app, setup, api_client):  # noqa: F811
     api = api_client(setup.monitor)
-    import_id = api_import(api)
-    again = api.post(
-        API, data={"file": (io.BytesIO(valid_file()), "export.csv")}, content_type="multipart/form-data"
-    )
-    assert again.status_code == 422  # every answer was imported before
+    import_id = api_import(app, api)
+    again = api_import_job(app, api, valid_file())
+    assert again["state"] == "failed"  # every answer was imported before
+    assert "imported before" in again["errors"][0]["message"]
     response = api.post(f"{API}/{import_id}/undo")
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -69,14 +66,14 @@ def test_undo_shreds_the_reports_and_a_reimport_is_accepted(app, setup, api_clie
     # Undone once only.
     assert api.post(f"{API}/{import_id}/undo").status_code == 422
     # The same file again: accepted, three new reports.
-    second = api_import(api)
+    second = api_import(app, api)
     assert second != import_id and len(reports_of(app, second)) == 3
     assert api.get(f"{API}/{second}").get_json()["undone_dt"] is None
 
 
 def test_undo_after_the_period_is_refused(app, setup, api_client):  # noqa: F811
     api = api_client(setup.monitor)
-    import_id = api_import(api)
+    import_id = api_import(app, api)
     age_import(app, import_id, app.config["SURVEY_UNDO_DAYS"] + 1)
     response = api.post(f"{API}/{import_id}/undo")
     assert response.status_code == 422
@@ -86,7 +83,7 @@ def test_undo_after_the_period_is_refused(app, setup, api_client):  # noqa: F811
 
 def test_undo_is_refused_when_a_report_supports_a_finding(app, setup, api_client):  # noqa: F811
     api = api_client(setup.monitor)
-    import_id = api_import(api)
+    import_id = api_import(app, api)
     first = reports_of(app, import_id)[0]
     with app.app_context():
         data = cases.FindingData(
@@ -108,7 +105,7 @@ def test_undo_is_refused_when_a_report_supports_a_finding(app, setup, api_client
 
 
 def test_monitor_undoes_an_import_on_its_page(app, setup, api_client, client_for):  # noqa: F811
-    import_id = api_import(api_client(setup.monitor))
+    import_id = api_import(app, api_client(setup.monitor))
     client = client_for(setup.monitor)
     url = f"/testimony/survey-imports/{import_id}"
     assert "Undo the import and erase its reports" in client.get(url).get_data(as_text=True)
@@ -128,7 +125,7 @@ def test_monitor_undoes_an_import_on_its_page(app, setup, api_client, client_for
     "role", [UserRole.monitor, UserRole.admin, UserRole.coordinator, UserRole.affiliate, UserRole.supplier]
 )
 def test_others_get_404(app, setup, api_client, client_for, create_user, role):  # noqa: F811
-    import_id = api_import(api_client(setup.monitor))
+    import_id = api_import(app, api_client(setup.monitor))
     other = create_user(role)  # a monitor of another organisation, or another role
     assert api_client(other).post(f"{API}/{import_id}/undo").status_code == 404
     client = client_for(other)
