@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.api import bp as api_bp
     from monitoring.cases.access.views import bp as access_bp
     from monitoring.cases.action_views import bp as actions_bp
+    from monitoring.cases.audits.views import bp as audits_bp
     from monitoring.cases.compliance.views import bp as compliance_bp
     from monitoring.cases.meetings.views import bp as meetings_bp
     from monitoring.cases.retaliation_views import bp as cases_retaliation_bp
@@ -94,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(compliance_bp)
     app.register_blueprint(access_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(audits_bp)
     app.register_blueprint(cases_retaliation_bp)
     app.register_blueprint(publication_bp)
     app.register_blueprint(api_bp)

@@ -8,6 +8,7 @@ from monitoring.accounts.models import (
     OrganisationKeyGrant,
     User,
 )
+from monitoring.cases.audits.models import CrosswalkEntry, SocialAudit, SocialAuditFinding
 from monitoring.cases.models import (
     Case,
     CaseClosure,
@@ -70,6 +71,7 @@ __all__ = [
     "ContractProduct",
     "CorrectiveAction",
     "CoverageChange",
+    "CrosswalkEntry",
     "CurrencyRate",
     "Disclosure",
     "Evidence",
@@ -94,6 +96,8 @@ __all__ = [
     "Site",
     "SiteDuplicate",
     "SiteName",
+    "SocialAudit",
+    "SocialAuditFinding",
     "StoredUpload",
     "SupplierResponse",
     "SurveyImport",

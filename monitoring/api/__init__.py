@@ -8,6 +8,7 @@ from monitoring.admin import api as admin_api  # noqa: F401
 from monitoring.cases import api as cases_api  # noqa: F401
 from monitoring.cases import retaliation_api as cases_retaliation_api  # noqa: F401
 from monitoring.cases.access import api as access_api  # noqa: F401
+from monitoring.cases.audits import api as audits_api  # noqa: F401
 from monitoring.cases.compliance import api as compliance_api  # noqa: F401
 from monitoring.cases.meetings import api as meetings_api  # noqa: F401
 from monitoring.core.api import bp

@@ -4,12 +4,19 @@ Each standard groups sub-standards that matter in electronics supply chains. Eve
 the ILO instruments it rests on and the matching sections of the Responsible Business Alliance
 (RBA) Code of Conduct, version 8.0, so that a finding can be read against either. Codes are
 stored on findings; titles are translated when shown.
+
+The crosswalk to RBA sections and to the worker issue checklist is an editable table
+(``monitoring.cases.audits.models.CrosswalkEntry``, edited by coordinators). The sections written
+here (``seed_rba``) and :data:`ISSUE_CATEGORY_SEED` are only what the table was seeded with;
+:attr:`Standard.rba` reads the table.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 
 # The sections of the RBA Code of Conduct 8.0 the crosswalk refers to.
@@ -39,7 +46,7 @@ class Standard:
     code: str
     title: str  # a lazy string
     ilo: tuple[str, ...] = ()
-    rba: tuple[str, ...] = ()
+    seed_rba: tuple[str, ...] = ()  # what the crosswalk table was seeded with
     parent: str | None = None
     children: list[Standard] = field(default_factory=list, compare=False, repr=False)
 
@@ -53,8 +60,13 @@ class Standard:
         return self.parent or self.code
 
     @property
+    def rba(self) -> tuple[str, ...]:
+        """The RBA Code sections the crosswalk table links to this standard, in code order."""
+        return tuple(crosswalk().sections_of(self.code))
+
+    @property
     def rba_titles(self) -> list[str]:
-        return [str(RBA_SECTIONS[s]) for s in self.rba]
+        return [section_title(s) for s in self.rba]
 
     def label(self) -> str:
         return f"{self.code} {self.title}"
@@ -175,3 +187,92 @@ def codes_in_group(group: str) -> list[str]:
     if top is None or not top.is_group:
         return []
     return [top.code, *(c.code for c in top.children)]
+
+
+# The worker issue checklist's categories and the standard each was seeded against (seed only:
+# the crosswalk table holds the mapping).
+ISSUE_CATEGORY_SEED = {
+    "forced_labour": "FL",
+    "recruitment_fees": "FL-1",
+    "retained_documents": "FL-2",
+    "student_labour": "FL-4",
+    "child_labour": "CL",
+    "freedom_of_association": "FA",
+    "discrimination": "DI-1",
+    "harassment": "DI-3",
+    "wages": "WB",
+    "working_hours": "WH",
+    "health_safety": "HS",
+    "chemicals": "HS-1",
+    "dormitory": "HS-5",
+    "agency_work": "AG",
+    "retaliation": "GR-2",
+}
+
+
+def section_title(section: str) -> str:
+    """An RBA section's title ("A3 Working Hours"), or its code for a section not listed here."""
+    title = RBA_SECTIONS.get(section)
+    return str(title) if title is not None else section
+
+
+def section_key(section: str) -> tuple[str, int]:
+    """Order sections as the Code does: A2 before A10."""
+    digits = "".join(ch for ch in section[1:] if ch.isdigit())
+    return (section[:1], int(digits) if digits else 0)
+
+
+_ORDER = {s.code: index for index, s in enumerate(STANDARDS)}
+
+
+def standard_key(code: str) -> tuple[int, str]:
+    """Order standard codes as the code of standards lists them (unknown codes last)."""
+    return (_ORDER.get(code, len(_ORDER)), code)
+
+
+class Crosswalk:
+    """The crosswalk table as read once: sections and categories per standard and group."""
+
+    def __init__(self, rows: list[tuple[str | None, str, str | None]]) -> None:
+        self.rows = rows
+        self._sections: dict[str, set[str]] = defaultdict(set)
+        self._group_sections: dict[str, set[str]] = defaultdict(set)
+        self._categories: dict[str, set[str]] = defaultdict(set)
+        for section, code, category in rows:
+            standard = get_standard(code)
+            group = standard.group if standard else code
+            if section:
+                self._sections[code].add(section)
+                self._group_sections[group].add(section)
+            if category:
+                self._categories[code].add(category)
+
+    def sections_of(self, code: str) -> list[str]:
+        """The sections linked to exactly this standard."""
+        return sorted(self._sections.get(code, ()), key=section_key)
+
+    def group_sections(self, group: str) -> list[str]:
+        """The sections linked to a top-level standard or any of its sub-standards."""
+        return sorted(self._group_sections.get(group, ()), key=section_key)
+
+    def categories_of(self, code: str) -> list[str]:
+        return sorted(self._categories.get(code, ()))
+
+
+def crosswalk() -> Crosswalk:
+    """The crosswalk table, read once per request (or application context)."""
+    if not has_app_context():
+        return Crosswalk([])
+    cached = g.get("_crosswalk")
+    if cached is None:
+        from monitoring.cases.audits.services import read_crosswalk  # the table lives above this module
+
+        cached = g._crosswalk = Crosswalk(read_crosswalk())
+    result: Crosswalk = cached
+    return result
+
+
+def forget_crosswalk() -> None:
+    """Read the table again at the next use (after an edit)."""
+    if has_app_context():
+        g.pop("_crosswalk", None)

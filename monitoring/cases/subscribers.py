@@ -13,6 +13,7 @@ from sqlalchemy import CursorResult, and_, case, func, select, update
 from monitoring.accounts.models import User
 from monitoring.cases import deadlines, permissions
 from monitoring.cases.access import permissions as access_permissions
+from monitoring.cases.audits import permissions as audit_permissions
 from monitoring.cases.meetings import permissions as meeting_permissions
 from monitoring.cases.models import (
     Case,
@@ -176,6 +177,14 @@ def site_page_links(user: User, site: Site) -> list[tuple[str, str]]:
     return [
         (_("Factory access: requests and visits by monitors"), url_for("access.site_access", site_id=site.id))
     ]
+
+
+@page_links.register_provider("site")
+def site_audit_links(user: User, site: Site) -> list[tuple[str, str]]:
+    """Audits beside worker voice, for those who may open it (the site page is already visible)."""
+    if not audit_permissions.can_view_site_audits(user):
+        return []
+    return [(_("Audits and worker voice"), url_for("audits.site_audits", site_id=site.id))]
 
 
 @page_links.register_provider("contract")
