@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.publication.views import bp as publication_bp
     from monitoring.reporting.export_views import bp as exports_bp
     from monitoring.reporting.views import bp as reporting_bp
+    from monitoring.supplychain.circularity.views import bp as circularity_bp
     from monitoring.supplychain.import_views import bp as supplychain_tools_bp
     from monitoring.supplychain.views import bp as supplychain_bp
     from monitoring.testimony.public import bp as report_bp
@@ -95,6 +96,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(compliance_bp)
     app.register_blueprint(access_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(circularity_bp)
     app.register_blueprint(audits_bp)
     app.register_blueprint(cases_retaliation_bp)
     app.register_blueprint(publication_bp)
@@ -112,6 +114,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.cases import subscribers as _cases_subscribers  # noqa: F401
     from monitoring.cli import register_cli
     from monitoring.notifications import subscribers as _notifications_subscribers  # noqa: F401
+    from monitoring.supplychain.circularity import subscribers as _circularity_subscribers  # noqa: F401
     from monitoring.testimony import subscribers as _testimony_subscribers  # noqa: F401
 
     cases_presentation.init_app(app)  # the case page's globals: who moves a case on, what is missing

@@ -29,6 +29,7 @@ from monitoring.core.sessions import WebSession
 from monitoring.core.storage import StoredUpload
 from monitoring.notifications.models import Notification
 from monitoring.publication.models import CasePublication
+from monitoring.supplychain.circularity.models import CircularityReport, CircularitySite
 from monitoring.supplychain.models import (
     Contract,
     ContractClause,
@@ -66,6 +67,8 @@ __all__ = [
     "CaseMessage",
     "CasePublication",
     "CaseStatusRelease",
+    "CircularityReport",
+    "CircularitySite",
     "Contract",
     "ContractClause",
     "ContractProduct",

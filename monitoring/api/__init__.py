@@ -18,6 +18,7 @@ from monitoring.reporting import api as reporting_api  # noqa: F401
 from monitoring.reporting import export_api  # noqa: F401
 from monitoring.supplychain import api as supplychain_api  # noqa: F401
 from monitoring.supplychain import import_api as supplychain_import_api  # noqa: F401
+from monitoring.supplychain.circularity import api as circularity_api  # noqa: F401
 from monitoring.testimony import api as testimony_api  # noqa: F401
 from monitoring.testimony import (
     retaliation_api,  # noqa: F401

@@ -7,6 +7,7 @@ Both are thin skins over ``reporting.services`` (the API's ``/dashboard`` reads 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ from monitoring.reporting.figures import Breakdown
 from monitoring.reporting.permissions import REPORTING_ROLES
 from monitoring.reporting.schemas import DashboardArgs
 from monitoring.reporting.suppression import Suppressed
+from monitoring.supplychain.circularity import services as circularity
 
 bp = Blueprint("reporting", __name__)
 
@@ -144,6 +146,9 @@ def dashboard() -> Any:
         return render_template("reporting/dashboard.html", errors=_messages(exc), board=None, **context), 422
     board = services.dashboard(user, services.period_of(args), args["breakdown"])
     charts = {"medians": median_bars(board.figures), "kinds": kind_bars(board.by_kind)}
+    if sections["portfolio"]:  # the buyer's feedback loop of its devices, up to the period's last year
+        loop = circularity.buyer_loop(user, (args.get("to_date") or date.today()).year)
+        context.update(circularity=loop, circularity_bars=circularity.loop_bars(loop))
     return render_template("reporting/dashboard.html", errors={}, board=board, charts=charts, **context)
 
 
