@@ -120,6 +120,14 @@ def check_can_import(actor: User, organisation: Organisation) -> None:
         )
 
 
+def organisation_of(organisation_id: int) -> Organisation:
+    """The organisation an upload is for (refused if it is gone)."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise OperationError(CANNOT_IMPORT)
+    return organisation
+
+
 def import_rows(
     actor: User,
     organisation: Organisation,

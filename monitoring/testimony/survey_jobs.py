@@ -22,9 +22,14 @@ from monitoring.core import jobs
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.supplychain.models import Site
-from monitoring.testimony import survey
+from monitoring.testimony import survey, survey_mapping
 from monitoring.testimony.survey_format import SurveyRefused
-from monitoring.testimony.survey_reader import SurveyCheck, check_header, default_language_of
+from monitoring.testimony.survey_reader import (
+    SurveyCheck,
+    check_header,
+    default_language_of,
+    header_columns,
+)
 
 SURVEY_IMPORT = "survey_import"
 # The start of the upload read in the request to check its header row.
@@ -55,17 +60,28 @@ def queue_survey_import(
     *,
     site: Site | None = None,
     default_language: str = "en",
+    confirm_columns: bool = False,
 ) -> jobs.Job:
     """Check the header row, store the file protected and queue its import; flush.
 
-    Raises :class:`SurveyRefused` for a bad header or language, ``OperationError`` when the
-    actor may not import for the organisation or it has no key.
+    With ``confirm_columns`` a file whose columns are not all read by name (a renamed question,
+    a column nothing reads) is held instead, for the monitor to confirm its columns
+    (:mod:`.survey_mapping`). Raises :class:`SurveyRefused` for a bad header or language,
+    ``OperationError`` when the actor may not import for the organisation or it has no key.
     """
     survey.check_can_import(actor, organisation)
     language = default_language_of(default_language)
     head = stream.read(HEAD_BYTES)
-    check_header(head)
-    params = {"site_id": site.id if site is not None else None, "language": language}
+    params: dict[str, Any] = {"site_id": site.id if site is not None else None, "language": language}
+    hold = False
+    if confirm_columns:
+        columns = header_columns(head)
+        mapping, saved = survey_mapping.proposal(organisation.id, columns)
+        hold = survey_mapping.needs_confirmation(columns, mapping)
+        if hold:
+            params.update(columns=columns, proposed=mapping, saved=saved)
+    if not hold:
+        check_header(head)
     return jobs.enqueue(
         SURVEY_IMPORT,
         actor.id,
@@ -74,6 +90,7 @@ def queue_survey_import(
         filename=filename,
         params=params,
         protect=True,
+        hold=hold,
     )
 
 
@@ -114,7 +131,10 @@ class SurveyImportRun:
         data = stream.read()
         try:
             self.checked = checked = SurveyCheck(
-                data, site=self._site(), default_language=self.job.arguments.get("language", "en")
+                data,
+                site=self._site(),
+                default_language=self.job.arguments.get("language", "en"),
+                mapping=self.job.arguments.get("mapping"),
             )
             for rows in checked.check(_batch_rows()):
                 # Only line numbers are staged: the answers stay in this worker's memory.

@@ -122,13 +122,23 @@ def _records(text: str, delimiter: str, problems: _Problems) -> Iterator[tuple[i
         line = reader.line_num + 1
 
 
-def _read_header(values: list[str], problems: _Problems) -> _Header:
+def _read_header(
+    values: list[str], problems: _Problems, mapping: dict[str, str | None] | None = None
+) -> _Header:
+    """The questions of the header row, by name; with a ``mapping`` (question -> the file's
+    column, confirmed by the user) the questions it names are taken from those columns only."""
     header = _Header()
+    by_column = {column: question for question, column in (mapping or {}).items() if column}
     for index, raw in enumerate(values):
         name = raw.strip()
         parts = [p for p in name.split("/") if p]
         if not parts:
             continue
+        if name in by_column:
+            _mapped_column(header, problems, name, by_column[name], index)
+            continue
+        if mapping is not None and parts[-1] in mapping:
+            continue  # the user chose another column (or none) for this question
         if len(parts) >= 2 and parts[-2] == ISSUES:
             try:
                 category = IssueCategory(parts[-1])
@@ -170,6 +180,29 @@ def _read_header(values: list[str], problems: _Problems) -> _Header:
             _l("No date column: the file needs one of %(names)s.", names=", ".join(DATE_COLUMNS)),
         )
     return header
+
+
+def _mapped_column(header: _Header, problems: _Problems, name: str, question: str, index: int) -> None:
+    if question == SUBMISSION_COLUMN:
+        header.submission = index
+    elif question in header.columns:
+        problems.add(1, name, _l("The question “%(name)s” appears twice.", name=question))
+    else:
+        header.columns[question] = index
+
+
+def header_columns(head: bytes) -> list[str]:
+    """The column names of the header row at the start of a file (its first bytes suffice);
+    raise :class:`SurveyRefused` if there is none."""
+    first_line = head.split(b"\n", 1)[0]
+    text = _decode(first_line if b"\n" in head else head)
+    problems = _Problems()
+    first = next(_records(text, _delimiter(text), problems), None)
+    if first is None:
+        problems.add(1, "", _l("The file is empty."))
+    problems.raise_if_any()
+    assert first is not None
+    return [value.strip() for value in first[1]]
 
 
 def _validation_column(header: _Header, problems: _Problems, name: str, question: str, index: int) -> None:
@@ -492,7 +525,14 @@ class SurveyCheck:
     """A file checked row by row, in batches: :meth:`check` yields after each batch; the rows
     are in ``rows`` and the problems, if any, raised as :class:`SurveyRefused` at the end."""
 
-    def __init__(self, data: bytes, *, site: Site | None = None, default_language: str = "en") -> None:
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        site: Site | None = None,
+        default_language: str = "en",
+        mapping: dict[str, str | None] | None = None,
+    ) -> None:
         self.site = _surviving(site) if site is not None else None
         self.default_language = default_language_of(default_language)
         text = _decode(data)
@@ -504,7 +544,7 @@ class SurveyCheck:
             self.problems.raise_if_any()
         assert first is not None
         self.width = len(first[1])
-        self.header = _read_header(first[1], self.problems)
+        self.header = _read_header(first[1], self.problems, mapping)
         self.problems.raise_if_any()
         self.body = list(records)
         limit = int(current_app.config["SURVEY_MAX_ROWS"])

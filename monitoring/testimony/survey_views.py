@@ -18,7 +18,7 @@ from monitoring.core.auth import roles
 from monitoring.core.db import db
 from monitoring.core.errors import error_response
 from monitoring.core.forms import apply_error
-from monitoring.core.jobs import Job
+from monitoring.core.jobs import Job, JobState
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import paginate
 from monitoring.core.transactions import attempt
@@ -26,7 +26,7 @@ from monitoring.supplychain import services as supplychain_services
 from monitoring.supplychain.models import Site
 from monitoring.testimony import operations_survey_undo as undo
 from monitoring.testimony import services as s
-from monitoring.testimony import survey, survey_jobs
+from monitoring.testimony import survey, survey_jobs, survey_mapping
 from monitoring.testimony.forms import ActionForm, SurveyUploadForm
 from monitoring.testimony.models import IssueCategory
 from monitoring.testimony.permissions import can_manage_report
@@ -81,12 +81,15 @@ def upload() -> Any:
             upload.filename or "",
             site=site,
             default_language=form.language.data,
+            confirm_columns=True,
         )
     except survey.SurveyRefused as exc:
         return _upload_page(form, refused=exc, status=422)
     except OperationError as exc:
         apply_error(form, exc, rename={"site_id": "site"})
         return _upload_page(form, status=422)
+    if job.state == JobState.waiting:
+        return redirect(url_for(".columns", job_id=job.id))
     return redirect(url_for(".job", job_id=job.id))
 
 
@@ -97,10 +100,56 @@ uploads.csrf_checked_in_view(bp, upload)
 @roles(UserRole.monitor)
 def job(job_id: int) -> Any:
     """An import's progress; the page reloads itself every two seconds until the job is over."""
-    found = supplychain_services.load(survey_jobs.visible_survey_jobs(s.me()), Job.id == job_id)
+    found = _load_job(job_id)
     status = supplychain_services.job_status(found)
     imported_id = (status["result"] or {}).get("survey_import_id")
     return render_template("testimony/survey_job.html", job=found, status=status, imported_id=imported_id)
+
+
+def _load_job(job_id: int) -> Job:
+    return supplychain_services.load(survey_jobs.visible_survey_jobs(s.me()), Job.id == job_id)
+
+
+def _columns_page(job: Job, mapping: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
+    columns = survey_mapping.columns_of(job)
+    return render_template(
+        "testimony/survey_columns.html",
+        job=job,
+        form=ActionForm(),
+        fields=survey_mapping.survey_fields(),
+        columns=columns,
+        mapping=mapping,
+        unmapped=survey_mapping.unmapped(columns, mapping),
+        errors=errors,
+        saved=job.arguments.get("saved", ""),
+    ), status
+
+
+@bp.route("/jobs/<int:job_id>/columns", methods=["GET", "POST"])
+@roles(UserRole.monitor)
+def columns(job_id: int) -> Any:
+    """The column-mapping step of a held upload: confirm or correct, save, then queue."""
+    job = _load_job(job_id)
+    if job.state != JobState.waiting:
+        return redirect(url_for(".job", job_id=job.id))
+    proposed = job.arguments.get("proposed") or {}
+    if request.method == "GET":
+        return _columns_page(job, proposed, survey_mapping.problems(proposed))
+    if not ActionForm().validate_on_submit():
+        return error_response(400)
+    if request.form.get("action") == "cancel":
+        attempt(survey_mapping.cancel_upload, s.me(), job)
+        flash(_("The upload was cancelled and its file erased."), "info")
+        return redirect(url_for(".upload"))
+    chosen = {f.key: request.form.get(f"map_{f.key}") or None for f in survey_mapping.survey_fields()}
+    try:
+        attempt(survey_mapping.confirm_columns, s.me(), job, chosen, request.form.get("save_as", "")[:120])
+    except survey_mapping.MappingRefused as exc:
+        return _columns_page(job, chosen, exc.errors, status=422)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+        return _columns_page(job, chosen, {}, status=422)
+    return redirect(url_for(".job", job_id=job.id))
 
 
 def _detail(item: Any, status: int = 200) -> Any:

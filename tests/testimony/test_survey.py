@@ -488,16 +488,18 @@ def test_a_refused_upload_shows_the_problems_by_line(app, setup, client_for):
     assert "The file was refused; nothing was imported" in page
     assert re.search(r'<th scope="row">3</th><td><code>issues</code></td><td>[^<]*nope', page)
     assert counts(app) == (0, 0)
-    # A bad header is refused at once, with nothing stored.
+    # A file without a testimony column goes to the column-mapping step, which says so.
     response = _upload(client, b"today;site_os_id\r\n2024-01-01;" + OS_ID.encode())
-    assert response.status_code == 422
-    assert re.search(
-        r'<th scope="row">1</th><td><code>testimony</code></td>', response.get_data(as_text=True)
-    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/columns")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<a href="#map_testimony"><code>testimony</code></a>' in page
+    # An empty file is refused at once, with nothing stored.
     response = _upload(client, b"", site="XX0000000000000")
     assert response.status_code == 422
+    response = _upload(client, b"")
+    assert response.status_code == 422 and "The file is empty" in response.get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(select(func.count(jobs.Job.id))) == 1
+        assert db.session.scalar(select(func.count(jobs.Job.id))) == 2
 
 
 @pytest.mark.parametrize(
