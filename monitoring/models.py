@@ -29,6 +29,7 @@ from monitoring.core.sessions import WebSession
 from monitoring.core.storage import StoredUpload
 from monitoring.notifications.models import Notification
 from monitoring.publication.models import CasePublication
+from monitoring.reporting.models import FigureSnapshot
 from monitoring.supplychain.circularity.models import CircularityReport, CircularitySite
 from monitoring.supplychain.models import (
     Contract,
@@ -78,6 +79,7 @@ __all__ = [
     "CurrencyRate",
     "Disclosure",
     "Evidence",
+    "FigureSnapshot",
     "Finding",
     "FindingReport",
     "Job",

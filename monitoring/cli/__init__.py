@@ -30,6 +30,7 @@ def _groups() -> list[click.Command]:
     from monitoring.cli.audit import audit_cli
     from monitoring.cli.backup import backup_cli
     from monitoring.cli.database import db_cli
+    from monitoring.cli.figures import figures_cli
     from monitoring.cli.jobs import jobs_cli
     from monitoring.cli.keys import files_cli, keys_cli
     from monitoring.cli.org_keys import org_keys_cli
@@ -47,6 +48,7 @@ def _groups() -> list[click.Command]:
         i18n_cli,
         audit_cli,
         jobs_cli,
+        figures_cli,
         import_cli,
         keys_cli,
         org_keys_cli,

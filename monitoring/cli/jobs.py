@@ -122,19 +122,29 @@ def jobs_run() -> None:
             click.echo(summary)
 
 
+FIGURE_SNAPSHOTS_PER_TURN = 5
+
+
 @jobs_cli.command("worker")
 @click.option("--once", is_flag=True, help="Run what is queued now, then stop.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between looks at the queue.")
 def jobs_worker(once: bool, interval: float) -> None:
     """Run queued imports (and those of a worker that stopped) one at a time, in batches.
 
+    Between looks at the queue it recomputes the stale figure snapshots of the dashboards.
     Several workers may run side by side on PostgreSQL. Stop it with Ctrl-C or SIGTERM: a job
     it was running is taken over by the next worker, and nothing of it is applied."""
+    from monitoring.cli.figures import refresh_snapshots
     from monitoring.core import jobs
 
     while True:
         for outcome in jobs.work_once():
             click.echo(f"job {outcome.job_id}: {outcome.state.value}")
+        # The dashboards' figures older than FIGURES_MAX_AGE_SECONDS, a few per turn so that the
+        # queue is not kept waiting long.
+        refreshed = refresh_snapshots(limit=FIGURE_SNAPSHOTS_PER_TURN)
+        if refreshed:
+            click.echo(f"refreshed {refreshed} figure snapshots")
         if once:
             return
         db.session.remove()

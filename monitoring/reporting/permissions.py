@@ -9,9 +9,11 @@ supplier sees is small-cell suppressed.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import ColumnElement, false, true
 
-from monitoring.accounts.models import User, UserRole
+from monitoring.accounts.models import Organisation, User, UserRole
 from monitoring.cases.models import Case, CorrectiveAction
 from monitoring.cases.permissions import visible_case_ids
 from monitoring.core.roles import is_affiliate, is_coordinator, is_monitor, is_supplier
@@ -53,6 +55,42 @@ def report_scope(user: User) -> ColumnElement[bool]:
     if is_monitor(user):
         return WorkerReport.organisation_id == user.organisation_id
     return false()
+
+
+# The scope of a figure snapshot: whose view of the data it is (``network``: the coordinators').
+NETWORK_SCOPE = "network"
+SCOPE_ROLES = {
+    NETWORK_SCOPE: UserRole.coordinator,
+    "monitor": UserRole.monitor,
+    "affiliate": UserRole.affiliate,
+    "supplier": UserRole.supplier,
+}
+
+
+def figure_scope(user: User) -> tuple[str, int] | None:
+    """The snapshot the user's figures are read from: the network's, or their organisation's."""
+    if is_coordinator(user):
+        return NETWORK_SCOPE, 0
+    if (is_monitor(user) or is_affiliate(user) or is_supplier(user)) and user.organisation_id:
+        return user.role.value, user.organisation_id
+    return None
+
+
+STAND_IN_APPROVED = datetime(2000, 1, 1, tzinfo=UTC)  # a stand-in monitor's membership is not pending
+
+
+def scope_user(scope: str, organisation_id: int) -> User:
+    """A stand-in member in good standing (never stored) whose figures are those of a snapshot's scope.
+
+    Its organisation is a transient object too, so that no session ever adds the stand-in."""
+    organisation = Organisation(id=organisation_id or None, is_active=True)
+    return User(
+        role=SCOPE_ROLES[scope],
+        organisation_id=organisation_id or None,
+        organisation=organisation,
+        is_active=True,
+        membership_approved_dt=STAND_IN_APPROVED,
+    )
 
 
 def sees_report_figures(user: User) -> bool:

@@ -89,6 +89,14 @@ class FigureRowSchema(BaseSchema):
 
 class FiguresSchema(BaseSchema):
     breakdown = fields.Enum(Breakdown, by_value=True, dump_only=True)
+    as_of = fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "When the figures were computed: the whole period's are a snapshot, "
+            "refreshed every few minutes; a bounded period's are computed on request."
+        },
+    )
     durations = fields.List(fields.Nested(FigureRowSchema), dump_only=True)
     shares = fields.List(fields.Nested(FigureRowSchema), dump_only=True)
 
@@ -142,6 +150,10 @@ class QueuesSchema(BaseSchema):
     verifications_due = Integer(dump_only=True)
     overdue_actions = Integer(dump_only=True)
     reports_overdue_for_acknowledgement = Integer(dump_only=True)
+    counted_up_to = Integer(
+        dump_only=True,
+        metadata={"description": "Each count stops at this number: it means this many or more."},
+    )
 
 
 class LeverageCaseSchema(BaseSchema):

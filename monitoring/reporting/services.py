@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 
 from monitoring.accounts.models import Organisation, User
 from monitoring.cases import services as case_services
@@ -27,14 +27,13 @@ from monitoring.cases.models import (
 )
 from monitoring.core.db import db
 from monitoring.core.types import utcnow
-from monitoring.reporting import permissions
+from monitoring.reporting import permissions, snapshots
 from monitoring.reporting.figures import (
     Breakdown,
     DurationFigure,
     Figures,
     Period,
     ShareFigure,
-    compute_figures,
 )
 from monitoring.reporting.ledger import Ledger, counted_remedies, eur_amount, ledger_for, remedy_ledger
 from monitoring.reporting.suppression import Suppressed, shown_to
@@ -51,6 +50,7 @@ OPEN_ACTION_STATES = (
     ActionState.implemented,
     ActionState.not_verified,
 )
+QUEUE_LIMIT = 1000  # the dashboard's queues count this many at most
 SEVERITY_ORDER = {Severity.priority: 0, Severity.major: 1, Severity.minor: 2}
 
 
@@ -74,6 +74,7 @@ class FiguresView:
     breakdown: Breakdown
     durations: list[FigureRow]
     shares: list[FigureRow]
+    as_of: datetime | None = None  # when the figures were computed (a snapshot's time)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Queues:
     verifications_due: int
     overdue_actions: int
     reports_overdue_for_acknowledgement: int
+    counted_up_to: int = QUEUE_LIMIT  # each count stops here: 1000 reads "1000 or more"
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ def _row(user: User, figure: DurationFigure | ShareFigure, labels: dict[str | No
     return FigureRow(figure.figure, figure.group, label, figure.count, hits=figure.hits, rate=rate)
 
 
-def show_figures(user: User, figures: Figures) -> FiguresView:
+def show_figures(user: User, figures: Figures, as_of: datetime | None = None) -> FiguresView:
     """The figures as the user may see them: labelled, small cells suppressed for buyers and suppliers."""
     groups = {f.group for f in figures.durations} | {f.group for f in figures.shares}
     labels = group_labels(figures.breakdown, groups)
@@ -179,11 +181,14 @@ def show_figures(user: User, figures: Figures) -> FiguresView:
         figures.breakdown,
         [_row(user, f, labels) for f in figures.durations],
         [_row(user, f, labels) for f in figures.shares],
+        as_of,
     )
 
 
 def figures_view(user: User, period: Period, breakdown: Breakdown) -> FiguresView:
-    return show_figures(user, compute_figures(user, period, breakdown))
+    """The user's figures: the whole period's from the scope's snapshot, a bounded period's live."""
+    dated = snapshots.read_figures(user, period, breakdown)
+    return show_figures(user, dated.figures, dated.as_of)
 
 
 def ledger_view(user: User, period: Period) -> Ledger:
@@ -228,23 +233,32 @@ def period_of(args: dict[str, Any]) -> Period:
 # --- queues and rankings ------------------------------------------------------------------------
 
 
+def _bounded_count(query: Select[Any]) -> int:
+    """How many rows the query gives, counting no further than QUEUE_LIMIT."""
+    return db.session.scalar(select(func.count()).select_from(query.limit(QUEUE_LIMIT).subquery())) or 0
+
+
 def coordinator_queues(user: User) -> Queues:
-    """What waits for the network's staff, counted over what the user may see."""
-    today = utcnow().date()
-    actions = select(func.count(CorrectiveAction.id)).where(permissions.action_scope(user))
-    overdue = and_(CorrectiveAction.state.in_(OPEN_ACTION_STATES), CorrectiveAction.closure_due_date < today)
-    reports = select(func.count(WorkerReport.id)).where(
+    """What waits for the network's staff, over what the user may see: each count stops at
+    QUEUE_LIMIT, so that no queue walks a whole table (the states and due dates are indexed)."""
+    now = utcnow()
+    actions = select(CorrectiveAction.id).where(permissions.action_scope(user))
+    overdue = and_(
+        CorrectiveAction.state.in_(OPEN_ACTION_STATES), CorrectiveAction.closure_due_date < now.date()
+    )
+    reports = select(WorkerReport.id).where(
         permissions.report_scope(user),
         WorkerReport.acknowledged_dt.is_(None),
-        WorkerReport.acknowledge_due_dt < utcnow(),
+        WorkerReport.acknowledge_due_dt < now,
     )
-    count = db.session.scalar
     return Queues(
-        plans_awaiting_decision=count(actions.where(CorrectiveAction.state == ActionState.plan_submitted))
-        or 0,
-        verifications_due=count(actions.where(CorrectiveAction.state == ActionState.implemented)) or 0,
-        overdue_actions=count(actions.where(overdue)) or 0,
-        reports_overdue_for_acknowledgement=count(reports) or 0,
+        plans_awaiting_decision=_bounded_count(
+            actions.where(CorrectiveAction.state == ActionState.plan_submitted)
+        ),
+        verifications_due=_bounded_count(actions.where(CorrectiveAction.state == ActionState.implemented)),
+        overdue_actions=_bounded_count(actions.where(overdue)),
+        reports_overdue_for_acknowledgement=_bounded_count(reports),
+        counted_up_to=QUEUE_LIMIT,
     )
 
 

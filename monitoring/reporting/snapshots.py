@@ -1,0 +1,153 @@
+"""Figure snapshots: the dashboards and the figures API read them instead of computing each time.
+
+The figures of the whole period (no ``from``/``to``) are read from a :class:`FigureSnapshot` of the
+user's scope (the network for coordinators, the user's organisation otherwise) and breakdown. When
+there is none yet, the figures are computed live once and stored. ``flask jobs worker`` recomputes
+snapshots older than ``FIGURES_MAX_AGE_SECONDS`` (default 300) a few at a time between its looks at
+the queue, and ``flask figures refresh`` recomputes them at once. A period with bounds is not held
+in any snapshot: its figures are computed live, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from monitoring.accounts.models import Organisation, OrganisationKind, User
+from monitoring.core.db import db
+from monitoring.core.transactions import attempt
+from monitoring.core.types import utcnow
+from monitoring.reporting.figures import (
+    Breakdown,
+    DurationFigure,
+    Figures,
+    Period,
+    ShareFigure,
+    compute_figures,
+)
+from monitoring.reporting.models import FigureSnapshot
+from monitoring.reporting.permissions import NETWORK_SCOPE, SCOPE_ROLES, figure_scope, scope_user
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_AGE_SECONDS = 300
+WHOLE_PERIOD = Period()
+
+
+@dataclass(frozen=True)
+class DatedFigures:
+    """Figures and when they were computed (``snapshot``: read from a stored snapshot)."""
+
+    figures: Figures
+    as_of: datetime
+    snapshot: bool
+
+
+def max_age() -> timedelta:
+    return timedelta(
+        seconds=float(current_app.config.get("FIGURES_MAX_AGE_SECONDS", DEFAULT_MAX_AGE_SECONDS))
+    )
+
+
+def _dump(figures: Figures) -> dict[str, Any]:
+    return {
+        "durations": [
+            [d.figure, d.group, d.count, d.median_seconds, d.p90_seconds] for d in figures.durations
+        ],
+        "shares": [[s.figure, s.group, s.count, s.hits] for s in figures.shares],
+    }
+
+
+def _load(breakdown: Breakdown, data: dict[str, Any]) -> Figures:
+    return Figures(
+        breakdown,
+        WHOLE_PERIOD,
+        [DurationFigure(*row) for row in data["durations"]],
+        [ShareFigure(*row) for row in data["shares"]],
+    )
+
+
+def _compute(scope: str, organisation_id: int, breakdown: Breakdown) -> Figures:
+    return compute_figures(scope_user(scope, organisation_id), WHOLE_PERIOD, breakdown)
+
+
+def _find(scope: str, organisation_id: int, breakdown: Breakdown) -> FigureSnapshot | None:
+    return db.session.scalar(
+        select(FigureSnapshot).where(
+            FigureSnapshot.scope == scope,
+            FigureSnapshot.organisation_id == organisation_id,
+            FigureSnapshot.breakdown == breakdown.value,
+        )
+    )
+
+
+def read_figures(user: User, period: Period, breakdown: Breakdown) -> DatedFigures:
+    """The user's figures: from the scope's snapshot for the whole period, live otherwise.
+
+    With no snapshot yet, the figures are computed once and stored (committed with the request)."""
+    scope = figure_scope(user)
+    if period != WHOLE_PERIOD or scope is None:
+        return DatedFigures(compute_figures(user, period, breakdown), utcnow(), snapshot=False)
+    found = _find(*scope, breakdown)
+    if found is not None:
+        return DatedFigures(_load(breakdown, found.data), found.computed_dt, snapshot=True)
+    figures = _compute(*scope, breakdown)
+    snapshot = _new(scope[0], scope[1], breakdown, figures)
+    try:
+        attempt(_add_and_flush, snapshot)
+    except IntegrityError:
+        logger.info("figure snapshot %s/%s/%s stored by another request meanwhile", *scope, breakdown.value)
+    return DatedFigures(figures, snapshot.computed_dt, snapshot=False)
+
+
+def _new(scope: str, organisation_id: int, breakdown: Breakdown, figures: Figures) -> FigureSnapshot:
+    return FigureSnapshot(
+        scope=scope,
+        organisation_id=organisation_id,
+        breakdown=breakdown.value,
+        computed_dt=utcnow(),
+        data=_dump(figures),
+    )
+
+
+def _add_and_flush(snapshot: FigureSnapshot) -> None:
+    db.session.add(snapshot)
+    db.session.flush()
+
+
+def refresh(snapshot: FigureSnapshot) -> None:
+    """Recompute one snapshot now."""
+    figures = _compute(snapshot.scope, snapshot.organisation_id, Breakdown(snapshot.breakdown))
+    snapshot.data = _dump(figures)
+    snapshot.computed_dt = utcnow()
+    db.session.flush()
+
+
+def stale_snapshots(older_than: timedelta | None = None, limit: int | None = None) -> list[FigureSnapshot]:
+    """The snapshots computed before ``older_than`` ago (the configured maximum age), oldest first."""
+    cutoff = utcnow() - (max_age() if older_than is None else older_than)
+    query = select(FigureSnapshot).where(FigureSnapshot.computed_dt <= cutoff)
+    return list(
+        db.session.scalars(query.order_by(FigureSnapshot.computed_dt, FigureSnapshot.id).limit(limit))
+    )
+
+
+def missing_scopes(breakdown: Breakdown = Breakdown.total) -> list[tuple[str, int]]:
+    """The network and every monitor, affiliate and supplier organisation without a snapshot."""
+    kinds = [OrganisationKind(scope) for scope in SCOPE_ROLES if scope != NETWORK_SCOPE]
+    organisations = select(Organisation.id, Organisation.kind).where(Organisation.kind.in_(kinds))
+    scopes = [(NETWORK_SCOPE, 0)] + [
+        (kind.value, org_id) for org_id, kind in db.session.execute(organisations.order_by(Organisation.id))
+    ]
+    return [scope for scope in scopes if _find(*scope, breakdown) is None]
+
+
+def store(scope: str, organisation_id: int, breakdown: Breakdown = Breakdown.total) -> None:
+    """Compute and store the snapshot of a scope that has none."""
+    _add_and_flush(_new(scope, organisation_id, breakdown, _compute(scope, organisation_id, breakdown)))
