@@ -140,6 +140,8 @@ DEFAULTS: dict[str, Any] = {
     # Rows a facility import job checks per batch, each batch a transaction with the job's
     # progress: smaller batches move the progress bar more often and hold SQLite's lock less long.
     "IMPORT_BATCH_ROWS": 1000,
+    # Seconds after which `flask jobs worker` recomputes a dashboard's figure snapshot.
+    "FIGURES_MAX_AGE_SECONDS": 300,
     # Days a change of who receives a country's reports waits for objections, unless the
     # organisation receiving them today confirms it sooner.
     "COVERAGE_CHANGE_WAIT_DAYS": 14,
