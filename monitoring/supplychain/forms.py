@@ -359,6 +359,17 @@ class FacilityImportForm(FlaskForm):
     file = _file_field()
 
 
+class ColumnMappingForm(FlaskForm):
+    """The column-mapping step of an import; its selects (``map_<field>``) are drawn by the
+    ``macros/column_mapping.html`` macro and read by the view."""
+
+    save_as = StringField(
+        _l("Save this mapping as"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("A name, to have the next file with the same columns matched the same way."),
+    )
+
+
 class DisclosureImportForm(FlaskForm):
     supplier = SelectField(
         _l("Supplier"),

@@ -23,10 +23,11 @@ from monitoring.core.api import paginate, parse_args, route
 from monitoring.core.auth import authenticated, roles
 from monitoring.core.db import db
 from monitoring.core.errors import ApiError
-from monitoring.core.jobs import Job
+from monitoring.core.jobs import Job, JobState
 from monitoring.core.pagination import Page
 from monitoring.core.roles import UserRole
-from monitoring.supplychain import duplicates, imports, services
+from monitoring.supplychain import duplicates, import_mapping, imports, services
+from monitoring.supplychain.import_jobs import FACILITY_IMPORT, queue_facility_import
 from monitoring.supplychain.models import Site, SiteDuplicate
 from monitoring.supplychain.permissions import (
     DISCLOSURE_IMPORT_ROLES,
@@ -101,6 +102,100 @@ def import_facilities() -> imports.FacilityImportResult:
         return imports.import_facilities(actor, upload.stream, filename=upload.filename or "")
     except imports.ImportRefused as exc:
         raise refusal(exc) from exc
+
+
+@route(
+    "/imports/facilities/jobs",
+    method="POST",
+    summary=_l("Upload a facility list for the column-mapping step"),
+    description=_l(
+        "Stores a facility list (CSV or XLSX) as an import job that waits for its columns to be "
+        "confirmed, and answers the proposed mapping: the file's columns with sample values, the field "
+        "each is matched to, the columns no field takes and the required fields without a column. "
+        "Confirm it with POST /jobs/{job_id}/columns; nothing is imported before."
+    ),
+    args=ImportFacilitiesArgs,
+    response=import_mapping.FacilityColumnMappingSchema,
+    status=201,
+    raw_body=True,
+)
+@roles(UserRole.coordinator)
+def upload_facilities() -> dict[str, Any]:
+    upload: FileStorage = parse_upload(ImportFacilitiesArgs)["file"]
+    actor = services.current()
+    services.require(can_import_facilities(actor))
+    job = queue_facility_import(actor, upload.stream, upload.filename or "", hold=True)
+    return _proposal(actor, job, None)
+
+
+def _proposal(actor: User, job: Job, saved_id: int | None) -> dict[str, Any]:
+    proposal = import_mapping.propose_mapping(actor, job, saved_id=saved_id)
+    return {"job_id": job.id, "state": job.state.value, **proposal.as_dict()}
+
+
+def _held_facility_job(job_id: int) -> tuple[User, Job]:
+    actor = services.current()
+    job = services.load(visible_jobs(actor), Job.id == job_id, Job.kind == FACILITY_IMPORT)
+    services.require(can_import_facilities(actor))
+    if job.state != JobState.waiting:
+        message = _("This import is no longer waiting for its columns to be confirmed.")
+        raise ApiError(422, message, {"_schema": [message]})
+    return actor, job
+
+
+@route(
+    "/jobs/<int:job_id>/columns",
+    summary=_l("The proposed column mapping of a facility import"),
+    description=_l(
+        "The file's columns against the fields of a facility list, as proposed (from the best fitting "
+        "saved mapping, or by names, other names and sample values), for a job waiting for its columns."
+    ),
+    args=import_mapping.FacilityColumnsArgs,
+    response=import_mapping.FacilityColumnMappingSchema,
+)
+@roles(UserRole.coordinator)
+def show_job_columns(job_id: int, args: dict[str, Any]) -> dict[str, Any]:
+    actor, job = _held_facility_job(job_id)
+    return _proposal(actor, job, args.get("saved_mapping_id"))
+
+
+@route(
+    "/jobs/<int:job_id>/columns",
+    method="POST",
+    summary=_l("Confirm the column mapping of a facility import"),
+    description=_l(
+        "Queues the import with each field read from the column given (null: not in the file), "
+        "optionally saving the mapping under a name. A mapping without a required field, or naming a "
+        "column the file does not have, answers 422 with the messages; nothing is queued."
+    ),
+    args=import_mapping.ConfirmFacilityColumnsArgs,
+    response=JobSchema,
+    status=202,
+)
+@roles(UserRole.coordinator)
+def confirm_job_columns(job_id: int, args: dict[str, Any]) -> dict[str, Any]:
+    actor, job = _held_facility_job(job_id)
+    try:
+        import_mapping.confirm_mapping(actor, job, args["mapping"], args.get("save_as"))
+    except import_mapping.MappingRefused as exc:
+        errors: dict[str, list[str]] = {}
+        for key, message in exc.errors:
+            errors.setdefault(f"mapping.{key}" if key else "mapping", []).append(str(message))
+        raise ApiError(422, _("The columns cannot be imported this way."), errors) from exc
+    return services.job_status(job)
+
+
+@route(
+    "/jobs/<int:job_id>/cancel",
+    method="POST",
+    summary=_l("Cancel a facility import waiting for its columns"),
+    response=JobSchema,
+)
+@roles(UserRole.coordinator)
+def cancel_job(job_id: int) -> dict[str, Any]:
+    actor, job = _held_facility_job(job_id)
+    import_mapping.cancel_import(actor, job)
+    return services.job_status(job)
 
 
 @route(

@@ -23,7 +23,6 @@ from monitoring.core import audit
 from monitoring.core.operations import OperationError
 from monitoring.core.types import utcnow
 from monitoring.supplychain.import_reading import (
-    CsvFile,
     ErrorLog,
     FacilityImportResult,
     Progress,
@@ -47,6 +46,7 @@ from monitoring.supplychain.import_staging import (
     stage_rows,
     staging_table,
 )
+from monitoring.supplychain.import_workbook import open_table
 from monitoring.supplychain.matching import (
     OS_ID_PATTERN,
     kind_from_types,
@@ -153,7 +153,7 @@ def import_facilities(
     errors = ErrorLog()
     result = FacilityImportResult()
     with staging_table(facility_stage) as connection:
-        source = CsvFile(stream, errors, progress)
+        source = open_table(stream, errors, progress)
         records = source.records()
         header = read_header(records, errors, FACILITY_REQUIRED)
         if header is None:

@@ -27,8 +27,8 @@ from monitoring.supplychain.import_facilities import (
     apply_checked,
     audit_import,
 )
+from monitoring.supplychain.import_mapping import read_mapped_header
 from monitoring.supplychain.import_reading import (
-    CsvFile,
     ErrorLog,
     FacilityImportResult,
     Header,
@@ -39,6 +39,7 @@ from monitoring.supplychain.import_reading import (
     read_header,
 )
 from monitoring.supplychain.import_staging import facility_stage, staging_table
+from monitoring.supplychain.import_workbook import open_table
 from monitoring.supplychain.permissions import can_import_facilities
 
 FACILITY_IMPORT = "facility_import"
@@ -57,11 +58,14 @@ def batch_rows() -> int:
     return max(int(current_app.config["IMPORT_BATCH_ROWS"]), 1)
 
 
-def queue_facility_import(user: User, stream: IO[bytes], filename: str) -> jobs.Job:
-    """Store the file and queue its import; flush."""
+def queue_facility_import(user: User, stream: IO[bytes], filename: str, *, hold: bool = False) -> jobs.Job:
+    """Store the file and queue its import; flush.
+
+    ``hold``: the job waits until its columns are confirmed (:mod:`~.import_mapping`).
+    """
     if not can_import_facilities(user):
         raise OperationError(_l("Only coordinators can import facility lists."))
-    return jobs.enqueue(FACILITY_IMPORT, user.id, user.organisation_id, stream, filename=filename)
+    return jobs.enqueue(FACILITY_IMPORT, user.id, user.organisation_id, stream, filename=filename, hold=hold)
 
 
 def _refused(exc: ImportRefused) -> jobs.JobRefused:
@@ -88,9 +92,13 @@ class FacilityImportRun:
 
     def stage(self, stream: IO[bytes]) -> Iterator[int]:
         progress = _BytesRead()
-        source = CsvFile(stream, self.errors, progress)
+        source = open_table(stream, self.errors, progress, size=self.job.size)
         records = source.records()
-        self.header = header = read_header(records, self.errors, FACILITY_REQUIRED)
+        mapping = self.job.arguments.get("mapping")
+        if mapping is not None:
+            self.header = header = read_mapped_header(records, self.errors, mapping)
+        else:
+            self.header = header = read_header(records, self.errors, FACILITY_REQUIRED)
         if header is None:
             return
         size = batch_rows()

@@ -32,7 +32,6 @@ from monitoring.core.db import db
 from monitoring.core.types import utcnow
 from monitoring.supplychain.import_reading import (
     MAX_LISTED_ERRORS,
-    CsvFile,
     ErrorLog,
     Header,
     ImportRefused,
@@ -41,6 +40,7 @@ from monitoring.supplychain.import_reading import (
     RowReader,
     _check_width,
 )
+from monitoring.supplychain.import_workbook import TableFile
 from monitoring.supplychain.models import (
     Disclosure,
     DuplicateState,
@@ -229,7 +229,7 @@ def staged_batches(connection: Connection, table: Table) -> Iterator[list[AnyRow
 def stage_rows(
     connection: Connection,
     table: Table,
-    source: CsvFile,
+    source: TableFile,
     header: Header,
     records: Iterator[tuple[int, list[str]]],
     errors: ErrorLog,

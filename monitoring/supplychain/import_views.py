@@ -15,14 +15,15 @@ from wtforms.fields.choices import SelectChoice
 from monitoring.core.auth import authenticated, roles
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error, form_args
-from monitoring.core.jobs import Job
+from monitoring.core.jobs import Job, JobState
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import paginate
 from monitoring.core.roles import UserRole
 from monitoring.core.transactions import attempt
-from monitoring.supplychain import duplicates, imports, services
+from monitoring.supplychain import duplicates, import_mapping, imports, services
 from monitoring.supplychain.forms import (
     BulkReviewForm,
+    ColumnMappingForm,
     DecisionForm,
     DisclosureImportForm,
     DuplicateFilterForm,
@@ -30,7 +31,7 @@ from monitoring.supplychain.forms import (
     MergeForm,
     ProposeDuplicateForm,
 )
-from monitoring.supplychain.import_jobs import queue_facility_import
+from monitoring.supplychain.import_jobs import FACILITY_IMPORT, queue_facility_import
 from monitoring.supplychain.models import DisclosurePart, Site, SiteDuplicate, SiteKind
 from monitoring.supplychain.permissions import (
     DISCLOSURE_IMPORT_ROLES,
@@ -50,6 +51,9 @@ from monitoring.supplychain.schemas import (
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("supplychain_tools", __name__)
+
+# The name of each field's select on the column-mapping page (``macros/column_mapping.html``).
+MAP_PREFIX = "map_"
 
 current, require = services.current, services.require
 
@@ -89,11 +93,11 @@ def import_facilities() -> Any:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            job = attempt(queue_facility_import, user, upload.stream, upload.filename or "")
+            job = attempt(queue_facility_import, user, upload.stream, upload.filename or "", hold=True)
         except OperationError as exc:
             apply_error(form, exc)
         else:
-            return redirect(url_for(".job", job_id=job.id))
+            return redirect(url_for(".import_columns", job_id=job.id))
     return render_template("supplychain/import_facilities.html", **context), status
 
 
@@ -102,7 +106,53 @@ def import_facilities() -> Any:
 def job(job_id: int) -> Any:
     """An import's progress; the page reloads itself every two seconds until the job is over."""
     found = services.load(visible_jobs(current()), Job.id == job_id)
+    if found.state == JobState.waiting and found.kind == FACILITY_IMPORT:
+        return redirect(url_for(".import_columns", job_id=found.id))
     return render_template("supplychain/job.html", job=found, status=services.job_status(found))
+
+
+def _render_columns(
+    job: Job, form: ColumnMappingForm, proposal: import_mapping.MappingProposal, errors: dict[str, list[str]]
+) -> str:
+    return render_template(
+        "supplychain/import_columns.html", job=job, form=form, proposal=proposal, errors=errors
+    )
+
+
+@bp.route("/imports/jobs/<int:job_id>/columns", methods=["GET", "POST"])
+@roles(UserRole.coordinator)
+def import_columns(job_id: int) -> Any:
+    """The column-mapping step of a held facility import: confirm (queue it) or cancel it."""
+    user = current()
+    found = services.load(visible_jobs(user), Job.id == job_id, Job.kind == FACILITY_IMPORT)
+    require(can_import_facilities(user))
+    if found.state != JobState.waiting:
+        return redirect(url_for(".job", job_id=found.id))
+    form = ColumnMappingForm()
+    if not form.is_submitted():
+        proposal = import_mapping.propose_mapping(user, found, saved_id=request.args.get("saved", type=int))
+        return _render_columns(found, form, proposal, {})
+    mapping = {f.key: request.form.get(MAP_PREFIX + f.key) or None for f in import_mapping.FACILITY_FIELDS}
+    errors: dict[str, list[str]] = {}
+    if form.validate_on_submit():
+        try:
+            if request.form.get("action") == "cancel":
+                attempt(import_mapping.cancel_import, user, found)
+                flash(_("The import was cancelled: nothing was imported."), "success")
+                return redirect(url_for(".import_facilities"))
+            attempt(import_mapping.confirm_mapping, user, found, mapping, form.save_as.data)
+        except import_mapping.MappingRefused as exc:
+            for key, message in exc.errors:
+                if key is None:
+                    form.form_errors.append(str(message))
+                else:
+                    errors.setdefault(key, []).append(str(message))
+        except OperationError as exc:
+            apply_error(form, exc)
+        else:
+            return redirect(url_for(".job", job_id=found.id))
+    proposal = import_mapping.propose_mapping(user, found, mapping=mapping)
+    return _render_columns(found, form, proposal, errors), 422
 
 
 @bp.route("/imports/disclosures", methods=["GET", "POST"])

@@ -20,6 +20,7 @@ from tests.conftest import post_form
 from tests.jobs.conftest import run_worker
 from tests.supplychain.facility_files import OSH_HEADER
 from tests.supplychain.helpers import count_rows
+from tests.supplychain.test_import_mapping import upload_and_confirm
 
 
 def facility_row(**values: Any) -> dict[str, Any]:
@@ -463,9 +464,9 @@ def _upload(client, url, data: bytes, filename="facilities.csv", **fields):
 
 
 def _upload_and_work(app, client, data: bytes):
-    """Upload (the page queues a job and sends to its page), run the worker once, show the job."""
-    queued = _upload(client, "/imports/facilities", data)
-    assert queued.status_code == 302, queued.get_data(as_text=True)
+    """Upload, confirm the proposed columns (the job is queued and the page sends to it), run the
+    worker once, show the job."""
+    queued = upload_and_confirm(client, data)
     run_worker(app)
     return client.get(queued.headers["Location"])
 
@@ -493,7 +494,12 @@ def test_page_shows_the_problems_and_saves_nothing(app, coordinator, client_for)
     text = response.get_data(as_text=True)
     assert "The file was not imported" in text
     assert re.search(r'<th scope="row" class="number">3</th>\s*<td><code>country_code</code></td>', text)
-    _nothing_written(app, before)
+    # Only the confirmation of the columns is recorded.
+    sites, pairs_before, entries = before
+    _nothing_written(app, (sites, pairs_before, entries + 1))
+    with app.app_context():
+        last = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+        assert last.action == "import.columns_confirmed"
 
 
 def test_page_requires_a_file(coordinator, client_for):

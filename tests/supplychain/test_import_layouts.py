@@ -13,8 +13,14 @@ from monitoring.core.db import db
 from monitoring.supplychain import duplicates
 from monitoring.supplychain.imports import ImportRefused
 from monitoring.supplychain.models import DuplicateState, Site, SiteDuplicate
-from tests.jobs.conftest import job_id_from, job_of, run_worker, upload_facilities
+from tests.jobs.conftest import job_of, run_worker
 from tests.supplychain.test_import_facilities import pairs, problems, refusal, run_import, sites
+from tests.supplychain.test_import_mapping import upload_and_confirm
+
+
+def job_id_from(response) -> int:
+    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
 
 # Open Supply Hub's list-upload layout (the columns a contributor uploads, in its order).
 LIST_HEADER = [
@@ -78,7 +84,7 @@ def test_open_supply_hub_list_layout_imports_as_it_is(app):
 
 def test_the_job_page_and_api_tell_that_repeats_were_merged(app, coordinator, client_for, api_client):
     client = client_for(coordinator)
-    job_id = job_id_from(upload_facilities(client, OSH_LIST, "osh-list.csv"))
+    job_id = job_id_from(upload_and_confirm(client, OSH_LIST, "osh-list.csv"))
     run_worker(app)
     assert job_of(app, job_id).summary["repeats_merged"] == 1
     page = client.get(f"/imports/jobs/{job_id}").get_data(as_text=True)
