@@ -46,6 +46,7 @@ def test_every_working_role_reads_the_crosswalk(
     page = client_for(user).get("/crosswalk")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
+    assert "WH Working hours" in text
     assert ("/crosswalk/new" in text) is (role == "coordinator")
 
 

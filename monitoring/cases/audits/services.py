@@ -27,6 +27,7 @@ from monitoring.cases.audits.permissions import (
 from monitoring.cases.models import Finding, FindingReport
 from monitoring.cases.permissions import visible_findings
 from monitoring.cases.standards import (
+    STANDARDS,
     Crosswalk,
     Standard,
     crosswalk,
@@ -59,6 +60,11 @@ def crosswalk_entries() -> list[CrosswalkEntry]:
         rows,
         key=lambda e: (standard_key(e.standard), section_key(e.rba_section or "Z99"), e.id),
     )
+
+
+def standard_labels() -> dict[str, str]:
+    """Each standard's code and title ("WH-1 Working weeks over 60 hours ..."), by code."""
+    return {s.code: s.label() for s in STANDARDS}
 
 
 def load_entry(user: User, entry_id: int) -> CrosswalkEntry:

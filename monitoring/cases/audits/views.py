@@ -37,6 +37,7 @@ def crosswalk() -> Any:
     return render_template(
         "audits/crosswalk.html",
         entries=services.crosswalk_entries(),
+        labels=services.standard_labels(),
         can_edit=can_edit_crosswalk(current()),
     )
 
