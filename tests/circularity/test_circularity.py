@@ -332,3 +332,21 @@ def test_the_pages_file_confirm_and_show_a_report(
         assert db.session.get(CircularityReport, report_id).state is CircularityState.confirmed
     edit = client.get(f"/contracts/{w.contracts['a']}/circularity/{report_id}/edit")
     assert edit.status_code == 200
+    assert "Manuals and parts at repair.example.org</textarea>" in edit.get_data(as_text=True)
+    assert "Confirm the report" not in buyer.get(f"/circularity/{report_id}").get_data(as_text=True)
+
+
+def test_the_buyer_queries_on_the_page(
+    case_world: CaseWorld, api_client: Any, client_for: Clients, recycler: int
+) -> None:
+    w = case_world
+    filed = file(w, api_client, recycler)
+    url = f"/circularity/{filed['id']}"
+    queried = post_form(
+        client_for(w.affiliate), f"{url}/query", {"reason": "Which sites refurbished?"}, form_page=url
+    )
+    assert queried.status_code == 302
+    with w.session():
+        found = db.session.get(CircularityReport, filed["id"])
+        assert (found.state, found.query_reason) == (CircularityState.queried, "Which sites refurbished?")
+    assert "Correct the report" in client_for(w.supplier).get(url).get_data(as_text=True)
