@@ -137,7 +137,7 @@ def is_exact(
 def unmapped_columns(columns: Iterable[str], mapping: Mapping[str, str | None]) -> list[str]:
     """The file's columns no field takes, in the file's order (columns without a name left out)."""
     used = {column for column in mapping.values() if column}
-    return [column for column in dict.fromkeys(columns) if normalise(column) and column not in used]
+    return [column for column in dict.fromkeys(columns) if column.strip() and column not in used]
 
 
 def missing_required(fields: Iterable[TargetField], mapping: Mapping[str, str | None]) -> list[TargetField]:

@@ -119,6 +119,8 @@ class FilePreview:
     columns: list[str]
     samples: dict[str, list[str]]
     problems: list[RowError] = field(default_factory=list)
+    # Columns without a name in the header that hold values (1-based): they cannot be imported.
+    nameless: list[int] = field(default_factory=list)
 
 
 def _column_names(cells: list[str]) -> list[str]:
@@ -140,12 +142,15 @@ def preview(job: Job, rows: int = PREVIEW_ROWS) -> FilePreview:
                 close()
     if first is None and not errors.total:
         errors.add(1, None, _l("The file is empty."))
-    columns = [cell for cell in dict.fromkeys(cells) if cm.normalise(cell)]
+    columns = [cell for cell in dict.fromkeys(cells) if cell]
     index = {column: cells.index(column) for column in columns}
     samples = cm.sample_values(
         columns, ([r[index[c]] if index[c] < len(r) else "" for c in columns] for r in body)
     )
-    return FilePreview(columns, samples, errors.errors if errors.total else [])
+    nameless = [
+        i + 1 for i, cell in enumerate(cells) if not cell and any(i < len(r) and r[i].strip() for r in body)
+    ]
+    return FilePreview(columns, samples, errors.errors if errors.total else [], nameless)
 
 
 # --- the proposal ------------------------------------------------------------------------
@@ -165,6 +170,7 @@ class MappingProposal:
     saved: list[cm.SavedMapping]
     used: cm.SavedMapping | None
     problems: list[RowError]
+    nameless: list[int]
 
     def shown_samples(self, column: str | None) -> list[str]:
         return self.samples.get(column or "", [])[:SAMPLES_SHOWN]
@@ -189,6 +195,7 @@ class MappingProposal:
             "saved_mappings": [{"id": s.id, "name": s.name} for s in self.saved],
             "saved_mapping_id": self.used.id if self.used else None,
             "problems": [e.as_dict() for e in self.problems],
+            "nameless_columns": self.nameless,
         }
 
 
@@ -222,6 +229,7 @@ def propose_mapping(
         saved=saved,
         used=used,
         problems=found.problems,
+        nameless=found.nameless,
     )
 
 
@@ -361,7 +369,7 @@ def read_mapped_header(
 class ConfirmFacilityColumnsArgs(BaseSchema):
     mapping = ma_fields.Dict(
         keys=ma_fields.String(validate=validate.Length(max=60)),
-        values=ma_fields.String(allow_none=True, validate=validate.Length(max=300)),
+        values=ma_fields.String(allow_none=True, validate=validate.Length(max=2000)),
         required=True,
         metadata={"description": _l("Field key -> the file's column that holds it (null: not in the file).")},
     )
@@ -422,3 +430,8 @@ class FacilityColumnMappingSchema(BaseSchema):
     saved_mappings = ma_fields.List(ma_fields.Nested(FacilitySavedMappingSchema), dump_only=True)
     saved_mapping_id = Integer(dump_only=True, allow_none=True)
     problems = ma_fields.List(ma_fields.Nested(FacilityMappingProblemSchema), dump_only=True)
+    nameless_columns = ma_fields.List(
+        Integer(),
+        dump_only=True,
+        metadata={"description": _l("Columns (counted from 1) without a name that hold values: not read.")},
+    )

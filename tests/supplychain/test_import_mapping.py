@@ -386,3 +386,82 @@ def test_api_refuses_unknown_fields_and_other_users(app, coordinator, api_client
     assert _api_upload(monitor, renamed_csv(RENAMED_ROWS)).status_code == 404
     with app.app_context():
         assert db.session.get(Job, job_id).state == JobState.waiting
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+class _OneWay(io.RawIOBase):
+    """A stream that cannot seek (as a decrypted upload is)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer) -> int:
+        chunk = self._data.read(min(len(buffer), 7))  # short reads, as a stream may give
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_files_are_read_from_streams_that_cannot_seek(app, kind):
+    from monitoring.supplychain.import_reading import ErrorLog, Progress
+    from monitoring.supplychain.import_workbook import open_table
+
+    header, rows = ["name", "address", "country_code"], [["Ünï Ltd", "1 Road", "CZ"], ["Two", "2 Road", "TH"]]
+    if kind == "csv":
+        data = ("\ufeff" + "\r\n".join(";".join(r) for r in [header, *rows]) + "\r\n").encode()
+    else:
+        data = xlsx_bytes(header, rows)
+    errors = ErrorLog()
+    with app.test_request_context():
+        records = list(open_table(io.BufferedReader(_OneWay(data)), errors, Progress()).records())
+    assert errors.total == 0
+    assert [cells for _line, cells in records] == [header, *rows]
+    assert [line for line, _cells in records] == [1, 2, 3]
+
+
+def test_cells_read_as_a_csv_export_would_hold_them():
+    from monitoring.supplychain.import_workbook import cell_text
+
+    assert cell_text(None) == ""
+    assert cell_text(1200.0) == "1200"
+    assert cell_text(16.5) == "16.5"
+    assert cell_text(True) == "True"
+    assert cell_text(datetime(2024, 3, 1)) == "2024-03-01"
+    assert cell_text(datetime(2024, 3, 1, 8, 30)) == "2024-03-01 08:30:00"
+    assert cell_text(date(2024, 3, 2)) == "2024-03-02"
+
+
+def test_the_worker_refuses_a_mapped_column_that_appears_twice(app):
+    from monitoring.supplychain.import_mapping import read_mapped_header
+    from monitoring.supplychain.import_reading import ErrorLog
+
+    errors = ErrorLog()
+    records = iter([(1, ["Name", "Address", "Name", "Land"])])
+    mapping = {"name": "Name", "address": "Address", "country_code": "Land"}
+    with app.test_request_context():
+        assert read_mapped_header(records, errors, mapping) is None
+        assert [str(e.message) for e in errors.errors] == ["The column Name appears twice."]
+        header = read_mapped_header(iter([(1, ["Land", "Name", "Address", "x"])]), ErrorLog(), mapping)
+    assert header is not None and header.columns == {"name": 1, "address": 2, "country_code": 0}
+
+
+def test_columns_without_a_name_that_hold_values_are_named_before_import(app, coordinator, api_client):
+    data = b"name,address,,country_code,???,\r\nOne Ltd,1 Road,lost,CN,kept,\r\n"
+    body = _api_upload(api_client(coordinator), data).get_json()
+    assert body["nameless_columns"] == [3]
+    assert body["unmapped_columns"] == ["???"]
+
+
+def test_the_page_names_columns_without_a_name(app, coordinator, client_for):
+    client = client_for(coordinator)
+    location = upload(client, b"name,address,,country_code\r\nOne Ltd,1 Road,lost,CN\r\n").headers["Location"]
+    text = client.get(location).get_data(as_text=True)
+    assert "Column 3 of the file has values but no name in the header line" in text
