@@ -133,8 +133,9 @@ def list_standards() -> list[views.Shown]:
 )
 @roles(*CASE_ROLES)
 def list_findings(args: dict[str, Any]) -> Page:
-    page = page_of(lists.list_findings(me(), args), args)
-    page.items = [views.show_finding(me(), f) for f in page.items]
+    user = me()
+    page = page_of(lists.list_findings(user, args), args)
+    page.items = [views.show_finding(user, f) for f in page.items]
     return page
 
 
@@ -196,9 +197,9 @@ def case_detail(case_id: int) -> views.Shown:
 )
 @roles(*CASE_ROLES)
 def list_cases(args: dict[str, Any]) -> Page:
-    today = services.today()
-    page = page_of(lists.list_cases(me(), args, today), args)
-    page.items = [views.show_case(me(), r.case, r.next_due, today) for r in lists.case_rows(page.items)]
+    today, user = services.today(), me()
+    page = page_of(lists.with_listed_columns(lists.list_cases(user, args, today)), args)
+    page.items = [views.show_case(user, r.case, r.next_due, today) for r in lists.case_rows(page.items)]
     return page
 
 

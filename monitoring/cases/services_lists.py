@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Integer, Select, case, cast, func, literal, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 
 from monitoring.accounts.models import Organisation, User
 from monitoring.cases import deadlines, permissions
@@ -129,6 +129,36 @@ def list_cases(user: User, args: Mapping[str, Any], today: date) -> Listing:
     if args.get("q", "").strip():
         query = query.where(case_text_clause(args["q"]))
     return Listing(query, [Case.opened_dt.desc(), Case.id.desc()])
+
+
+def with_listed_columns(listing: Listing) -> Listing:
+    """The case list loading only what a listed case shows (the API's ``CaseSchema``).
+
+    The rows' sites, organisations and lead coordinators are otherwise loaded whole, with the
+    coordinator's own organisation: five objects and some sixty columns per case, most of the
+    time an API list takes. An attribute left out still loads when read, one query each.
+    """
+    query = listing.query.options(
+        load_only(
+            Case.id,
+            Case.reference,
+            Case.site_id,
+            Case.monitor_organisation_id,
+            Case.lead_coordinator_id,
+            Case.state,
+            Case.severity,
+            Case.outcome,
+            Case.opened_dt,
+            Case.state_changed_dt,
+            Case.closed_dt,
+        ),
+        joinedload(Case.site).load_only(Site.id, Site.name, Site.city, Site.country, Site.kind),
+        joinedload(Case.monitor_organisation).load_only(
+            Organisation.id, Organisation.name, Organisation.kind
+        ),
+        joinedload(Case.lead_coordinator).load_only(User.id, User.name).options(lazyload(User.organisation)),
+    )
+    return Listing(query, listing.order)
 
 
 def like_pattern(text: str) -> str:

@@ -55,7 +55,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.pagination import InvalidCursor, Page
 from monitoring.core.pagination import paginate as paginate_query
 from monitoring.core.roles import UserRole
-from monitoring.core.schemas import EmptyArgs, ErrorSchema, PageArgs
+from monitoring.core.schemas import EmptyArgs, ErrorSchema, PageArgs, dump
 
 logger = logging.getLogger(__name__)
 
@@ -338,9 +338,9 @@ def make_response(result: Any, schema: Schema | None, status: int, paginated: bo
     if paginated:
         if not isinstance(result, Page):
             raise RuntimeError(f"{request.endpoint} is paginated but did not return a Page")
-        body: Any = {"items": schema.dump(result.items, many=True), "next": result.next_cursor}
+        body: Any = {"items": dump(schema, result.items, many=True), "next": result.next_cursor}
     else:
-        body = schema.dump(result)
+        body = dump(schema, result)
     response = jsonify(body)
     response.status_code = status
     return response
