@@ -192,6 +192,9 @@ def record(
     elif (command := click.get_current_context(silent=True)) is not None:
         payload.setdefault("cli", command.command_path)
     entry = AuditEntry(
+        # The head is locked, and every entry is written here: the next id is the head's plus one,
+        # known before the insert, so the entry goes in whole with its hash (one statement, not two).
+        id=head.last_id + 1 if head.last_id else None,
         created_dt=utcnow(),
         actor_id=getattr(actor, "id", None),
         action=action,
@@ -203,7 +206,8 @@ def record(
         hash=secrets.token_hex(32),  # placeholder until the id is known
     )
     session.add(entry)
-    session.flush()
+    if entry.id is None:  # the chain's first entry: the database numbers it
+        session.flush()
     entry.hash = compute_hash(key, entry)
     head.last_id = entry.id
     head.last_hash = entry.hash
