@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from monitoring.accounts.models import User
@@ -19,7 +19,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page
 from monitoring.core.roles import UserRole
 from monitoring.supplychain import operations, queries, services
-from monitoring.supplychain.models import Contract, CurrencyRate, Disclosure, Product, Site
+from monitoring.supplychain.models import Contract, CountryRisk, CurrencyRate, Disclosure, Product, Site
 from monitoring.supplychain.name_schemas import AddSiteNameArgs
 from monitoring.supplychain.obligations import DisclosureObligation, disclosure_obligation
 from monitoring.supplychain.permissions import (
@@ -40,10 +40,19 @@ from monitoring.supplychain.permissions import (
     visible_products,
     visible_sites,
 )
+from monitoring.supplychain.risk import operations as risk_operations
+from monitoring.supplychain.risk import services as risk
+from monitoring.supplychain.risk.permissions import (
+    COUNTRY_RISK_EDITORS,
+    RISK_ROLES,
+    can_set_country_risk,
+    risk_sites,
+)
 from monitoring.supplychain.schemas import (
     AddContractProductArgs,
     ConcernedSchema,
     ContractSchema,
+    CountryRiskSchema,
     CreateContractArgs,
     CreateDisclosureArgs,
     CreateProductArgs,
@@ -52,6 +61,7 @@ from monitoring.supplychain.schemas import (
     DisclosureObligationSchema,
     DisclosureSchema,
     ListContractsArgs,
+    ListCountryRisksArgs,
     ListCurrencyRatesArgs,
     ListDisclosuresArgs,
     ListProductsArgs,
@@ -59,7 +69,9 @@ from monitoring.supplychain.schemas import (
     ProductSchema,
     RankedSiteSchema,
     RankingArgs,
+    SetCountryRiskArgs,
     SetCurrencyRateArgs,
+    SiteRiskSchema,
     SiteSchema,
     UpdateContractArgs,
     UpdateProductArgs,
@@ -477,3 +489,50 @@ def list_currency_rates(args: dict[str, Any]) -> Page:
 @roles(UserRole.coordinator)
 def set_currency_rate(currency: str, args: dict[str, Any]) -> CurrencyRate:
     return _run(operations.set_currency_rate, _user(can_set_currency_rates), currency, args["eur_per_unit"])
+
+
+# --- site risk and country risk -------------------------------------------------------------
+
+
+@route(
+    "/sites/<int:site_id>/risk",
+    summary=_l("A site's risk view"),
+    description=_l(
+        "Findings by severity, cases, worker reports (a count only, not for suppliers; buyers see "
+        "small counts as fewer than 5), the country's risk level and the site's tier in each chain. "
+        "Buyers see it for the sites their contracts reach at any tier, suppliers for the sites they "
+        "disclosed."
+    ),
+    response=SiteRiskSchema,
+)
+@roles(*RISK_ROLES)
+def get_site_risk(site_id: int) -> risk.SiteRisk:
+    user, today = services.current(), date.today()
+    site = services.load(risk_sites(user, today), Site.id == site_id)
+    return risk.site_risk(user, site, today)
+
+
+@route(
+    "/country-risks",
+    summary=_l("List the country risk levels"),
+    args=ListCountryRisksArgs,
+    response=CountryRiskSchema,
+    paginated=True,
+)
+@roles(*RISK_ROLES)
+def list_country_risks(args: dict[str, Any]) -> Page:
+    return _page(select(CountryRisk), [CountryRisk.country], args)
+
+
+@route(
+    "/country-risks/<country>",
+    method="PUT",
+    summary=_l("Set a country's risk level"),
+    args=SetCountryRiskArgs,
+    response=CountryRiskSchema,
+)
+@roles(*COUNTRY_RISK_EDITORS)
+def set_country_risk(country: str, args: dict[str, Any]) -> CountryRisk:
+    return _run(
+        risk_operations.set_country_risk, _user(can_set_country_risk), country, args["level"], args["source"]
+    )

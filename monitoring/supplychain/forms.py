@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -274,6 +274,23 @@ class DisclosureForm(FlaskForm):
         validators=[Optional(), Length(max=500)],
         description=_l("The document this comes from, e.g. a supplier list or an audit report."),
     )
+    supplies_os_id = StringField(
+        _l("Goes to the site with Open Supply Hub id (optional)"),
+        validators=[Optional(), Length(max=32)],
+        description=_l(
+            "For a component or sub-assembly: the site the part is delivered to, so that the chain "
+            "component, sub-assembly, final assembly is held."
+        ),
+    )
+    value_share = DecimalField(
+        _l("Share of the product's value, in percent (optional)"),
+        places=None,
+        validators=[Optional(), NumberRange(min=0.01, max=100)],
+        description=_l("Where known; leverage per tier weighs a contract's spend by it."),
+    )
+    units_per_product = IntegerField(
+        _l("Units per product (optional)"), validators=[Optional(), NumberRange(min=1, max=100000)]
+    )
 
     def __init__(self, products: Picker, sites: Picker, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -310,6 +327,9 @@ class DisclosureForm(FlaskForm):
             "valid_from": self.valid_from.data,
             "valid_to": self.valid_to.data,
             "source": self.source.data,
+            "supplies_os_id": (self.supplies_os_id.data or "").strip(),
+            "value_share": str(self.value_share.data) if self.value_share.data is not None else None,
+            "units_per_product": self.units_per_product.data,
         }
         if self.site.data in (None, "", NEW_SITE):
             values["site"] = {n: v for n in self.SITE_FIELDS if (v := getattr(self, f"site_{n}").data)}
@@ -435,3 +455,28 @@ class DuplicateFilterForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.state.choices = [SelectChoice(s.value, s.title) for s in DuplicateState]
+
+
+class CountryRiskForm(FlaskForm):
+    country = SelectField(_l("Country"), validators=[DataRequired()])
+    level = SelectField(
+        _l("Risk level"),
+        validators=[DataRequired()],
+    )
+    source = StringField(
+        _l("Source"),
+        validators=[DataRequired(), Length(max=500)],
+        description=_l(
+            "Where the level comes from, e.g. an index and its year, or the network's own assessment."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = countries(_l("Choose a country"))
+        self.level.choices = [
+            _placeholder(_l("Choose a level")),
+            SelectChoice("1", gettext("1: lowest")),
+            *(SelectChoice(str(n), str(n)) for n in (2, 3, 4)),
+            SelectChoice("5", gettext("5: highest")),
+        ]

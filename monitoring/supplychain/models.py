@@ -381,6 +381,13 @@ class Disclosure(Base):
         CheckConstraint(
             "(withdrawn_dt IS NULL) = (withdrawn_by_id IS NULL)", name="withdrawn_by_if_withdrawn"
         ),
+        CheckConstraint(
+            "supplies_site_id IS NULL OR supplies_site_id <> site_id", name="supplies_another_site"
+        ),
+        CheckConstraint(
+            "value_share IS NULL OR (value_share > 0 AND value_share <= 100)", name="value_share_percent"
+        ),
+        CheckConstraint("units_per_product IS NULL OR units_per_product > 0", name="units_positive"),
         Index("ix_disclosure_site_product", "site_id", "product_id"),
         Index("ix_disclosure_disclosed", "disclosed_dt", "id"),  # the disclosure list's order
     )
@@ -390,6 +397,13 @@ class Disclosure(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     part: Mapped[DisclosurePart] = mapped_column(enum_column(DisclosurePart, "part"))
+    # The site the part goes to (a cell site delivering to a pack site), so that chains of
+    # several tiers are held; None when the site makes the product itself or it is not known.
+    supplies_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    # Where known: the part's share of the product's value (percent) and how many go into one
+    # product. Leverage per tier weighs a contract's spend by the share; unknown is never 100 %.
+    value_share: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    units_per_product: Mapped[int | None] = mapped_column(Integer)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     # Where the statement comes from: a document title, file name or address.
@@ -401,6 +415,27 @@ class Disclosure(Base):
 
     supplier: Mapped[Organisation] = relationship(lazy="joined")
     product: Mapped[Product] = relationship(lazy="joined")
-    site: Mapped[Site] = relationship(lazy="joined")
+    site: Mapped[Site] = relationship(foreign_keys=[site_id], lazy="joined")
+    supplies_site: Mapped[Site | None] = relationship(foreign_keys=[supplies_site_id])
     disclosed_by: Mapped[User] = relationship(foreign_keys=[disclosed_by_id])
     withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+
+
+class CountryRisk(Base):
+    """A country's risk level (1 lowest to 5 highest) as the coordinators set it, with its source.
+
+    No outside rating is built in: the operating organisation keeps this table and says where each
+    level comes from. Every change is audited.
+    """
+
+    __tablename__ = "country_risk"
+    __table_args__ = (
+        CheckConstraint("length(country) = 2 AND country = upper(country)", name="country_iso_alpha2"),
+        CheckConstraint("level >= 1 AND level <= 5", name="level_range"),
+    )
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(500), default="")
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -9,6 +9,7 @@ disclosures and currency rates in :mod:`~monitoring.supplychain.operations_contr
 from __future__ import annotations
 
 from monitoring.supplychain.operations_contracts import (
+    ChainData,
     ClauseData,
     ContractData,
     add_contract_product,
@@ -21,6 +22,7 @@ from monitoring.supplychain.operations_contracts import (
     disclose,
     remove_contract_product,
     set_currency_rate,
+    supplied_site,
     update_contract,
     withdraw_disclosure,
 )
@@ -43,6 +45,7 @@ from monitoring.supplychain.operations_sites import (
 __all__ = [
     "MAX_RATE",
     "MAX_SPEND",
+    "ChainData",
     "ClauseData",
     "ContractData",
     "SiteData",
@@ -65,6 +68,7 @@ __all__ = [
     "remove_alternative_name",
     "remove_contract_product",
     "set_currency_rate",
+    "supplied_site",
     "update_contract",
     "update_product",
     "update_site",

@@ -264,6 +264,44 @@ def confirm_disclosure(actor: User, contract: Contract) -> Contract:
 # --- disclosures ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ChainData:
+    """Where a disclosed part goes (the next tier's site) and what it weighs in the product."""
+
+    supplies_site: Site | None = None
+    value_share: Decimal | None = None  # percent of the product's value, above 0 and up to 100
+    units_per_product: int | None = None
+
+
+def _check_share(chain: ChainData) -> None:
+    share = chain.value_share
+    if share is not None and not (share.is_finite() and 0 < share <= 100):
+        raise OperationError(
+            _l("Give the share as a percentage above 0 and at most 100."), field="value_share"
+        )
+    if share is not None and share != share.quantize(Decimal("0.01")):
+        raise OperationError(_l("Give the share with at most two decimals."), field="value_share")
+    if chain.units_per_product is not None and chain.units_per_product < 1:
+        raise OperationError(_l("Give at least one unit per product."), field="units_per_product")
+
+
+def supplied_site(actor: User, site_id: int | None = None, os_id: str | None = None) -> Site | None:
+    """The site a disclosed part goes to: one the actor sees (by id), or any site by its public
+    Open Supply Hub id; None when neither is given."""
+    if site_id is None and not os_id:
+        return None
+    if site_id is not None:
+        site = db.session.scalar(visible_sites(actor).where(Site.id == site_id))
+    else:
+        site = db.session.scalar(select(Site).where(Site.os_id == (os_id or "").strip().upper()))
+    if site is None:
+        raise OperationError(
+            _l("No site you can name has this id: give the Open Supply Hub id of the site the part goes to."),
+            field="supplies_site_id" if site_id is not None else "supplies_os_id",
+        )
+    return site
+
+
 def disclosable_product(actor: User, product_id: int | None) -> Product:
     """The product a supplier names for a disclosure, if one of its contracts covers it.
 
@@ -298,8 +336,11 @@ def create_disclosure(
     valid_from: date | None,
     valid_to: date | None = None,
     source: str = "",
+    chain: ChainData | None = None,
 ) -> Disclosure:
-    """The actor's organisation (a supplier) states that a part of a product is made at a site."""
+    """The actor's organisation (a supplier) states that a part of a product is made at a site
+    (and, with ``chain``, which site the part goes to and its share of the product)."""
+    chain = chain or ChainData()
     if not can_disclose_product(actor, product):
         raise OperationError(
             _l("You can only disclose sites for products that one of your contracts covers."),
@@ -310,6 +351,12 @@ def create_disclosure(
     if valid_to is not None and valid_to < valid_from:
         raise OperationError(_l("The end date must not be before the start date."), field="valid_to")
     site = surviving_site(site)
+    supplies = surviving_site(chain.supplies_site) if chain.supplies_site is not None else None
+    if supplies is not None and supplies.id == site.id:
+        raise OperationError(
+            _l("A site cannot supply itself: name the site the part goes to."), field="supplies_site_id"
+        )
+    _check_share(chain)
     disclosure = Disclosure(
         supplier_id=actor.organisation_id,
         product=product,
@@ -319,6 +366,9 @@ def create_disclosure(
         valid_to=valid_to,
         source=check_length(clean_text(source), 500, "source"),
         disclosed_by_id=actor.id,
+        supplies_site=supplies,
+        value_share=chain.value_share,
+        units_per_product=chain.units_per_product,
     )
     db.session.add(disclosure)
     db.session.flush()
@@ -335,6 +385,9 @@ def create_disclosure(
             "valid_from": valid_from,
             "valid_to": valid_to,
             "source": disclosure.source,
+            "supplies_site_id": supplies.id if supplies is not None else None,
+            "value_share": str(chain.value_share) if chain.value_share is not None else None,
+            "units_per_product": chain.units_per_product,
         },
     )
     return disclosure
@@ -348,6 +401,7 @@ def disclose(
     valid_from: date | None,
     valid_to: date | None = None,
     source: str = "",
+    chain: ChainData | None = None,
 ) -> Disclosure:
     """Disclose a product at one of the actor's sites (by id) or at a described site, which is
     matched against the registry first. Errors about the described site name ``site_<field>``."""
@@ -359,7 +413,7 @@ def disclose(
             raise OperationError(exc.message, field=f"site_{exc.field}" if exc.field else "site") from exc
     else:
         place = choosable_site(actor, site)
-    return create_disclosure(actor, product, place, part, valid_from, valid_to, source)
+    return create_disclosure(actor, product, place, part, valid_from, valid_to, source, chain)
 
 
 def withdraw_disclosure(actor: User, disclosure: Disclosure) -> None:

@@ -2,7 +2,10 @@
 
 A site concerns an affiliate when one of the affiliate's contracts in force today covers a
 product that a current disclosure (valid today, not withdrawn, by any supplier) places at the
-site. The *collective leverage* of a site is the number of distinct affiliates it concerns and
+site, or at a site downstream of it: a disclosure may name the site its part goes to
+(``supplies_site_id``), and a site is linked to every product made, at any tier downstream, from
+what it supplies (:func:`reach`, a recursive query bounded to :data:`MAX_TIERS` and so safe
+against cycles). The *collective leverage* of a site is the number of distinct affiliates it concerns and
 their total annual spend in euros: each contract's spend counts once per site however many
 products and disclosures link it, and contracts whose currency has no rate are counted apart
 instead of being dropped.
@@ -20,6 +23,8 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    Integer,
+    Numeric,
     Select,
     Subquery,
     and_,
@@ -28,10 +33,14 @@ from sqlalchemy import (
     distinct,
     exists,
     func,
+    literal_column,
     or_,
     select,
+    true,
     type_coerce,
+    union_all,
 )
+from sqlalchemy.orm import aliased
 
 from monitoring.accounts.models import Organisation
 from monitoring.core.db import db
@@ -40,6 +49,7 @@ from monitoring.supplychain.models import (
     ContractProduct,
     CurrencyRate,
     Disclosure,
+    DisclosurePart,
     Product,
     Site,
     SiteName,
@@ -48,6 +58,9 @@ from monitoring.supplychain.models import (
 from monitoring.supplychain.permissions import contract_in_force, disclosure_is_current
 
 BASE_CURRENCY = "EUR"
+# How many steps a chain is followed downstream (a site that supplies the final assembly site
+# directly is one step away); a cycle in the disclosures ends there too.
+MAX_TIERS = 6
 
 
 @dataclass(frozen=True)
@@ -118,27 +131,187 @@ def site_search(text: str, *columns: Any) -> ColumnElement[bool] | None:
     return and_(*conditions) if conditions else None
 
 
+def reach(today: date, site_id: int | None = None) -> Subquery:
+    """Each (site, product) pair linked today, with ``depth``: 0 when a current disclosure places
+    the product at the site itself, n when the site supplies (through n current disclosures naming
+    the site their part goes to) a site where the product is made; the smallest depth of each pair.
+
+    Only the sites upstream of ``site_id``'s own when given. The recursion stops at
+    :data:`MAX_TIERS` steps, so a cycle in the disclosures ends; UNION keeps each step's rows once.
+    """
+    pairs = _pairs(today, site_id, with_share=False)
+    return (
+        select(pairs.c.site_id, pairs.c.product_id, func.min(pairs.c.depth).label("depth"))
+        .group_by(pairs.c.site_id, pairs.c.product_id)
+        .subquery("reach")
+    )
+
+
+def _pairs(today: date, site_id: int | None, *, with_share: bool) -> Subquery:
+    """(site, product, depth[, share]) for every path of :func:`reach`.
+
+    With ``with_share`` each path carries its value share: the product of the shares (percent)
+    of the disclosures along it, NULL when one is unknown; a final assembly at the chain's end
+    counts as the whole product (:func:`_end_share`), but a site's own final assembly of unknown
+    share stays unknown. Only for one site: paths,
+    unlike pairs, may be many.
+    """
+
+    def valid(disclosure: Any) -> ColumnElement[bool]:
+        return and_(
+            disclosure.valid_from <= today,
+            or_(disclosure.valid_to.is_(None), disclosure.valid_to >= today),
+            disclosure.withdrawn_dt.is_(None),
+        )
+
+    def share(column: Any) -> Any:
+        return cast(column, Numeric).label("share")
+
+    columns: list[Any] = [
+        Disclosure.site_id.label("origin_id"),
+        Disclosure.supplies_site_id.label("site_id"),
+        literal_column("1", Integer).label("depth"),
+    ]
+    edge = select(*columns, *([share(Disclosure.value_share)] if with_share else []))
+    edge = edge.where(Disclosure.supplies_site_id.is_not(None), valid(Disclosure)).distinct()
+    if site_id is not None:
+        edge = edge.where(Disclosure.site_id == site_id)
+    downstream = edge.cte(recursive=True)  # anonymous: a statement may hold several
+    before = downstream.alias()
+    step = aliased(Disclosure, name="step")
+    carried = [share(before.c.share * step.value_share / 100)] if with_share else []
+    downstream = downstream.union(
+        select(before.c.origin_id, step.supplies_site_id, before.c.depth + 1, *carried)
+        .join(step, step.site_id == before.c.site_id)
+        .where(
+            step.supplies_site_id.is_not(None),
+            step.supplies_site_id != before.c.origin_id,
+            before.c.depth < MAX_TIERS,
+            valid(step),
+        )
+    )
+    depth0 = literal_column("0", Integer).label("depth")
+    direct = select(
+        Disclosure.site_id,
+        Disclosure.product_id,
+        depth0,
+        *([share(Disclosure.value_share)] if with_share else []),
+    ).where(valid(Disclosure))
+    if site_id is not None:
+        direct = direct.where(Disclosure.site_id == site_id)
+    made = aliased(Disclosure, name="made")
+    chained = (
+        select(
+            downstream.c.origin_id,
+            made.product_id,
+            downstream.c.depth,
+            *([share(downstream.c.share * _end_share(made) / 100)] if with_share else []),
+        )
+        .join(made, made.site_id == downstream.c.site_id)
+        .where(valid(made))
+    )
+    return union_all(direct, chained).subquery("pairs")
+
+
+def _end_share(made: Any) -> Any:
+    """What the disclosure at a chain's end weighs: its share where known; for a final assembly
+    of unknown share the whole product (what arrives there goes into the product itself)."""
+    return case(
+        (made.part == DisclosurePart.final_assembly, func.coalesce(made.value_share, 100)),
+        else_=made.value_share,
+    )
+
+
+@dataclass(frozen=True)
+class TierLeverage:
+    """The contracts reaching a site at one tier (1: the site makes the product itself) and their
+    spend weighed by the site's value share; contracts of unknown share are counted apart."""
+
+    tier: int
+    contracts: int
+    spend_cents: int  # each contract's euro spend in full, as in Leverage
+    weighted_cents: int  # each contract's euro spend times the share, for the contracts of known share
+    unknown_share: int  # contracts whose share is not known (never counted as 100 %)
+    unconverted_contracts: int
+
+    @property
+    def spend_eur(self) -> Decimal:
+        return Decimal(self.spend_cents).scaleb(-2)
+
+    @property
+    def weighted_eur(self) -> Decimal:
+        return Decimal(self.weighted_cents).scaleb(-2)
+
+
+def tier_leverage(site_id: int, today: date, affiliate_id: int | None = None) -> list[TierLeverage]:
+    """A site's leverage per tier: each contract in force reaching it counts once, at its nearest
+    tier, weighed by the largest known share over the paths of that tier (only one buyer's
+    contracts with ``affiliate_id``)."""
+    pairs = _pairs(today, site_id, with_share=True)
+    own = Contract.affiliate_id == affiliate_id if affiliate_id is not None else true()
+    rows = db.session.execute(
+        select(
+            Contract.id,
+            pairs.c.depth,
+            pairs.c.share,
+            Contract.annual_spend,
+            Contract.currency,
+            CurrencyRate.eur_per_unit,
+        )
+        .select_from(pairs)
+        .join(ContractProduct, ContractProduct.product_id == pairs.c.product_id)
+        .join(Contract, Contract.id == ContractProduct.contract_id)
+        .outerjoin(CurrencyRate, CurrencyRate.currency == Contract.currency)
+        .where(contract_in_force(today), own)
+    ).all()
+    nearest: dict[int, tuple[int, Decimal | None, Decimal | None, bool]] = {}
+    for contract_id, depth, share, spend, currency, rate in rows:
+        eur = (
+            None if spend is None else spend if currency == BASE_CURRENCY else spend * rate if rate else None
+        )
+        unconverted = spend is not None and eur is None
+        known = Decimal(str(share)) if share is not None else None
+        held = nearest.get(contract_id)
+        if (
+            held is None
+            or depth < held[0]
+            or (depth == held[0] and known is not None and (held[1] is None or known > held[1]))
+        ):
+            nearest[contract_id] = (depth, known, eur, unconverted)
+    tiers: dict[int, list[int]] = {}
+    for depth, known, eur, unconverted in nearest.values():
+        row = tiers.setdefault(depth, [0, 0, 0, 0, 0])
+        row[0] += 1
+        row[1] += round((eur or 0) * 100)
+        if known is None:
+            row[3] += 1
+        else:
+            row[2] += round((eur or 0) * known)  # euros times percent is cents
+        row[4] += int(unconverted)
+    return [TierLeverage(depth + 1, *tiers[depth]) for depth in sorted(tiers)]
+
+
 def links(
     today: date, site_id: int | None = None, affiliate_id: int | None = None, supplier_id: int | None = None
 ) -> Subquery:
     """Each (site, contract) pair linked today, once, with the contract's parties and spend
     (only one buyer's or one supplier's contracts when ``affiliate_id`` or ``supplier_id``)."""
+    reached = reach(today, site_id)
     query = (
         select(
-            Disclosure.site_id,
+            reached.c.site_id,
             Contract.id.label("contract_id"),
             Contract.affiliate_id,
             Contract.supplier_id,
             Contract.annual_spend,
             Contract.currency,
         )
-        .join(ContractProduct, ContractProduct.product_id == Disclosure.product_id)
+        .select_from(reached)
+        .join(ContractProduct, ContractProduct.product_id == reached.c.product_id)
         .join(Contract, Contract.id == ContractProduct.contract_id)
-        .where(disclosure_is_current(today), contract_in_force(today))
+        .where(contract_in_force(today))
         .distinct()
     )
-    if site_id is not None:
-        query = query.where(Disclosure.site_id == site_id)
     if affiliate_id is not None:
         query = query.where(Contract.affiliate_id == affiliate_id)
     if supplier_id is not None:
@@ -295,12 +468,10 @@ def unconverted_spend(site_id: int, today: date) -> list[UnconvertedSpend]:
 
 
 def contracts_reaching_site(site_id: int, today: date, affiliate_id: int) -> list[tuple[Contract, Product]]:
-    """An affiliate's contracts in force that cover a product currently made at the site."""
-    made_here = exists().where(
-        Disclosure.product_id == ContractProduct.product_id,
-        Disclosure.site_id == site_id,
-        disclosure_is_current(today),
-    )
+    """An affiliate's contracts in force that cover a product currently made at the site, or
+    downstream of it."""
+    reached = reach(today, site_id)
+    made_here = ContractProduct.product_id.in_(select(reached.c.product_id))
     rows = db.session.execute(
         select(Contract, Product)
         .join(ContractProduct, ContractProduct.contract_id == Contract.id)

@@ -138,6 +138,19 @@ class DisclosureSchema(BaseSchema):
     valid_from = fields.Date(dump_only=True)
     valid_to = fields.Date(dump_only=True, allow_none=True)
     source = fields.String(dump_only=True)
+    supplies_site = fields.Nested(
+        SiteRefSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("The site the part goes to (the next tier), if named.")},
+    )
+    value_share = DecimalString(
+        places=2,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("The part's share of the product's value in percent, where known.")},
+    )
+    units_per_product = Integer(dump_only=True, allow_none=True)
     disclosed_dt = fields.AwareDateTime(dump_only=True)
     withdrawn_dt = fields.AwareDateTime(dump_only=True, allow_none=True)
 
@@ -355,11 +368,30 @@ class CreateDisclosureArgs(BaseSchema):
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(allow_none=True)
     source = fields.String(validate=validate.Length(max=500))
+    supplies_site_id = Integer(
+        strict=True,
+        allow_none=True,
+        metadata={"description": _l("The site the part goes to (the next tier): one you see.")},
+    )
+    supplies_os_id = fields.String(
+        validate=validate.Length(min=1, max=32),
+        allow_none=True,
+        metadata={"description": _l("Or the Open Supply Hub id of the site the part goes to.")},
+    )
+    value_share = DecimalString(
+        places=2,
+        allow_none=True,
+        validate=validate.Range(min=0, max=100, min_inclusive=False),
+        metadata={"description": _l("The part's share of the product's value, in percent.")},
+    )
+    units_per_product = Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=100000))
 
     @validates_schema
     def _one_site(self, data: dict[str, Any], **kwargs: Any) -> None:
         if ("site_id" in data) == ("site" in data):
             raise ValidationError(_l("Give either site_id or site."), "site_id")
+        if data.get("supplies_site_id") is not None and data.get("supplies_os_id"):
+            raise ValidationError(_l("Give either supplies_site_id or supplies_os_id."), "supplies_site_id")
 
 
 class ListCurrencyRatesArgs(PageArgs):
@@ -576,3 +608,82 @@ class JobSchema(BaseSchema):
     error = fields.String(dump_only=True, allow_none=True)
     errors = fields.List(fields.Nested(JobProblemSchema), dump_only=True)
     errors_total = Integer(dump_only=True)
+
+
+# --- site risk and country risk ----------------------------------------------------------------
+
+
+class CountryRiskSchema(BaseSchema):
+    country = fields.String(dump_only=True, metadata={"description": _l("ISO 3166-1 alpha-2 code.")})
+    level = Integer(dump_only=True, metadata={"description": _l("1 (lowest risk) to 5 (highest).")})
+    source = fields.String(dump_only=True, metadata={"description": _l("Where the level comes from.")})
+    updated_dt = fields.AwareDateTime(dump_only=True)
+
+
+class SetCountryRiskArgs(BaseSchema):
+    level = Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    source = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ListCountryRisksArgs(PageArgs):
+    """Paging through the levels by country code; no filters."""
+
+
+class SeverityCountSchema(BaseSchema):
+    severity = fields.Function(lambda row: row.severity.value, dump_only=True)
+    open = Integer(dump_only=True, metadata={"description": _l("Without a case, or with a case not closed.")})
+    closed = Integer(dump_only=True)
+
+
+class ReportCountSchema(BaseSchema):
+    count = Integer(
+        dump_only=True, allow_none=True, metadata={"description": _l("None when too small to show.")}
+    )
+    fewer_than = Integer(
+        dump_only=True, allow_none=True, metadata={"description": _l("Set when the count is not shown.")}
+    )
+
+
+class ChainTierSchema(BaseSchema):
+    product = fields.Nested(ProductSchema, dump_only=True)
+    tier = Integer(dump_only=True, metadata={"description": _l("1: the site makes the product itself.")})
+
+
+class TierLeverageSchema(BaseSchema):
+    tier = Integer(dump_only=True)
+    contracts = Integer(dump_only=True)
+    spend_eur = _money(dump_only=True, metadata={"description": _l("Their annual spend in euros, in full.")})
+    weighted_eur = _money(
+        dump_only=True,
+        metadata={"description": _l("Spend times the site's share, for the contracts of known share.")},
+    )
+    unknown_share = Integer(
+        dump_only=True, metadata={"description": _l("Contracts of unknown share, left out of weighted_eur.")}
+    )
+    unconverted_contracts = Integer(dump_only=True)
+
+
+class SiteRiskCasesSchema(BaseSchema):
+    open = Integer(dump_only=True)
+    overdue = Integer(dump_only=True)
+    closed = Integer(dump_only=True)
+
+
+class SiteRiskSchema(BaseSchema):
+    site = fields.Nested(SiteRefSchema, dump_only=True)
+    country_risk = fields.Nested(CountryRiskSchema, dump_only=True, allow_none=True)
+    cases = fields.Nested(SiteRiskCasesSchema, dump_only=True)
+    findings = fields.List(fields.Nested(SeverityCountSchema), dump_only=True)
+    worker_reports = fields.Nested(
+        ReportCountSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("Absent (null) for roles that see no count of worker reports.")},
+    )
+    tiers = fields.List(fields.Nested(ChainTierSchema), dump_only=True)
+    tier_leverage = fields.List(
+        fields.Nested(TierLeverageSchema),
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": _l("Null for roles that see no spend; a buyer sees its own contracts.")},
+    )

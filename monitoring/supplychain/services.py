@@ -418,6 +418,13 @@ def add_contract_product(user: User, contract: Contract, args: dict[str, Any]) -
 def disclose(user: User, args: dict[str, Any]) -> Disclosure:
     """Disclose a product at one of the supplier's sites (``site_id``) or at a described ``site``."""
     site = operations.SiteData(**args["site"]) if "site" in args else args["site_id"]
+    chain = operations.ChainData(
+        supplies_site=operations.supplied_site(
+            user, args.get("supplies_site_id"), args.get("supplies_os_id")
+        ),
+        value_share=args.get("value_share"),
+        units_per_product=args.get("units_per_product"),
+    )
     return operations.disclose(
         user,
         args["product_id"],
@@ -426,6 +433,7 @@ def disclose(user: User, args: dict[str, Any]) -> Disclosure:
         args["valid_from"],
         args.get("valid_to"),
         args.get("source", ""),
+        chain,
     )
 
 

@@ -26,6 +26,7 @@ from monitoring.supplychain.forms import (
     NEW_SITE,
     ContractForm,
     ContractProductForm,
+    CountryRiskForm,
     CurrencyRateForm,
     DisclosureForm,
     ProductFilterForm,
@@ -60,6 +61,9 @@ from monitoring.supplychain.permissions import (
     visible_products,
     visible_sites,
 )
+from monitoring.supplychain.risk import operations as risk_operations
+from monitoring.supplychain.risk import services as risk
+from monitoring.supplychain.risk.permissions import RISK_ROLES, can_set_country_risk, risk_sites
 from monitoring.supplychain.schemas import (
     AddContractProductArgs,
     CreateContractArgs,
@@ -179,6 +183,7 @@ def _site_page(site: Site, name_form: SiteNameForm | None = None) -> Any:
         site_cases=case_status.cases_at(user, {site.id}, today).get(site.id),
         can_propose_duplicate=can_review_duplicates(user) and site.merged_into_id is None,
         page_links=page_links.links("site", user, site),
+        tier_leverage=queries.tier_leverage(site.id, today) if can_view_leverage(user) else None,
     )
 
 
@@ -583,3 +588,39 @@ def currency_rates() -> Any:
     return render_template(
         "supplychain/currency_rates.html", form=form, rates=rates, missing=services.currencies_without_rate()
     )
+
+
+# --- site risk and country risk -----------------------------------------------------------------
+
+
+@bp.route("/sites/<int:site_id>/risk")
+@roles(*RISK_ROLES)
+def site_risk(site_id: int) -> Any:
+    user, today = current(), date.today()
+    site = load(risk_sites(user, today), Site.id == site_id)
+    return render_template("supplychain/site_risk.html", risk=risk.site_risk(user, site, today))
+
+
+@bp.route("/country-risks", methods=["GET", "POST"])
+@roles(*RISK_ROLES)
+def country_risks() -> Any:
+    user = current()
+    form = CountryRiskForm() if can_set_country_risk(user) else None
+    if request.method == "POST":
+        require(form is not None)
+    if form is not None and form.validate_on_submit():
+        try:
+            saved = attempt(
+                risk_operations.set_country_risk,
+                user,
+                form.country.data or "",
+                int(form.level.data or 0),
+                form.source.data or "",
+            )
+        except OperationError as exc:
+            apply_error(form, exc)
+        else:
+            return _done(
+                _("The risk level of %(country)s was saved.", country=saved.country), ".country_risks"
+            )
+    return render_template("supplychain/country_risks.html", form=form, risks=risk.country_risks())

@@ -12,6 +12,7 @@ from monitoring.core import hooks
 from monitoring.core.db import db
 from monitoring.notifications import subjects
 from monitoring.supplychain.models import Site
+from monitoring.testimony import site_risk as _site_risk  # noqa: F401  (registers the report count source)
 from monitoring.testimony.models import ReportGrant, SurveyImport, WorkerReport
 from monitoring.testimony.models_retaliation import RetaliationAlert
 

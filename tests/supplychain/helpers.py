@@ -107,9 +107,17 @@ class Registry:
         valid_from: date = YEAR_AGO,
         valid_to: date | None = None,
         withdrawn: bool = False,
+        supplies: int | None = None,
+        share: str | None = None,
+        units: int | None = None,
     ) -> int:
         with self.session() as session:
             actor = session.get(User, supplier_user_id)
+            chain = operations.ChainData(
+                supplies_site=session.get(Site, supplies) if supplies is not None else None,
+                value_share=Decimal(share) if share is not None else None,
+                units_per_product=units,
+            )
             disclosure = operations.create_disclosure(
                 actor,
                 session.get(Product, product_id),
@@ -117,6 +125,7 @@ class Registry:
                 DisclosurePart(part),
                 valid_from,
                 valid_to,
+                chain=chain,
             )
             if withdrawn:
                 operations.withdraw_disclosure(actor, disclosure)
