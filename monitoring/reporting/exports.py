@@ -10,10 +10,11 @@ chunk of about ``CHUNK`` bytes at a time), the XLSX is written by XlsxWriter in 
 mode to a temporary file that is then streamed and removed. Every export appends an audit entry
 with its filters and its row count, never its content.
 
-A list whose rows need no per-role view (its shown object is the row's own entity) may give the
-SQL expression of each column (``Table.values``): its export then reads those columns only, as
-plain rows, not ORM objects (the worker reports' export holds a million rows at scale, and their
-sealed columns are large).
+A list may give the SQL expression of each column (``Table.values``), with its per-role view's
+rules written in SQL (the findings: the fields suppliers do not see; a small worker count, for
+buyers and suppliers, in one check per row, ``Table.finish``):
+its export then reads those columns only, as plain rows, not ORM objects and a view per row (the
+worker reports' export holds a million rows at scale, and their sealed columns are large).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,23 +33,25 @@ from typing import Any
 import xlsxwriter
 from flask import Response, abort, stream_with_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, case, func, null, select, type_coerce
 
-from monitoring.accounts.models import User
+from monitoring.accounts.models import Organisation, User
 from monitoring.cases import permissions as case_permissions
 from monitoring.cases import services_lists as lists
 from monitoring.cases import services_shown as shown
+from monitoring.cases.models import Case, Finding
 from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.roles import UserRole
 from monitoring.reporting import services as reporting
-from monitoring.reporting.permissions import REPORTING_ROLES
+from monitoring.reporting.permissions import REPORTING_ROLES, suppresses_small_cells
+from monitoring.reporting.sql import day_text, utc_minutes
 from monitoring.reporting.suppression import Suppressed
 from monitoring.supplychain import services as chain
 from monitoring.supplychain.models import Site
 from monitoring.supplychain.permissions import REGISTRY_ROLES
 from monitoring.testimony import services as testimony
-from monitoring.testimony.models import WorkerReport
+from monitoring.testimony.models import ReportChannel, ReportStatus, WorkerReport
 from monitoring.testimony.permissions import SEALED_ROLES
 
 # Rows read from the database per round trip.
@@ -81,6 +84,8 @@ class Table:
     shown: Callable[[Any], Any]
     # The SQL expression of each column's value, for a list without a per-role view (see above).
     values: list[Any] | None = None
+    # What a per-role rule does to a row of ``values`` that SQL does not (or None).
+    finish: Callable[[Sequence[Any]], Sequence[Any]] | None = None
     # Rows already computed (the remedy ledger: a few hundred groups), instead of ``query``.
     items: list[Any] | None = None
 
@@ -144,24 +149,59 @@ def _cases(user: User, args: Mapping[str, Any], today: date) -> Table:
     return Table("cases", columns, listing.query, listing.order, show)
 
 
+FINDING_COLUMNS = [
+    Column(_l("Finding"), _get("id")),
+    Column(_l("Site"), _path("site", "name")),
+    Column(_l("Country"), _path("site", "country")),
+    Column(_l("Standard"), _get("standard")),
+    Column(_l("Severity"), _get("severity")),
+    Column(_l("Workers affected"), _suppressed("workers_affected")),
+    Column(_l("Organisation"), _path("organisation", "name")),
+    Column(_l("Found"), _get("found_date")),
+    Column(_l("Case"), _path("case", "reference")),
+]
+WORKERS_CELL = 5  # the place of "Workers affected" in FINDING_COLUMNS
+
+
 def _findings(user: User, args: Mapping[str, Any], today: date) -> Table:
     if not case_permissions.can_list_findings(user):
         abort(404)
     listing = lists.list_findings(user, args)
-    columns = [
-        Column(_l("Finding"), _get("id")),
-        Column(_l("Site"), _path("site", "name")),
-        Column(_l("Country"), _path("site", "country")),
-        Column(_l("Standard"), _get("standard")),
-        Column(_l("Severity"), _get("severity")),
-        Column(_l("Workers affected"), _suppressed("workers_affected")),
-        Column(_l("Organisation"), _path("organisation", "name")),
-        Column(_l("Found"), _get("found_date")),
-        Column(_l("Case"), _path("case", "reference")),
-    ]
     return Table(
-        "findings", columns, listing.query, listing.order, lambda row: shown.show_finding(user, row[0])
+        "findings",
+        FINDING_COLUMNS,
+        listing.query,
+        listing.order,
+        lambda row: shown.show_finding(user, row[0]),
+        finding_values(user),
+        _suppress_workers if suppresses_small_cells(user) else None,
     )
+
+
+def finding_values(user: User) -> list[Any]:
+    """FINDING_COLUMNS in SQL, with ``show_finding``'s per-role rules: what suppliers may not see
+    is NULL (an empty cell); a small worker count is replaced by :func:`_suppress_workers`."""
+    people = case_permissions.sees_people(user)
+    organisation = select(Organisation.name).where(Organisation.id == Finding.organisation_id)
+    return [
+        Finding.id,
+        select(Site.name).where(Site.id == Finding.site_id).scalar_subquery(),
+        select(Site.country).where(Site.id == Finding.site_id).scalar_subquery(),
+        Finding.standard,
+        Finding.severity,
+        Finding.workers_affected,
+        organisation.scalar_subquery() if people else null(),
+        Finding.found_date if people else null(),
+        select(Case.reference).where(Case.id == Finding.case_id).scalar_subquery(),
+    ]
+
+
+def _suppress_workers(values: Sequence[Any]) -> Sequence[Any]:
+    """The row with its worker count as buyers and suppliers see it ("fewer than 5")."""
+    workers = values[WORKERS_CELL]
+    if workers is None or workers >= case_permissions.SMALL_CELL:
+        return values
+    return [*values[:WORKERS_CELL], str(_l("fewer than 5")), *values[WORKERS_CELL + 1 :]]
 
 
 def _actions(user: User, args: Mapping[str, Any], today: date) -> Table:
@@ -209,6 +249,12 @@ def _contracts(user: User, args: Mapping[str, Any], today: date) -> Table:
     return Table("contracts", columns, query, list(chain.CONTRACT_ORDER), lambda row: row[0])
 
 
+def titled(column: Any, kind: type[Enum]) -> Any:
+    """An enum column as its members' titles, each translated once per export (as :func:`cell`)."""
+    titles = {member.value: str(getattr(member, "title", member.value)) for member in kind}
+    return case(titles, value=type_coerce(column, String))
+
+
 def _reports(user: User, args: Mapping[str, Any], today: date) -> Table:
     """Worker reports: metadata only, never a sealed column."""
     columns = [
@@ -224,10 +270,10 @@ def _reports(user: User, args: Mapping[str, Any], today: date) -> Table:
     site_name = select(Site.name).where(Site.id == WorkerReport.site_id).scalar_subquery()
     values = [
         WorkerReport.id,
-        WorkerReport.created_dt,
-        WorkerReport.collected_date,
-        WorkerReport.channel,
-        WorkerReport.status,
+        utc_minutes(WorkerReport.created_dt),
+        day_text(WorkerReport.collected_date),
+        titled(WorkerReport.channel, ReportChannel),
+        titled(WorkerReport.status, ReportStatus),
         WorkerReport.country,
         site_name,
     ]
@@ -385,8 +431,11 @@ def rows(export: Table) -> Iterator[list[Any]]:
     assert export.query is not None
     if export.values is not None:
         plain = export.query.with_only_columns(*export.values).order_by(*export.order)
-        for values in db.session.connection().execute(plain.execution_options(yield_per=BATCH)):
-            yield cells(values)
+        found = db.session.connection().execute(plain.execution_options(yield_per=BATCH))
+        finish = export.finish
+        for batch in found.partitions():  # a batch at a time: less work per row than iterating
+            for values in batch if finish is None else map(finish, batch):
+                yield cells(values)
         return
     query = export.query.order_by(*export.order).execution_options(yield_per=BATCH)
     for row in db.session.execute(query):
