@@ -132,6 +132,10 @@ def test_the_bar_advances_to_done_without_javascript(chromium: Any, demo: Demo) 
         page.locator(f"{form} input[type=file]").set_input_files(str(upload))
         with page.expect_navigation():
             page.locator(f"{form} button[type=submit]").click()
+        # The column-mapping step: confirm the columns proposed.
+        assert page.url.endswith("/columns"), page.locator("main").inner_text()
+        with page.expect_navigation():
+            page.locator("main button[name=action][value=confirm]").click()
         assert "/imports/jobs/" in page.url, page.locator("main").inner_text()
         job_url = page.url
 

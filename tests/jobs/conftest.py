@@ -13,14 +13,20 @@ from tests.conftest import post_form
 
 
 def upload_facilities(client: Any, data: bytes, filename: str = "facilities.csv") -> Any:
+    """Upload a facility list and confirm the columns proposed: the answer sends to the job."""
+    from tests.supplychain.test_import_mapping import confirm
+
     url = "/imports/facilities"
-    return post_form(
+    uploaded = post_form(
         client,
         url,
         {"file": (io.BytesIO(data), filename)},
         form_page=url,
         content_type="multipart/form-data",
     )
+    if uploaded.status_code != 302:
+        return uploaded
+    return confirm(client, uploaded.headers["Location"])
 
 
 def run_worker(app: Flask) -> str:
