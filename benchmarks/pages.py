@@ -5,7 +5,10 @@ scale only) with ``generate.py``, then requests each role's home, list and detai
 case board with filters, the leverage ranking, the report list, each role's dashboard, every API
 list and the reporting API (dashboard, figures, remedy ledger) through the Flask test client
 (signed in, or with a bearer token): p50 and p95 of ``--runs`` requests after one to warm up,
-and the SQL statements each request ran (a ``before_cursor_execute`` counter).
+the time of that first one (for the dashboards and figures, the one that finds no snapshot of
+the figures and computes and stores it), and the SQL statements each request ran (a
+``before_cursor_execute`` counter). ``--only dashboard figures`` measures only the pages whose
+path holds one of those words.
 
 Exits 1 when a page runs more statements at a larger scale than at the smallest: a page's
 statements must not grow with the data.
@@ -98,7 +101,9 @@ class Counter:
 def measure(
     counter: Counter, client: Any, url: str, runs: int, headers: dict[str, str] | None
 ) -> dict[str, Any]:
+    started = time.perf_counter()
     first = client.get(url, headers=headers)
+    first_ms = (time.perf_counter() - started) * 1000
     if first.status_code != 200:
         return {"status": first.status_code}
     times, statements = [], []
@@ -113,6 +118,7 @@ def measure(
         "p50": statistics.median(times),
         "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
         "statements": max(statements),
+        "first": first_ms,
     }
 
 
@@ -130,7 +136,9 @@ def _ids(people: builder.People) -> dict[str, int]:
     }
 
 
-def run_scale(scale: float, url: str | None, runs: int) -> tuple[dict[str, int], dict[tuple[str, str], dict]]:
+def run_scale(
+    scale: float, url: str | None, runs: int, only: list[str] | None = None
+) -> tuple[dict[str, int], dict[tuple[str, str], dict]]:
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite:///{Path(tmp) / 'pages.sqlite3'}"
         app = generate.make_app(url, Path(tmp))
@@ -150,10 +158,10 @@ def run_scale(scale: float, url: str | None, runs: int) -> tuple[dict[str, int],
         results[("anyone", "/healthz")] = measure(counter, bare, "/healthz", runs, None)
         for role, user in users.items():
             client = builder.logged_in(app, user.email)
-            for page in PAGES[role]:
+            for page in [p for p in PAGES[role] if not only or any(o in p for o in only)]:
                 results[(role, page)] = measure(counter, client, page.format(**ids), runs, None)
             token = builder.bearer(app, user)
-            for page in API[role]:
+            for page in [p for p in API[role] if not only or any(o in p for o in only)]:
                 results[(role, page)] = measure(counter, bare, page, runs, token)
         db.state(app).engine.dispose()
     return sizes, results
@@ -163,7 +171,7 @@ def report(scales: list[float], sizes: list[dict[str, int]], runs: list[dict[tup
     """Print the table (Markdown); return 1 when a page's statements grew with the data."""
     for scale, counted in zip(scales, sizes, strict=True):
         print(f"scale {scale:g}: " + ", ".join(f"{n:,} {t}" for t, n in counted.items()))
-    head = " | ".join(f"p50 / p95 ms at {s:g}" for s in scales)
+    head = " | ".join(f"p50 / p95 (first) ms at {s:g}" for s in scales)
     print(f"\n| user | GET | {head} | SQL |\n|---|---|" + "---:|" * (len(scales) + 1))
     grew = []
     for key in runs[0]:
@@ -172,7 +180,7 @@ def report(scales: list[float], sizes: list[dict[str, int]], runs: list[dict[tup
             if result.get("status") != 200:
                 cells.append(f"HTTP {result.get('status')}")
                 continue
-            cells.append(f"{result['p50']:.1f} / {result['p95']:.1f}")
+            cells.append(f"{result['p50']:.1f} / {result['p95']:.1f} ({result['first']:.0f})")
             statements.append(result["statements"])
         if statements and max(statements) > statements[0]:
             grew.append(key)
@@ -192,12 +200,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--scales", type=float, nargs="+", default=[0.01, 0.1], help="smallest first")
     parser.add_argument("--runs", type=int, default=20, help="requests per page (default 20)")
     parser.add_argument("--database-url", help="an empty database (one scale only)")
+    parser.add_argument(
+        "--only", nargs="+", help="only the pages whose path holds one of these (e.g. dashboard)"
+    )
     args = parser.parse_args(argv)
     if args.database_url and len(args.scales) != 1:
         parser.error("--database-url takes one scale")
     sizes, runs = [], []
     for scale in args.scales:
-        counted, results = run_scale(scale, args.database_url, args.runs)
+        counted, results = run_scale(scale, args.database_url, args.runs, args.only)
         sizes.append(counted)
         runs.append(results)
     sys.exit(report(args.scales, sizes, runs))
