@@ -149,8 +149,10 @@ bench: translations  ## Run the benchmarks (encryption, login and report filing,
 	$(BIN)/python benchmarks/sealing.py
 	$(BIN)/python benchmarks/login_and_report.py
 	$(BIN)/python benchmarks/import_facilities.py 10000
+	$(BIN)/python benchmarks/import_jobs.py --facilities 100000 --survey 5000
 	$(BIN)/python benchmarks/cases.py
 	$(BIN)/python benchmarks/pages.py --scales 0.1 1
+	$(BIN)/python benchmarks/api_ratio.py
 	$(BIN)/python benchmarks/exports.py --scale 1
 
 # Load and faults against gunicorn on loopback (not part of make test; about 3 minutes): a mixed
