@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from monitoring.accounts.models import User
+from monitoring.testimony.models import IssueCategory
 from tests.audits.conftest import audit_csv, passed_audit, upload
 from tests.cases.helpers import CaseWorld
 from tests.conftest import post_form
@@ -27,7 +28,7 @@ def _row(view: Any, code: str) -> Any:
 
 
 def _hours_finding_with_reports(w: CaseWorld, reports: int = 2) -> int:
-    report_ids = [w.report() for _ in range(reports)]
+    report_ids = [w.report(categories=[IssueCategory.working_hours]) for _ in range(reports)]
     return w.finding(standard="WH-1", report_ids=report_ids, summary="Workers do 72-hour weeks.")
 
 

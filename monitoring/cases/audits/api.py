@@ -128,8 +128,9 @@ def import_audits() -> Any:
     summary=_l("A site's audits and worker voice, per standard"),
     description=_l(
         "Per top-level standard, through the crosswalk: the audit findings of the year, the monitors' "
-        "findings and the worker reports linked to them, and a contradiction flag where an audit of "
-        "the year had no open finding on the standard's sections while findings name it. Affiliates "
+        "findings and the worker reports linked to them, the worker reports about the site whose issue "
+        "categories map to the standard, and a contradiction flag where an audit of the year had no "
+        "open finding on the standard's sections while findings or worker reports name it. Affiliates "
         "(sites of their supply chains) get counts only; counts under 5 are suppressed."
     ),
     args=SiteAuditsArgs,

@@ -122,6 +122,11 @@ class SectionRefSchema(BaseSchema):
     title = fields.String()
 
 
+class IssueCategoryRefSchema(BaseSchema):
+    value = fields.String()
+    title = fields.String()
+
+
 class AuditStandardRowSchema(BaseSchema):
     code = fields.String()
     title = fields.String()
@@ -129,10 +134,30 @@ class AuditStandardRowSchema(BaseSchema):
     audit_findings_count = Integer()
     open_audit_findings_count = Integer()
     findings = fields.Nested(SuppressedCountSchema)
-    worker_reports = fields.Nested(SuppressedCountSchema)
+    worker_reports = fields.Nested(
+        SuppressedCountSchema,
+        metadata={"description": _l("Worker reports linked to the monitors' findings under the standard.")},
+    )
+    issue_categories = fields.List(
+        fields.Nested(IssueCategoryRefSchema),
+        metadata={"description": _l("The worker issue categories the crosswalk maps to the standard.")},
+    )
+    category_reports = fields.Nested(
+        SuppressedCountSchema,
+        metadata={
+            "description": _l(
+                "Worker reports about the site collected in the year (every monitor organisation's, erased "
+                "ones left out) that name one of those categories; each report counted once."
+            )
+        },
+    )
     passed_by_audit = fields.Boolean()
     contradiction = fields.Boolean(
-        metadata={"description": _l("An audit passed the standard while monitors' findings name it.")}
+        metadata={
+            "description": _l(
+                "An audit passed the standard while monitors' findings or worker reports of the year name it."
+            )
+        }
     )
     audit_findings = fields.List(fields.Nested(AuditFindingSchema))
     monitor_findings = fields.List(fields.Nested(MonitorFindingRefSchema))

@@ -1,8 +1,9 @@
 """What the audits pages and API read: the crosswalk, and a site's audits beside worker voice.
 
 The site view is computed from the crosswalk table when read, so an edit re-maps it at once.
-Worker testimony stays sealed: "worker reports" here are the reports linked to the monitors'
-findings (``FindingReport``), counted, never opened.
+Worker testimony stays sealed: the view counts reports, never opens one. Two counts stand per
+standard: the reports linked to the monitors' findings (``FindingReport``), and the reports at the
+site whose issue categories (``ReportCategory``, plain metadata) the crosswalk maps to the standard.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from monitoring.cases.standards import (
     STANDARDS,
     Crosswalk,
     Standard,
+    codes_in_group,
     crosswalk,
     get_standard,
     groups,
@@ -41,6 +43,7 @@ from monitoring.core.db import db
 from monitoring.supplychain.models import Site
 from monitoring.supplychain.permissions import visible_sites
 from monitoring.supplychain.services import load, require
+from monitoring.testimony.models import IssueCategory, ReportCategory, WorkerReport
 
 # --- the crosswalk ------------------------------------------------------------------------------
 
@@ -92,6 +95,10 @@ class StandardRow:
     findings: list[Finding] = field(default_factory=list)
     report_ids: set[int] = field(default_factory=set)
     passed_by: list[SocialAudit] = field(default_factory=list)
+    # The issue categories the crosswalk maps to the standard (or a sub-standard), and the worker
+    # reports at the site in the year that name one of them (each report once).
+    categories: list[IssueCategory] = field(default_factory=list)
+    category_report_ids: set[int] = field(default_factory=set)
 
     @property
     def code(self) -> str:
@@ -110,9 +117,13 @@ class StandardRow:
         return [f for f in self.audit_findings if f.status.is_open]
 
     @property
+    def category_items(self) -> list[dict[str, str]]:
+        return [{"value": c.value, "title": str(c.title)} for c in self.categories]
+
+    @property
     def contradiction(self) -> bool:
-        """An audit passed the standard while monitors' findings (and the reports behind them) name it."""
-        return bool(self.passed_by) and bool(self.findings)
+        """An audit passed the standard while monitors' findings or worker reports name it."""
+        return bool(self.passed_by) and bool(self.findings or self.category_report_ids)
 
 
 @dataclass
@@ -169,16 +180,52 @@ def _findings(user: User, site: Site, year: int) -> tuple[list[Finding], dict[in
     return findings, reports
 
 
+def _category_reports(site: Site, year: int) -> dict[IssueCategory, set[int]]:
+    """The worker reports at the site collected in the year, by issue category (ids only).
+
+    Every monitor organisation's reports count: the flag is a fact about the site, the same for
+    every reader. Erased reports do not: an erasure the worker asked for withdraws the testimony,
+    and one for retention or an undone import leaves nothing anyone could still act on.
+    """
+    query = (
+        select(ReportCategory.category, ReportCategory.report_id)
+        .join(WorkerReport, WorkerReport.id == ReportCategory.report_id)
+        .where(
+            WorkerReport.site_id == site.id,
+            WorkerReport.collected_date >= date(year, 1, 1),
+            WorkerReport.collected_date <= date(year, 12, 31),
+            WorkerReport.erased_dt.is_(None),
+        )
+    )
+    reports: dict[IssueCategory, set[int]] = defaultdict(set)
+    for category, report_id in db.session.execute(query):
+        reports[category].add(report_id)
+    return reports
+
+
+def _group_categories(walk: Crosswalk, group: str) -> list[IssueCategory]:
+    """The issue categories the crosswalk maps to a top-level standard or any of its sub-standards."""
+    values = {value for code in codes_in_group(group) for value in walk.categories_of(code)}
+    return [category for category in IssueCategory if category.value in values]
+
+
 def _group_of(code: str) -> str:
     standard = get_standard(code)
     return standard.group if standard else code
 
 
 def _rows(
-    walk: Crosswalk, audits: list[SocialAudit], findings: list[Finding], reports: dict[int, set[int]]
+    walk: Crosswalk,
+    audits: list[SocialAudit],
+    findings: list[Finding],
+    reports: dict[int, set[int]],
+    by_category: dict[IssueCategory, set[int]],
 ) -> list[StandardRow]:
     rows = {g.code: StandardRow(g, walk.group_sections(g.code)) for g in groups()}
     for row in rows.values():
+        row.categories = _group_categories(walk, row.code)
+        for category in row.categories:
+            row.category_report_ids |= by_category.get(category, set())
         sections = set(row.sections)
         for audit in audits:
             mapped = [f for f in audit.findings if f.rba_section in sections]
@@ -196,10 +243,11 @@ def _rows(
 
 
 def site_audits(user: User, site: Site, year: int) -> SiteAudits:
-    """Per top-level standard: audit findings, monitors' findings, linked reports, and the flag."""
+    """Per top-level standard: audit findings, monitors' findings, linked reports, the reports
+    naming it through their issue categories, and the flag."""
     audits = _audits(site, year)
     findings, reports = _findings(user, site, year)
-    rows = _rows(crosswalk(), audits, findings, reports)
+    rows = _rows(crosswalk(), audits, findings, reports, _category_reports(site, year))
     return SiteAudits(site, year, audits, rows, reads_audit_details(user), user)
 
 
@@ -219,6 +267,8 @@ def site_audits_view(view: SiteAudits) -> dict[str, Any]:
             "open_audit_findings_count": len(row.open_audit_findings),
             "findings": _suppressed(view.count(len(row.findings))),
             "worker_reports": _suppressed(view.count(len(row.report_ids))),
+            "issue_categories": row.category_items,
+            "category_reports": _suppressed(view.count(len(row.category_report_ids))),
             "passed_by_audit": bool(row.passed_by),
             "contradiction": row.contradiction,
         }
