@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, and_, case, func, select, update
 
 from monitoring.accounts.models import User
 from monitoring.cases import deadlines, permissions
+from monitoring.cases import site_risk as _site_risk  # noqa: F401  (registers the findings source)
 from monitoring.cases.access import permissions as access_permissions
 from monitoring.cases.audits import permissions as audit_permissions
 from monitoring.cases.meetings import permissions as meeting_permissions

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     func,
     insert,
+    or_,
     select,
 )
 from sqlalchemy.engine import Connection
@@ -125,6 +126,9 @@ def _stage_disclosure(
     if valid_from and valid_to and valid_to < valid_from:
         reader.fail("valid_to", _l("The end date must not be before the start date."))
     source = reader.text("source", max_length=500)
+    supplies = reader.os_id("supplies_os_id")
+    if supplies and supplies == os_id:
+        reader.fail("supplies_os_id", _l("A site cannot supply itself: name the site the part goes to."))
     keys = site_keys(name, address, country) if by_address else None
     # Rows are the same disclosure when product, site, part and start date are.
     row_key = "|".join(
@@ -154,6 +158,7 @@ def _stage_disclosure(
         "valid_from": valid_from,
         "valid_to": valid_to,
         "source": source,
+        "supplies_os_id": supplies,
         "row_key": digest,
     }
 
@@ -182,6 +187,38 @@ def _unknown_os_ids(connection: Connection) -> tuple[list[RowError], int]:
     return errors, total
 
 
+def _unknown_supplied_sites(connection: Connection) -> tuple[list[RowError], int]:
+    """Rows whose ``supplies_os_id`` no site has (nor a site the file creates), or that name the
+    row's own site (found by name and address)."""
+    stage, created = disclosure_stage, disclosure_stage.alias("created")
+    known = select(site_table.c.id).where(site_table.c.os_id == stage.c.supplies_os_id)
+    in_file = select(created.c.line).where(
+        created.c.os_id == stage.c.supplies_os_id, created.c.name.is_not(None)
+    )
+    same = select(site_table.c.id).where(
+        site_table.c.os_id == stage.c.supplies_os_id, site_table.c.match_key == stage.c.match_key
+    )
+    wrong = select(stage.c.line, stage.c.supplies_os_id, same.exists().label("same")).where(
+        stage.c.supplies_os_id.is_not(None), or_(~known.exists() & ~in_file.exists(), same.exists())
+    )
+    total = connection.scalar(select(func.count()).select_from(wrong.subquery())) or 0
+    rows = connection.execute(wrong.order_by(stage.c.line).limit(MAX_LISTED_ERRORS)).all()
+    errors = [
+        RowError(
+            row.line,
+            "supplies_os_id",
+            _l("A site cannot supply itself: name the site the part goes to.")
+            if row.same
+            else _l(
+                "No site has the OS ID %(os_id)s: the site the part goes to must be known.",
+                os_id=row.supplies_os_id,
+            ),
+        )
+        for row in rows
+    ]
+    return errors, total
+
+
 def import_disclosures(
     actor: User,
     supplier: Organisation,
@@ -194,7 +231,8 @@ def import_disclosures(
 
     Each product must be covered by one of the supplier's contracts. A site is named by its
     OS id or by name + address + country; an unknown site is created (and proposed as a
-    likely duplicate when an older site has the same name). Whole or not at all; raises
+    likely duplicate when an older site has the same name). The optional ``supplies_os_id``
+    names the site the part goes to (the next tier). Whole or not at all; raises
     :class:`ImportRefused`; flushes and audits, never commits.
     """
     if not can_import_disclosures(actor, supplier):
@@ -226,6 +264,7 @@ def import_disclosures(
         )
         if not source.stopped:
             errors.merge(*_unknown_os_ids(connection))
+            errors.merge(*_unknown_supplied_sites(connection))
             mark_repeats(connection, disclosure_stage, "row_key")
             errors.merge(
                 *repeated_rows(connection, disclosure_stage, _DISCLOSURE_REPEATS, _DISCLOSURE_REPEAT_COLUMNS)
@@ -251,6 +290,13 @@ def import_disclosures(
     )
     logger.info("disclosure import %r for %s: %s", filename, supplier.id, result)
     return result
+
+
+def _next_tier(supplied: dict[str, AnyRow], os_id: str | None, site_id: int) -> int | None:
+    """The id of the site the part goes to; None when none is named, or when the OS id leads to
+    the row's own site through a merge (checked against the file before, so only then)."""
+    target = supplied[os_id].id if os_id else None
+    return target if target != site_id else None
 
 
 def _apply_disclosures(
@@ -302,6 +348,8 @@ def _apply_disclosures(
         row_sites.append(ref if ref in new_index else row.match_key)
     ids = insert_sites(connection, new_rows)
     result.sites_created += len(ids)
+    # After the new sites: the next tier may be one of them.
+    supplied = sites_by_os_id(connection, {row.supplies_os_id for row in batch if row.supplies_os_id})
     new_ids = {ref: ids[index] for ref, index in new_index.items()}
     site_ids = [new_ids[s] if isinstance(s, str) else s for s in row_sites]
     existing = {
@@ -335,6 +383,7 @@ def _apply_disclosures(
                 "valid_from": row.valid_from,
                 "valid_to": row.valid_to,
                 "source": row.source or "",
+                "supplies_site_id": _next_tier(supplied, row.supplies_os_id, site_id),
                 "disclosed_dt": now,
                 "disclosed_by_id": actor.id,
             }

@@ -124,6 +124,8 @@ disclosure_stage = _stage_table(
     Column("valid_from", Date),
     Column("valid_to", Date),
     Column("source", String(500)),
+    # The OS id of the site the part goes to (the next tier), if the file names one.
+    Column("supplies_os_id", String(32)),
     # A digest of product, site, part and start date: rows with the same one repeat each other.
     Column("row_key", String(64)),
     indexes=("row_key", "os_id"),
