@@ -153,6 +153,10 @@ DEFAULTS: dict[str, Any] = {
     # the buyer.
     "DISCLOSURE_DUE_DAYS": 60,
     "DISCLOSURE_ESCALATION_DAYS": 14,
+    # The buyers' own lifespan targets, in years, that the circularity dashboard holds each
+    # product's weakest reported commitment against: spare parts, and operating-system updates.
+    "CIRCULARITY_SPARE_PART_YEARS": 7,
+    "CIRCULARITY_OS_UPDATE_YEARS": 5,
     "MAIL_SERVER": "",
     "MAIL_PORT": 25,
     "MAIL_FROM": "monitoring@localhost",

@@ -63,6 +63,11 @@ class NotificationKind(TitledEnum):
     # after a further wait to the buyer's users (metadata only: contract, supplier, due date).
     disclosure_confirmation_overdue = "disclosure_confirmation_overdue"
     disclosure_confirmation_escalated = "disclosure_confirmation_escalated"
+    # A contract's circularity report: filed or corrected by the supplier (to the buyer's users),
+    # queried with a reason or confirmed by the buyer (to the supplier's users).
+    circularity_report_submitted = "circularity_report_submitted"
+    circularity_report_queried = "circularity_report_queried"
+    circularity_report_confirmed = "circularity_report_confirmed"
 
     @staticmethod
     def __titles__() -> dict[NotificationKind, str]:
@@ -101,6 +106,9 @@ class NotificationKind(TitledEnum):
             NotificationKind.disclosure_confirmation_escalated: _l(
                 "Supplier's disclosure confirmation overdue"
             ),
+            NotificationKind.circularity_report_submitted: _l("Circularity report to review"),
+            NotificationKind.circularity_report_queried: _l("Circularity report queried"),
+            NotificationKind.circularity_report_confirmed: _l("Circularity report confirmed"),
         }
 
 

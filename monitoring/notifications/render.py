@@ -50,6 +50,9 @@ def target_path(notification: Notification) -> str:
         return f"/imports/jobs/{job_id}"
     if notification.kind is NotificationKind.coverage_without_key:
         return "/admin/coverage-health"
+    report_id = (notification.params or {}).get("circularity_report_id")
+    if notification.kind in _CIRCULARITY_KINDS and isinstance(report_id, int):
+        return f"/circularity/{report_id}"
     contract_id = (notification.params or {}).get("contract_id")
     if notification.kind in _CONTRACT_KINDS and isinstance(contract_id, int):
         return f"/contracts/{contract_id}"
@@ -61,6 +64,13 @@ def target_path(notification: Notification) -> str:
 
 _CONTRACT_KINDS = frozenset(
     {NotificationKind.disclosure_confirmation_overdue, NotificationKind.disclosure_confirmation_escalated}
+)
+_CIRCULARITY_KINDS = frozenset(
+    {
+        NotificationKind.circularity_report_submitted,
+        NotificationKind.circularity_report_queried,
+        NotificationKind.circularity_report_confirmed,
+    }
 )
 
 
@@ -312,6 +322,41 @@ def _disclosure_escalated(v: dict[str, str]) -> str:
     )
 
 
+def _circularity(notification: Notification) -> str:
+    """A circularity report filed, corrected, queried (with the buyer's reason) or confirmed."""
+    params = dict(notification.params or {})
+    values = {
+        "supplier": str(params.get("supplier") or MISSING),
+        "reference": str(params.get("reference") or MISSING),
+        "product": str(params.get("product") or MISSING),
+        "year": str(params.get("year") or MISSING),
+        "reason": " ".join(str(params.get("reason") or "").split()) or MISSING,
+    }
+    if notification.kind is NotificationKind.circularity_report_queried:
+        return _(
+            "The buyer queried the circularity report for %(product)s, %(year)s, of contract "
+            "%(reference)s. Their reason: %(reason)s. Correct the report and file it again.",
+            **values,
+        )
+    if notification.kind is NotificationKind.circularity_report_confirmed:
+        return _(
+            "The buyer confirmed the circularity report for %(product)s, %(year)s, of contract "
+            "%(reference)s.",
+            **values,
+        )
+    if params.get("resubmitted"):
+        return _(
+            "%(supplier)s corrected its circularity report for %(product)s, %(year)s, of contract "
+            "%(reference)s: confirm it or query it.",
+            **values,
+        )
+    return _(
+        "%(supplier)s filed its circularity report for %(product)s, %(year)s, of contract %(reference)s: "
+        "confirm it or query it.",
+        **values,
+    )
+
+
 _LINES: dict[NotificationKind, Callable[[dict[str, str]], str]] = {
     NotificationKind.case_opened: lambda v: _("Case %(reference)s was opened for %(site)s.", **v),
     NotificationKind.case_state_changed: lambda v: _(
@@ -390,6 +435,7 @@ _MEMBER_KINDS = frozenset(
         NotificationKind.retaliation_alert_overdue,
         NotificationKind.disclosure_confirmation_overdue,
         NotificationKind.disclosure_confirmation_escalated,
+        *_CIRCULARITY_KINDS,
     }
 )
 _ROLE_KINDS = frozenset(
@@ -409,6 +455,8 @@ def line(notification: Notification, related: Related | None = None) -> str:
         return _survey_imported(notification)
     if notification.kind is NotificationKind.import_finished:
         return _import_finished(notification)
+    if notification.kind in _CIRCULARITY_KINDS:
+        return _circularity(notification)
     return _LINES[notification.kind](_values(notification, related))
 
 

@@ -52,6 +52,10 @@ NOT_ABOUT_CASES = {
     # Disclosure confirmations: tests/supplychain/test_disclosure_confirmation.py.
     NotificationKind.disclosure_confirmation_overdue,
     NotificationKind.disclosure_confirmation_escalated,
+    # Circularity reports: tests/circularity/test_notifications.py.
+    NotificationKind.circularity_report_submitted,
+    NotificationKind.circularity_report_queried,
+    NotificationKind.circularity_report_confirmed,
 }
 CASE_KINDS = [kind for kind in NotificationKind if kind not in NOT_ABOUT_CASES]
 

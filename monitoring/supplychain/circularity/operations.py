@@ -15,6 +15,7 @@ from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.types import utcnow
+from monitoring.supplychain.circularity import events
 from monitoring.supplychain.circularity.models import (
     COUNTS,
     FATE_COUNTS,
@@ -187,6 +188,7 @@ def file_report(actor: User, contract: Contract, data: ReportData) -> Circularit
             ),
         },
     )
+    events.report_filed.send(report=report, resubmitted=action == "circularity.resubmit")
     logger.info("circularity report %s of contract %s filed (%s)", report.id, contract.id, action)
     return report
 
@@ -212,6 +214,7 @@ def confirm_report(actor: User, report: CircularityReport) -> CircularityReport:
         obj=report,
         data={"contract_id": report.contract_id, "year": report.year},
     )
+    events.report_decided.send(report=report)
     return report
 
 
@@ -231,4 +234,5 @@ def query_report(actor: User, report: CircularityReport, reason: str) -> Circula
         obj=report,
         data={"contract_id": report.contract_id, "year": report.year, "reason": report.query_reason},
     )
+    events.report_decided.send(report=report)
     return report

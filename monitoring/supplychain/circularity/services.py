@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -31,13 +32,10 @@ from monitoring.supplychain.models import Contract, Product, Site
 from monitoring.supplychain.permissions import visible_contracts
 from monitoring.supplychain.services import load, require
 
-# The Joint Statement's ambition: collect every device at the end of its use.
+# The buyers' ambition: collect every device at the end of its use. The lifespan targets
+# (years of spare parts and of operating-system updates) are the buyers' own, set per installation
+# (CIRCULARITY_SPARE_PART_YEARS, CIRCULARITY_OS_UPDATE_YEARS).
 COLLECTION_AMBITION = 1.0
-# Lifespan ambitions, in years: the EU's ecodesign rules for smartphones and tablets (Regulation
-# (EU) 2023/1670) ask for spare parts 7 years and operating-system updates 5 years after a model
-# leaves the market; the buyers' ambition is at least that.
-SPARE_PART_YEARS_AMBITION = 7
-OS_UPDATE_YEARS_AMBITION = 5
 # An upload is read in the request: small files only.
 MAX_ROWS = 500
 MAX_BYTES = 512 * 1024
@@ -288,9 +286,9 @@ class ProductLoop:
 class Loop:
     year: int
     products: list[ProductLoop]
+    spare_part_years_ambition: int
+    os_update_years_ambition: int
     collection_ambition: float = COLLECTION_AMBITION
-    spare_part_years_ambition: int = SPARE_PART_YEARS_AMBITION
-    os_update_years_ambition: int = OS_UPDATE_YEARS_AMBITION
 
 
 def buyer_loop(user: User, year: int) -> Loop:
@@ -340,7 +338,12 @@ def buyer_loop(user: User, year: int) -> Loop:
             ),
             key=lambda s: (-s.count, s.site, s.fate.value),
         )
-    return Loop(year=year, products=sorted(loops.values(), key=lambda p: (p.product, p.product_id)))
+    return Loop(
+        year=year,
+        products=sorted(loops.values(), key=lambda p: (p.product, p.product_id)),
+        spare_part_years_ambition=int(current_app.config["CIRCULARITY_SPARE_PART_YEARS"]),
+        os_update_years_ambition=int(current_app.config["CIRCULARITY_OS_UPDATE_YEARS"]),
+    )
 
 
 def loop_bars(loop: Loop) -> list[dict[str, Any]]:
