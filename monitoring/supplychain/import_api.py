@@ -21,16 +21,18 @@ from werkzeug.datastructures import FileStorage
 from monitoring.accounts.models import User
 from monitoring.core.api import paginate, parse_args, route
 from monitoring.core.auth import authenticated, roles
+from monitoring.core.column_mapping import SavedMapping
 from monitoring.core.db import db
 from monitoring.core.errors import ApiError
 from monitoring.core.jobs import Job, JobState
 from monitoring.core.pagination import Page
 from monitoring.core.roles import UserRole
-from monitoring.supplychain import duplicates, import_mapping, imports, services
+from monitoring.supplychain import duplicates, import_mapping, imports, mapping_admin, services
 from monitoring.supplychain.import_jobs import FACILITY_IMPORT, queue_facility_import
 from monitoring.supplychain.models import Site, SiteDuplicate
 from monitoring.supplychain.permissions import (
     DISCLOSURE_IMPORT_ROLES,
+    READER_ROLES,
     can_import_facilities,
     can_review_duplicates,
     reviewable_sites,
@@ -221,6 +223,69 @@ def import_disclosures() -> imports.DisclosureImportResult:
         return imports.import_disclosures(actor, supplier, upload.stream, filename=upload.filename or "")
     except imports.ImportRefused as exc:
         raise refusal(exc) from exc
+
+
+# --- saved column mappings ---------------------------------------------------------------------
+
+
+@route(
+    "/imports/mappings",
+    summary=_l("List the saved column mappings"),
+    description=_l(
+        "The column mappings your organisation saved on an import's column-mapping step (facility lists, "
+        "surveys), by kind and name, each with its fields and columns and who saved it when."
+    ),
+    args=mapping_admin.ListSavedMappingsArgs,
+    response=mapping_admin.SavedMappingSchema,
+    paginated=True,
+)
+@roles(*READER_ROLES)
+def list_saved_mappings(args: dict[str, Any]) -> Page:
+    query = mapping_admin.visible_saved_mappings(services.current())
+    page = paginate(query, mapping_admin.MAPPING_ORDER, args.get("after"), args.get("limit"))
+    return mapping_admin.describe_page(page)
+
+
+def _saved_mapping(mapping_id: int) -> tuple[User, SavedMapping]:
+    actor = services.current()
+    return actor, services.load(mapping_admin.visible_saved_mappings(actor), SavedMapping.id == mapping_id)
+
+
+@route(
+    "/imports/mappings/<int:mapping_id>",
+    summary=_l("A saved column mapping"),
+    response=mapping_admin.SavedMappingSchema,
+)
+@roles(*READER_ROLES)
+def get_saved_mapping(mapping_id: int) -> mapping_admin.SavedMappingView:
+    return mapping_admin.describe_one(_saved_mapping(mapping_id)[1])
+
+
+@route(
+    "/imports/mappings/<int:mapping_id>",
+    method="PATCH",
+    summary=_l("Rename a saved column mapping"),
+    description=_l("A name another mapping of the same kind already has answers 422."),
+    args=mapping_admin.RenameSavedMappingArgs,
+    response=mapping_admin.SavedMappingSchema,
+)
+@roles(*READER_ROLES)
+def rename_saved_mapping(mapping_id: int, args: dict[str, Any]) -> mapping_admin.SavedMappingView:
+    actor, saved = _saved_mapping(mapping_id)
+    return mapping_admin.describe_one(mapping_admin.rename_mapping(actor, saved, args["name"]))
+
+
+@route(
+    "/imports/mappings/<int:mapping_id>",
+    method="DELETE",
+    summary=_l("Delete a saved column mapping"),
+    description=_l("Imports already confirmed with it are not changed."),
+    status=204,
+)
+@roles(*READER_ROLES)
+def delete_saved_mapping(mapping_id: int) -> tuple[None, int]:
+    mapping_admin.delete_mapping(*_saved_mapping(mapping_id))
+    return None, 204
 
 
 # --- likely duplicates --------------------------------------------------------------------------

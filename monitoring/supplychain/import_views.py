@@ -8,11 +8,15 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
 
 from monitoring.core.auth import authenticated, roles
+from monitoring.core.column_mapping import SavedMapping
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error, form_args
 from monitoring.core.jobs import Job, JobState
@@ -20,7 +24,7 @@ from monitoring.core.operations import OperationError
 from monitoring.core.pagination import paginate
 from monitoring.core.roles import UserRole
 from monitoring.core.transactions import attempt
-from monitoring.supplychain import duplicates, import_mapping, imports, services
+from monitoring.supplychain import duplicates, import_mapping, imports, mapping_admin, services
 from monitoring.supplychain.forms import (
     BulkReviewForm,
     ColumnMappingForm,
@@ -35,6 +39,7 @@ from monitoring.supplychain.import_jobs import FACILITY_IMPORT, queue_facility_i
 from monitoring.supplychain.models import DisclosurePart, Site, SiteDuplicate, SiteKind
 from monitoring.supplychain.permissions import (
     DISCLOSURE_IMPORT_ROLES,
+    READER_ROLES,
     can_import_facilities,
     can_review_duplicates,
     chooses_supplier_to_import_for,
@@ -185,6 +190,72 @@ def import_disclosures() -> Any:
 
         status = _run_import(form, context, run, filename=upload.filename)
     return render_template("supplychain/import_disclosures.html", **context), status
+
+
+# --- saved column mappings ---------------------------------------------------------------------
+
+
+class RenameMappingForm(FlaskForm):
+    name = StringField(_l("New name"), validators=[InputRequired(), Length(max=mapping_admin.NAME_LENGTH)])
+
+
+@bp.route("/imports/mappings")
+@roles(*READER_ROLES)
+def saved_mappings() -> Any:
+    """The column mappings the user's organisation saved, with a rename link and a delete button."""
+    after = request.args.get("after")
+    page = paginate(
+        db.session(),
+        mapping_admin.visible_saved_mappings(current()),
+        key_columns=list(mapping_admin.MAPPING_ORDER),
+        after=after,
+    )
+    return render_template(
+        "supplychain/saved_mappings.html",
+        page=mapping_admin.describe_page(page),
+        first_page=not after,
+    )
+
+
+def _own_mapping(mapping_id: int) -> SavedMapping:
+    return services.load(mapping_admin.visible_saved_mappings(current()), SavedMapping.id == mapping_id)
+
+
+@bp.route("/imports/mappings/<int:mapping_id>", methods=["GET", "POST"])
+@roles(*READER_ROLES)
+def saved_mapping(mapping_id: int) -> Any:
+    """One saved mapping's fields and columns, with a form to rename it."""
+    saved = _own_mapping(mapping_id)
+    form = RenameMappingForm()
+    if not form.is_submitted():
+        form.name.data = saved.name
+    args = form_args(mapping_admin.RenameSavedMappingArgs, form) if form.is_submitted() else None
+    if args is not None:
+        try:
+            attempt(mapping_admin.rename_mapping, current(), saved, args["name"])
+        except OperationError as exc:
+            apply_error(form, exc)
+        else:
+            flash(_("The mapping is now called %(name)s.", name=saved.name), "success")
+            return redirect(url_for(".saved_mappings"))
+    page = render_template(
+        "supplychain/saved_mapping.html", mapping=mapping_admin.describe_one(saved), form=form
+    )
+    return page, 422 if form.is_submitted() else 200
+
+
+@bp.route("/imports/mappings/<int:mapping_id>/delete", methods=["POST"])
+@roles(*READER_ROLES)
+def saved_mapping_delete(mapping_id: int) -> Any:
+    saved = _own_mapping(mapping_id)
+    name = saved.name
+    try:
+        attempt(mapping_admin.delete_mapping, current(), saved)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("The mapping %(name)s was deleted.", name=name), "success")
+    return redirect(url_for(".saved_mappings"))
 
 
 # --- likely duplicates ----------------------------------------------------------------------

@@ -1,0 +1,240 @@
+"""Saved column mappings: listed, renamed and deleted by their organisation, on pages and the API."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from monitoring.accounts.models import Organisation, OrganisationKind, User, UserRole
+from monitoring.core import column_mapping as cm
+from monitoring.core.audit import AuditEntry
+from monitoring.core.column_mapping import SavedMapping
+from monitoring.core.db import db
+from tests.conftest import post_form
+
+LIST = "/imports/mappings"
+API = "/api/v1/imports/mappings"
+
+
+def save(app: Any, user: User | None, kind: str, name: str, mapping: dict) -> int:
+    """Save a mapping as the import step does: under the user's organisation (none without a user)."""
+    with app.app_context():
+        organisation_id = user.organisation_id if user else None
+        saved = cm.save_mapping(user.id if user else None, organisation_id, kind, name, mapping)
+        db.session.commit()
+        return saved.id
+
+
+@pytest.fixture
+def operator(create_organisation: Callable[..., Organisation]) -> Organisation:
+    return create_organisation(OrganisationKind.operator)
+
+
+@pytest.fixture
+def people(app: Any, create_user: Callable[..., User], operator: Organisation) -> dict[str, User]:
+    coordinator = create_user(UserRole.coordinator, organisation=operator)
+    monitor = create_user(UserRole.monitor)
+    with app.app_context():
+        with_monitor = db.session.get(Organisation, monitor.organisation_id)
+    return {
+        "coordinator": coordinator,
+        "colleague": create_user(UserRole.coordinator, organisation=operator),
+        "monitor": monitor,
+        "monitor_colleague": create_user(UserRole.monitor, organisation=with_monitor),
+        "other_monitor": create_user(UserRole.monitor),
+        "other_coordinator": create_user(UserRole.coordinator),
+        "affiliate": create_user(UserRole.affiliate),
+        "supplier": create_user(UserRole.supplier),
+        "admin": create_user(UserRole.admin, organisation=operator),
+    }
+
+
+@pytest.fixture
+def mappings(app: Any, people: dict[str, User]) -> dict[str, int]:
+    coordinator, monitor = people["coordinator"], people["monitor"]
+    facility = {"name": "Factory name", "address": "Location", "country_code": "Land"}
+    return {
+        "facility": save(app, coordinator, "facilities", "OS Hub export", facility),
+        "facility2": save(app, coordinator, "facilities", "Brand list", facility),
+        "survey": save(app, monitor, "survey", "Kobo 2026", {"testimony": "story", "language": "lang"}),
+    }
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def test_a_coordinator_sees_the_operators_facility_mappings_with_fields_saver_and_date(
+    app, people, mappings, client_for
+):
+    response = client_for(people["colleague"]).get(LIST)
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    assert "OS Hub export" in page and "Brand list" in page
+    assert page.index("Brand list") < page.index("OS Hub export")
+    assert "Facility list" in page
+    assert "Name → Factory name" in page and "Country → Land" in page
+    assert people["coordinator"].name in page
+    assert "Kobo 2026" not in page
+
+
+def test_a_monitor_sees_only_the_survey_mappings_of_its_organisation(app, people, mappings, client_for):
+    page = html.unescape(client_for(people["monitor_colleague"]).get(LIST).get_data(as_text=True))
+    assert "Kobo 2026" in page and "Survey" in page and "testimony → story" in page
+    assert "OS Hub export" not in page
+    other = html.unescape(client_for(people["other_monitor"]).get(LIST).get_data(as_text=True))
+    assert "Kobo 2026" not in other and "no saved mappings yet" in other
+
+
+@pytest.mark.parametrize("who", ["other_coordinator", "other_monitor", "monitor"])
+def test_another_organisations_mapping_is_not_found(app, people, mappings, client_for, who):
+    client = client_for(people[who])
+    url = f"{LIST}/{mappings['facility']}"
+    assert client.get(url).status_code == 404
+    assert post_form(client, url, {"name": "Mine"}, form_page=LIST).status_code == 404
+    assert post_form(client, f"{url}/delete", form_page=LIST).status_code == 404
+    with app.app_context():
+        assert db.session.get(SavedMapping, mappings["facility"]).name == "OS Hub export"
+
+
+@pytest.mark.parametrize("who", ["affiliate", "supplier", "admin"])
+def test_roles_that_do_not_import_get_404(app, people, mappings, client_for, api_client, who):
+    client = client_for(people[who])
+    assert client.get(LIST).status_code == 404
+    assert client.get(f"{LIST}/{mappings['facility']}").status_code == 404
+    api = api_client(people[who])
+    assert api.get(API).status_code == 404
+    assert api.delete(f"{API}/{mappings['facility']}").status_code == 404
+
+
+def test_renaming_on_the_page_is_audited(app, people, mappings, client_for):
+    client = client_for(people["colleague"])
+    url = f"{LIST}/{mappings['facility']}"
+    page = client.get(url)
+    assert page.status_code == 200 and "Location" in page.get_data(as_text=True)
+    response = post_form(client, url, {"name": "  OS Hub   download "}, form_page=url)
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(SavedMapping, mappings["facility"]).name == "OS Hub download"
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "import.mapping_renamed"))
+        assert entry is not None and entry.actor_id == people["colleague"].id
+        assert entry.object_type == "saved_mapping" and entry.object_id == str(mappings["facility"])
+    listing = html.unescape(client.get(LIST).get_data(as_text=True))
+    assert "The mapping is now called OS Hub download." in listing
+
+
+def test_a_name_used_for_the_same_kind_is_refused_on_the_page(app, people, mappings, client_for):
+    client = client_for(people["coordinator"])
+    url = f"{LIST}/{mappings['facility']}"
+    response = post_form(client, url, {"name": "Brand list"}, form_page=url)
+    assert response.status_code == 422
+    assert "already saved under this name" in html.unescape(response.get_data(as_text=True))
+    empty = post_form(client, url, {"name": "   "}, form_page=url)
+    assert empty.status_code == 422
+    with app.app_context():
+        assert db.session.get(SavedMapping, mappings["facility"]).name == "OS Hub export"
+        assert "import.mapping_renamed" not in audit_actions()
+
+
+def test_the_same_name_of_another_kind_or_organisation_is_allowed(app, people, mappings, api_client):
+    monitor = people["monitor"]
+    response = api_client(monitor).patch(f"{API}/{mappings['survey']}", json={"name": "OS Hub export"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["name"] == "OS Hub export"
+
+
+def test_deleting_on_the_page_is_audited(app, people, mappings, client_for):
+    client = client_for(people["coordinator"])
+    response = post_form(client, f"{LIST}/{mappings['facility']}/delete", form_page=LIST)
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(SavedMapping, mappings["facility"]) is None
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "import.mapping_deleted"))
+        assert entry is not None and entry.actor_id == people["coordinator"].id
+        data = json.loads(entry.data) if isinstance(entry.data, str) else entry.data
+        assert data["name"] == "OS Hub export" and data["mapping"]["address"] == "Location"
+    page = html.unescape(client.get(LIST).get_data(as_text=True))
+    assert "The mapping OS Hub export was deleted." in page and "Brand list" in page
+
+
+def test_the_import_pages_link_to_the_saved_mappings(app, people, client_for):
+    page = client_for(people["coordinator"]).get("/imports/facilities").get_data(as_text=True)
+    assert f'href="{LIST}"' in page
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def test_the_api_lists_the_same_mappings_as_the_page(app, people, mappings, api_client):
+    response = api_client(people["colleague"]).get(API)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert [m["name"] for m in body["items"]] == ["Brand list", "OS Hub export"]
+    first = body["items"][0]
+    assert first["kind"] == "facilities" and first["kind_title"] == "Facility list"
+    assert {"field": "address", "label": "Address", "column": "Location"} in first["mapping"]
+    assert first["saved_by"] == {"id": people["coordinator"].id, "name": people["coordinator"].name}
+    assert first["saved_dt"]
+    survey = api_client(people["monitor"]).get(API).get_json()["items"]
+    assert [(m["kind"], m["name"]) for m in survey] == [("survey", "Kobo 2026")]
+
+
+def test_the_api_paginates(app, people, mappings, api_client):
+    api = api_client(people["coordinator"])
+    first = api.get(f"{API}?limit=1").get_json()
+    assert [m["name"] for m in first["items"]] == ["Brand list"] and first["next"]
+    second = api.get(f"{API}?limit=1&after={first['next']}").get_json()
+    assert [m["name"] for m in second["items"]] == ["OS Hub export"] and second["next"] is None
+
+
+def test_the_api_renames_refuses_a_used_name_and_deletes(app, people, mappings, api_client):
+    api = api_client(people["coordinator"])
+    url = f"{API}/{mappings['facility']}"
+    refused = api.patch(url, json={"name": "Brand list"})
+    assert refused.status_code == 422
+    assert "already saved under this name" in str(refused.get_json())
+    assert api.patch(url, json={"name": ""}).status_code == 422
+    assert api.patch(url, json={"name": "x", "kind": "survey"}).status_code == 422
+    renamed = api.patch(url, json={"name": "OS Hub download"})
+    assert renamed.status_code == 200 and renamed.get_json()["name"] == "OS Hub download"
+    assert api.get(url).get_json()["name"] == "OS Hub download"
+    assert api.delete(url).status_code == 204
+    assert api.get(url).status_code == 404
+    with app.app_context():
+        actions = audit_actions()
+        assert actions.count("import.mapping_renamed") == 1 and actions.count("import.mapping_deleted") == 1
+
+
+@pytest.mark.parametrize("who", ["other_coordinator", "monitor"])
+def test_the_api_answers_404_for_another_organisations_mapping(app, people, mappings, api_client, who):
+    api = api_client(people[who])
+    url = f"{API}/{mappings['facility']}"
+    assert api.get(url).status_code == 404
+    assert api.patch(url, json={"name": "Mine"}).status_code == 404
+    assert api.delete(url).status_code == 404
+    assert mappings["facility"] not in [m["id"] for m in api.get(API).get_json()["items"]]
+
+
+def test_a_mapping_without_an_organisation_is_seen_by_nobody(app, people, api_client, client_for):
+    orphan = save(app, None, "facilities", "Orphan", {"name": "Name"})
+    assert api_client(people["coordinator"]).get(f"{API}/{orphan}").status_code == 404
+    assert "Orphan" not in client_for(people["coordinator"]).get(LIST).get_data(as_text=True)
+
+
+def test_the_routes_are_in_the_openapi_document(app):
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    paths = {p.removeprefix("/api/v1"): ops for p, ops in document["paths"].items()}
+    assert {"get"} <= set(paths["/imports/mappings"])
+    assert {"get", "patch", "delete"} <= set(paths["/imports/mappings/{mapping_id}"])
+    schemas = set(document["components"]["schemas"])
+    assert {"SavedMapping", "RenameSavedMapping"} <= {
+        n.removesuffix("Schema").removesuffix("Args") for n in schemas
+    }
