@@ -355,6 +355,13 @@ class ListDisclosuresArgs(PageArgs):
     )
 
 
+def _percent(value: Any) -> None:
+    """A share in percent: above 0 and at most 100 (checked here, not by ``validate.Range``, whose
+    bounds OpenAPI would show as strings for a decimal sent as a string)."""
+    if value is not None and not 0 < value <= 100:
+        raise ValidationError(_l("Give the share as a percentage above 0 and at most 100."))
+
+
 class CreateDisclosureArgs(BaseSchema):
     product_id = Integer(required=True, strict=True)
     site_id = Integer(strict=True, metadata={"description": _l("One of your sites; or describe `site`.")})
@@ -381,8 +388,10 @@ class CreateDisclosureArgs(BaseSchema):
     value_share = DecimalString(
         places=2,
         allow_none=True,
-        validate=validate.Range(min=0, max=100, min_inclusive=False),
-        metadata={"description": _l("The part's share of the product's value, in percent.")},
+        validate=_percent,
+        metadata={
+            "description": _l("The part's share of the product's value, in percent: above 0, at most 100.")
+        },
     )
     units_per_product = Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=100000))
 
