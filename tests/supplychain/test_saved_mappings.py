@@ -16,6 +16,7 @@ from monitoring.core.audit import AuditEntry
 from monitoring.core.column_mapping import SavedMapping
 from monitoring.core.db import db
 from tests.conftest import post_form
+from tests.supplychain.test_import_mapping import RENAMED_ROWS, confirm, renamed_csv, upload
 
 LIST = "/imports/mappings"
 API = "/api/v1/imports/mappings"
@@ -238,3 +239,27 @@ def test_the_routes_are_in_the_openapi_document(app):
     assert {"SavedMapping", "RenameSavedMapping"} <= {
         n.removesuffix("Schema").removesuffix("Args") for n in schemas
     }
+
+
+def test_a_mapping_saved_on_the_import_step_is_renamed_and_deleted_for_the_next_file(app, people, client_for):
+    client = client_for(people["coordinator"])
+    first = upload(client, renamed_csv(RENAMED_ROWS))
+    assert first.status_code == 302
+    saved = confirm(client, first.headers["Location"], {"address": "Location"}, save_as="Renamed export")
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    with app.app_context():
+        mapping_id = db.session.scalar(select(SavedMapping.id).where(SavedMapping.name == "Renamed export"))
+    assert mapping_id is not None
+    assert "Renamed export" in client_for(people["colleague"]).get(LIST).get_data(as_text=True)
+    url = f"{LIST}/{mapping_id}"
+    assert post_form(client, url, {"name": "Export with renamed columns"}, form_page=url).status_code == 302
+
+    second = upload(client, renamed_csv(RENAMED_ROWS))
+    page = html.unescape(client.get(second.headers["Location"]).get_data(as_text=True))
+    assert f'href="{LIST}"' in page
+    assert "matched as in the saved mapping “Export with renamed columns”" in page
+
+    assert post_form(client, f"{url}/delete", form_page=LIST).status_code == 302
+    third = upload(client, renamed_csv(RENAMED_ROWS))
+    page = html.unescape(client.get(third.headers["Location"]).get_data(as_text=True))
+    assert "matched as in the saved mapping" not in page
