@@ -124,11 +124,19 @@ def visible_disclosures(user: User, today: date | None = None) -> Select[Disclos
 
 def visible_sites(user: User, today: date | None = None) -> Select[Site]:
     """All sites for readers (merged ones too: their pages say where they went); for affiliates
-    and suppliers the sites of the disclosures they see, never a merged one."""
+    and suppliers the sites of the disclosures they see, never a merged one. An affiliate also
+    sees the sites upstream in its products' chains: those whose parts go, at any tier, to a
+    site where a product of its contracts is made (the sites its risk views reach)."""
     query = select(Site)
     if reads_everything(user):
         return query
     site_ids = visible_disclosures(user, today).with_only_columns(Disclosure.site_id)
+    if is_affiliate(user):
+        from monitoring.supplychain.queries import reach  # queries builds on this module
+
+        reached = reach(today or date.today())
+        upstream = select(reached.c.site_id).where(reached.c.product_id.in_(_contract_product_ids(user)))
+        return query.where(Site.merged_into_id.is_(None), or_(Site.id.in_(site_ids), Site.id.in_(upstream)))
     return query.where(Site.merged_into_id.is_(None), Site.id.in_(site_ids))
 
 

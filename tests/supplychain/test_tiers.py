@@ -77,6 +77,19 @@ def test_three_tier_chain_concerns_every_buyer_of_the_final_product(
     assert client_for(w.users["affiliate"]).get(f"/cases/{case_id}").status_code == 200
 
 
+def test_the_buyer_of_the_final_product_sees_the_upstream_sites_pages(
+    app: Flask, case_world: CaseWorld, client_for: Callable[[User], FlaskClient]
+) -> None:
+    w = case_world
+    cells, packs, _ = _three_tiers(w)
+    lonely = w.registry.site("Cells Elsewhere", kind=SiteKind.component)
+    buyer = client_for(w.users["affiliate"])
+    for site_id in (cells, packs):
+        assert buyer.get(f"/sites/{site_id}").status_code == 200
+        assert buyer.get(f"/sites/{site_id}/risk").status_code == 200
+    assert buyer.get(f"/sites/{lonely}").status_code == 404
+
+
 def test_without_the_chain_the_buyer_is_not_concerned(
     app: Flask, case_world: CaseWorld, client_for: Callable[[User], FlaskClient]
 ) -> None:
