@@ -185,7 +185,9 @@ def measure(kind: str, rows: int, url: str | None) -> dict[str, Any]:
         if url:
             args += ["--database-url", url]
         output = subprocess.run(args, check=True, capture_output=True, text=True).stdout  # noqa: S603
-        return json.loads(output.strip().splitlines()[-1])
+        result = json.loads(output.strip().splitlines()[-1])
+        print(json.dumps({"mode": "trace" if trace else "time", **result}), file=sys.stderr, flush=True)
+        return result
 
     timed, traced = child(False), child(True)
     return {**timed, "peak_mib": traced["peak_mib"]}
