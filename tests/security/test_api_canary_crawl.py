@@ -11,7 +11,11 @@ file, a closure with its note and remedy, and a reopening. Case C2 at the other 
 ``other_monitors`` and concerns affiliate B. There are findings in no case of both monitor
 organisations, contracts of other buyers and suppliers, a duplicate-site proposal, a change of who
 receives a country's reports, and worker reports (one of them anonymous, one from a survey import)
-whose sealed fields hold the worker canary.
+whose sealed fields hold the worker canary. The afternoon's features add a saved column mapping of the
+coordinators' organisation and one of ``monitors``, a circularity report of supplier Y on affiliate A's
+contract, queried with a reason, a third-party audit at the site with a finding's text and a crosswalk
+note, a country's risk level with its source, a facility list held for its columns and a survey upload
+queued as a job.
 
 Each canary names the roles that may read it. Every GET route is filled in with the ids of the
 world's objects (every combination), list answers are followed page by page and into each item's
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import re
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -37,16 +42,24 @@ from sqlalchemy import select
 
 from monitoring.accounts.models import Organisation, User
 from monitoring.cases import operations
+from monitoring.cases.audits import operations as audits
 from monitoring.cases.models import Case, CaseFile, CaseState, CorrectiveAction, RemedyKind, Visibility
+from monitoring.core.column_mapping import save_mapping
 from monitoring.core.db import db
 from monitoring.supplychain import duplicates
-from monitoring.supplychain.models import Disclosure, Site
+from monitoring.supplychain.circularity import operations as circularity
+from monitoring.supplychain.circularity.operations import FIELDS as CIRCULARITY_FIELDS
+from monitoring.supplychain.import_jobs import queue_facility_import
+from monitoring.supplychain.import_mapping import FACILITY_MAPPING
+from monitoring.supplychain.models import Contract, Disclosure, Site
+from monitoring.supplychain.risk.operations import set_country_risk
 from monitoring.testimony import operations as testimony
 from monitoring.testimony import routing
 from monitoring.testimony.models import WorkerReport
 from monitoring.testimony.operations_retaliation import flag_retaliation
 from monitoring.testimony.sealing import Identity
 from monitoring.testimony.survey import import_survey
+from monitoring.testimony.survey_jobs import queue_survey_import
 from tests.cases.conftest import case_world  # noqa: F401  (the world's fixture)
 from tests.cases.helpers import CaseWorld
 from tests.testimony.monitor_helpers import PDF, intake_data, make_anonymous_report
@@ -275,14 +288,14 @@ def build_world(w: CaseWorld, canary: Canaries) -> dict[str, list[int]]:
 
     # --- a facility list queued by the coordinator: its job (with the file's name) is its owner's
     # to follow; the audit log records the name only once the import is applied.
-    from monitoring.supplychain.import_jobs import queue_facility_import
-
     with w.session():
         job = queue_facility_import(
             w.user("coordinator"),
             io.BytesIO(b"os_id,name\n"),
             f"{canary('job_file', {'coordinator'})}.csv",
         ).id
+
+    more = _plant_afternoon(w, canary, contract_ay, server, survey_file)
 
     with w.app.app_context():
         files = list(db.session.scalars(select(CaseFile.id).where(CaseFile.case_id.in_([c1, c2]))))
@@ -294,7 +307,9 @@ def build_world(w: CaseWorld, canary: Canaries) -> dict[str, list[int]]:
         "action_id": list(actions.values()),
         "finding_id": [finding_c1, finding_c2, uncased, other_uncased],
         "file_id": files,
-        "report_id": [report, anonymous],
+        # Worker reports first (the first is the one whose links are checked), then circularity
+        # reports, whose route names its variable report_id too.
+        "report_id": [report, anonymous, *more["circularity_id"]],
         "import_id": [survey],
         "contract_id": [*w.contracts.values(), contract_ay, contract_bx],
         "product_id": [*w.products.values(), server],
@@ -305,7 +320,102 @@ def build_world(w: CaseWorld, canary: Canaries) -> dict[str, list[int]]:
         "duplicate_id": [duplicate],
         "change_id": [coverage_change],
         "alert_id": [alert],
-        "job_id": [job],
+        "job_id": [job, *more["held_job_id"], *more["survey_job_id"]],
+        # The afternoon's own (the names no route uses only serve the checks below).
+        **more,
+    }
+
+
+def _plant_afternoon(
+    w: CaseWorld, canary: Canaries, contract_ay: int, server: int, survey_file: bytes
+) -> dict[str, list[int]]:
+    """The afternoon's features: saved column mappings, a circularity report, a third-party audit
+    and the crosswalk, country risk, a facility list held for its columns and a queued survey."""
+    # --- saved column mappings: their organisation's coordinators or monitors only (admin, in the
+    # operator's organisation, does not import and gets 404).
+    with w.session():
+        operator_mapping = save_mapping(
+            w.users["coordinator"].id,
+            w.orgs["operator"],
+            FACILITY_MAPPING,
+            canary("mapping_operator", {"coordinator"}),
+            {"name": canary("mapping_column_operator", {"coordinator"})},
+        ).id
+        monitors_mapping = save_mapping(
+            w.users["monitor"].id,
+            w.orgs["monitors"],
+            "survey",
+            canary("mapping_monitors", {"monitor"}),
+            {"testimony": canary("mapping_column_monitors", {"monitor"})},
+        ).id
+
+    # --- circularity: supplier Y reports on contract_ay, affiliate A queries it. The contract's
+    # buyer and supplier and coordinators read it; administrators read the audit log that records
+    # the report's values and the query's reason. Monitors read nothing of it.
+    circular = {"coordinator", "affiliate", "supplier_y", "admin"}
+    values = dict.fromkeys(CIRCULARITY_FIELDS, 0) | {
+        "warranty_years": 3,
+        "repairability_info": canary("repairability", circular),
+    }
+    with w.session():
+        contract = db.session.get(Contract, contract_ay)
+        filed = circularity.file_report(
+            w.user("supplier_y"), contract, circularity.ReportData(server, 2026, values)
+        )
+        circularity.query_report(w.user("affiliate"), filed, canary("circularity_query", circular))
+        circularity_id = filed.id
+
+    # --- a third-party audit at the site: its findings' text for staff (every monitor organisation
+    # and coordinators); its firm for staff and the audit log; affiliate A counts only, suppliers
+    # nothing. A crosswalk note is for everyone who works with the registry.
+    staff = {"coordinator", "monitor", "other_monitor"}
+    firm = canary("audit_firm", staff | {"admin"})
+    day = date(date.today().year, 1, 1).isoformat()
+    audit_file = (
+        "site,audit_date,audit_firm,code_section,finding,severity,status\n"
+        f"{w.site},{day},{firm},A3,{canary('audit_finding', staff)},major,open\n"
+    ).encode()
+    working = {
+        "coordinator",
+        "monitor",
+        "other_monitor",
+        "affiliate",
+        "affiliate_b",
+        "supplier",
+        "supplier_y",
+    }
+    with w.session():
+        audits.import_audits(w.user("monitor"), io.BytesIO(audit_file), "audits.csv")
+        audits.add_entry(
+            w.user("coordinator"),
+            audits.EntryData("FL-2", "A9", note=canary("crosswalk_note", working | {"admin"})),
+        )
+        # --- country risk: every working role reads the table (and administrators its audit).
+        set_country_risk(w.user("coordinator"), "CN", 4, canary("country_risk_source", working | {"admin"}))
+
+    # --- a facility list held for its columns: its proposal (columns, sample values) is its
+    # owner's; a survey upload queued by the monitor: its job is the monitor's to follow.
+    facility_file = f"os_id,name\nCN2026001ABCDEF,{canary('held_sample', {'coordinator'})}\n".encode()
+    with w.session():
+        held = queue_facility_import(
+            w.user("coordinator"),
+            io.BytesIO(facility_file),
+            f"{canary('held_file', {'coordinator'})}.csv",
+            hold=True,
+        ).id
+        monitor = w.user("monitor")
+        survey_job = queue_survey_import(
+            monitor,
+            monitor.organisation,
+            io.BytesIO(survey_file),
+            f"{canary('survey_job_file', {'monitor'})}.csv",
+            site=db.session.get(Site, w.site),
+        ).id
+    return {
+        "mapping_id": [operator_mapping, monitors_mapping],
+        "circularity_id": [circularity_id],
+        "held_job_id": [held],
+        "survey_job_id": [survey_job],
     }
 
 
@@ -406,6 +516,11 @@ class Crawler:
         return found
 
 
+def _json(blob: bytes) -> Any:
+    """The JSON body of a stored answer (headers, a blank line, the body)."""
+    return json.loads(blob.split(b"\n\n", 1)[1])
+
+
 def _clients(app: Flask, w: CaseWorld, api_client: Any) -> dict[str, Any]:
     clients = {role: api_client(w.users[role]).get for role in ROLES if role != "anonymous"}
     clients["anonymous"] = app.test_client().get
@@ -421,11 +536,13 @@ def test_no_api_answer_shows_a_role_what_is_not_meant_for_it(app, case_world, ap
     leaked: list[tuple[str, str, str]] = []
     seen: dict[str, set[str]] = {text: set() for text in canary.readers}
     statuses: dict[str, dict[str, int]] = {}
+    bodies: dict[str, dict[str, bytes]] = {}
     seen_report_ids: set[str] = set()
     for role, get in _clients(app, w, api_client).items():
         crawler = Crawler(get, rules)
         crawler.crawl(urls)
         statuses[role] = crawler.statuses
+        bodies[role] = crawler.bodies
         for url, blob in crawler.bodies.items():
             assert crawler.statuses[url] < 500, (role, url, crawler.statuses[url])
             if worker_leaks(blob):
@@ -453,6 +570,46 @@ def test_no_api_answer_shows_a_role_what_is_not_meant_for_it(app, case_world, ap
         role: 200 if role == "monitor" else 401 if role == "anonymous" else 404 for role in ROLES
     }
     assert "monitor" in seen_report_ids
+    # The afternoon's routes answer their readers and 404 to the other roles (so the crawl reached them).
+    working = {
+        "coordinator",
+        "monitor",
+        "other_monitor",
+        "affiliate",
+        "affiliate_b",
+        "supplier",
+        "supplier_y",
+    }
+    readers_of = {
+        f"{API}imports/mappings/{ids['mapping_id'][0]}": {"coordinator"},
+        f"{API}imports/mappings/{ids['mapping_id'][1]}": {"monitor"},
+        f"{API}circularity/{ids['circularity_id'][0]}": {"coordinator", "affiliate", "supplier_y"},
+        f"{API}jobs/{ids['held_job_id'][0]}/columns": {"coordinator"},
+        f"{API}testimony/survey-imports/jobs/{ids['survey_job_id'][0]}": {"monitor"},
+        f"{API}sites/{w.site}/audits": C1_BUYERS | {"other_monitor"},
+        f"{API}sites/{w.site}/risk": working - {"affiliate_b"},
+        f"{API}figures": working,
+        f"{API}country-risks": working,
+    }
+    for url, readers in readers_of.items():
+        assert {role: statuses[role][url] for role in ROLES} == {
+            role: 200 if role in readers else 401 if role == "anonymous" else 404 for role in ROLES
+        }, url
+    # The site's risk view counts worker reports exactly for staff, as "fewer than 5" for the buyer
+    # and not at all for the suppliers that disclosed it.
+    risk = {
+        role: _json(bodies[role][f"{API}sites/{w.site}/risk"])
+        for role in ROLES
+        if role in readers_of[f"{API}sites/{w.site}/risk"]
+    }
+    assert {role: answer["worker_reports"] for role, answer in risk.items()} == {
+        "coordinator": {"count": 2, "fewer_than": None},
+        "monitor": {"count": 2, "fewer_than": None},
+        "other_monitor": {"count": 0, "fewer_than": None},
+        "affiliate": {"count": None, "fewer_than": 5},
+        "supplier": None,
+        "supplier_y": None,
+    }
     # Quick enough to run every time (about 1,100 requests, 8 s on SQLite): a budget, not a clock.
     assert sum(len(by_url) for by_url in statuses.values()) < MAX_REQUESTS
 
