@@ -18,20 +18,22 @@ from monitoring.core import uploads
 from monitoring.core.api import paginate, parse_args, route
 from monitoring.core.auth import roles
 from monitoring.core.errors import MESSAGES, ApiError
-from monitoring.core.jobs import Job
+from monitoring.core.jobs import Job, JobState
 from monitoring.core.pagination import Page
 from monitoring.supplychain import services as supplychain_services
 from monitoring.supplychain.schemas import JobSchema
 from monitoring.testimony import operations_survey_undo as undo
 from monitoring.testimony import services as s
-from monitoring.testimony import survey, survey_jobs
+from monitoring.testimony import survey, survey_jobs, survey_mapping
 from monitoring.testimony.models import SurveyImport, WorkerReport
 from monitoring.testimony.permissions import can_manage_report
 from monitoring.testimony.schemas import CreateSurveyImportArgs, ListSurveyImportsArgs
 from monitoring.testimony.survey_schemas import (
+    ConfirmSurveyColumnsArgs,
     CorrectableSurveyImportSchema,
     CorrectedReportSiteSchema,
     CorrectReportSiteArgs,
+    SurveyColumnsSchema,
 )
 
 SurveyImportSchema = CorrectableSurveyImportSchema
@@ -68,7 +70,10 @@ def get_survey_import(import_id: int) -> SurveyImport:
         "background job then checks every row and seals each as a worker report (channel survey) "
         "to your organisation's key, all in one transaction. Follow the job with GET "
         "/testimony/survey-imports/jobs/{id}: a file with any problem fails whole, with one "
-        "problem per line; when it is done its result names the survey import."
+        "problem per line; when it is done its result names the survey import. A file whose "
+        "columns are not all read by name (a renamed question, a column nothing reads) is held "
+        "instead (state waiting): nothing is imported before its columns are confirmed with POST "
+        "/testimony/survey-imports/jobs/{id}/columns."
     ),
     args=CreateSurveyImportArgs,
     response=JobSchema,
@@ -103,6 +108,7 @@ def create_survey_import() -> dict[str, Any]:
             upload.filename or "",
             site=site,
             default_language=args["language"],
+            confirm_columns=True,
         )
     except survey.SurveyRefused as exc:
         raise ApiError(
@@ -121,6 +127,86 @@ def create_survey_import() -> dict[str, Any]:
 @roles(UserRole.monitor)
 def show_survey_job(job_id: int) -> dict[str, Any]:
     job = supplychain_services.load(survey_jobs.visible_survey_jobs(s.me()), Job.id == job_id)
+    return supplychain_services.job_status(job)
+
+
+def _held_survey_job(job_id: int) -> Job:
+    job = supplychain_services.load(survey_jobs.visible_survey_jobs(s.me()), Job.id == job_id)
+    if job.state != JobState.waiting:
+        message = _("This import is no longer waiting for its columns to be confirmed.")
+        raise ApiError(422, message, {"_schema": [message]})
+    return job
+
+
+def _columns(job: Job, mapping: dict[str, Any]) -> dict[str, Any]:
+    columns = survey_mapping.columns_of(job)
+    return {
+        "job_id": job.id,
+        "state": job.state.value,
+        "targets": [
+            {"key": f.key, "label": str(f.label), "required": f.required, "column": mapping.get(f.key)}
+            for f in survey_mapping.survey_fields()
+        ],
+        "columns": columns,
+        "mapping": mapping,
+        "unmapped_columns": survey_mapping.unmapped(columns, mapping),
+        "problems": survey_mapping.problems(mapping),
+        "saved_mapping": job.arguments.get("saved", ""),
+    }
+
+
+@route(
+    f"{RULE}/jobs/<int:job_id>/columns",
+    summary=_l("The proposed columns of a held survey upload"),
+    description=_l(
+        "An upload whose columns are not all read by name (a renamed question, a column nothing "
+        "reads) waits (state waiting) for its columns to be confirmed: this is the file's header "
+        "against the questions, with the mapping proposed by name, synonym or a saved mapping, the "
+        "columns nothing would import and the required questions without a column."
+    ),
+    response=SurveyColumnsSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def show_survey_columns(job_id: int) -> dict[str, Any]:
+    job = _held_survey_job(job_id)
+    return _columns(job, job.arguments.get("proposed") or {})
+
+
+@route(
+    f"{RULE}/jobs/<int:job_id>/columns",
+    method="POST",
+    summary=_l("Confirm the columns of a held survey upload"),
+    description=_l(
+        "Queues the import with these columns (optionally saving the mapping under a name); a "
+        "required question without a column is refused (422, by question) and nothing is queued."
+    ),
+    args=ConfirmSurveyColumnsArgs,
+    response=JobSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def confirm_survey_columns(job_id: int, args: dict[str, Any]) -> dict[str, Any]:
+    job = _held_survey_job(job_id)
+    try:
+        survey_mapping.confirm_columns(s.me(), job, args["mapping"], args["save_as"])
+    except survey_mapping.MappingRefused as exc:
+        raise ApiError(422, _("The columns cannot be imported this way."), exc.errors) from exc
+    return supplychain_services.job_status(job)
+
+
+@route(
+    f"{RULE}/jobs/<int:job_id>/cancel",
+    method="POST",
+    summary=_l("Cancel a held survey upload"),
+    description=_l("The upload is given up and its stored file erased."),
+    response=JobSchema,
+    tag=TAG,
+)
+@roles(UserRole.monitor)
+def cancel_survey_upload(job_id: int) -> dict[str, Any]:
+    job = _held_survey_job(job_id)
+    survey_mapping.cancel_upload(s.me(), job)
     return supplychain_services.job_status(job)
 
 

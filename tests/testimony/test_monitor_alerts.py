@@ -13,6 +13,7 @@ from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import select
 
 from monitoring.accounts.models import User, UserRole
+from monitoring.core import jobs
 from monitoring.core.db import db
 from monitoring.notifications import render
 from monitoring.notifications.models import Notification, NotificationKind
@@ -211,8 +212,11 @@ def test_a_survey_import_notifies_the_importers_colleagues(app, org, api_client)
         data={"file": (io.BytesIO(data), "survey.csv")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 201, response.get_json()
-    import_id = response.get_json()["id"]
+    assert response.status_code == 202, response.get_json()
+    with app.app_context():
+        jobs.work_once()
+    status = api_client(org.monitor).get(f"/api/v1/testimony/survey-imports/jobs/{response.get_json()['id']}")
+    import_id = status.get_json()["result"]["survey_import_id"]
     [sent] = notifications(app, NotificationKind.survey_imported)
     assert sent.user_id == org.colleague.id  # the importer knows already
     assert sent.params == {"survey_import_id": import_id, "rows": 2}

@@ -562,12 +562,13 @@ def test_api_refuses_a_bad_file_with_line_numbers(app, setup, api_client):
     assert status["errors"] == [
         {"line": 2, "column": "consent_contact", "message": "\u201cperhaps\u201d is not yes or no."}
     ]
+    # A file without the testimony column waits for its columns: the required question is named.
     response = api_upload(api, b"today,site_os_id\n")
-    assert response.status_code == 422
-    error = response.get_json()["error"]
-    assert error["errors"]["file"][0].startswith(
-        "line 1, testimony: The column \u201ctestimony\u201d is missing"
-    )
+    assert response.status_code == 202 and response.get_json()["state"] == "waiting"
+    proposal = api.get(f"{API}/jobs/{response.get_json()['id']}/columns").get_json()
+    assert proposal["problems"]["testimony"] == [
+        "Choose the column that holds this question: it is required."
+    ]
     response = api.post("/api/v1/testimony/survey-imports", json={"language": "th"})
     assert response.status_code == 422 and "file" in response.get_json()["error"]["errors"]
     response = api.post(
