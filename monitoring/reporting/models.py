@@ -3,7 +3,9 @@
 One row per scope and breakdown: the network's (coordinators), or one organisation's as a monitor,
 an affiliate or a supplier sees it. ``data`` holds the raw figures (counts, medians, shares) of the
 whole period; labels and small-cell suppression are applied when a user reads them, as for live
-figures. The jobs worker and ``flask figures refresh`` recompute the stale ones.
+figures. A row with ``breakdown`` "dashboard" holds the rest of a scope's dashboard instead (the
+remedy ledger, its totals per kind, the leverage ranking, an affiliate's portfolio; see
+``reporting.snapshots``). The jobs worker and ``flask figures refresh`` recompute the stale ones.
 """
 
 from __future__ import annotations

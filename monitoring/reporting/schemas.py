@@ -184,3 +184,12 @@ class DashboardSchema(BaseSchema):
     queues = fields.Nested(QueuesSchema, dump_only=True, allow_none=True)
     leverage = fields.List(fields.Nested(LeverageCaseSchema), dump_only=True)
     portfolio = fields.List(fields.Nested(PortfolioSiteSchema), dump_only=True)
+    as_of = fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "When the ledger, its totals per kind, the leverage ranking and the portfolio "
+            "were computed: the whole period's are a snapshot, refreshed every few minutes; a bounded "
+            "period's are computed on request (the figures say their own time)."
+        },
+    )

@@ -6,8 +6,9 @@ through the one suppression rule (``reporting.suppression``) before a page or th
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,7 +36,15 @@ from monitoring.reporting.figures import (
     Period,
     ShareFigure,
 )
-from monitoring.reporting.ledger import Ledger, counted_remedies, eur_amount, ledger_for, remedy_ledger
+from monitoring.reporting.ledger import (
+    Ledger,
+    LedgerRow,
+    UnconvertedAmount,
+    counted_remedies,
+    eur_amount,
+    ledger_for,
+    remedy_ledger,
+)
 from monitoring.reporting.suppression import Suppressed, shown_to
 from monitoring.supplychain.models import Contract, CurrencyRate, Site
 from monitoring.supplychain.queries import leverage_by_site, links
@@ -126,6 +135,16 @@ class KindTotal:
         return isinstance(self.workers_covered, Suppressed)
 
 
+@dataclass(frozen=True)
+class KindSum:
+    """The remedies of one kind before suppression (what a dashboard snapshot holds)."""
+
+    kind: RemedyKind
+    remedies: int
+    workers_covered: int
+    amount_eur: Decimal | None
+
+
 @dataclass
 class Dashboard:
     role: str
@@ -135,6 +154,9 @@ class Dashboard:
     queues: Queues | None = None
     leverage: list[LeverageCase] = field(default_factory=list)
     portfolio: list[PortfolioSite] = field(default_factory=list)
+    # when the ledger, its totals per kind, the leverage ranking and the portfolio were computed
+    # (the whole period's are read from the scope's dashboard snapshot)
+    as_of: datetime | None = None
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -197,6 +219,11 @@ def ledger_view(user: User, period: Period) -> Ledger:
 
 def ledger_by_kind(user: User, period: Period) -> list[KindTotal]:
     """The ledger's remedies per kind, each remedy once, with EUR where a rate is stored (one query)."""
+    return show_kinds(user, kind_sums(user, period))
+
+
+def kind_sums(user: User, period: Period) -> list[KindSum]:
+    """The remedies per kind over what the user may see, unsuppressed, in the enum's order."""
     counted = counted_remedies(user, period)
     query = (
         select(
@@ -209,19 +236,30 @@ def ledger_by_kind(user: User, period: Period) -> list[KindTotal]:
         .outerjoin(CurrencyRate, CurrencyRate.currency == Remedy.currency)
         .group_by(Remedy.kind)
     )
-    totals = []
-    for kind, remedies, workers, eur in db.session.execute(query):
-        amount = None if eur is None else Decimal(str(eur)).quantize(Decimal("0.01"))
-        totals.append(
-            KindTotal(
-                RemedyKind(kind),
-                int(remedies),
-                shown_to(user, int(workers), workers=int(workers)),
-                shown_to(user, amount, workers=int(workers)),
-            )
+    sums = [
+        KindSum(
+            RemedyKind(kind),
+            int(remedies),
+            int(workers),
+            None if eur is None else Decimal(str(eur)).quantize(Decimal("0.01")),
         )
+        for kind, remedies, workers, eur in db.session.execute(query)
+    ]
     order = list(RemedyKind)  # the enum's order, the same on every database
-    return sorted(totals, key=lambda total: order.index(total.kind))
+    return sorted(sums, key=lambda total: order.index(total.kind))
+
+
+def show_kinds(user: User, sums: list[KindSum]) -> list[KindTotal]:
+    """The totals per kind as the user may see them (under 5 workers suppressed for buyers)."""
+    return [
+        KindTotal(
+            s.kind,
+            s.remedies,
+            shown_to(user, s.workers_covered, workers=s.workers_covered),
+            shown_to(user, s.amount_eur, workers=s.workers_covered),
+        )
+        for s in sums
+    ]
 
 
 def period_of(args: dict[str, Any]) -> Period:
@@ -352,20 +390,125 @@ def role_name(user: User) -> str:
     return user.role.value
 
 
+@dataclass
+class BoardParts:
+    """What a dashboard snapshot holds for a scope, unsuppressed: the whole period's ledger and
+    totals per kind, the leverage ranking (network) and the portfolio (an affiliate's)."""
+
+    ledger: Ledger
+    by_kind: list[KindSum]
+    leverage: list[LeverageCase] = field(default_factory=list)
+    portfolio: list[PortfolioSite] = field(default_factory=list)
+
+
+def board_parts(user: User, period: Period) -> BoardParts:
+    """The parts computed now over what ``user`` may see (a stand-in of a scope, or a real user)."""
+    parts = BoardParts(remedy_ledger(user, period), kind_sums(user, period))
+    if permissions.sees_leverage(user):
+        parts.leverage = cases_by_leverage(user)
+    if permissions.sees_portfolio(user):
+        parts.portfolio = affiliate_portfolio(user)
+    return parts
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: an enum by its value, an amount as a decimal string."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _values(row: Any) -> list[Any]:
+    return [_plain(getattr(row, f.name)) for f in fields(row)]
+
+
+def _money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def dump_parts(parts: BoardParts) -> dict[str, Any]:
+    """The parts as JSON, each row a list of its fields' values in order."""
+    ledger = parts.ledger
+    return {
+        "ledger": {
+            "rows": [_values(row) for row in ledger.rows],
+            "remedies": ledger.remedies,
+            "workers_covered": ledger.workers_covered,
+            "total_eur": str(ledger.total_eur),
+            "unconverted": [_values(row) for row in ledger.unconverted],
+        },
+        "by_kind": [_values(row) for row in parts.by_kind],
+        "leverage": [_values(row) for row in parts.leverage],
+        "portfolio": [_values(row) for row in parts.portfolio],
+    }
+
+
+def _ledger_row(values: list[Any]) -> LedgerRow:
+    kind, currency, buyer_id, supplier_id, country, year, remedies, workers, amount, eur = values
+    return LedgerRow(
+        RemedyKind(kind),
+        currency,
+        buyer_id,
+        supplier_id,
+        country,
+        year,
+        remedies,
+        workers,
+        _money(amount),
+        _money(eur),
+    )
+
+
+def _portfolio_site(values: list[Any]) -> PortfolioSite:
+    contract_id, site_id, name, country, open_, overdue, closed, worst, reference = values
+    severity = Severity(worst) if worst else None
+    return PortfolioSite(contract_id, site_id, name, country, open_, overdue, closed, severity, reference)
+
+
+def load_parts(data: dict[str, Any]) -> BoardParts:
+    """The parts back from ``dump_parts``'s JSON."""
+    stored = data["ledger"]
+    ledger = Ledger(
+        [_ledger_row(row) for row in stored["rows"]],
+        stored["remedies"],
+        stored["workers_covered"],
+        Decimal(stored["total_eur"]),
+        [UnconvertedAmount(currency, Decimal(a), n) for currency, a, n in stored["unconverted"]],
+    )
+    return BoardParts(
+        ledger,
+        [KindSum(RemedyKind(kind), n, workers, _money(eur)) for kind, n, workers, eur in data["by_kind"]],
+        [LeverageCase(*row) for row in data["leverage"]],
+        [_portfolio_site(row) for row in data["portfolio"]],
+    )
+
+
+def scope_board_data(scope: str, organisation_id: int) -> dict[str, Any]:
+    """A scope's dashboard snapshot, computed now (``snapshots`` stores and refreshes it)."""
+    return dump_parts(board_parts(permissions.scope_user(scope, organisation_id), Period()))
+
+
 def dashboard(user: User, period: Period, breakdown: Breakdown) -> Dashboard:
-    """The user's role's dashboard: figures and ledger; queues for staff; a buyer's portfolio."""
+    """The user's role's dashboard: figures and ledger; queues for staff; a buyer's portfolio.
+
+    The whole period's ledger, totals per kind, leverage ranking and portfolio are read from the
+    scope's dashboard snapshot (as the figures are from theirs); a bounded period's are computed."""
+    stored = snapshots.read_board(user, period, scope_board_data)
+    if stored is None:
+        parts, as_of = board_parts(user, period), utcnow()
+    else:
+        parts, as_of = load_parts(stored.data), stored.as_of
     board = Dashboard(
         role_name(user),
         figures_view(user, period, breakdown),
-        ledger_view(user, period),
-        ledger_by_kind(user, period),
+        ledger_for(user, parts.ledger),
+        show_kinds(user, parts.by_kind),
+        leverage=parts.leverage,
+        portfolio=parts.portfolio,
+        as_of=as_of,
     )
     if permissions.sees_queues(user):
         board.queues = coordinator_queues(user)
-    if permissions.sees_leverage(user):
-        board.leverage = cases_by_leverage(user)
-    if permissions.sees_portfolio(user):
-        board.portfolio = affiliate_portfolio(user)
     return board
 
 

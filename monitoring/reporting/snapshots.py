@@ -6,11 +6,18 @@ there is none yet, the figures are computed live once and stored. ``flask jobs w
 snapshots older than ``FIGURES_MAX_AGE_SECONDS`` (default 300) a few at a time between its looks at
 the queue, and ``flask figures refresh`` recomputes them at once. A period with bounds is not held
 in any snapshot: its figures are computed live, as before.
+
+The rest of a dashboard that would be computed on every request (the remedy ledger and its
+totals per kind, the coordinators' leverage ranking, an affiliate's portfolio) is held the same
+way, the whole period's in one snapshot per scope with ``breakdown`` = "dashboard"
+(:func:`read_board`), stored, refreshed and aged with the figures'. The ``/remedy-ledger`` API
+and the exports still compute the ledger on request: they are the accounts, to the minute.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,12 +84,12 @@ def _compute(scope: str, organisation_id: int, breakdown: Breakdown) -> Figures:
     return compute_figures(scope_user(scope, organisation_id), WHOLE_PERIOD, breakdown)
 
 
-def _find(scope: str, organisation_id: int, breakdown: Breakdown) -> FigureSnapshot | None:
+def _find(scope: str, organisation_id: int, breakdown: str) -> FigureSnapshot | None:
     return db.session.scalar(
         select(FigureSnapshot).where(
             FigureSnapshot.scope == scope,
             FigureSnapshot.organisation_id == organisation_id,
-            FigureSnapshot.breakdown == breakdown.value,
+            FigureSnapshot.breakdown == breakdown,
         )
     )
 
@@ -94,7 +101,7 @@ def read_figures(user: User, period: Period, breakdown: Breakdown) -> DatedFigur
     scope = figure_scope(user)
     if period != WHOLE_PERIOD or scope is None:
         return DatedFigures(compute_figures(user, period, breakdown), utcnow(), snapshot=False)
-    found = _find(*scope, breakdown)
+    found = _find(*scope, breakdown.value)
     if found is not None:
         return DatedFigures(_load(breakdown, found.data), found.computed_dt, snapshot=True)
     figures = _compute(*scope, breakdown)
@@ -122,9 +129,12 @@ def _add_and_flush(snapshot: FigureSnapshot) -> None:
 
 
 def refresh(snapshot: FigureSnapshot) -> None:
-    """Recompute one snapshot now."""
-    figures = _compute(snapshot.scope, snapshot.organisation_id, Breakdown(snapshot.breakdown))
-    snapshot.data = _dump(figures)
+    """Recompute one snapshot now (figures, or a dashboard's parts)."""
+    if snapshot.breakdown == DASHBOARD:
+        snapshot.data = _board_data(snapshot.scope, snapshot.organisation_id)
+    else:
+        figures = _compute(snapshot.scope, snapshot.organisation_id, Breakdown(snapshot.breakdown))
+        snapshot.data = _dump(figures)
     snapshot.computed_dt = utcnow()
     db.session.flush()
 
@@ -139,15 +149,68 @@ def stale_snapshots(older_than: timedelta | None = None, limit: int | None = Non
 
 
 def missing_scopes(breakdown: Breakdown = Breakdown.total) -> list[tuple[str, int]]:
-    """The network and every monitor, affiliate and supplier organisation without a snapshot."""
+    """The network and every monitor, affiliate and supplier organisation without a snapshot of
+    the breakdown's figures or of its dashboard."""
     kinds = [OrganisationKind(scope) for scope in SCOPE_ROLES if scope != NETWORK_SCOPE]
     organisations = select(Organisation.id, Organisation.kind).where(Organisation.kind.in_(kinds))
     scopes = [(NETWORK_SCOPE, 0)] + [
         (kind.value, org_id) for org_id, kind in db.session.execute(organisations.order_by(Organisation.id))
     ]
-    return [scope for scope in scopes if _find(*scope, breakdown) is None]
+    return [
+        scope
+        for scope in scopes
+        if _find(*scope, breakdown.value) is None or _find(*scope, DASHBOARD) is None
+    ]
 
 
 def store(scope: str, organisation_id: int, breakdown: Breakdown = Breakdown.total) -> None:
-    """Compute and store the snapshot of a scope that has none."""
-    _add_and_flush(_new(scope, organisation_id, breakdown, _compute(scope, organisation_id, breakdown)))
+    """Compute and store the figures' and the dashboard's snapshots of a scope that has none."""
+    if _find(scope, organisation_id, breakdown.value) is None:
+        _add_and_flush(_new(scope, organisation_id, breakdown, _compute(scope, organisation_id, breakdown)))
+    if _find(scope, organisation_id, DASHBOARD) is None:
+        _add_and_flush(_new_board(scope, organisation_id, _board_data(scope, organisation_id)))
+
+
+# --- the dashboard's other parts ---------------------------------------------------------------
+# The remedy ledger and its totals per kind, the coordinators' leverage ranking and an affiliate's
+# portfolio, of the whole period, in one snapshot per scope (``breakdown`` = "dashboard"), stored
+# and refreshed as the figures' are. ``reporting.services`` computes them and reads them back; the
+# small-cell suppression is applied when a user reads them.
+
+DASHBOARD = "dashboard"
+
+
+@dataclass(frozen=True)
+class DatedData:
+    data: dict[str, Any]
+    as_of: datetime
+
+
+def _board_data(scope: str, organisation_id: int) -> dict[str, Any]:
+    from monitoring.reporting.services import scope_board_data  # services reads these snapshots
+
+    return scope_board_data(scope, organisation_id)
+
+
+def _new_board(scope: str, organisation_id: int, data: dict[str, Any]) -> FigureSnapshot:
+    return FigureSnapshot(
+        scope=scope, organisation_id=organisation_id, breakdown=DASHBOARD, computed_dt=utcnow(), data=data
+    )
+
+
+def read_board(user: User, period: Period, compute: Callable[[str, int], dict[str, Any]]) -> DatedData | None:
+    """The dashboard snapshot of the user's scope for the whole period (None for a bounded period).
+
+    With no snapshot yet, ``compute`` gives it and it is stored (committed with the request)."""
+    scope = figure_scope(user)
+    if period != WHOLE_PERIOD or scope is None:
+        return None
+    found = _find(*scope, DASHBOARD)
+    if found is not None:
+        return DatedData(found.data, found.computed_dt)
+    snapshot = _new_board(scope[0], scope[1], compute(*scope))
+    try:
+        attempt(_add_and_flush, snapshot)
+    except IntegrityError:
+        logger.info("dashboard snapshot %s/%s stored by another request meanwhile", *scope)
+    return DatedData(snapshot.data, snapshot.computed_dt)
