@@ -126,6 +126,30 @@ def _owner(kind: str) -> tuple[Any, Any]:
     return user, db.session.get(Organisation, user.organisation_id)
 
 
+def _time_applies(timings: dict[str, float]) -> None:
+    """Record the wall and CPU time of each job run's ``apply`` (the one transaction, before its commit)."""
+    from monitoring.core import jobs
+
+    for kind, handler in list(jobs._handlers.items()):
+
+        def timed(job: Any, handler: Any = handler) -> Any:
+            work = handler(job)
+            apply = work.apply
+
+            def apply_timed() -> Any:
+                wall, cpu = time.perf_counter(), time.process_time()
+                try:
+                    return apply()
+                finally:
+                    timings["apply_seconds"] = time.perf_counter() - wall
+                    timings["apply_cpu_seconds"] = time.process_time() - cpu
+
+            work.apply = apply_timed
+            return work
+
+        jobs._handlers[kind] = timed
+
+
 def run_once(kind: str, rows: int, trace: bool, url: str | None) -> dict[str, Any]:
     """Queue one file and run the worker on it, in a fresh database."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -156,8 +180,12 @@ def run_once(kind: str, rows: int, trace: bool, url: str | None) -> dict[str, An
                     )
                 db.session.commit()
             queued = time.perf_counter()
+            timings: dict[str, float] = {}
+            _time_applies(timings)
+            cpu = time.process_time()
             outcomes = jobs.work_once()
             finished = time.perf_counter()
+            work_cpu = time.process_time() - cpu
             peak = tracemalloc.get_traced_memory()[1] if trace else None
             if trace:
                 tracemalloc.stop()
@@ -171,6 +199,8 @@ def run_once(kind: str, rows: int, trace: bool, url: str | None) -> dict[str, An
             "file_mib": path.stat().st_size / 2**20,
             "queue_seconds": queued - started,
             "work_seconds": finished - queued,
+            "work_cpu_seconds": work_cpu,
+            **timings,
             "summary": summary,
             "peak_mib": None if peak is None else peak / 2**20,
             "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -207,7 +237,8 @@ def main(argv: list[str]) -> None:
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(
         f"{'import':>10}  {'rows':>7}  {'file MiB':>8}  {'queue s':>7}  {'work s':>7}  {'rows/s':>7}  "
-        f"{'peak MiB (tracemalloc)':>22}  {'max RSS MiB':>11}   ({backend})"
+        f"{'rows/CPU s':>10}  {'apply s':>7}  {'apply CPU s':>11}  "
+        f"{'peak MiB (tracemalloc)':>22}  {'max RSS MiB':>11}   ({backend}, load {os.getloadavg()[0]:.1f})"
     )
     for kind, rows in (("facilities", args.facilities), ("survey", args.survey)):
         if not rows:
@@ -215,7 +246,9 @@ def main(argv: list[str]) -> None:
         r = measure(kind, rows, args.database_url)
         print(
             f"{kind:>10}  {rows:>7}  {r['file_mib']:>8.1f}  {r['queue_seconds']:>7.2f}  "
-            f"{r['work_seconds']:>7.1f}  {rows / r['work_seconds']:>7.0f}  {r['peak_mib']:>22.2f}  "
+            f"{r['work_seconds']:>7.1f}  {rows / r['work_seconds']:>7.0f}  "
+            f"{rows / r['work_cpu_seconds']:>10.0f}  {r.get('apply_seconds', 0):>7.2f}  "
+            f"{r.get('apply_cpu_seconds', 0):>11.2f}  {r['peak_mib']:>22.2f}  "
             f"{r['max_rss_mib']:>11.1f}"
         )
 

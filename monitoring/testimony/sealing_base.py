@@ -124,7 +124,12 @@ def _data_key_context(
 ) -> tuple[object, ...]:
     if (report.key_binding if binding is None else binding) == UNBOUND:
         return (REPORT, "data_key", org_key_id)
-    return (REPORT, "data_key", report.id, org_key_id)
+    return _bound_data_key_context(report.id, org_key_id)
+
+
+def _bound_data_key_context(report_id: int, org_key_id: int) -> tuple[object, ...]:
+    """What a bound data key's sealing names: this table, the report's id and the key version."""
+    return (REPORT, "data_key", report_id, org_key_id)
 
 
 def _seal_to(org_key: OrganisationKey, secret: bytes, context: tuple[object, ...]) -> bytes:
@@ -138,8 +143,13 @@ def _member_opener(actor: User) -> KeyOpener:
 
 
 def _seal_field(data_key: bytes, report: WorkerReport, column: str, value: object) -> bytes:
+    return _seal_report_field(data_key, report.id, column, value)
+
+
+def _seal_report_field(data_key: bytes, report_id: int, column: str, value: object) -> bytes:
+    """Seal one field of the report ``report_id`` (bound to table, column and row)."""
     plaintext = json.dumps(value, ensure_ascii=False).encode()
-    return crypto.encrypt_field(data_key, plaintext, table=REPORT, column=column, row=report.id)
+    return crypto.encrypt_field(data_key, plaintext, table=REPORT, column=column, row=report_id)
 
 
 def _open_field(data_key: bytes, report: WorkerReport, column: str) -> object:

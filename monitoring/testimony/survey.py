@@ -70,7 +70,7 @@ from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.supplychain.models import Site
-from monitoring.testimony import alerts, operations_outcomes, sealing
+from monitoring.testimony import alerts, sealing_bulk
 from monitoring.testimony.models import (
     ReportChannel,
     SurveyImport,
@@ -138,6 +138,8 @@ def import_rows(
 ) -> SurveyImport:
     """Seal checked rows as reports of one new :class:`SurveyImport`; flush and audit, never commit.
 
+    The reports are sealed and inserted in bulk (:mod:`.sealing_bulk`): one ``survey.import``
+    audit entry names them all (ids first, last and count) instead of one entry per report.
     Answers an earlier import of the organisation holds already (the same KoboToolbox ``_uuid``)
     are skipped, so a growing survey can be exported and imported again and again.
     """
@@ -157,34 +159,14 @@ def import_rows(
     )
     db.session.add(survey)
     db.session.flush()
-    answers = proposals = 0
-    for row in new_rows:
-        report = sealing.create_report(
-            organisation=organisation,
-            site=row.site,
-            country=row.country,
-            channel=ReportChannel.survey,
-            collected_date=row.collected_date,
-            language=row.language,
-            consent_share_buyers=row.consent_share_buyers,
-            consent_share_supplier=row.consent_share_supplier,
-            consent_contact=row.consent_contact,
-            retaliation_risk=row.retaliation_risk,
-            identity=row.identity,
-            testimony=sealing.Testimony(text=row.testimony, categories=row.categories),
-            workplace=row.workplace,
-            created_by=actor,
-            survey_import=survey,
-            source_digest=row.source_digest,
-        )
-        if row.proposed_site is not None:
-            report.proposed_site_id = row.proposed_site.id
-            proposals += 1
-        if row.validations:
-            operations_outcomes.record_survey_answers(report, row.validations)
-            answers += len(row.validations)
-        if progress is not None:
-            progress(1)
+    made = sealing_bulk.create_reports(
+        organisation=organisation,
+        reports=[_new_report(row) for row in new_rows],
+        channel=ReportChannel.survey,
+        created_by=actor,
+        survey_import_id=survey.id,
+        progress=progress,
+    )
     audit.record(
         "survey.import",
         f"Imported {survey.rows} survey reports for {organisation.name} ({survey.skipped} imported before)",
@@ -195,13 +177,34 @@ def import_rows(
             "skipped": survey.skipped,
             "site_id": survey.site_id,
             "organisation_id": organisation.id,
-            "validation_answers": answers,
-            "proposed_sites": proposals,
+            "validation_answers": made.validation_answers,
+            "proposed_sites": made.proposed_sites,
+            **made.audit_data(),
         },
     )
     alerts.survey_imported(actor, survey)
     logger.info("survey import %s: %d reports for organisation %s", survey.id, survey.rows, organisation.id)
     return survey
+
+
+def _new_report(row: SurveyRow) -> sealing_bulk.NewReport:
+    return sealing_bulk.NewReport(
+        site_id=row.site.id if row.site is not None else None,
+        country=row.site.country if row.site is not None else row.country,
+        collected_date=row.collected_date,
+        language=row.language,
+        consent_share_buyers=row.consent_share_buyers,
+        consent_share_supplier=row.consent_share_supplier,
+        consent_contact=row.consent_contact,
+        retaliation_risk=row.retaliation_risk,
+        identity=row.identity,
+        testimony=row.testimony,
+        categories=row.categories,
+        workplace=row.workplace,
+        source_digest=row.source_digest,
+        proposed_site_id=row.proposed_site.id if row.proposed_site is not None else None,
+        validations=row.validations,
+    )
 
 
 def _imported_before(organisation: Organisation, digests: list[str]) -> set[str]:
