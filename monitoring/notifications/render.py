@@ -19,7 +19,9 @@ from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
 
 from monitoring.accounts.models import User
+from monitoring.core.db import db
 from monitoring.core.i18n import force_timezone
+from monitoring.core.jobs import Job
 from monitoring.notifications import subjects
 from monitoring.notifications.models import Notification, NotificationKind
 from monitoring.notifications.subjects import Related
@@ -47,7 +49,7 @@ def target_path(notification: Notification) -> str:
         return "/account/keys#pending"
     job_id = (notification.params or {}).get("job_id")
     if notification.kind is NotificationKind.import_finished and isinstance(job_id, int):
-        return f"/imports/jobs/{job_id}"
+        return _job_path(job_id)
     if notification.kind is NotificationKind.coverage_without_key:
         return "/admin/coverage-health"
     report_id = (notification.params or {}).get("circularity_report_id")
@@ -60,6 +62,16 @@ def target_path(notification: Notification) -> str:
     if notification.kind is NotificationKind.coverage_change and isinstance(change_id, int):
         return f"/coverage/changes/{change_id}"
     return "/notifications/"
+
+
+# The page of a job of each kind that has its own (testimony is a higher layer: its kind by name);
+# any other job is a facility import's.
+_JOB_PAGES = {"survey_import": "/testimony/survey-imports/jobs/{}"}
+
+
+def _job_path(job_id: int) -> str:
+    job = db.session.get(Job, job_id)
+    return _JOB_PAGES.get(job.kind if job is not None else "", "/imports/jobs/{}").format(job_id)
 
 
 _CONTRACT_KINDS = frozenset(

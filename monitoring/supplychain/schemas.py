@@ -601,7 +601,10 @@ class JobSchema(BaseSchema):
 
     id = Integer(dump_only=True)
     kind = fields.String(dump_only=True)
-    state = fields.String(dump_only=True, metadata={"description": _l("queued, running, done or failed.")})
+    state = fields.String(
+        dump_only=True,
+        metadata={"description": _l("waiting (its columns to confirm), queued, running, done or failed.")},
+    )
     filename = fields.String(dump_only=True)
     created_dt = fields.AwareDateTime(dump_only=True)
     started_dt = fields.AwareDateTime(dump_only=True, allow_none=True)

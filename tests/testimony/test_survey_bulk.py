@@ -8,11 +8,15 @@ import json
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from monitoring.core import crypto
 from monitoring.core.audit import AuditEntry
 from monitoring.core.db import db
+from monitoring.core.jobs import JobState
+from monitoring.notifications import render
+from monitoring.notifications.models import Notification, NotificationKind
 from monitoring.supplychain.models import Site
 from monitoring.testimony import sealing, sealing_bulk
 from monitoring.testimony.models import (
@@ -29,7 +33,9 @@ from monitoring.testimony.models_outcomes import (
     ValidationSource,
 )
 from tests.conftest import unlocked_as
-from tests.testimony.test_survey import run_import, setup, valid_file  # noqa: F401
+from tests.testimony.test_survey import _upload, run_import, run_worker, setup, valid_file  # noqa: F401
+from tests.testimony.test_survey_jobs import job_id_of
+from tests.testimony.test_survey_mapping import columns_url_of, renamed_file
 
 IDENTITY = sealing.Identity(name="Mya Thandar", contact="Viber +66 90 111 2222", gender="woman")
 TEXT = "We work 14 hours a day in the peak season.\nNo day off for weeks. ไม่มีวันหยุด"
@@ -160,3 +166,31 @@ def test_one_audit_entry_names_every_report_of_the_import(app, setup, tmp_path):
         with unlocked_as(app, setup.monitor) as monitor:
             one, bulk = _both(monitor, db.session.get(Site, setup.site_id))
             assert ids[-1] < one.id < bulk.id
+
+
+# --- the job's notification and a held job's page ------------------------------------------------
+
+
+def test_the_owner_is_sent_to_the_survey_job_page_when_it_is_over(app, setup, client_for):
+    client = client_for(setup.monitor)
+    job_id = job_id_of(_upload(client, valid_file()))
+    assert [o.state for o in run_worker(app)] == [JobState.done]
+    with app.app_context():
+        mine = select(Notification).where(Notification.user_id == setup.monitor.id)
+        [notice] = db.session.scalars(mine.where(Notification.kind == NotificationKind.import_finished)).all()
+        with force_locale("en"):
+            assert render.line(notice) == "The file export.csv was imported"
+        path = render.target_path(notice)
+    assert path == f"/testimony/survey-imports/jobs/{job_id}"
+    assert client.get(path).status_code == 200
+
+
+def test_a_held_job_does_not_refresh_and_links_to_its_columns(app, setup, client_for):
+    client = client_for(setup.monitor)
+    columns = columns_url_of(_upload(client, renamed_file()))
+    job_id = int(columns.rsplit("/", 2)[1])
+    page = client.get(f"/imports/jobs/{job_id}").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page
+    assert f'<a href="/testimony/survey-imports/jobs/{job_id}/columns">' in page
+    running = job_id_of(_upload(client, valid_file()))
+    assert 'http-equiv="refresh"' in client.get(f"/imports/jobs/{running}").get_data(as_text=True)
