@@ -87,6 +87,9 @@ def _stage_table(name: str, *columns: Column[Any], indexes: tuple[str, ...]) -> 
     )
     for column in indexes:
         Index(f"ix_{name}_{column}", table.c[column], table.c.line)
+    # The rows that repeat a given row: without it, each row's look-up of its repeats (merging
+    # them, see ``import_facilities.merge_repeats``) reads the whole table, quadratic in the file.
+    Index(f"ix_{name}_repeats", table.c.repeats, table.c.repeats_column)
     return table
 
 
