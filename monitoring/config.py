@@ -137,6 +137,9 @@ DEFAULTS: dict[str, Any] = {
     # An import job whose worker gave no sign of life for this many seconds is taken over by
     # the next worker (`flask jobs worker`), which starts it again; nothing of it was applied.
     "JOB_STALE_SECONDS": 300,
+    # An upload held for its columns to be confirmed, and not confirmed within this many hours,
+    # is cancelled by the worker and its stored file erased.
+    "JOB_WAITING_HOURS": 24,
     # Rows a facility import job checks per batch, each batch a transaction with the job's
     # progress: smaller batches move the progress bar more often and hold SQLite's lock less long.
     "IMPORT_BATCH_ROWS": 1000,
