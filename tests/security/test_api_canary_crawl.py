@@ -14,8 +14,8 @@ receives a country's reports, and worker reports (one of them anonymous, one fro
 whose sealed fields hold the worker canary. The afternoon's features add a saved column mapping of the
 coordinators' organisation and one of ``monitors``, a circularity report of supplier Y on affiliate A's
 contract, queried with a reason, a third-party audit at the site with a finding's text and a crosswalk
-note, a country's risk level with its source, a facility list held for its columns and a survey upload
-queued as a job.
+note, a country's risk level with its source, a facility list held for its columns and two survey uploads
+queued as jobs (one held for its columns).
 
 Each canary names the roles that may read it. Every GET route is filled in with the ids of the
 world's objects (every combination), list answers are followed page by page and into each item's
@@ -411,11 +411,22 @@ def _plant_afternoon(
             f"{canary('survey_job_file', {'monitor'})}.csv",
             site=db.session.get(Site, w.site),
         ).id
+        # A survey upload with a column nothing reads waits for its columns: its header is the
+        # monitor's to see.
+        extra = canary("survey_column", {"monitor"})
+        held_survey = queue_survey_import(
+            monitor,
+            monitor.organisation,
+            io.BytesIO(kobo_csv([{"interview/testimony": "-"}], questions=[*GROUPED, extra])),
+            "survey.csv",
+            site=db.session.get(Site, w.site),
+            confirm_columns=True,
+        ).id
     return {
         "mapping_id": [operator_mapping, monitors_mapping],
         "circularity_id": [circularity_id],
         "held_job_id": [held],
-        "survey_job_id": [survey_job],
+        "survey_job_id": [survey_job, held_survey],
     }
 
 
@@ -586,6 +597,7 @@ def test_no_api_answer_shows_a_role_what_is_not_meant_for_it(app, case_world, ap
         f"{API}circularity/{ids['circularity_id'][0]}": {"coordinator", "affiliate", "supplier_y"},
         f"{API}jobs/{ids['held_job_id'][0]}/columns": {"coordinator"},
         f"{API}testimony/survey-imports/jobs/{ids['survey_job_id'][0]}": {"monitor"},
+        f"{API}testimony/survey-imports/jobs/{ids['survey_job_id'][1]}/columns": {"monitor"},
         f"{API}sites/{w.site}/audits": C1_BUYERS | {"other_monitor"},
         f"{API}sites/{w.site}/risk": working - {"affiliate_b"},
         f"{API}figures": working,
@@ -610,7 +622,15 @@ def test_no_api_answer_shows_a_role_what_is_not_meant_for_it(app, case_world, ap
         "supplier": None,
         "supplier_y": None,
     }
-    # Quick enough to run every time (about 1,100 requests, 8 s on SQLite): a budget, not a clock.
+    # The figures are stored per scope (the network, or the reader's organisation) on first read: the
+    # network's, stored when the coordinator crawled, are not served to organisations without actions.
+    figures = {
+        role: _json(bodies[role][f"{API}figures"]) for role in ("coordinator", "other_monitor", "affiliate_b")
+    }
+    assert figures["coordinator"]["durations"]
+    assert not figures["other_monitor"]["durations"] and not figures["affiliate_b"]["durations"]
+    # Quick enough to run every time (about 1,900 requests with the afternoon's routes): a budget,
+    # not a clock.
     assert sum(len(by_url) for by_url in statuses.values()) < MAX_REQUESTS
 
 
