@@ -5,7 +5,8 @@ key of its own that the keyring protects: testimony never lies on disk in clear)
 ``survey_import`` job. The worker checks the rows in batches of ``IMPORT_BATCH_ROWS`` (each a
 transaction recording the progress); it stages nothing of a row but its line number (the
 checked rows stay in the worker's memory), and then seals every row as a report in one
-transaction (:func:`survey.import_rows`): the whole file or, if any row has a problem, nothing.
+transaction (:func:`survey.import_rows`, which seals and inserts in bulk: a few seconds for
+5,000 rows): the whole file or, if any row has a problem, nothing.
 A worker that dies leaves no report; the next one checks the file again from the start.
 """
 
