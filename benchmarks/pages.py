@@ -6,7 +6,8 @@ case board with filters, the leverage ranking, the report list, each role's dash
 list and the reporting API (dashboard, figures, remedy ledger) through the Flask test client
 (signed in, or with a bearer token): p50 and p95 of ``--runs`` requests after one to warm up,
 the time of that first one (for the dashboards and figures, the one that finds no snapshot of
-the figures and computes and stores it), and the SQL statements each request ran (a
+the figures, nor of the dashboard's ledger, leverage ranking and portfolio, and computes and
+stores them), and the SQL statements each request ran (a
 ``before_cursor_execute`` counter). ``--only dashboard figures`` measures only the pages whose
 path holds one of those words.
 
