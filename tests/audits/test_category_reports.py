@@ -59,8 +59,11 @@ def test_worker_reports_alone_raise_the_flag(
     assert not forced["contradiction"]
     assert [row["code"] for row in view["standards"] if row["contradiction"]] == ["WB", "WH"]
 
-    # Every monitor organisation's reports count, whoever reads.
-    assert _row(_view(api_client, w.other_monitor, w.site), "WH")["category_reports"] == _count(2)
+    # Every organisation's reports raise the flag, but a monitor counts only its own organisation's
+    # (it reads no other's reports), as the site's risk view counts them.
+    theirs = _row(_view(api_client, w.other_monitor, w.site), "WH")
+    assert theirs["category_reports"] == _count(0) and theirs["contradiction"]
+    assert _row(_view(api_client, w.monitor, w.site), "WH")["category_reports"] == _count(2)
 
     page = client_for(w.monitor).get(f"/sites/{w.site}/audits?year=2026").get_data(as_text=True)
     assert "The audit says compliant, the workers say otherwise" in page

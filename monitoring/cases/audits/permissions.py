@@ -6,13 +6,16 @@ is read. Coordinators and monitors import audit reports: both handle third-party
 sites (DESIGN.md: monitors file findings, coordinators run the remediation), and the rows carry
 who imported them. A site's audits view is for coordinators and monitors in full, and for
 affiliates on the sites of their supply chains as counts only (small counts hidden); suppliers
-and administrators get 404.
+and administrators get 404. The worker reports naming a standard are counted as the site's risk
+view counts them: every organisation's for coordinators and (small counts hidden) affiliates, a
+monitor's own organisation's for a monitor, who reads no other organisation's reports; the
+contradiction flag, a fact about the site, rests on them all.
 """
 
 from __future__ import annotations
 
 from monitoring.accounts.models import User
-from monitoring.core.roles import UserRole, is_affiliate, is_coordinator, is_staff
+from monitoring.core.roles import UserRole, is_affiliate, is_coordinator, is_monitor, is_staff
 
 # Who may read the crosswalk.
 CROSSWALK_READER_ROLES = (UserRole.coordinator, UserRole.monitor, UserRole.affiliate, UserRole.supplier)
@@ -50,3 +53,9 @@ def shown_count(user: User, count: int) -> int | None:
     if not reads_audit_details(user) and 0 < count < SMALL_COUNT:
         return None
     return count
+
+
+def counted_report_organisation(user: User) -> int | None:
+    """Whose worker reports the user's counts cover: None for every organisation's, else the
+    monitor's own organisation."""
+    return user.organisation_id if is_monitor(user) else None

@@ -22,6 +22,7 @@ from monitoring.cases.audits.permissions import (
     can_edit_crosswalk,
     can_import_audits,
     can_view_site_audits,
+    counted_report_organisation,
     reads_audit_details,
     shown_count,
 )
@@ -99,6 +100,8 @@ class StandardRow:
     # reports at the site in the year that name one of them (each report once).
     categories: list[IssueCategory] = field(default_factory=list)
     category_report_ids: set[int] = field(default_factory=set)
+    # Those of them the reader counts (a monitor: its own organisation's).
+    counted_report_ids: set[int] = field(default_factory=set)
 
     @property
     def code(self) -> str:
@@ -180,15 +183,17 @@ def _findings(user: User, site: Site, year: int) -> tuple[list[Finding], dict[in
     return findings, reports
 
 
-def _category_reports(site: Site, year: int) -> dict[IssueCategory, set[int]]:
-    """The worker reports at the site collected in the year, by issue category (ids only).
+def _category_reports(site: Site, year: int) -> tuple[dict[IssueCategory, set[int]], set[int]]:
+    """The worker reports at the site collected in the year, by issue category (ids only), and
+    for each organisation the ids of its reports.
 
-    Every monitor organisation's reports count: the flag is a fact about the site, the same for
-    every reader. Erased reports do not: an erasure the worker asked for withdraws the testimony,
-    and one for retention or an undone import leaves nothing anyone could still act on.
+    Every monitor organisation's reports raise the flag: it is a fact about the site, the same for
+    every reader (the counts shown are the reader's, see :func:`counted_report_organisation`).
+    Erased reports do not: an erasure the worker asked for withdraws the testimony, and one for
+    retention or an undone import leaves nothing anyone could still act on.
     """
     query = (
-        select(ReportCategory.category, ReportCategory.report_id)
+        select(ReportCategory.category, ReportCategory.report_id, WorkerReport.organisation_id)
         .join(WorkerReport, WorkerReport.id == ReportCategory.report_id)
         .where(
             WorkerReport.site_id == site.id,
@@ -198,9 +203,11 @@ def _category_reports(site: Site, year: int) -> dict[IssueCategory, set[int]]:
         )
     )
     reports: dict[IssueCategory, set[int]] = defaultdict(set)
-    for category, report_id in db.session.execute(query):
+    organisations: dict[int, set[int]] = defaultdict(set)
+    for category, report_id, organisation_id in db.session.execute(query):
         reports[category].add(report_id)
-    return reports
+        organisations[organisation_id].add(report_id)
+    return reports, organisations
 
 
 def _group_categories(walk: Crosswalk, group: str) -> list[IssueCategory]:
@@ -247,7 +254,15 @@ def site_audits(user: User, site: Site, year: int) -> SiteAudits:
     naming it through their issue categories, and the flag."""
     audits = _audits(site, year)
     findings, reports = _findings(user, site, year)
-    rows = _rows(crosswalk(), audits, findings, reports, _category_reports(site, year))
+    by_category, by_organisation = _category_reports(site, year)
+    rows = _rows(crosswalk(), audits, findings, reports, by_category)
+    organisation_id = counted_report_organisation(user)
+    for row in rows:
+        row.counted_report_ids = (
+            row.category_report_ids
+            if organisation_id is None
+            else row.category_report_ids & by_organisation.get(organisation_id, set())
+        )
     return SiteAudits(site, year, audits, rows, reads_audit_details(user), user)
 
 
@@ -268,7 +283,7 @@ def site_audits_view(view: SiteAudits) -> dict[str, Any]:
             "findings": _suppressed(view.count(len(row.findings))),
             "worker_reports": _suppressed(view.count(len(row.report_ids))),
             "issue_categories": row.category_items,
-            "category_reports": _suppressed(view.count(len(row.category_report_ids))),
+            "category_reports": _suppressed(view.count(len(row.counted_report_ids))),
             "passed_by_audit": bool(row.passed_by),
             "contradiction": row.contradiction,
         }
