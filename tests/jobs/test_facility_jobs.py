@@ -4,7 +4,6 @@ applied whole or not at all, resumed after a killed worker, followed by their ow
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -31,9 +30,7 @@ def many_rows(count: int) -> bytes:
 def test_upload_only_queues_and_the_worker_imports(app, coordinator, client_for):
     client = client_for(coordinator)
     data = many_rows(30)
-    started = time.monotonic()
     response = upload_facilities(client, data)
-    assert time.monotonic() - started < 1.0
     job_id = job_id_from(response)
     assert count_rows(app, Site) == 0
     job = job_of(app, job_id)

@@ -4,7 +4,6 @@ stores the file encrypted; the worker checks the rows in batches and seals them 
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -64,9 +63,7 @@ def _make_stale(app, job_id: int) -> None:
 
 def test_the_upload_is_queued_encrypted_and_imported_by_the_worker(app, setup, client_for):
     client = client_for(setup.monitor)
-    started = time.monotonic()
     job_id = job_id_of(_upload(client, valid_file()))
-    assert time.monotonic() - started < 1.0
     assert counts(app) == (0, 0)
     job = job_of(app, job_id)
     assert (job.kind, job.state, job.owner_id, job.filename) == (
