@@ -34,7 +34,7 @@ def audits(app) -> list[dict]:
 
 def test_monitor_corrects_the_site_by_api(app, setup, api_client):  # noqa: F811
     api = api_client(setup.monitor)
-    report = reports_of(app, api_import(api))[0]
+    report = reports_of(app, api_import(app, api))[0]
     assert report.site_id == setup.site_id
     url = f"/api/v1/worker-reports/{report.id}/site"
     response = api.post(url, json={"site_id": setup.other_site_id})
@@ -61,7 +61,7 @@ def test_monitor_corrects_the_site_by_api(app, setup, api_client):  # noqa: F811
 
 
 def test_monitor_corrects_the_site_on_the_report_page(app, setup, api_client, client_for):  # noqa: F811
-    report = reports_of(app, api_import(api_client(setup.monitor)))[0]
+    report = reports_of(app, api_import(app, api_client(setup.monitor)))[0]
     client = client_for(setup.monitor)
     page_url = f"/testimony/reports/{report.id}"
     assert 'id="site-correction"' in client.get(page_url).get_data(as_text=True)
@@ -82,7 +82,7 @@ def test_monitor_corrects_the_site_on_the_report_page(app, setup, api_client, cl
     "role", [UserRole.monitor, UserRole.admin, UserRole.coordinator, UserRole.affiliate, UserRole.supplier]
 )
 def test_others_get_404(app, setup, api_client, client_for, create_user, role):  # noqa: F811
-    report = reports_of(app, api_import(api_client(setup.monitor)))[0]
+    report = reports_of(app, api_import(app, api_client(setup.monitor)))[0]
     other = create_user(role)  # a monitor of another organisation, or another role
     response = api_client(other).post(
         f"/api/v1/worker-reports/{report.id}/site", json={"site_id": setup.other_site_id}
