@@ -183,7 +183,7 @@ def _findings(user: User, site: Site, year: int) -> tuple[list[Finding], dict[in
     return findings, reports
 
 
-def _category_reports(site: Site, year: int) -> tuple[dict[IssueCategory, set[int]], set[int]]:
+def _category_reports(site: Site, year: int) -> tuple[dict[IssueCategory, set[int]], dict[int, set[int]]]:
     """The worker reports at the site collected in the year, by issue category (ids only), and
     for each organisation the ids of its reports.
 
