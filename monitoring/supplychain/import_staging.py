@@ -352,13 +352,17 @@ def propose_same_name(connection: Connection, new_sites: list[tuple[int, str]], 
     keys = {name_key for _, name_key in new_sites}
     if not keys:
         return []
-    oldest = dict(
-        connection.execute(
-            select(site_table.c.name_key, func.min(site_table.c.id))
-            .where(site_table.c.name_key.in_(keys), site_table.c.merged_into_id.is_(None))
-            .group_by(site_table.c.name_key)
-        ).all()
-    )
+    # Only the name_key index can answer this: a condition on merged_into_id too lets PostgreSQL,
+    # without statistics on a site table that grows inside the import's one transaction, walk the
+    # merged_into_id index (every live site) instead, batch after batch. Liveness is checked here.
+    oldest: dict[str, int] = {}
+    for name_key, site_id, merged_into_id in connection.execute(
+        select(site_table.c.name_key, site_table.c.id, site_table.c.merged_into_id).where(
+            site_table.c.name_key.in_(keys)
+        )
+    ):
+        if merged_into_id is None and site_id < oldest.get(name_key, site_id + 1):
+            oldest[name_key] = site_id
     named = _oldest_by_alternative_name(connection, keys, {site_id for site_id, _ in new_sites})
     proposals = []
     for site_id, name_key in new_sites:
@@ -381,17 +385,17 @@ def _oldest_by_alternative_name(connection: Connection, keys: set[str], new_ids:
     names = {key.partition("|")[2] for key in keys} - {""}
     if not names:
         return {}
+    # As in propose_same_name: the names' index finds the rows; liveness is checked here.
     rows = connection.execute(
-        select(site_table.c.country, site_name_table.c.name_key, func.min(site_table.c.id))
+        select(site_table.c.country, site_name_table.c.name_key, site_table.c.id, site_table.c.merged_into_id)
         .join(site_table, site_table.c.id == site_name_table.c.site_id)
-        .where(
-            site_name_table.c.name_key.in_(names),
-            site_table.c.merged_into_id.is_(None),
-            site_table.c.id.not_in(new_ids),
-        )
-        .group_by(site_table.c.country, site_name_table.c.name_key)
+        .where(site_name_table.c.name_key.in_(names))
     ).all()
-    found = {f"{country}|{name}": int(site_id) for country, name, site_id in rows}
+    found: dict[str, int] = {}
+    for country, name, site_id, merged_into_id in rows:
+        key = f"{country}|{name}"
+        if merged_into_id is None and site_id not in new_ids and site_id < found.get(key, site_id + 1):
+            found[key] = site_id
     return {key: site_id for key, site_id in found.items() if key in keys}
 
 
