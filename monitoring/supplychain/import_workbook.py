@@ -7,6 +7,7 @@ a CSV export of the sheet would hold (``2024-03-01``, ``1200``, ``16.5``), so th
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import shutil
@@ -62,12 +63,10 @@ class XlsxFile:
         self.stopped = False
 
     def _seekable(self) -> IO[bytes]:
-        try:
+        with contextlib.suppress(AttributeError, OSError):  # a stream that cannot seek is copied
             if self.stream.seekable():
                 self.stream.seek(0)
                 return self.stream
-        except (AttributeError, OSError):
-            pass
         copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed in records()
         shutil.copyfileobj(self.stream, copy)
         copy.seek(0)

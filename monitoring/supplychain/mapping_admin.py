@@ -161,7 +161,7 @@ def delete_mapping(actor: User, saved: SavedMapping) -> None:
 
 
 class ListSavedMappingsArgs(PageArgs):
-    pass
+    """A page of the organisation's saved column mappings, by kind and name."""
 
 
 class RenameSavedMappingArgs(BaseSchema):

@@ -5,6 +5,7 @@ See :mod:`.survey` for the file format and how an import works.
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 import logging
@@ -601,6 +602,5 @@ class SurveyCheck:
 def parse_survey(data: bytes, *, site: Site | None = None, default_language: str = "en") -> list[SurveyRow]:
     """Check the whole file and return its rows; raise :class:`SurveyRefused` listing every problem."""
     checked = SurveyCheck(data, site=site, default_language=default_language)
-    for _rows in checked.check(checked.total):
-        pass
+    collections.deque(checked.check(checked.total), maxlen=0)  # run every batch of the check
     return checked.rows
