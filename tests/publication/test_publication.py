@@ -45,7 +45,10 @@ def test_both_approvals_publish(app, case_world, api_client, case_id):
     assert all(listed.values()), listed
     with app.app_context():
         actions = [
-            e.action for e in db.session.query(AuditEntry).filter(AuditEntry.action.like("publication.%"))
+            e.action
+            for e in db.session.query(AuditEntry)
+            .filter(AuditEntry.action.like("publication.%"))
+            .order_by(AuditEntry.id)
         ]
     assert actions[-2:] == ["publication.propose", "publication.approve"]
 
