@@ -22,9 +22,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from monitoring.core.db import Base, db
+from monitoring.core.transactions import attempt
 from monitoring.core.types import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
@@ -234,6 +236,25 @@ def saved_mapping(organisation_id: int | None, kind: str, mapping_id: int) -> Sa
     )
 
 
+def _saved_named(organisation_id: int | None, kind: str, name: str) -> SavedMapping | None:
+    return db.session.scalar(
+        select(SavedMapping).where(
+            _same_organisation(organisation_id), SavedMapping.kind == kind, SavedMapping.name == name
+        )
+    )
+
+
+def _fill(saved: SavedMapping, actor_id: int | None, stored: str) -> None:
+    saved.mapping = stored
+    saved.created_by_id = actor_id
+    saved.created_dt = utcnow()
+
+
+def _insert(saved: SavedMapping) -> None:
+    db.session.add(saved)
+    db.session.flush()
+
+
 def save_mapping(
     actor_id: int | None,
     organisation_id: int | None,
@@ -244,17 +265,19 @@ def save_mapping(
     """Save a mapping under a name, replacing the organisation's mapping of that name; flush."""
     name = " ".join(name.split())[:120]
     stored = json.dumps({key: column for key, column in mapping.items() if column}, sort_keys=True)
-    saved = db.session.scalar(
-        select(SavedMapping).where(
-            _same_organisation(organisation_id), SavedMapping.kind == kind, SavedMapping.name == name
-        )
-    )
+    saved = _saved_named(organisation_id, kind, name)
     if saved is None:
         saved = SavedMapping(organisation_id=organisation_id, kind=kind, name=name)
-        db.session.add(saved)
-    saved.mapping = stored
-    saved.created_by_id = actor_id
-    saved.created_dt = utcnow()
+        _fill(saved, actor_id, stored)
+        try:
+            attempt(_insert, saved)
+        except IntegrityError:
+            # Another request saved one under this name since the look-up: replace that one.
+            saved = _saved_named(organisation_id, kind, name)
+            if saved is None:
+                raise
+            logger.info("Column mapping %r (%s) was saved concurrently; replacing it", name, kind)
+    _fill(saved, actor_id, stored)
     db.session.flush()
     logger.info("Saved column mapping %s (%s) of organisation %s", saved.id, kind, organisation_id)
     return saved

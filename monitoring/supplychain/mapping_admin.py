@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields as ma_fields
 from marshmallow import validate
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 
 from monitoring.accounts.models import User
 from monitoring.core import audit
@@ -27,6 +28,7 @@ from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page
 from monitoring.core.schemas import BaseSchema, Integer, PageArgs
+from monitoring.core.transactions import attempt
 from monitoring.supplychain.import_mapping import FACILITY_FIELDS, FACILITY_MAPPING
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ logger = logging.getLogger(__name__)
 # The order of the list: by kind, then name (the id breaks ties for the keyset cursor).
 MAPPING_ORDER = (SavedMapping.kind, SavedMapping.name, SavedMapping.id)
 NAME_LENGTH = 120
+NAME_TAKEN = _l("Another mapping of this kind is already saved under this name.")
 
 # Titles of the kinds this app saves; a kind not named here is shown as stored.
 KIND_TITLES: dict[str, Any] = {
@@ -106,6 +109,24 @@ def clean_name(name: str) -> str:
     return " ".join((name or "").split())
 
 
+def name_taken(saved: SavedMapping, name: str) -> bool:
+    """Whether another mapping of the same organisation and kind is saved under the name."""
+    taken = db.session.scalar(
+        select(SavedMapping.id).where(
+            SavedMapping.organisation_id == saved.organisation_id,
+            SavedMapping.kind == saved.kind,
+            SavedMapping.name == name,
+            SavedMapping.id != saved.id,
+        )
+    )
+    return taken is not None
+
+
+def _set_name(saved: SavedMapping, name: str) -> None:
+    saved.name = name
+    db.session.flush()
+
+
 def rename_mapping(actor: User, saved: SavedMapping, name: str) -> SavedMapping:
     """Give a saved mapping another name, not one its organisation uses for that kind; flush, audit."""
     _own(actor, saved)
@@ -116,21 +137,14 @@ def rename_mapping(actor: User, saved: SavedMapping, name: str) -> SavedMapping:
         raise OperationError(_l("The name is at most %(max)d characters.", max=NAME_LENGTH), field="name")
     if new == saved.name:
         return saved
-    taken = db.session.scalar(
-        select(SavedMapping.id).where(
-            SavedMapping.organisation_id == saved.organisation_id,
-            SavedMapping.kind == saved.kind,
-            SavedMapping.name == new,
-            SavedMapping.id != saved.id,
-        )
-    )
-    if taken is not None:
-        raise OperationError(
-            _l("Another mapping of this kind is already saved under this name."), field="name"
-        )
+    if name_taken(saved, new):
+        raise OperationError(NAME_TAKEN, field="name")
     old = saved.name
-    saved.name = new
-    db.session.flush()
+    try:
+        attempt(_set_name, saved, new)
+    except IntegrityError:
+        # Another request took the name since the check; the savepoint undid the rename.
+        raise OperationError(NAME_TAKEN, field="name") from None
     audit.record(
         "import.mapping_renamed",
         f"Renamed the saved column mapping {old!r} ({saved.kind}) to {new!r}",

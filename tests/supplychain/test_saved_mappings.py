@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -263,3 +264,115 @@ def test_a_mapping_saved_on_the_import_step_is_renamed_and_deleted_for_the_next_
     third = upload(client, renamed_csv(RENAMED_ROWS))
     page = html.unescape(client.get(third.headers["Location"]).get_data(as_text=True))
     assert "matched as in the saved mapping" not in page
+
+
+# --- two requests saving under the same name at once -------------------------------------------
+
+
+def _lookup_misses_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make save_mapping's look-up of a same-named mapping miss once, as when another request
+    saves one between the look-up and the insert; the calls that missed are listed."""
+    real, missed = cm._saved_named, []
+
+    def late(organisation_id: int | None, kind: str, name: str) -> SavedMapping | None:
+        if not missed:
+            missed.append(name)
+            return None
+        return real(organisation_id, kind, name)
+
+    monkeypatch.setattr(cm, "_saved_named", late)
+    return missed
+
+
+def _named(kind: str, name: str) -> list[SavedMapping]:
+    query = select(SavedMapping).where(SavedMapping.kind == kind, SavedMapping.name == name)
+    return list(db.session.scalars(query))
+
+
+def test_a_rename_racing_another_to_the_same_name_is_refused_on_the_page(
+    app, people, mappings, client_for, monkeypatch
+):
+    from monitoring.supplychain import mapping_admin
+
+    monkeypatch.setattr(mapping_admin, "name_taken", lambda saved, name: False)
+    client = client_for(people["coordinator"])
+    url = f"{LIST}/{mappings['facility']}"
+    response = post_form(client, url, {"name": "Brand list"}, form_page=url)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Another mapping of this kind is already saved under this name." in page
+    assert 'value="Brand list"' in page
+    with app.app_context():
+        assert db.session.get(SavedMapping, mappings["facility"]).name == "OS Hub export"
+        assert len(_named("facilities", "Brand list")) == 1
+        assert "import.mapping_renamed" not in audit_actions()
+
+
+def test_a_rename_racing_another_to_the_same_name_is_refused_on_the_api(
+    app, people, mappings, api_client, monkeypatch
+):
+    from monitoring.supplychain import mapping_admin
+
+    monkeypatch.setattr(mapping_admin, "name_taken", lambda saved, name: False)
+    api = api_client(people["coordinator"])
+    url = f"{API}/{mappings['facility']}"
+    refused = api.patch(url, json={"name": "Brand list"})
+    assert refused.status_code == 422, refused.get_json()
+    assert refused.get_json()["error"]["errors"] == {
+        "name": ["Another mapping of this kind is already saved under this name."]
+    }
+    assert api.get(url).get_json()["name"] == "OS Hub export"
+    with app.app_context():
+        assert "import.mapping_renamed" not in audit_actions()
+
+
+def test_saving_a_mapping_whose_name_was_just_taken_replaces_that_one(app, people, monkeypatch):
+    coordinator = people["coordinator"]
+    first = save(app, coordinator, "facilities", "OS Hub export", {"name": "Factory name"})
+    missed = _lookup_misses_once(monkeypatch)
+    with app.app_context():
+        again = cm.save_mapping(
+            coordinator.id, coordinator.organisation_id, "facilities", "OS Hub export", {"name": "Title"}
+        )
+        assert missed == ["OS Hub export"]
+        assert again.id == first
+        assert [s.fields for s in _named("facilities", "OS Hub export")] == [{"name": "Title"}]
+
+
+def test_a_mapping_saved_on_the_page_while_another_request_saves_the_same_name(
+    app, people, client_for, monkeypatch
+):
+    coordinator = people["coordinator"]
+    earlier = save(app, coordinator, "facilities", "Renamed export", {"name": "Old column"})
+    client = client_for(coordinator)
+    location = upload(client, renamed_csv(RENAMED_ROWS)).headers["Location"]
+    missed = _lookup_misses_once(monkeypatch)
+    confirmed = confirm(client, location, {"address": "Location"}, save_as="Renamed export")
+    assert confirmed.status_code == 302, confirmed.get_data(as_text=True)
+    assert missed == ["Renamed export"]
+    with app.app_context():
+        (saved,) = _named("facilities", "Renamed export")
+        assert saved.id == earlier and saved.fields["address"] == "Location"
+
+
+def test_a_mapping_saved_on_the_api_while_another_request_saves_the_same_name(
+    app, people, api_client, monkeypatch
+):
+    coordinator = people["coordinator"]
+    earlier = save(app, coordinator, "facilities", "API", {"name": "Old column"})
+    client = api_client(coordinator)
+    body = client.post(
+        "/api/v1/imports/facilities/jobs",
+        data={"file": (io.BytesIO(renamed_csv(RENAMED_ROWS)), "facilities.csv")},
+        content_type="multipart/form-data",
+    ).get_json()
+    missed = _lookup_misses_once(monkeypatch)
+    mapping = {**body["mapping"], "address": "Location"}
+    confirmed = client.post(
+        f"/api/v1/jobs/{body['job_id']}/columns", json={"mapping": mapping, "save_as": "API"}
+    )
+    assert confirmed.status_code == 202, confirmed.get_json()
+    assert missed == ["API"]
+    with app.app_context():
+        (saved,) = _named("facilities", "API")
+        assert saved.id == earlier and saved.fields["address"] == "Location"
