@@ -377,6 +377,54 @@ def sites_of_products(user: User, product_ids: set[int], today: date) -> dict[in
     return sites_of
 
 
+# At most this many sites under each product of "my supply chain"; the product's page lists all.
+SITES_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class MadeAt:
+    """The first :data:`SITES_SHOWN` visible disclosures of a product, by site name, and how many
+    there are in all."""
+
+    shown: list[Disclosure]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.shown)
+
+
+def first_sites_of_products(user: User, product_ids: set[int], today: date) -> dict[int, MadeAt]:
+    """The visible disclosures of each product, by site name: the first few and their number
+    (one query; the others are counted in the database, not loaded)."""
+    if not product_ids:
+        return {}
+    ranked = (
+        visible_disclosures(user, today)
+        .join(Site, Site.id == Disclosure.site_id)
+        .where(Disclosure.product_id.in_(product_ids))
+        .with_only_columns(
+            Disclosure.id.label("disclosure_id"),
+            func.row_number()
+            .over(partition_by=Disclosure.product_id, order_by=(Site.name, Disclosure.id))
+            .label("position"),
+            func.count().over(partition_by=Disclosure.product_id).label("total"),
+        )
+        .subquery("ranked")
+    )
+    shown: dict[int, list[Disclosure]] = defaultdict(list)
+    totals: dict[int, int] = {}
+    for disclosure, total in db.session.execute(
+        select(Disclosure, ranked.c.total)
+        .join(ranked, ranked.c.disclosure_id == Disclosure.id)
+        .where(ranked.c.position <= SITES_SHOWN)
+        .order_by(Disclosure.product_id, ranked.c.position)
+    ):
+        shown[disclosure.product_id].append(disclosure)
+        totals[disclosure.product_id] = int(total)
+    return {product_id: MadeAt(shown[product_id], totals[product_id]) for product_id in totals}
+
+
 # --- input to operations --------------------------------------------------------------------
 
 CONTRACT_FIELDS = (

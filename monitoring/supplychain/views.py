@@ -475,12 +475,13 @@ def my_supply_chain() -> Any:
     )
     product_ids = {item.product_id for contract in page.items for item in contract.products}
     today = date.today()
-    sites_of = services.sites_of_products(user, product_ids, today)
+    sites_of = services.first_sites_of_products(user, product_ids, today)
+    shown = {d.site.id for made in sites_of.values() for d in made.shown}
     return render_template(
         "supplychain/my_supply_chain.html",
         page=page,
         sites_of=sites_of,
-        site_cases=case_status.cases_at(user, {d.site.id for made in sites_of.values() for d in made}, today),
+        site_cases=case_status.cases_at(user, shown, today),
         first_page=not request.args.get("after"),
     )
 

@@ -77,6 +77,27 @@ def test_affiliate_supply_chain_shows_its_contracts_products_and_sites(world, cl
     assert f'href="/sites/{world.sites["S2"]}"' not in page
 
 
+def test_affiliate_supply_chain_shows_the_first_sites_of_a_product_and_counts_the_rest(
+    world, registry, client_for
+):
+    from monitoring.supplychain.services import SITES_SHOWN
+
+    x = world.users["X"].id
+    # Named so that they sort after S1 ("Site S1"), two more than are shown with it.
+    extra = [registry.site(f"Site T{n:02d}") for n in range(SITES_SHOWN + 1)]
+    for site_id in extra:
+        registry.disclose(x, world.products["P1"], site_id, "battery")
+    page = client_for(world.users["A"]).get("/my-supply-chain").get_data(as_text=True)
+    assert f'href="/sites/{world.sites["S1"]}"' in page
+    for site_id in extra[: SITES_SHOWN - 1]:
+        assert f'href="/sites/{site_id}"' in page
+    for site_id in extra[SITES_SHOWN - 1 :]:
+        assert f'href="/sites/{site_id}"' not in page
+    # The withdrawn disclosure at S4 is neither shown nor counted.
+    assert "and 2 more sites: see the product" in page
+    assert f'href="/sites/{world.sites["S4"]}"' not in page
+
+
 def test_site_page_of_an_affiliate_hides_other_buyers_names(world, registry, client_for, api_client):
     # Buyer B also buys P1 now, so S1 concerns A and B.
     registry.contract(world.orgs["B"], world.orgs["X"], [world.products["P1"]], reference="B-P1")
