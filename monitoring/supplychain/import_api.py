@@ -38,6 +38,7 @@ from monitoring.supplychain.permissions import (
     reviewable_sites,
     visible_duplicates,
     visible_jobs,
+    visible_saved_mappings,
 )
 from monitoring.supplychain.schemas import (
     MULTIPART,
@@ -241,14 +242,14 @@ def import_disclosures() -> imports.DisclosureImportResult:
 )
 @roles(*READER_ROLES)
 def list_saved_mappings(args: dict[str, Any]) -> Page:
-    query = mapping_admin.visible_saved_mappings(services.current())
+    query = visible_saved_mappings(services.current())
     page = paginate(query, mapping_admin.MAPPING_ORDER, args.get("after"), args.get("limit"))
     return mapping_admin.describe_page(page)
 
 
 def _saved_mapping(mapping_id: int) -> tuple[User, SavedMapping]:
     actor = services.current()
-    return actor, services.load(mapping_admin.visible_saved_mappings(actor), SavedMapping.id == mapping_id)
+    return actor, services.load(visible_saved_mappings(actor), SavedMapping.id == mapping_id)
 
 
 @route(

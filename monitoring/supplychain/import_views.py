@@ -46,6 +46,7 @@ from monitoring.supplychain.permissions import (
     reviewable_sites,
     visible_duplicates,
     visible_jobs,
+    visible_saved_mappings,
 )
 from monitoring.supplychain.schemas import (
     ListSiteDuplicatesArgs,
@@ -206,7 +207,7 @@ def saved_mappings() -> Any:
     after = request.args.get("after")
     page = paginate(
         db.session(),
-        mapping_admin.visible_saved_mappings(current()),
+        visible_saved_mappings(current()),
         key_columns=list(mapping_admin.MAPPING_ORDER),
         after=after,
     )
@@ -218,7 +219,7 @@ def saved_mappings() -> Any:
 
 
 def _own_mapping(mapping_id: int) -> SavedMapping:
-    return services.load(mapping_admin.visible_saved_mappings(current()), SavedMapping.id == mapping_id)
+    return services.load(visible_saved_mappings(current()), SavedMapping.id == mapping_id)
 
 
 @bp.route("/imports/mappings/<int:mapping_id>", methods=["GET", "POST"])

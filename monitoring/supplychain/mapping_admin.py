@@ -18,7 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields as ma_fields
 from marshmallow import validate
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from monitoring.accounts.models import User
@@ -48,11 +48,6 @@ _FIELD_LABELS: dict[str, dict[str, Any]] = {FACILITY_MAPPING: {f.key: f.label fo
 
 def kind_title(kind: str) -> str:
     return str(KIND_TITLES.get(kind, kind))
-
-
-def visible_saved_mappings(user: User) -> Select[SavedMapping]:
-    """The saved mappings of the user's own organisation."""
-    return select(SavedMapping).where(SavedMapping.organisation_id == user.organisation_id)
 
 
 @dataclasses.dataclass

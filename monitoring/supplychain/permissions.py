@@ -6,8 +6,10 @@ cover and the sites those products reach through current disclosures (any suppli
 reads the contracts it is party to, their products, its own disclosures and their sites, and
 discloses sites only for products one of its contracts covers. Coordinators import facility
 lists and decide about likely duplicate sites; a supplier imports its own disclosures, a
-coordinator on a supplier's behalf. Administrators see none of it. Everything a user may not
-see answers 404. Roles are read through :mod:`monitoring.core.roles` only.
+coordinator on a supplier's behalf. The column mappings saved on an import's mapping step are
+seen only by the coordinators and monitors of the organisation that saved them. Administrators
+see none of it. Everything a user may not see answers 404. Roles are read through
+:mod:`monitoring.core.roles` only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from monitoring.accounts.models import Organisation, OrganisationKind, User
+from monitoring.core.column_mapping import SavedMapping
 from monitoring.core.db import db
 from monitoring.core.jobs import Job
 from monitoring.core.roles import (
@@ -267,6 +270,17 @@ def reviewable_sites(user: User) -> Select[Site]:
     """The sites a reviewer may pair: every site for coordinators."""
     query = select(Site)
     return query if can_review_duplicates(user) else query.where(false())
+
+
+def visible_saved_mappings(user: User) -> Select[SavedMapping]:
+    """The column mappings the user's organisation saved, for the staff who import; none for others.
+
+    A mapping saved without an organisation is nobody's (every user has one).
+    """
+    query = select(SavedMapping)
+    if not reads_everything(user):
+        return query.where(false())
+    return query.where(SavedMapping.organisation_id == user.organisation_id)
 
 
 def visible_jobs(user: User) -> Select[Job]:

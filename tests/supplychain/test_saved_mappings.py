@@ -376,3 +376,29 @@ def test_a_mapping_saved_on_the_api_while_another_request_saves_the_same_name(
     with app.app_context():
         (saved,) = _named("facilities", "API")
         assert saved.id == earlier and saved.fields["address"] == "Location"
+
+
+# --- who sees which mappings (the permission scope itself) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "seen"),
+    [
+        ("coordinator", {"facility", "facility2"}),
+        ("colleague", {"facility", "facility2"}),
+        ("monitor_colleague", {"survey"}),
+        ("other_monitor", set()),
+        ("other_coordinator", set()),
+        ("admin", set()),
+        ("affiliate", set()),
+        ("supplier", set()),
+    ],
+)
+def test_the_scope_holds_the_mappings_of_the_staffs_own_organisation(app, people, mappings, who, seen):
+    from monitoring.supplychain.permissions import visible_saved_mappings
+
+    save(app, None, "facilities", "Orphan", {"name": "Name"})
+    with app.app_context():
+        user = db.session.get(User, people[who].id)
+        ids = set(db.session.scalars(visible_saved_mappings(user).with_only_columns(SavedMapping.id)))
+        assert ids == {mappings[key] for key in seen}
