@@ -291,7 +291,15 @@ class WorkerReport(Base):
         # The report list's order, and the home page's deadline counts, without a scan.
         Index("ix_worker_report_org_created", "organisation_id", "created_dt", "id"),
         Index("ix_worker_report_org_ack_due", "organisation_id", "acknowledged_dt", "acknowledge_due_dt"),
-        Index("ix_worker_report_org_feedback_due", "organisation_id", "feedback_dt", "feedback_due_dt"),
+        # With the status, the feedback-overdue count ("status != closed") reads the index alone,
+        # not each report's row (sealed columns and all).
+        Index(
+            "ix_worker_report_org_feedback_open",
+            "organisation_id",
+            "feedback_dt",
+            "feedback_due_dt",
+            "status",
+        ),
         UniqueConstraint("organisation_id", "source_digest"),
     )
 

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, select
 
 from monitoring.accounts.models import Organisation, OrganisationKind, User
 from monitoring.core.db import db
@@ -36,6 +36,8 @@ from monitoring.testimony.models import (
     Evidence,
     MonitorCoverage,
     ReportGrant,
+    ReportMessage,
+    ReportReadMarker,
     ReportStatus,
     SurveyImport,
     WorkerReport,
@@ -43,6 +45,7 @@ from monitoring.testimony.models import (
 from monitoring.testimony.operations import IntakeData
 from monitoring.testimony.permissions import (
     can_see_coverage_change,
+    reads_conversations,
     visible_audit_trail,
     visible_changes,
     visible_evidence,
@@ -167,7 +170,8 @@ def home_counts(user: User, now: datetime | None = None) -> HomeCounts:
 
     Each count is its own subquery whose conditions an index covers (the organisation, the
     deadline's "done" column IS NULL, the due date), so the page reads the reports that owe
-    something rather than all of them.
+    something rather than all of them; unread messages are looked for only in the reports a
+    worker wrote in (the messages' index), not in every report.
     """
     now = now or operations.current_time()
 
@@ -178,10 +182,35 @@ def home_counts(user: User, now: datetime | None = None) -> HomeCounts:
         count(operations.awaiting_acknowledgement()),
         count(operations.acknowledge_overdue(now)),
         count(operations.feedback_overdue(now)),
-        count(alerts.unread_messages(user)),
+        _count_unread(user),
     )
     row = db.session.execute(query).one()
     return HomeCounts(*(int(value) for value in row))
+
+
+def _count_unread(user: User) -> Any:
+    """How many reports the user sees hold a worker's message newer than their read marker
+    (:func:`alerts.unread_messages`), found from the workers' messages rather than every report."""
+    if not reads_conversations(user):
+        return literal(0)
+    marker = (
+        select(ReportReadMarker.last_message_id)
+        .where(ReportReadMarker.report_id == ReportMessage.report_id, ReportReadMarker.user_id == user.id)
+        .correlate(ReportMessage)
+        .scalar_subquery()
+    )
+    unread = (
+        select(ReportMessage.report_id)
+        .where(ReportMessage.from_worker.is_(True), ReportMessage.id > func.coalesce(marker, 0))
+        .distinct()
+        .subquery("unread")
+    )
+    return (
+        visible_reports(user)
+        .join(unread, unread.c.report_id == WorkerReport.id)
+        .with_only_columns(func.count())
+        .scalar_subquery()
+    )
 
 
 def member_report(user: User, report_id: int, check: Callable[[User, WorkerReport], bool]) -> WorkerReport:

@@ -228,3 +228,29 @@ def test_a_survey_import_notifies_the_importers_colleagues(app, org, api_client)
         assert render.line(db.session.get(Notification, sent.id)) == (
             "A survey import added 2 reports to your organisation's worker reports."
         )
+
+
+def test_home_counts_each_report_with_unread_worker_messages_once_and_only_the_organisations(
+    app, org, api_client, create_user
+):
+    from monitoring.testimony.services import home_counts
+
+    report_id, receipt = file_web_report(app, org.site_id)
+    file_web_report(app, org.site_id)  # no message: not counted
+    worker_writes(app, receipt)
+    worker_writes(app, receipt, "And the overtime.")
+    stranger = create_user(UserRole.monitor)
+
+    def counted(user: User) -> int:
+        with app.app_context():
+            return home_counts(db.session.get(User, user.id)).unread_messages
+
+    assert (counted(org.monitor), counted(org.colleague), counted(stranger)) == (1, 1, 0)
+    keyholder = api_client(org.monitor, unlocked=True)
+    assert (
+        keyholder.post(f"/api/v1/worker-reports/{report_id}/open", json={"reason": "follow_up"}).status_code
+        == 200
+    )
+    assert (counted(org.monitor), counted(org.colleague)) == (0, 1)
+    worker_writes(app, receipt, "One more thing.")
+    assert counted(org.monitor) == 1
