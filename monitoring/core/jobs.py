@@ -24,6 +24,7 @@ if deleting the file fails.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -44,6 +45,7 @@ from monitoring.core import crypto, hooks, keyring
 from monitoring.core.crypto import ProtectedBytes
 from monitoring.core.db import Base, db, write_intent
 from monitoring.core.storage import file_store, reserve_object_name
+from monitoring.core.transactions import on_commit
 from monitoring.core.types import TitledEnum, UTCDateTime, enum_column, utcnow
 
 logger = logging.getLogger(__name__)
@@ -370,14 +372,15 @@ def release(job: Job, params: dict[str, Any] | None = None) -> None:
 
 def cancel(job: Job) -> None:
     """Stop a job no worker has begun (waiting or queued): failed as cancelled, its upload
-    shredded and deleted; flush."""
+    shredded (its key cleared) and, once the transaction commits, deleted; flush."""
     if job.state not in (JobState.waiting, JobState.queued):
         raise ValueError(f"job {job.id} is {job.state.value}, it cannot be cancelled")
     key = job.storage_key
     job.state, job.finished_dt, job.storage_key, job.file_key_ct = JobState.failed, utcnow(), None, None
     job.error = json.dumps({"cancelled": True})
     db.session.flush()
-    _delete_upload(job.id, key)
+    # Only once the cancellation is committed: rolled back, the job still waits for its file.
+    on_commit(functools.partial(_delete_upload, job.id, key))
 
 
 def _delete_upload(job_id: int, key: str | None) -> None:

@@ -16,6 +16,10 @@ Two escapes, each named for what it is for:
 
 Command-line commands and background jobs are requests of their own: they commit in their
 own module, once per command or per item (:func:`command`).
+
+What cannot be rolled back, such as deleting a stored file, waits for the commit
+(:func:`on_commit`): if the transaction rolls back instead, the file is still there for the rows
+that still name it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Response
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from monitoring.core.db import db
 
@@ -33,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+# session.info key: the actions waiting for the commit, each with the transactions it depends on.
+_ON_COMMIT = "monitoring.on_commit"
 
 
 def status_of(result: Any) -> int:
@@ -104,3 +113,50 @@ def command(func: Callable[P, T]) -> Callable[P, T]:
         return result
 
     return wrapper
+
+
+def on_commit(action: Callable[[], None]) -> None:
+    """Run ``action`` once the current transaction commits, after the data is durable.
+
+    For what a rollback could not undo (deleting or shredding a stored file). If the
+    transaction, or the savepoint the action was registered in (:func:`attempt`), rolls back,
+    the action is forgotten. An action that raises is logged; the commit stands. Outside a
+    transaction the action runs at once.
+    """
+    session = db.session()
+    innermost = session.get_nested_transaction() or session.get_transaction()
+    if innermost is None:
+        action()
+        return
+    chain: list[SessionTransaction] = []
+    at: SessionTransaction | None = innermost
+    while at is not None:
+        chain.append(at)
+        at = at.parent
+    session.info.setdefault(_ON_COMMIT, []).append((chain, action))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session: Session) -> None:
+    for _chain, action in session.info.pop(_ON_COMMIT, []):
+        try:
+            action()
+        except Exception:  # the data is committed; what failed here is logged for the operator
+            logger.exception("An action after the commit failed")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    waiting = session.info.get(_ON_COMMIT)
+    if waiting:
+        kept = [
+            (chain, action) for chain, action in waiting if all(t is not previous_transaction for t in chain)
+        ]
+        session.info[_ON_COMMIT] = kept
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
+    # A session closed without a commit or rollback (its transaction discarded) forgets them too.
+    if transaction.parent is None:
+        session.info.pop(_ON_COMMIT, None)

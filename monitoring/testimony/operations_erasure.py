@@ -13,6 +13,7 @@ These functions flush and audit, never commit (a request's transaction or ``jobs
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from flask_babel import lazy_gettext as _l
@@ -23,6 +24,7 @@ from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.storage import file_store
+from monitoring.core.transactions import on_commit
 from monitoring.core.types import utcnow
 from monitoring.testimony.models import (
     ErasureReason,
@@ -61,6 +63,15 @@ def _forget_evidence(report: WorkerReport) -> list[str]:
     return names
 
 
+def _shred(names: list[str]) -> None:
+    store = file_store()
+    for name in names:
+        try:
+            store.shred(name)
+        except OSError:  # the collector deletes what no row names; its key is gone already
+            logger.warning("could not shred the stored object %s", name)
+
+
 def erase_report(report: WorkerReport, reason: ErasureReason, actor: User | None = None) -> None:
     """Crypto-shred one report's sealed content, keep its metadata, audit; flush."""
     if report.erased_dt is not None:
@@ -86,9 +97,8 @@ def erase_report(report: WorkerReport, reason: ErasureReason, actor: User | None
         obj=report,
         data={"reason": reason.value, "grants": grants, "messages": messages, "evidence": len(objects)},
     )
-    # The rows naming them are gone in this transaction; the objects are ciphertext whose keys
-    # went with the rows, so a rollback after this point leaves nothing readable either.
-    store = file_store()
-    for name in objects:
-        store.shred(name)
+    # The objects are ciphertext whose keys go with the rows: shredded once that is committed,
+    # so an erasure rolled back leaves the report's files as its rows still name them.
+    if objects:
+        on_commit(functools.partial(_shred, objects))
     logger.info("report %s erased (%s)", report.id, reason.value)

@@ -129,3 +129,69 @@ def test_a_job_held_too_long_is_cancelled_by_the_worker(app, monitor, monkeypatc
         fresh = db.session.get(Job, fresh.id, populate_existing=True)
         assert (old.state, old.storage_key, old.file_key_ct) == (JobState.failed, None, None)
         assert fresh.state == JobState.waiting and fresh.storage_key
+
+
+def test_a_cancellation_rolled_back_keeps_the_job_waiting_with_its_file(app, monitor):
+    with app.app_context():
+        job = _enqueue(monitor, hold=True, protect=True)
+        db.session.commit()
+        job_id, key = job.id, job.storage_key or ""
+        jobs.cancel(job)
+        assert _raw(key)  # not before the commit
+        db.session.rollback()
+        job = db.session.get(Job, job_id, populate_existing=True)
+        assert (job.state, job.storage_key) == (JobState.waiting, key) and job.file_key_ct is not None
+        with jobs.open_upload(job) as stream:
+            assert stream.read() == SECRET
+        db.session.commit()  # a later commit does not delete it either
+        assert _raw(key)
+
+
+def test_a_cancellation_in_a_savepoint_rolled_back_keeps_the_file_at_the_commit(app, monitor):
+    from monitoring.core.operations import OperationError
+    from monitoring.core.transactions import attempt
+
+    def cancel_then_refuse(job: Job) -> None:
+        jobs.cancel(job)
+        raise OperationError("refused after the cancel")
+
+    with app.app_context():
+        refused, cancelled = _enqueue(monitor, hold=True), _enqueue(monitor, hold=True)
+        db.session.commit()
+        cancelled_key = cancelled.storage_key or ""
+        with pytest.raises(OperationError):
+            attempt(cancel_then_refuse, refused)
+        attempt(jobs.cancel, cancelled)
+        db.session.commit()
+        refused = db.session.get(Job, refused.id, populate_existing=True)
+        assert refused.state == JobState.waiting and _raw(refused.storage_key or "") == SECRET
+        assert cancelled.state == JobState.failed
+        with pytest.raises(FileNotFoundError):
+            _raw(cancelled_key)
+
+
+def test_a_cancelled_upload_is_deleted_only_when_the_request_commits(app, monitor, monkeypatch):
+    from monitoring.core import storage
+    from monitoring.core.transactions import one_transaction
+
+    deleted: list[str] = []
+    real_delete = storage.DirectoryStore.delete
+    monkeypatch.setattr(
+        storage.DirectoryStore, "delete", lambda self, name: (deleted.append(name), real_delete(self, name))
+    )
+
+    @one_transaction
+    def cancel_and_answer(job_id: int, status: int) -> tuple[str, int]:
+        jobs.cancel(db.session.get(Job, job_id))
+        assert deleted == []
+        return "", status
+
+    with app.test_request_context("/", method="POST"):
+        first, second = _enqueue(monitor), _enqueue(monitor)
+        db.session.commit()
+        keys = {first.id: first.storage_key, second.id: second.storage_key}
+        cancel_and_answer(first.id, 422)
+        assert deleted == [] and db.session.get(Job, first.id).state == JobState.queued
+        cancel_and_answer(second.id, 200)
+        assert deleted == [keys[second.id]] and db.session.get(Job, second.id).state == JobState.failed
+        assert _raw(keys[first.id] or "") == SECRET
