@@ -350,3 +350,24 @@ def test_the_buyer_queries_on_the_page(
         found = db.session.get(CircularityReport, filed["id"])
         assert (found.state, found.query_reason) == (CircularityState.queried, "Which sites refurbished?")
     assert "Correct the report" in client_for(w.supplier).get(url).get_data(as_text=True)
+
+
+def test_the_routes_name_their_variable_circularity_id_not_a_worker_reports(app: Any) -> None:
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    paths = {p.removeprefix("/api/v1"): ops for p, ops in document["paths"].items()}
+    for path, method in [
+        ("/circularity/{circularity_id}", "get"),
+        ("/circularity/{circularity_id}/confirm", "post"),
+        ("/circularity/{circularity_id}/query", "post"),
+    ]:
+        assert method in paths[path]
+        parameters = [p for p in paths[path]["parameters"] if p["in"] == "path"]
+        assert [p["name"] for p in parameters] == ["circularity_id"]
+    assert not any(p.startswith("/circularity/{report_id}") for p in paths)
+    with app.test_request_context():
+        from flask import url_for
+
+        assert url_for("circularity.report", circularity_id=7) == "/circularity/7"
+        assert url_for("circularity.file_report", contract_id=3, circularity_id=7) == (
+            "/contracts/3/circularity/7/edit"
+        )

@@ -307,9 +307,9 @@ def build_world(w: CaseWorld, canary: Canaries) -> dict[str, list[int]]:
         "action_id": list(actions.values()),
         "finding_id": [finding_c1, finding_c2, uncased, other_uncased],
         "file_id": files,
-        # Worker reports first (the first is the one whose links are checked), then circularity
-        # reports, whose route names its variable report_id too.
-        "report_id": [report, anonymous, *more["circularity_id"]],
+        # Worker reports (the first is the one whose links are checked); circularity reports'
+        # routes name theirs circularity_id.
+        "report_id": [report, anonymous],
         "import_id": [survey],
         "contract_id": [*w.contracts.values(), contract_ay, contract_bx],
         "product_id": [*w.products.values(), server],

@@ -97,31 +97,31 @@ def import_reports(contract_id: int) -> Any:
 
 
 @route(
-    "/circularity/<int:report_id>",
+    "/circularity/<int:circularity_id>",
     summary=_l("A circularity report"),
     description=_l("For the contract's buyer, its supplier and coordinators."),
     response=CircularityReportSchema,
 )
 @roles(*READER_ROLES)
-def report(report_id: int) -> Any:
-    return services.load_report(current(), report_id)
+def report(circularity_id: int) -> Any:
+    return services.load_report(current(), circularity_id)
 
 
 @route(
-    "/circularity/<int:report_id>/confirm",
+    "/circularity/<int:circularity_id>/confirm",
     method="POST",
     summary=_l("Confirm a circularity report"),
     description=_l("For the contract's buyer and coordinators; a confirmed report is final."),
     response=CircularityReportSchema,
 )
 @roles(*REVIEWER_ROLES)
-def confirm_report(report_id: int) -> Any:
+def confirm_report(circularity_id: int) -> Any:
     user = current()
-    return operations.confirm_report(user, services.load_report(user, report_id, need="review"))
+    return operations.confirm_report(user, services.load_report(user, circularity_id, need="review"))
 
 
 @route(
-    "/circularity/<int:report_id>/query",
+    "/circularity/<int:circularity_id>/query",
     method="POST",
     summary=_l("Query a circularity report, with a reason"),
     description=_l("For the contract's buyer and coordinators; the supplier corrects and files it again."),
@@ -129,9 +129,11 @@ def confirm_report(report_id: int) -> Any:
     response=CircularityReportSchema,
 )
 @roles(*REVIEWER_ROLES)
-def query_report(report_id: int, args: dict[str, Any]) -> Any:
+def query_report(circularity_id: int, args: dict[str, Any]) -> Any:
     user = current()
-    return operations.query_report(user, services.load_report(user, report_id, need="review"), args["reason"])
+    return operations.query_report(
+        user, services.load_report(user, circularity_id, need="review"), args["reason"]
+    )
 
 
 @route(

@@ -72,9 +72,9 @@ def load_contract(user: User, contract_id: int, *, to_file: bool = False) -> Con
     return contract
 
 
-def load_report(user: User, report_id: int, *, need: str = "read") -> CircularityReport:
+def load_report(user: User, circularity_id: int, *, need: str = "read") -> CircularityReport:
     """The report, for whoever may read it (``need``: "file" or "review" for those actions); 404 otherwise."""
-    report = db.session.get(CircularityReport, report_id)
+    report = db.session.get(CircularityReport, circularity_id)
     require(report is not None)
     assert report is not None
     check = {"read": can_read_circularity, "file": can_file_circularity, "review": can_review_circularity}[

@@ -101,14 +101,14 @@ def _render_form(
 
 
 @bp.route("/contracts/<int:contract_id>/circularity/new", methods=["GET", "POST"])
-@bp.route("/contracts/<int:contract_id>/circularity/<int:report_id>/edit", methods=["GET", "POST"])
+@bp.route("/contracts/<int:contract_id>/circularity/<int:circularity_id>/edit", methods=["GET", "POST"])
 @roles(*FILER_ROLES)
-def file_report(contract_id: int, report_id: int | None = None) -> Any:
+def file_report(contract_id: int, circularity_id: int | None = None) -> Any:
     user = current()
     contract = services.load_contract(user, contract_id, to_file=True)
-    report = services.load_report(user, report_id, need="file") if report_id else None
+    report = services.load_report(user, circularity_id, need="file") if circularity_id else None
     if report is not None and report.contract_id != contract.id:
-        return redirect(url_for(".file_report", contract_id=report.contract_id, report_id=report.id))
+        return redirect(url_for(".file_report", contract_id=report.contract_id, circularity_id=report.id))
     products = services.contract_products(contract)
     lines = _site_lines(report)
     if request.method == "GET" or pickers.searching(request.form, *(f"site_{i}" for i in range(SITE_LINES))):
@@ -123,7 +123,7 @@ def file_report(contract_id: int, report_id: int | None = None) -> Any:
             apply_error(form, exc)
         else:
             flash(_("The report was filed; it awaits the buyer."), "success")
-            return redirect(url_for(".report", report_id=filed.id))
+            return redirect(url_for(".report", circularity_id=filed.id))
     return _render_form(contract, form, lines, 422)
 
 
@@ -142,17 +142,17 @@ def _report_page(
     return page, status
 
 
-@bp.route("/circularity/<int:report_id>")
+@bp.route("/circularity/<int:circularity_id>")
 @roles(*READER_ROLES)
-def report(report_id: int) -> Any:
-    return _report_page(services.load_report(current(), report_id))
+def report(circularity_id: int) -> Any:
+    return _report_page(services.load_report(current(), circularity_id))
 
 
-@bp.route("/circularity/<int:report_id>/confirm", methods=["POST"])
+@bp.route("/circularity/<int:circularity_id>/confirm", methods=["POST"])
 @roles(*REVIEWER_ROLES)
-def confirm_report(report_id: int) -> Any:
+def confirm_report(circularity_id: int) -> Any:
     user = current()
-    found = services.load_report(user, report_id, need="review")
+    found = services.load_report(user, circularity_id, need="review")
     form = ConfirmReportForm()
     if not form.validate_on_submit():
         return _report_page(found, status=422)
@@ -162,14 +162,14 @@ def confirm_report(report_id: int) -> Any:
         flash(str(exc.message), "error")
         return _report_page(found, status=422)
     flash(_("The report is confirmed."), "success")
-    return redirect(url_for(".report", report_id=found.id))
+    return redirect(url_for(".report", circularity_id=found.id))
 
 
-@bp.route("/circularity/<int:report_id>/query", methods=["POST"])
+@bp.route("/circularity/<int:circularity_id>/query", methods=["POST"])
 @roles(*REVIEWER_ROLES)
-def query_report(report_id: int) -> Any:
+def query_report(circularity_id: int) -> Any:
     user = current()
-    found = services.load_report(user, report_id, need="review")
+    found = services.load_report(user, circularity_id, need="review")
     form = QueryReportForm()
     args = form_args(QueryCircularityArgs, form, extra={"reason": form.reason.data or ""})
     if args is not None:
@@ -179,7 +179,7 @@ def query_report(report_id: int) -> Any:
             apply_error(form, exc)
         else:
             flash(_("The report was queried; the supplier is asked to correct it."), "success")
-            return redirect(url_for(".report", report_id=found.id))
+            return redirect(url_for(".report", circularity_id=found.id))
     return _report_page(found, form, 422)
 
 
