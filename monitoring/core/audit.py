@@ -32,15 +32,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app, has_request_context, request
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, event, inspect, select
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column, relationship
 
 from monitoring.core.crypto import derive_key
 from monitoring.core.db import Base, db
@@ -153,6 +153,37 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+# Where a session keeps the chain head it has locked and moved in the current transaction.
+_HELD_HEAD = "audit.held_head"
+
+
+def _held_head(session: Session, key: bytes) -> AuditHead | None:
+    """The head this transaction has already locked and moved, if any: no need to read it again.
+
+    After an entry is appended the head row stays locked until the transaction ends (PostgreSQL:
+    ``FOR UPDATE``; SQLite: the transaction has written, so it holds the write lock), and the
+    session's object holds what this transaction wrote to it. So the next entry of the same
+    transaction chains on from it without another ``SELECT … FOR UPDATE``. It is forgotten when
+    any transaction or savepoint of the session ends (a savepoint rolled back releases locks
+    taken inside it, and expires what it wrote), and not used if it left the session or the
+    audit key changed.
+    """
+    held = session.info.get(_HELD_HEAD)
+    if held is None:
+        return None
+    head, held_key = held
+    if held_key != key or head not in session or inspect(head).expired:
+        return None
+    return cast(AuditHead, head)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_held_head(session: Session, transaction: SessionTransaction) -> None:
+    # A transaction or a savepoint, not the subtransaction each flush opens and closes.
+    if transaction.nested or transaction.parent is None:
+        session.info.pop(_HELD_HEAD, None)
+
+
 def record(
     action: str,
     summary: str,
@@ -174,18 +205,20 @@ def record(
     if obj is not None:
         object_type = object_type or type(obj).__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
-    session = db.session
-    head = session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
+    session = db.session()
     key = audit_key()
+    head = _held_head(session, key)
     if head is None:
-        head = AuditHead(id=1, last_id=0, last_hash=GENESIS, key_check=key_check_value(key))
-        session.add(head)
-    else:
-        try:
-            _check_key(head, key)
-        except AuditKeyMismatch:
-            logger.error("audit key mismatch: no entry written for %s", action)
-            raise
+        head = session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
+        if head is None:
+            head = AuditHead(id=1, last_id=0, last_hash=GENESIS, key_check=key_check_value(key))
+            session.add(head)
+        else:
+            try:
+                _check_key(head, key)
+            except AuditKeyMismatch:
+                logger.error("audit key mismatch: no entry written for %s", action)
+                raise
     payload = dict(_clean(data or {}))
     if has_request_context() and request.endpoint:
         payload.setdefault("endpoint", request.endpoint)
@@ -212,6 +245,7 @@ def record(
     head.last_id = entry.id
     head.last_hash = entry.hash
     session.flush()
+    session.info[_HELD_HEAD] = (head, key)
     logger.info("audit %s %s:%s by %s: %s", action, object_type, object_id, entry.actor_id, summary)
     return entry
 

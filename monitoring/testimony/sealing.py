@@ -61,14 +61,16 @@ from monitoring.testimony.sealing_base import (
     SealedAccessError,
     Testimony,
     _access_errors,
+    _bound_data_key_context,
     _check_data_key,
     _current_key,
     _data_key_context,
     _fail,
     _grant_context,
+    _new_report_id,
     _open_field,
     _report_data_key,
-    _seal_field,
+    _seal_report_field,
     _seal_to,
     _unseal_data_key,
 )
@@ -145,20 +147,28 @@ def create_report(
     survey_import: SurveyImport | None = None,
     source_digest: str | None = None,
 ) -> WorkerReport:
-    """Seal a new report to the organisation's newest key; flush; audit metadata only."""
+    """Seal a new report to the organisation's newest key; flush; audit metadata only.
+
+    The row's id is taken first (:func:`~monitoring.testimony.sealing_base._new_report_id`), so
+    the data key's sealing and every field's associated data name it and the row goes in whole:
+    the report, its categories and its audit entry are written by one flush.
+    """
     org_key = _current_key(organisation)
+    report_id = _new_report_id()
     data_key = crypto.new_key()
     now = utcnow()
     direct = channel in DIRECT_CHANNELS
     config = current_app.config
+    country = site.country if site is not None else country
     report = WorkerReport(
+        id=report_id,
         organisation=organisation,
         organisation_key_id=org_key.id,
-        wrapped_key=b"",  # sealed below: the sealing names the row's id
+        wrapped_key=_seal_to(org_key, data_key, _bound_data_key_context(report_id, org_key.id)),
         key_binding=BOUND,
         data_key_generation=org_key.version,
         site=site,
-        country=site.country if site is not None else country,
+        country=country,
         channel=channel,
         collected_date=collected_date,
         language=language,
@@ -166,6 +176,15 @@ def create_report(
         consent_share_supplier=consent_share_supplier,
         consent_contact=consent_contact,
         retaliation_risk=retaliation_risk,
+        identity_sealed=(
+            _seal_report_field(data_key, report_id, "identity_sealed", asdict(identity))
+            if identity is not None and not identity.is_empty()
+            else None
+        ),
+        testimony_sealed=_seal_report_field(data_key, report_id, "testimony_sealed", testimony.text),
+        workplace_sealed=(
+            _seal_report_field(data_key, report_id, "workplace_sealed", workplace) if workplace else None
+        ),
         created_by=created_by,
         receipt_lookup=receipt_lookup,
         receipt_public_key=receipt_public_key,
@@ -176,23 +195,16 @@ def create_report(
         categories=[ReportCategory(category=c) for c in dict.fromkeys(testimony.categories)],
     )
     db.session.add(report)
-    db.session.flush()  # the row id is part of the data key's sealing and every field's associated data
-    report.wrapped_key = _seal_to(org_key, data_key, _data_key_context(report, org_key.id))
-    if identity is not None and not identity.is_empty():
-        report.identity_sealed = _seal_field(data_key, report, "identity_sealed", asdict(identity))
-    report.testimony_sealed = _seal_field(data_key, report, "testimony_sealed", testimony.text)
-    if workplace:
-        report.workplace_sealed = _seal_field(data_key, report, "workplace_sealed", workplace)
-    db.session.flush()
+    # The audit entry's flush writes the report and its categories with it.
     audit.record(
         "report.create",
-        f"Received sealed report {report.id} ({channel.value}) for {organisation.name}",
+        f"Received sealed report {report_id} ({channel.value}) for {organisation.name}",
         actor=created_by,
         obj=report,
         data={
             "channel": channel.value,
-            "site_id": report.site_id,
-            "country": report.country,
+            "site_id": site.id if site is not None else None,
+            "country": country,
             "organisation_key_id": org_key.id,
             "anonymous": receipt_lookup is not None,
         },

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, object_session
 
 from monitoring.accounts.models import Organisation, OrganisationKey, User
 from monitoring.core import audit, crypto
@@ -105,9 +106,29 @@ class OpenedMessage:
     body: str
 
 
+# Where a session keeps the newest key of each organisation it has sealed to in this transaction.
+_CURRENT_KEYS = "sealing.current_keys"
+
+
 def _current_key(organisation: Organisation) -> OrganisationKey:
+    """The organisation's newest key version, looked up once per transaction.
+
+    Intake seals report after report to the same version: the look-up is remembered in the
+    session, for the transaction only. It is forgotten when any transaction or savepoint of the
+    session ends (commit, rollback), whenever a key version is inserted, changed or deleted
+    through the session (a rotation or a retirement in the same transaction: the mapper events
+    and ORM bulk statements below), and not used while a key version waits unflushed in the
+    session. What another transaction commits meanwhile is seen from the next transaction on, as
+    a look-up made at the start of this one would have missed it too (rotation makes a new
+    version; the old one opens until its rows are re-wrapped and it is retired).
+    """
     from monitoring.accounts import keys
 
+    session = db.session()
+    cache: dict[int, OrganisationKey] = session.info.setdefault(_CURRENT_KEYS, {})
+    org_key = cache.get(organisation.id)
+    if org_key is not None and not _keys_pending(session):
+        return org_key
     org_key = keys.current_organisation_key(organisation)
     if org_key is None:
         raise OperationError(
@@ -116,7 +137,73 @@ def _current_key(organisation: Organisation) -> OrganisationKey:
                 organisation=organisation.name,
             )
         )
+    session.info.setdefault(_CURRENT_KEYS, {})[organisation.id] = org_key
     return org_key
+
+
+def _keys_pending(session: Session) -> bool:
+    """Whether a key version was added, changed or deleted in the session and not yet flushed."""
+    return any(isinstance(o, OrganisationKey) for o in (*session.new, *session.dirty, *session.deleted))
+
+
+def _forget_current_keys(session: Session | None) -> None:
+    if session is not None:
+        session.info.pop(_CURRENT_KEYS, None)
+
+
+def _forget_at_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # A transaction or a savepoint, not the subtransaction each flush opens and closes.
+    if transaction.nested or transaction.parent is None:
+        _forget_current_keys(session)
+
+
+def _forget_on_key_write(_mapper: object, _connection: object, target: OrganisationKey) -> None:
+    _forget_current_keys(object_session(target))
+
+
+def _forget_on_bulk_write(state: ORMExecuteState) -> None:
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ is OrganisationKey:
+        _forget_current_keys(state.session)
+
+
+event.listen(Session, "after_transaction_end", _forget_at_transaction_end)
+event.listen(Session, "do_orm_execute", _forget_on_bulk_write)
+for _event in ("after_insert", "after_update", "after_delete"):
+    event.listen(OrganisationKey, _event, _forget_on_key_write)
+
+
+def _new_report_id() -> int:
+    """The id the next report will have, taken before its row is inserted.
+
+    Sealing binds every field and the data key to the row's id, so knowing the id first lets the
+    sealed fields go into the INSERT itself (no second statement to write them).
+
+    PostgreSQL: ``nextval`` of the table's own sequence, the one the column's default takes ids
+    from: no other transaction can ever get the same value, whatever it does (values a rolled
+    back transaction took are skipped, as with the default).
+
+    SQLite: the largest id plus one, exactly what SQLite itself picks for a new row
+    (``worker_report.id`` is a rowid alias without AUTOINCREMENT). Reports still pending in the
+    session are flushed first, so they are counted. Another connection cannot take the same id
+    before this transaction's insert: a request that writes holds the write lock from its first
+    statement (``BEGIN IMMEDIATE``, see :func:`monitoring.core.db.sqlite_begin_statement`),
+    and a deferred transaction whose snapshot is older than another writer's commit is refused
+    the write lock (SQLite's BUSY_SNAPSHOT), so it can never insert over an id it did not see.
+    Either way the primary key would refuse a duplicate rather than let a row carry another
+    row's sealing: the binding holds in every case, only availability could suffer.
+    """
+    session = db.session()
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(_NEXT_ID_PG).scalar_one())
+    if any(isinstance(o, WorkerReport) for o in session.new):
+        session.flush()
+    return int(session.execute(_MAX_ID_SQLITE).scalar() or 0) + 1
+
+
+# Plain statements: no ORM compilation, and no autoflush (the SQLite path flushes what it needs).
+_NEXT_ID_PG = text("SELECT nextval(pg_get_serial_sequence('worker_report', 'id'))")
+_MAX_ID_SQLITE = text("SELECT max(id) FROM worker_report")
 
 
 def _data_key_context(

@@ -14,6 +14,7 @@ from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.testimony import sealing
 from monitoring.testimony.models import IssueCategory, ReportChannel, WorkerReport
+from tests.testimony.monitor_helpers import open_as
 
 
 @contextmanager
@@ -49,24 +50,53 @@ def _file(monitor: User, text: str) -> WorkerReport:
     )
 
 
-def test_a_sealed_report_takes_seven_statements_and_its_audit_entry_one_insert(
-    app: Flask, monitor_with_keys: User
-) -> None:
+def test_a_sealed_report_is_one_flush_of_five_statements(app: Flask, monitor_with_keys: User) -> None:
     with app.app_context():
         monitor = db.session.get(User, monitor_with_keys.id)
         first = _file(monitor, "The first report")
-        db.session.flush()
         with statements() as seen:
             second = _file(monitor, "The second report")
-        # The organisation's key, the report, its category, its sealed fields (bound to its id),
-        # and the audit entry: the chain's head locked, the entry inserted whole, the head moved.
-        assert len(seen) == 7, seen
+        # The row's id taken first (SQLite: the largest plus one; PostgreSQL: nextval), then one
+        # flush: the audit entry, the chain's head moved, the report with its sealed fields, its
+        # category. The organisation's key and the locked head are the transaction's already.
+        assert len(seen) == 5, seen
+        assert seen[0].startswith(("SELECT max(id) FROM worker_report", "SELECT nextval("))
+        assert sum(s.startswith("INSERT INTO worker_report") for s in seen) == 1
         assert sum(s.startswith("INSERT INTO audit_entry") for s in seen) == 1
-        assert not any(s.startswith("UPDATE audit_entry") for s in seen)
+        assert sum(s.startswith("UPDATE audit_head") for s in seen) == 1
+        assert not any(s.startswith(("UPDATE worker_report", "UPDATE audit_entry")) for s in seen)
+        assert not any("FROM organisation_key" in s or "FROM audit_head" in s for s in seen)
         entry = audit.AuditEntry
         entries = db.session.scalars(
             select(entry).where(entry.action == "report.create").order_by(entry.id)
         ).all()
         assert [e.object_id for e in entries[-2:]] == [str(first.id), str(second.id)]
         assert entries[-1].id == entries[-2].id + 1
+        assert entries[-1].data_dict["organisation_key_id"] == second.organisation_key_id
+        assert audit.verify_chain(audit.audit_key()).ok
+        db.session.commit()
+    for report in (first, second):
+        opened = open_as(app, monitor_with_keys, report.id)
+        assert opened.identity is not None and opened.identity.name == "Somsri"
+        assert opened.workplace == "Line 4"
+    assert open_as(app, monitor_with_keys, second.id).testimony == "The second report"
+
+
+def test_the_first_report_of_a_transaction_reads_the_key_and_locks_the_head(
+    app: Flask, monitor_with_keys: User
+) -> None:
+    with app.app_context():
+        monitor = db.session.get(User, monitor_with_keys.id)
+        _file(monitor, "Before")
+        db.session.commit()
+        with statements() as seen:
+            _file(monitor, "After the commit")
+        assert sum("FROM organisation_key" in s for s in seen) == 1
+        assert sum("FROM audit_head" in s for s in seen) == 1
+        db.session.rollback()
+        with statements() as seen:
+            _file(monitor, "After the rollback")
+        assert sum("FROM organisation_key" in s for s in seen) == 1
+        assert sum("FROM audit_head" in s for s in seen) == 1
+        db.session.commit()
         assert audit.verify_chain(audit.audit_key()).ok
