@@ -198,8 +198,8 @@ def case_detail(case_id: int) -> views.Shown:
 @roles(*CASE_ROLES)
 def list_cases(args: dict[str, Any]) -> Page:
     today, user = services.today(), me()
-    page = page_of(lists.with_listed_columns(lists.list_cases(user, args, today)), args)
-    page.items = [views.show_case(user, r.case, r.next_due, today) for r in lists.case_rows(page.items)]
+    page = page_of(lists.list_case_briefs(user, args, today), args)
+    page.items = lists.case_briefs(user, page.items, today)
     return page
 
 

@@ -94,6 +94,11 @@ def visible_cases(user: User, today: date | None = None) -> Select[Case]:
     return select(Case).where(_case_clause(user, today))
 
 
+def visible_case_clause(user: User, today: date | None = None) -> ColumnElement[bool]:
+    """Which cases the user sees, as a condition on ``Case`` (for a query of its columns)."""
+    return _case_clause(user, today)
+
+
 def visible_case_ids(user: User, today: date | None = None) -> Select[int]:
     return select(Case.id).where(_case_clause(user, today))
 

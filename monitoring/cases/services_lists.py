@@ -7,13 +7,15 @@ columns of its order, which the page and the API paginate alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Integer, Select, case, cast, func, literal, or_, select
-from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from monitoring.accounts.models import Organisation, User
 from monitoring.cases import deadlines, permissions
@@ -116,6 +118,11 @@ def list_cases(user: User, args: Mapping[str, Any], today: date) -> Listing:
         .add_columns(_count_of(Finding, Finding.case_id == Case.id), open_actions, due.c.next_due, overdue)
         .options(joinedload(Case.lead_coordinator))
     )
+    return Listing(_case_filters(query, args, overdue), [Case.opened_dt.desc(), Case.id.desc()])
+
+
+def _case_filters(query: Select[Any], args: Mapping[str, Any], overdue: Any) -> Select[Any]:
+    """The case list's filters (``overdue``: how many of a case's actions are overdue)."""
     for name in ("state", "severity", "site_id"):
         if name in args:
             query = query.where(getattr(Case, name) == args[name])
@@ -128,37 +135,88 @@ def list_cases(user: User, args: Mapping[str, Any], today: date) -> Listing:
         query = query.where(overdue > 0 if args["overdue"] else overdue == 0)
     if args.get("q", "").strip():
         query = query.where(case_text_clause(args["q"]))
+    return query
+
+
+# Aliases, so that the filters' subqueries on sites and organisations do not correlate with them.
+_SITE = aliased(Site, name="case_site")
+_MONITORS = aliased(Organisation, name="case_monitors")
+_LEAD = aliased(User, name="case_lead")
+
+
+def list_case_briefs(user: User, args: Mapping[str, Any], today: date) -> Listing:
+    """The case list (same filters and order as :func:`list_cases`) as rows of plain columns:
+    what a listed case shows and nothing else (the API's ``CaseSchema``; see :func:`case_briefs`).
+
+    Loading each case with its site, monitor organisation and lead coordinator as ORM objects
+    cost most of an API list's time; a row of 19 columns costs a fraction of it.
+    """
+    query, overdue = _case_brief_query(today)
+    query = _case_filters(query.where(permissions.visible_case_clause(user, today)), args, overdue)
     return Listing(query, [Case.opened_dt.desc(), Case.id.desc()])
 
 
-def with_listed_columns(listing: Listing) -> Listing:
-    """The case list loading only what a listed case shows (the API's ``CaseSchema``).
-
-    The rows' sites, organisations and lead coordinators are otherwise loaded whole, with the
-    coordinator's own organisation: five objects and some sixty columns per case, most of the
-    time an API list takes. An attribute left out still loads when read, one query each.
-    """
-    query = listing.query.options(
-        load_only(
+@lru_cache(maxsize=4)
+def _case_brief_query(today: date) -> tuple[Select[Any], ColumnElement[int]]:
+    """The brief list's columns and joins, built once a day (statements are immutable: each
+    filter makes a new one); and the count of a case's overdue actions."""
+    due = deadlines.next_deadline_subquery(today)
+    query = (
+        select(
             Case.id,
             Case.reference,
-            Case.site_id,
-            Case.monitor_organisation_id,
-            Case.lead_coordinator_id,
             Case.state,
             Case.severity,
             Case.outcome,
             Case.opened_dt,
             Case.state_changed_dt,
             Case.closed_dt,
-        ),
-        joinedload(Case.site).load_only(Site.id, Site.name, Site.city, Site.country, Site.kind),
-        joinedload(Case.monitor_organisation).load_only(
-            Organisation.id, Organisation.name, Organisation.kind
-        ),
-        joinedload(Case.lead_coordinator).load_only(User.id, User.name).options(lazyload(User.organisation)),
+            _SITE.id,
+            _SITE.name,
+            _SITE.city,
+            _SITE.country,
+            _SITE.kind,
+            _MONITORS.id,
+            _MONITORS.name,
+            _MONITORS.kind,
+            _LEAD.id,
+            _LEAD.name,
+            due.c.next_due,
+        )
+        .select_from(Case)
+        .join(_SITE, _SITE.id == Case.site_id)
+        .join(_MONITORS, _MONITORS.id == Case.monitor_organisation_id)
+        .outerjoin(_LEAD, _LEAD.id == Case.lead_coordinator_id)
+        .outerjoin(due, due.c.case_id == Case.id)
     )
-    return Listing(query, listing.order)
+    return query, func.coalesce(due.c.overdue, 0)
+
+
+def case_briefs(user: User, rows: Iterable[Sequence[Any]], today: date) -> list[SimpleNamespace]:
+    """The rows of :func:`list_case_briefs` as ``CaseSchema`` reads them, shown as
+    :func:`monitoring.cases.services_shown.show_case` shows a case: suppliers get its site,
+    reference and state only (the other attributes are missing, so the fields are left out)."""
+    people = permissions.sees_people(user)
+    briefs = []
+    for row in rows:
+        (case_id, reference, state, severity, outcome, opened, changed, closed) = row[:8]
+        site_id, site_name, city, country, site_kind, org_id, org_name, org_kind, lead_id, lead, due = row[8:]
+        brief = SimpleNamespace(
+            id=case_id,
+            reference=reference,
+            state=state,
+            opened_dt=opened,
+            state_changed_dt=changed,
+            closed_dt=closed,
+            site=SimpleNamespace(id=site_id, name=site_name, city=city, country=country, kind=site_kind),
+        )
+        if people:
+            brief.monitor_organisation = SimpleNamespace(id=org_id, name=org_name, kind=org_kind)
+            brief.lead_coordinator = None if lead_id is None else SimpleNamespace(id=lead_id, name=lead)
+            brief.severity, brief.outcome = severity, outcome
+            brief.next_due_date, brief.overdue = due, due is not None and due < today
+        briefs.append(brief)
+    return briefs
 
 
 def like_pattern(text: str) -> str:

@@ -6,6 +6,7 @@ explicitly, e.g. as a constructor argument or by choosing the schema in the hand
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import re
 from datetime import UTC
@@ -177,9 +178,35 @@ def _list_value(field: fields.List) -> Any:
     return serialise
 
 
+def _enum_value(field: fields.Enum) -> Any:
+    members = field.enum
+
+    def serialise(value: Any, attr: str, obj: Any) -> Any:
+        if type(value) is members:
+            return value.value  # by value, through a Raw field: the value itself
+        return field._serialize(value, attr, obj)
+
+    return serialise
+
+
+def _iso_value(field: fields.Field) -> Any:
+    kind = dt.datetime if isinstance(field, fields.DateTime) else dt.date
+
+    def serialise(value: Any, attr: str, obj: Any) -> Any:
+        if type(value) is kind:
+            return value.isoformat()
+        return field._serialize(value, attr, obj)
+
+    return serialise
+
+
 def _value_serialiser(field: fields.Field) -> Any:
     """How the field turns a value into JSON data: exactly its ``_serialize``, with shortcuts."""
     kind = type(field)
+    if kind is fields.Enum and field.by_value is True:  # type: ignore[attr-defined]
+        return _enum_value(field)  # type: ignore[arg-type]
+    if kind in (fields.DateTime, fields.AwareDateTime, fields.Date) and field.format in ("iso", "iso8601"):  # type: ignore[attr-defined]
+        return _iso_value(field)
     if kind is fields.Nested:
         return _nested_value(field)  # type: ignore[arg-type]
     if kind is fields.List:
