@@ -10,6 +10,7 @@ from flask_login import current_user
 from monitoring.accounts.models import User
 from monitoring.core.api import route
 from monitoring.core.auth import roles
+from monitoring.core.roles import UserRole
 from monitoring.reporting import operations, services
 from monitoring.reporting.permissions import REPORTING_ROLES
 from monitoring.reporting.schemas import (
@@ -20,6 +21,8 @@ from monitoring.reporting.schemas import (
     InterimRemedySchema,
     LedgerArgs,
     LedgerSchema,
+    PortfolioArgs,
+    PortfolioPageSchema,
     RecordRemedyArgs,
 )
 
@@ -47,6 +50,18 @@ def remedy_ledger(args: dict[str, Any]) -> Any:
 @roles(*REPORTING_ROLES)
 def dashboard(args: dict[str, Any]) -> Any:
     return services.dashboard(me(), services.period_of(args), args["breakdown"])
+
+
+@route(
+    "/portfolio",
+    summary=_l("My whole portfolio (the dashboard shows its first rows)"),
+    args=PortfolioArgs,
+    response=PortfolioPageSchema,
+    tag="reporting",
+)
+@roles(UserRole.affiliate)
+def portfolio(args: dict[str, Any]) -> Any:
+    return services.portfolio_page(me(), args["offset"], args["limit"])
 
 
 @route(

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from monitoring.cases.models import RemedyKind, Severity
 from monitoring.cases.schemas import RemedyArgs
+from monitoring.core.pagination import MAX_PAGE_SIZE
 from monitoring.core.schemas import BaseSchema, DecimalString, Integer
 from monitoring.reporting.figures import Breakdown
 from monitoring.reporting.suppression import Suppressed
@@ -42,6 +43,25 @@ class DashboardArgs(FiguresArgs):
 
 class LedgerArgs(PeriodArgs):
     """The remedy ledger's period."""
+
+
+class PortfolioArgs(BaseSchema):
+    """Which rows of an affiliate's whole portfolio: ``offset`` rows skipped, then ``limit`` rows."""
+
+    offset = Integer(
+        load_default=0,
+        validate=validate.Range(min=0, error=_l("Must be %(min)d or more.", min=0)),
+        metadata={"description": _l("Rows to skip (the previous page's offset plus its limit).")},
+    )
+    limit = Integer(
+        load_default=100,
+        validate=validate.Range(
+            min=1,
+            max=MAX_PAGE_SIZE,
+            error=_l("Must be between %(min)d and %(max)d.", min=1, max=MAX_PAGE_SIZE),
+        ),
+        metadata={"description": _l("Page size, at most %(max)d.", max=MAX_PAGE_SIZE)},
+    )
 
 
 class RecordRemedyArgs(RemedyArgs):
@@ -183,7 +203,22 @@ class DashboardSchema(BaseSchema):
     by_kind = fields.List(fields.Nested(KindTotalSchema), dump_only=True)
     queues = fields.Nested(QueuesSchema, dump_only=True, allow_none=True)
     leverage = fields.List(fields.Nested(LeverageCaseSchema), dump_only=True)
-    portfolio = fields.List(fields.Nested(PortfolioSiteSchema), dump_only=True)
+    portfolio = fields.List(
+        fields.Nested(PortfolioSiteSchema),
+        dump_only=True,
+        metadata={
+            "description": "The first rows of the portfolio, the sites that need attention first (most "
+            "overdue, then most open cases, then the worst severity); /portfolio gives every row."
+        },
+    )
+    portfolio_total = Integer(dump_only=True, metadata={"description": "How many rows the portfolio has."})
+    ledger_rows_total = Integer(
+        dump_only=True,
+        metadata={
+            "description": "How many rows the ledger has: ledger.rows holds the first ones (its totals "
+            "count every remedy); /remedy-ledger and the ledger's exports give every row."
+        },
+    )
     as_of = fields.DateTime(
         dump_only=True,
         allow_none=True,
@@ -192,4 +227,21 @@ class DashboardSchema(BaseSchema):
             "were computed: the whole period's are a snapshot, refreshed every few minutes; a bounded "
             "period's are computed on request (the figures say their own time)."
         },
+    )
+
+
+class PortfolioPageSchema(BaseSchema):
+    """Some rows of an affiliate's whole portfolio, in the dashboard's order."""
+
+    rows = fields.List(fields.Nested(PortfolioSiteSchema), dump_only=True)
+    total = Integer(dump_only=True, metadata={"description": "How many rows the portfolio has."})
+    offset = Integer(dump_only=True)
+    limit = Integer(dump_only=True)
+    next_offset = Integer(
+        dump_only=True, allow_none=True, metadata={"description": "The next page's offset; null on the last."}
+    )
+    as_of = fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "When the portfolio was computed (held with the dashboard's snapshot)."},
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -60,6 +60,10 @@ OPEN_ACTION_STATES = (
     ActionState.not_verified,
 )
 QUEUE_LIMIT = 1000  # the dashboard's queues count this many at most
+# The dashboard shows this many rows of the ledger and of the portfolio, and says how many there are
+# in all: the ledger's exports and the portfolio's own page carry every row. A snapshot holds only
+# these rows, so reading a dashboard costs the same however large the ledger or the portfolio grows.
+BOARD_ROWS = 20
 SEVERITY_ORDER = {Severity.priority: 0, Severity.major: 1, Severity.minor: 2}
 
 
@@ -157,6 +161,10 @@ class Dashboard:
     # when the ledger, its totals per kind, the leverage ranking and the portfolio were computed
     # (the whole period's are read from the scope's dashboard snapshot)
     as_of: datetime | None = None
+    # how many rows the ledger and the portfolio have in all (``ledger.rows`` and ``portfolio`` hold
+    # the first BOARD_ROWS of them)
+    ledger_rows_total: int = 0
+    portfolio_total: int = 0
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -370,6 +378,17 @@ def _with_worst_severity(user: User, rows: list[PortfolioSite]) -> list[Portfoli
     return [PortfolioSite(**{**r.__dict__, "worst_severity": worst.get(r.site_id)}) for r in rows]
 
 
+def needs_attention_first(rows: list[PortfolioSite]) -> list[PortfolioSite]:
+    """The portfolio with the sites that need attention first: most overdue cases, then most open
+    ones, then the worst severity; then by contract and site name."""
+
+    def key(row: PortfolioSite) -> tuple[int, int, int, int, str]:
+        severity = SEVERITY_ORDER[row.worst_severity] if row.worst_severity else len(SEVERITY_ORDER)
+        return (-row.overdue_cases, -row.open_cases, severity, row.contract_id, row.site_name)
+
+    return sorted(rows, key=key)
+
+
 def load_case_for_remedy(user: User, case_id: int) -> Case:
     """The case, if the user sees it and may record its remedies (404 otherwise)."""
     case = case_services.load_case(user, case_id)
@@ -393,12 +412,23 @@ def role_name(user: User) -> str:
 @dataclass
 class BoardParts:
     """What a dashboard snapshot holds for a scope, unsuppressed: the whole period's ledger and
-    totals per kind, the leverage ranking (network) and the portfolio (an affiliate's)."""
+    totals per kind, the leverage ranking (network) and the portfolio (an affiliate's).
+
+    Computed, they hold every row; read back from a snapshot, the ledger's rows and the portfolio
+    are the first BOARD_ROWS, and ``ledger_rows_total`` and ``portfolio_total`` count them all."""
 
     ledger: Ledger
     by_kind: list[KindSum]
     leverage: list[LeverageCase] = field(default_factory=list)
     portfolio: list[PortfolioSite] = field(default_factory=list)
+    ledger_rows_total: int | None = None
+    portfolio_total: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.ledger_rows_total is None:
+            self.ledger_rows_total = len(self.ledger.rows)
+        if self.portfolio_total is None:
+            self.portfolio_total = len(self.portfolio)
 
 
 def board_parts(user: User, period: Period) -> BoardParts:
@@ -407,7 +437,8 @@ def board_parts(user: User, period: Period) -> BoardParts:
     if permissions.sees_leverage(user):
         parts.leverage = cases_by_leverage(user)
     if permissions.sees_portfolio(user):
-        parts.portfolio = affiliate_portfolio(user)
+        parts.portfolio = needs_attention_first(affiliate_portfolio(user))
+        parts.portfolio_total = len(parts.portfolio)
     return parts
 
 
@@ -427,11 +458,13 @@ def _money(value: str | None) -> Decimal | None:
 
 
 def dump_parts(parts: BoardParts) -> dict[str, Any]:
-    """The parts as JSON, each row a list of its fields' values in order."""
+    """The parts as JSON, each row a list of its fields' values in order: the ledger's and the
+    portfolio's first BOARD_ROWS rows, with how many there are in all."""
     ledger = parts.ledger
     return {
         "ledger": {
-            "rows": [_values(row) for row in ledger.rows],
+            "rows": [_values(row) for row in ledger.rows[:BOARD_ROWS]],
+            "rows_total": len(ledger.rows),
             "remedies": ledger.remedies,
             "workers_covered": ledger.workers_covered,
             "total_eur": str(ledger.total_eur),
@@ -439,7 +472,8 @@ def dump_parts(parts: BoardParts) -> dict[str, Any]:
         },
         "by_kind": [_values(row) for row in parts.by_kind],
         "leverage": [_values(row) for row in parts.leverage],
-        "portfolio": [_values(row) for row in parts.portfolio],
+        "portfolio": [_values(row) for row in parts.portfolio[:BOARD_ROWS]],
+        "portfolio_total": len(parts.portfolio),
     }
 
 
@@ -466,10 +500,11 @@ def _portfolio_site(values: list[Any]) -> PortfolioSite:
 
 
 def load_parts(data: dict[str, Any]) -> BoardParts:
-    """The parts back from ``dump_parts``'s JSON."""
+    """The parts back from ``dump_parts``'s JSON (a snapshot stored before the dashboard held only
+    the first rows gives its first rows too, and counts them all)."""
     stored = data["ledger"]
     ledger = Ledger(
-        [_ledger_row(row) for row in stored["rows"]],
+        [_ledger_row(row) for row in stored["rows"][:BOARD_ROWS]],
         stored["remedies"],
         stored["workers_covered"],
         Decimal(stored["total_eur"]),
@@ -479,13 +514,19 @@ def load_parts(data: dict[str, Any]) -> BoardParts:
         ledger,
         [KindSum(RemedyKind(kind), n, workers, _money(eur)) for kind, n, workers, eur in data["by_kind"]],
         [LeverageCase(*row) for row in data["leverage"]],
-        [_portfolio_site(row) for row in data["portfolio"]],
+        [_portfolio_site(row) for row in data["portfolio"][:BOARD_ROWS]],
+        ledger_rows_total=stored.get("rows_total", len(stored["rows"])),
+        portfolio_total=data.get("portfolio_total", len(data["portfolio"])),
     )
 
 
-def scope_board_data(scope: str, organisation_id: int) -> dict[str, Any]:
-    """A scope's dashboard snapshot, computed now (``snapshots`` stores and refreshes it)."""
-    return dump_parts(board_parts(permissions.scope_user(scope, organisation_id), Period()))
+def scope_board_data(scope: str, organisation_id: int) -> tuple[dict[str, Any], list[list[Any]] | None]:
+    """A scope's dashboard snapshot computed now, and the whole portfolio of an affiliate's scope
+    (None for the others): ``snapshots`` stores and refreshes both."""
+    stand_in = permissions.scope_user(scope, organisation_id)
+    parts = board_parts(stand_in, Period())
+    portfolio = [_values(row) for row in parts.portfolio] if permissions.sees_portfolio(stand_in) else None
+    return dump_parts(parts), portfolio
 
 
 def dashboard(user: User, period: Period, breakdown: Breakdown) -> Dashboard:
@@ -498,18 +539,59 @@ def dashboard(user: User, period: Period, breakdown: Breakdown) -> Dashboard:
         parts, as_of = board_parts(user, period), utcnow()
     else:
         parts, as_of = load_parts(stored.data), stored.as_of
+    ledger = parts.ledger
     board = Dashboard(
         role_name(user),
         figures_view(user, period, breakdown),
-        ledger_for(user, parts.ledger),
+        ledger_for(user, replace(ledger, rows=ledger.rows[:BOARD_ROWS])),
         show_kinds(user, parts.by_kind),
         leverage=parts.leverage,
-        portfolio=parts.portfolio,
+        portfolio=parts.portfolio[:BOARD_ROWS],
         as_of=as_of,
+        ledger_rows_total=parts.ledger_rows_total or 0,
+        portfolio_total=parts.portfolio_total or 0,
     )
     if permissions.sees_queues(user):
         board.queues = coordinator_queues(user)
     return board
+
+
+PORTFOLIO_PAGE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class PortfolioPage:
+    """Some rows of an affiliate's whole portfolio, the sites that need attention first."""
+
+    rows: list[PortfolioSite]
+    total: int
+    offset: int
+    limit: int
+    as_of: datetime | None
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + self.limit if self.offset + self.limit < self.total else None
+
+    @property
+    def previous_offset(self) -> int | None:
+        return max(0, self.offset - self.limit) if self.offset > 0 else None
+
+
+def portfolio_page(user: User, offset: int = 0, limit: int | None = None) -> PortfolioPage:
+    """Rows ``offset`` to ``offset + limit`` (PORTFOLIO_PAGE_ROWS) of the affiliate's whole
+    portfolio, in the dashboard's order, read from the snapshot stored with the dashboard's
+    (computed and stored when there is none)."""
+    limit = PORTFOLIO_PAGE_ROWS if limit is None else limit
+    stored = snapshots.read_portfolio(user, scope_board_data)
+    if stored is None:  # no scope to hold it (an affiliate without an organisation): computed
+        every = needs_attention_first(affiliate_portfolio(user))
+        rows, total, as_of = every[offset : offset + limit], len(every), utcnow()
+    else:
+        held = stored.data["rows"]
+        rows = [_portfolio_site(row) for row in held[offset : offset + limit]]
+        total, as_of = len(held), stored.as_of
+    return PortfolioPage(rows, total, offset, limit, as_of)
 
 
 def total_eur(ledger: Ledger) -> Decimal | None:

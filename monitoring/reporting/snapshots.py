@@ -10,8 +10,12 @@ in any snapshot: its figures are computed live, as before.
 The rest of a dashboard that would be computed on every request (the remedy ledger and its
 totals per kind, the coordinators' leverage ranking, an affiliate's portfolio) is held the same
 way, the whole period's in one snapshot per scope with ``breakdown`` = "dashboard"
-(:func:`read_board`), stored, refreshed and aged with the figures'. The ``/remedy-ledger`` API
-and the exports still compute the ledger on request: they are the accounts, to the minute.
+(:func:`read_board`), stored, refreshed and aged with the figures'. That snapshot holds the
+first rows of the ledger and of the portfolio and how many there are, so that a dashboard reads
+the same few rows however large they grow; an affiliate's whole portfolio is held beside it
+(``breakdown`` = "portfolio", :func:`read_portfolio`), stored and refreshed with it. The
+``/remedy-ledger`` API and the exports still compute the ledger on request: they are the
+accounts, to the minute.
 """
 
 from __future__ import annotations
@@ -129,20 +133,33 @@ def _add_and_flush(snapshot: FigureSnapshot) -> None:
 
 
 def refresh(snapshot: FigureSnapshot) -> None:
-    """Recompute one snapshot now (figures, or a dashboard's parts)."""
-    if snapshot.breakdown == DASHBOARD:
-        snapshot.data = _board_data(snapshot.scope, snapshot.organisation_id)
-    else:
-        figures = _compute(snapshot.scope, snapshot.organisation_id, Breakdown(snapshot.breakdown))
-        snapshot.data = _dump(figures)
+    """Recompute one snapshot now (figures, or a dashboard's parts with the whole portfolio)."""
+    if snapshot.breakdown in (DASHBOARD, PORTFOLIO):
+        board = (
+            snapshot
+            if snapshot.breakdown == DASHBOARD
+            else _find(snapshot.scope, snapshot.organisation_id, DASHBOARD)
+        )
+        _store_board(
+            snapshot.scope,
+            snapshot.organisation_id,
+            _board_data(snapshot.scope, snapshot.organisation_id),
+            board,
+        )
+        return
+    figures = _compute(snapshot.scope, snapshot.organisation_id, Breakdown(snapshot.breakdown))
+    snapshot.data = _dump(figures)
     snapshot.computed_dt = utcnow()
     db.session.flush()
 
 
 def stale_snapshots(older_than: timedelta | None = None, limit: int | None = None) -> list[FigureSnapshot]:
-    """The snapshots computed before ``older_than`` ago (the configured maximum age), oldest first."""
+    """The snapshots computed before ``older_than`` ago (the configured maximum age), oldest first
+    (a whole portfolio is not among them: it is refreshed with its dashboard's)."""
     cutoff = utcnow() - (max_age() if older_than is None else older_than)
-    query = select(FigureSnapshot).where(FigureSnapshot.computed_dt <= cutoff)
+    query = select(FigureSnapshot).where(
+        FigureSnapshot.computed_dt <= cutoff, FigureSnapshot.breakdown != PORTFOLIO
+    )
     return list(
         db.session.scalars(query.order_by(FigureSnapshot.computed_dt, FigureSnapshot.id).limit(limit))
     )
@@ -168,7 +185,7 @@ def store(scope: str, organisation_id: int, breakdown: Breakdown = Breakdown.tot
     if _find(scope, organisation_id, breakdown.value) is None:
         _add_and_flush(_new(scope, organisation_id, breakdown, _compute(scope, organisation_id, breakdown)))
     if _find(scope, organisation_id, DASHBOARD) is None:
-        _add_and_flush(_new_board(scope, organisation_id, _board_data(scope, organisation_id)))
+        _store_board(scope, organisation_id, _board_data(scope, organisation_id))
 
 
 # --- the dashboard's other parts ---------------------------------------------------------------
@@ -178,6 +195,10 @@ def store(scope: str, organisation_id: int, breakdown: Breakdown = Breakdown.tot
 # small-cell suppression is applied when a user reads them.
 
 DASHBOARD = "dashboard"
+PORTFOLIO = "portfolio"  # an affiliate's whole portfolio; its dashboard's snapshot holds the first rows
+
+# A dashboard snapshot's data and the whole portfolio of an affiliate's scope (None for the others).
+BoardData = tuple[dict[str, Any], list[list[Any]] | None]
 
 
 @dataclass(frozen=True)
@@ -186,7 +207,7 @@ class DatedData:
     as_of: datetime
 
 
-def _board_data(scope: str, organisation_id: int) -> dict[str, Any]:
+def _board_data(scope: str, organisation_id: int) -> BoardData:
     from monitoring.reporting.services import scope_board_data  # services reads these snapshots
 
     return scope_board_data(scope, organisation_id)
@@ -198,7 +219,28 @@ def _new_board(scope: str, organisation_id: int, data: dict[str, Any]) -> Figure
     )
 
 
-def read_board(user: User, period: Period, compute: Callable[[str, int], dict[str, Any]]) -> DatedData | None:
+def _store_board(
+    scope: str, organisation_id: int, computed: BoardData, board: FigureSnapshot | None = None
+) -> FigureSnapshot:
+    """Store a scope's dashboard snapshot (new, or ``board`` updated) and its whole portfolio, if
+    any, with the same time; flushed."""
+    data, portfolio = computed
+    now = utcnow()
+    if board is None:
+        board = _new_board(scope, organisation_id, data)
+        db.session.add(board)
+    board.data, board.computed_dt = data, now
+    if portfolio is not None:
+        whole = _find(scope, organisation_id, PORTFOLIO)
+        if whole is None:
+            whole = FigureSnapshot(scope=scope, organisation_id=organisation_id, breakdown=PORTFOLIO)
+            db.session.add(whole)
+        whole.data, whole.computed_dt = {"rows": portfolio}, now
+    db.session.flush()
+    return board
+
+
+def read_board(user: User, period: Period, compute: Callable[[str, int], BoardData]) -> DatedData | None:
     """The dashboard snapshot of the user's scope for the whole period (None for a bounded period).
 
     With no snapshot yet, ``compute`` gives it and it is stored (committed with the request)."""
@@ -208,9 +250,28 @@ def read_board(user: User, period: Period, compute: Callable[[str, int], dict[st
     found = _find(*scope, DASHBOARD)
     if found is not None:
         return DatedData(found.data, found.computed_dt)
-    snapshot = _new_board(scope[0], scope[1], compute(*scope))
+    computed = compute(*scope)
     try:
-        attempt(_add_and_flush, snapshot)
+        stored = attempt(_store_board, scope[0], scope[1], computed)
     except IntegrityError:
         logger.info("dashboard snapshot %s/%s stored by another request meanwhile", *scope)
-    return DatedData(snapshot.data, snapshot.computed_dt)
+        return DatedData(computed[0], utcnow())
+    return DatedData(stored.data, stored.computed_dt)
+
+
+def read_portfolio(user: User, compute: Callable[[str, int], BoardData]) -> DatedData | None:
+    """The whole portfolio of the user's scope (``data["rows"]``), stored with its dashboard's
+    snapshot; computed and stored with it when there is none (None for a user without a scope)."""
+    scope = figure_scope(user)
+    if scope is None:
+        return None
+    found = _find(*scope, PORTFOLIO)
+    if found is not None:
+        return DatedData(found.data, found.computed_dt)
+    computed = compute(*scope)
+    as_of = utcnow()
+    try:
+        as_of = attempt(_store_board, scope[0], scope[1], computed, _find(*scope, DASHBOARD)).computed_dt
+    except IntegrityError:
+        logger.info("dashboard snapshot %s/%s stored by another request meanwhile", *scope)
+    return DatedData({"rows": computed[1] or []}, as_of)

@@ -24,11 +24,12 @@ from monitoring.cases.models import Case
 from monitoring.core.auth import roles
 from monitoring.core.forms import apply_error
 from monitoring.core.operations import OperationError
+from monitoring.core.roles import UserRole
 from monitoring.core.transactions import attempt
 from monitoring.reporting import operations, permissions, services
 from monitoring.reporting.figures import Breakdown
 from monitoring.reporting.permissions import REPORTING_ROLES
-from monitoring.reporting.schemas import DashboardArgs
+from monitoring.reporting.schemas import DashboardArgs, PortfolioArgs
 from monitoring.reporting.suppression import Suppressed
 from monitoring.supplychain.circularity import services as circularity
 
@@ -150,6 +151,19 @@ def dashboard() -> Any:
         loop = circularity.buyer_loop(user, (args.get("to_date") or date.today()).year)
         context.update(circularity=loop, circularity_bars=circularity.loop_bars(loop))
     return render_template("reporting/dashboard.html", errors={}, board=board, charts=charts, **context)
+
+
+@bp.route("/dashboard/portfolio")
+@roles(UserRole.affiliate)
+def portfolio() -> Any:
+    """Every site of the affiliate's portfolio, a page at a time (the dashboard shows the first)."""
+    try:
+        args = PortfolioArgs().load({k: v for k, v in request.args.items() if k == "offset"})
+    except ValidationError as exc:
+        page = services.portfolio_page(me())
+        return render_template("reporting/portfolio.html", page=page, errors=_messages(exc)), 422
+    page = services.portfolio_page(me(), args["offset"])
+    return render_template("reporting/portfolio.html", page=page, errors={})
 
 
 class InterimRemedyForm(FlaskForm, RemedyForm):
