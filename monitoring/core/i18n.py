@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 import flask_babel
@@ -15,6 +16,7 @@ from babel import Locale, negotiate_locale
 from babel.dates import get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _  # noqa: F401 - re-exported for features
@@ -163,7 +165,15 @@ def format_number(value: int | float | Decimal | None) -> str:
     """A count or amount with the locale's digit grouping ("1,200", "1.200", "1 200")."""
     if value is None:
         return ""
+    if type(value) is int:  # counts: the same few numbers on every page, each formatted once
+        return _format_int(value, str(get_locale() or "en"))
     return flask_babel.format_decimal(value)
+
+
+@lru_cache(maxsize=8192)
+def _format_int(value: int, locale: str) -> str:
+    # Babel parses the locale's pattern on every call: a tenth of a millisecond a number.
+    return format_decimal(value, locale=locale)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale
@@ -34,8 +35,13 @@ MAX_RATE = Decimal("9999999999")  # Numeric(18, 8)
 
 def country_name(code: str, locale: Any = "en") -> str:
     """The country's name in the given locale (the code itself when unknown)."""
+    return _country_name(code, str(locale))
+
+
+@lru_cache(maxsize=4096)
+def _country_name(code: str, locale: str) -> str:
     try:
-        return Locale.parse(str(locale)).territories.get(code, code)
+        return Locale.parse(locale).territories.get(code, code)
     except (ValueError, TypeError):
         return code
 
