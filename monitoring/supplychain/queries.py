@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -131,6 +132,7 @@ def site_search(text: str, *columns: Any) -> ColumnElement[bool] | None:
     return and_(*conditions) if conditions else None
 
 
+@lru_cache(maxsize=256)
 def reach(today: date, site_id: int | None = None) -> Subquery:
     """Each (site, product) pair linked today, with ``depth``: 0 when a current disclosure places
     the product at the site itself, n when the site supplies (through n current disclosures naming
@@ -138,6 +140,9 @@ def reach(today: date, site_id: int | None = None) -> Subquery:
 
     Only the sites upstream of ``site_id``'s own when given. The recursion stops at
     :data:`MAX_TIERS` steps, so a cycle in the disclosures ends; UNION keeps each step's rows once.
+
+    Built once per day and site (a statement is immutable, so several can share it): building
+    the recursive statement cost more than running it, several times a page.
     """
     pairs = _pairs(today, site_id, with_share=False)
     return (
@@ -147,6 +152,7 @@ def reach(today: date, site_id: int | None = None) -> Subquery:
     )
 
 
+@lru_cache(maxsize=256)
 def _pairs(today: date, site_id: int | None, *, with_share: bool) -> Subquery:
     """(site, product, depth[, share]) for every path of :func:`reach`.
 
