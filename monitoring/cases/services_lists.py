@@ -161,7 +161,7 @@ def _case_brief_query(today: date) -> tuple[Select[Any], ColumnElement[int]]:
     """The brief list's columns and joins, built once a day (statements are immutable: each
     filter makes a new one); and the count of a case's overdue actions."""
     due = deadlines.next_deadline_subquery(today)
-    query = (
+    query: Select[Any] = (
         select(
             Case.id,
             Case.reference,
@@ -189,7 +189,8 @@ def _case_brief_query(today: date) -> tuple[Select[Any], ColumnElement[int]]:
         .outerjoin(_LEAD, _LEAD.id == Case.lead_coordinator_id)
         .outerjoin(due, due.c.case_id == Case.id)
     )
-    return query, func.coalesce(due.c.overdue, 0)
+    overdue: ColumnElement[int] = func.coalesce(due.c.overdue, 0)
+    return query, overdue
 
 
 def case_briefs(user: User, rows: Iterable[Sequence[Any]], today: date) -> list[SimpleNamespace]:
