@@ -161,28 +161,29 @@ def _case_brief_query(today: date) -> tuple[Select[Any], ColumnElement[int]]:
     """The brief list's columns and joins, built once a day (statements are immutable: each
     filter makes a new one); and the count of a case's overdue actions."""
     due = deadlines.next_deadline_subquery(today)
-    query: Select[Any] = (
-        select(
-            Case.id,
-            Case.reference,
-            Case.state,
-            Case.severity,
-            Case.outcome,
-            Case.opened_dt,
-            Case.state_changed_dt,
-            Case.closed_dt,
-            _SITE.id,
-            _SITE.name,
-            _SITE.city,
-            _SITE.country,
-            _SITE.kind,
-            _MONITORS.id,
-            _MONITORS.name,
-            _MONITORS.kind,
-            _LEAD.id,
-            _LEAD.name,
-            due.c.next_due,
-        )
+    columns: list[Any] = [
+        Case.id,
+        Case.reference,
+        Case.state,
+        Case.severity,
+        Case.outcome,
+        Case.opened_dt,
+        Case.state_changed_dt,
+        Case.closed_dt,
+        _SITE.id,
+        _SITE.name,
+        _SITE.city,
+        _SITE.country,
+        _SITE.kind,
+        _MONITORS.id,
+        _MONITORS.name,
+        _MONITORS.kind,
+        _LEAD.id,
+        _LEAD.name,
+        due.c.next_due,
+    ]
+    query = (
+        select(*columns)
         .select_from(Case)
         .join(_SITE, _SITE.id == Case.site_id)
         .join(_MONITORS, _MONITORS.id == Case.monitor_organisation_id)
