@@ -1,9 +1,10 @@
 """Undoing a survey import, and correcting a report's workplace (or confirming the proposed one).
 
 A monitor of the import's organisation may undo it within ``SURVEY_UNDO_DAYS`` of the import:
-every report of it is crypto-shredded (:func:`operations_erasure.erase_report`, reason
-``import_undone``), its submission digests are cleared so the same file can be imported again,
-and the import is marked undone, with one audit entry holding the counts. An import whose
+every report of it is crypto-shredded (:func:`operations_erasure.erase_reports`, reason
+``import_undone``, a batch of reports per statement), its submission digests are cleared so the
+same file can be imported again, and the import is marked undone, with one audit entry holding
+the counts. An import whose
 reports support a finding cannot be undone: the finding rests on them.
 
 These functions flush and audit, never commit.
@@ -81,13 +82,10 @@ def undo_survey_import(actor: User, survey: SurveyImport) -> int:
             )
         )
     reports = list(db.session.scalars(select(WorkerReport).where(WorkerReport.survey_import_id == survey.id)))
-    shredded = 0
     for report in reports:
         # The digest goes with the content, so the same answers can be imported again.
         report.source_digest = None
-        if report.erased_dt is None:
-            operations_erasure.erase_report(report, ErasureReason.import_undone, actor)
-            shredded += 1
+    shredded = operations_erasure.erase_reports(reports, ErasureReason.import_undone, actor)
     survey.undone_dt = utcnow()
     survey.undone_by_id = actor.id
     db.session.flush()

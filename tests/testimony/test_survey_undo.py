@@ -6,16 +6,24 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from monitoring.accounts.models import User, UserRole
 from monitoring.cases import operations as cases
 from monitoring.cases.models import EvidenceType, Severity
 from monitoring.core.audit import AuditEntry
 from monitoring.core.db import db
+from monitoring.testimony import operations_erasure
 from monitoring.testimony.models import ErasureReason, SurveyImport, WorkerReport
 from tests.conftest import csrf_token
-from tests.testimony.test_survey import api_import_job, setup, valid_file  # noqa: F401  (a fixture)
+from tests.testimony.test_survey import (  # noqa: F401  (setup is a fixture)
+    GROUPED,
+    OS_ID,
+    api_import_job,
+    kobo_csv,
+    setup,
+    valid_file,
+)
 
 API = "/api/v1/testimony/survey-imports"
 
@@ -135,3 +143,68 @@ def test_others_get_404(app, setup, api_client, client_for, create_user, role): 
     )
     assert response.status_code == 404
     assert all(report.erased_dt is None for report in reports_of(app, import_id))
+
+
+def _survey_of(rows: int, tag: str) -> bytes:
+    """A Kobo export of ``rows`` short answers, each its own submission."""
+    answers = [
+        {
+            "interview/site_os_id": OS_ID,
+            "interview/testimony": f"{tag} answer {n}: the agency keeps our passports.",
+            "interview/issues": "retained_documents",
+            "_uuid": f"{tag}-{n}",
+        }
+        for n in range(rows)
+    ]
+    return kobo_csv(answers, questions=GROUPED)
+
+
+def _undo_counting_statements(app, api, import_id: int) -> int:
+    """Undo the import by the API; how many statements it ran besides its audit entries."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if "audit_" not in statement:
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = api.post(f"{API}/{import_id}/undo")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.get_json()
+    return len(statements)
+
+
+def test_undo_erases_a_larger_import_in_as_many_statements_as_a_small_one(
+    app,
+    setup,  # noqa: F811
+    api_client,
+):
+    api = api_client(setup.monitor)
+    small = api_import_job(app, api, _survey_of(3, "small"))["result"]["survey_import_id"]
+    large = api_import_job(app, api, _survey_of(15, "large"))["result"]["survey_import_id"]
+    assert _undo_counting_statements(app, api, large) == _undo_counting_statements(app, api, small)
+    reports = reports_of(app, small) + reports_of(app, large)
+    assert len(reports) == 18
+    assert all(
+        r.erased_dt is not None and r.testimony_sealed is None and r.wrapped_key is None for r in reports
+    )
+    with app.app_context():
+        erased = db.session.scalars(select(AuditEntry.object_id).where(AuditEntry.action == "report.erased"))
+        assert sorted(erased) == sorted(str(r.id) for r in reports)  # one entry per report, as before
+
+
+def test_undo_erases_batch_by_batch(app, setup, api_client, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(operations_erasure, "ERASE_BATCH", 4)
+    api = api_client(setup.monitor)
+    import_id = api_import_job(app, api, _survey_of(10, "batched"))["result"]["survey_import_id"]
+    response = api.post(f"{API}/{import_id}/undo")
+    assert response.status_code == 200, response.get_json()
+    reports = reports_of(app, import_id)
+    assert len(reports) == 10 and all(r.erased_dt is not None and r.identity_sealed is None for r in reports)
+    with app.app_context():
+        [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "survey.undone")).all()
+        assert json.loads(entry.data)["shredded"] == 10
