@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from monitoring.accounts.models import User
 from monitoring.cases.models import RemedyKind
+from monitoring.core.db import db
 from monitoring.reporting import services
 from monitoring.reporting.models import FigureSnapshot
 from tests.reporting.conftest import NOW, FigureWorld, add_remedy
@@ -254,3 +256,45 @@ def test_the_openapi_document_describes_the_portfolios_pages(app: Flask) -> None
     assert {p["name"] for p in operation["parameters"]} == {"offset", "limit"}
     board = document["components"]["schemas"]["Dashboard"]["properties"]
     assert {"portfolio_total", "ledger_rows_total"} <= set(board)
+
+
+@contextmanager
+def counting(app: Flask) -> Iterator[list[int]]:
+    """Count the statements run (as tests/cases/test_api_cases.py does, the web session's left out)."""
+    engine = db.state(app).engine
+    count = [0]
+
+    def before(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "web_session" not in statement:
+            count[0] += 1
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield count
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def test_the_dashboard_reads_and_draws_as_much_when_the_portfolio_grows(
+    app: Flask, wide: FigureWorld, client_for: ClientFor, frozen: time_machine.Coordinates
+) -> None:
+    w = wide.w
+    client = client_for(w.users["affiliate"])
+    client.get("/dashboard/")  # stores the snapshots
+
+    def measured() -> tuple[int, int]:
+        with counting(app) as count:
+            html = client.get("/dashboard/").get_data(as_text=True)
+        return count[0], len(body_rows(html, "portfolio"))
+
+    before = measured()
+    for n in range(6):
+        site = w.registry.site(f"Growth Plant {n}", country="VN")
+        w.registry.disclose(w.users["supplier"].id, w.products["laptop"], site)
+    frozen.shift(timedelta(seconds=10))
+    assert "refreshed" in app.test_cli_runner().invoke(args=["figures", "refresh"]).output
+    after = measured()
+    assert before == after == (before[0], 2)
+    assert text(client.get("/dashboard/").get_data(as_text=True), "portfolio-shown").startswith(
+        "Showing 2 of 10 sites"
+    )
