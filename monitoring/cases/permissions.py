@@ -36,7 +36,7 @@ from monitoring.core.roles import is_monitor as is_monitor
 from monitoring.core.roles import is_staff as is_staff
 from monitoring.core.roles import is_supplier as is_supplier
 from monitoring.core.types import utcnow
-from monitoring.supplychain.queries import links
+from monitoring.supplychain.queries import buyer_sites
 from monitoring.testimony.models_retaliation import RetaliationAlert
 from monitoring.testimony.permissions import can_handle_retaliation_alert
 
@@ -69,8 +69,7 @@ def _today(today: date | None) -> date:
 
 
 def _affiliate_sites(user: User, today: date | None) -> Select[int]:
-    linked = links(_today(today), affiliate_id=user.organisation_id)
-    return select(linked.c.site_id)
+    return buyer_sites(_today(today), user.organisation_id)
 
 
 def _supplier_case_ids(user: User) -> Select[int]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -84,6 +84,7 @@ class RankedSite:
     site: Site
     rank: int
     leverage: Leverage
+    as_of: datetime | None = None  # when the stored ranking was computed (None: just now)
 
 
 @dataclass(frozen=True)
@@ -164,11 +165,7 @@ def _pairs(today: date, site_id: int | None, *, with_share: bool) -> Subquery:
     """
 
     def valid(disclosure: Any) -> ColumnElement[bool]:
-        return and_(
-            disclosure.valid_from <= today,
-            or_(disclosure.valid_to.is_(None), disclosure.valid_to >= today),
-            disclosure.withdrawn_dt.is_(None),
-        )
+        return _current(disclosure, today)
 
     def share(column: Any) -> Any:
         return cast(column, Numeric).label("share")
@@ -217,6 +214,44 @@ def _pairs(today: date, site_id: int | None, *, with_share: bool) -> Subquery:
         .where(valid(made))
     )
     return union_all(direct, chained).subquery("pairs")
+
+
+def _current(disclosure: Any, today: date) -> ColumnElement[bool]:
+    """The disclosure holds today: in its validity dates and not withdrawn."""
+    return and_(
+        disclosure.valid_from <= today,
+        or_(disclosure.valid_to.is_(None), disclosure.valid_to >= today),
+        disclosure.withdrawn_dt.is_(None),
+    )
+
+
+@lru_cache(maxsize=256)
+def buyer_sites(today: date, affiliate_id: int) -> Select[Any]:
+    """The ids of the sites linked today to one buyer's contracts in force, as :func:`links`
+    links them: the sites placing one of its products, and the sites upstream of those through
+    current disclosures naming the site their part goes to, up to :data:`MAX_TIERS` steps.
+
+    Walked up from the buyer's own products, so that its cost follows the buyer's chains rather
+    than every disclosure in the registry (:func:`reach` walks down from every site). UNION
+    keeps each (site, depth) once, so a cycle ends at the bound.
+    """
+    products = (
+        select(ContractProduct.product_id)
+        .join(Contract, Contract.id == ContractProduct.contract_id)
+        .where(Contract.affiliate_id == affiliate_id, contract_in_force(today))
+    )
+    placed = select(Disclosure.site_id.label("site_id"), literal_column("0", Integer).label("depth")).where(
+        _current(Disclosure, today), Disclosure.product_id.in_(products)
+    )
+    upstream = placed.cte(recursive=True)  # anonymous: a statement may hold several
+    before = upstream.alias()
+    step = aliased(Disclosure, name="upstream_step")
+    upstream = upstream.union(
+        select(step.site_id, before.c.depth + 1)
+        .join(step, step.supplies_site_id == before.c.site_id)
+        .where(before.c.depth < MAX_TIERS, _current(step, today))
+    )
+    return select(upstream.c.site_id)
 
 
 def _end_share(made: Any) -> Any:
@@ -362,17 +397,22 @@ def leverage_by_site(today: date) -> Subquery:
     )
 
 
-def leverage_ranking(today: date) -> tuple[Select[Any], list[Any]]:
-    """Sites by leverage (affiliates, then euro spend, descending) with their rank (equal for
-    ties), and the keyset to page it by."""
+def ranking_rows(today: date) -> Select[Any]:
+    """Every live linked site with its rank by leverage (affiliates, then euro spend, descending;
+    equal for ties): site_id, affiliates, contracts, spend_cents, unconverted, rank."""
     lev = leverage_by_site(today)
     order = (lev.c.affiliates.desc(), lev.c.spend_cents.desc())
-    ranking = (
+    return (
         select(*lev.c, func.rank().over(order_by=order).label("rank"))
         .join(Site, Site.id == lev.c.site_id)
         .where(Site.merged_into_id.is_(None))
-        .subquery("ranking")
     )
+
+
+def leverage_ranking(today: date) -> tuple[Select[Any], list[Any]]:
+    """Sites by leverage (affiliates, then euro spend, descending) with their rank (equal for
+    ties), and the keyset to page it by, computed now (``supplychain.leverage`` stores it)."""
+    ranking = ranking_rows(today).subquery("ranking")
     query = select(
         Site,
         ranking.c.rank,
@@ -384,10 +424,10 @@ def leverage_ranking(today: date) -> tuple[Select[Any], list[Any]]:
     return query, [ranking.c.rank, Site.id]
 
 
-def ranked(rows: Sequence[Any]) -> list[RankedSite]:
+def ranked(rows: Sequence[Any], as_of: datetime | None = None) -> list[RankedSite]:
     """Turn rows of :func:`leverage_ranking` into RankedSite objects."""
     return [
-        RankedSite(site, int(rank), Leverage(int(a), int(c), int(s), int(u)))
+        RankedSite(site, int(rank), Leverage(int(a), int(c), int(s), int(u)), as_of)
         for site, rank, a, c, s, u in rows
     ]
 
