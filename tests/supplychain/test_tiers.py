@@ -248,3 +248,29 @@ def test_api_and_form_take_the_chain_and_the_share(
     assert "Goes to: Named Pack Site" in listing
     bad = post_form(page, "/disclosures/new", {**form, "supplies_os_id": "CN2026000NOPE99"}, form_page="/")
     assert bad.status_code == 200 and "No site you can name has this id" in bad.get_data(as_text=True)
+
+
+def test_a_buyers_sites_walked_up_from_its_products_are_its_links(
+    app: Flask, registry: Registry, world: World
+) -> None:
+    """buyer_sites (walked up from the buyer's products, what case visibility uses) holds exactly
+    the sites of links() for that buyer (walked down from every site), with the bound and a cycle."""
+    w = world
+    y = w.users["Y"].id
+    p2 = w.products["P2"]
+    line = [registry.site(f"Up {i}", kind=SiteKind.component) for i in range(queries.MAX_TIERS + 2)]
+    registry.disclose(w.users["X"].id, w.products["P1"], line[-1])
+    for upstream, downstream in itertools.pairwise(line):
+        registry.disclose(y, p2, upstream, "other", supplies=downstream)
+    c1, c2 = registry.site("Ring 1"), registry.site("Ring 2")
+    registry.disclose(y, p2, c1, "cable", supplies=c2)
+    registry.disclose(y, p2, c2, "cable", supplies=c1)
+    registry.disclose(y, p2, c2, "casing", supplies=line[-2])
+    with app.app_context():
+        for affiliate in w.orgs.values():
+            linked = queries.links(TODAY, affiliate_id=affiliate)
+            expected = set(db.session.scalars(select(linked.c.site_id)))
+            assert set(db.session.scalars(queries.buyer_sites(TODAY, affiliate))) == expected
+        sites = set(db.session.scalars(queries.buyer_sites(TODAY, w.orgs["A"])))
+        assert line[1] in sites and line[0] not in sites  # MAX_TIERS steps, no more
+        assert {c1, c2} <= sites
