@@ -18,7 +18,7 @@ from monitoring.core.auth import roles
 from monitoring.core.operations import OperationError
 from monitoring.core.pagination import Page
 from monitoring.core.roles import UserRole
-from monitoring.supplychain import operations, queries, services
+from monitoring.supplychain import leverage, operations, queries, services
 from monitoring.supplychain.models import Contract, CountryRisk, CurrencyRate, Disclosure, Product, Site
 from monitoring.supplychain.name_schemas import AddSiteNameArgs
 from monitoring.supplychain.obligations import DisclosureObligation, disclosure_obligation
@@ -214,7 +214,10 @@ def site_concerned(site_id: int) -> services.Concerned:
     summary=_l("Sites ranked by collective leverage"),
     description=_l(
         "By the number of affiliates with a contract in force reaching the site, then by their "
-        "annual spend in euros; each contract counts once per site."
+        "annual spend in euros; each contract counts once per site. The ranking is stored and read "
+        "as of when it was computed (each item's as_of): it is recomputed after a change to the "
+        "contracts, disclosures, currency rates or site merges, each day, and at least every "
+        "LEVERAGE_MAX_AGE_SECONDS (an hour by default)."
     ),
     args=RankingArgs,
     response=RankedSiteSchema,
@@ -223,9 +226,9 @@ def site_concerned(site_id: int) -> services.Concerned:
 @roles(*READER_ROLES)
 def leverage_ranking(args: dict[str, Any]) -> Page:
     _user(can_view_leverage)
-    query, keys = queries.leverage_ranking(date.today())
-    page = _page(query, keys, args)
-    page.items = list(queries.ranked(page.items))
+    stored = leverage.ranking(date.today())
+    page = _page(stored.query, stored.keys, args)
+    page.items = list(queries.ranked(page.items, stored.as_of))
     return page
 
 

@@ -22,6 +22,7 @@ from monitoring.core import audit
 from monitoring.core.db import db
 from monitoring.core.operations import OperationError
 from monitoring.core.types import utcnow
+from monitoring.supplychain import leverage
 from monitoring.supplychain.import_reading import (
     MAX_LISTED_ERRORS,
     CsvFile,
@@ -390,6 +391,7 @@ def _apply_disclosures(
         )
     if values:
         connection.execute(insert(disclosure_table), values)
+        leverage.invalidate(connection)  # written with SQL: the ORM's flush does not see them
     result.created += len(values)
     new_sites = [(ids[index], new_rows[index]["name_key"]) for index in range(len(new_rows))]
     result.duplicates_proposed += insert_proposals(

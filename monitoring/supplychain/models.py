@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -439,3 +440,34 @@ class CountryRisk(Base):
     source: Mapped[str] = mapped_column(String(500), default="")
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class SiteLeverage(Base):
+    """One site's place in the stored leverage ranking (see ``supplychain.leverage``).
+
+    The ranking of every linked site is computed by one statement over all current disclosures,
+    too slow to run on each request at full size; it is stored here, whole, with
+    :class:`LeverageSnapshot` saying when, and read a page at a time by (rank, site)."""
+
+    __tablename__ = "site_leverage"
+    __table_args__ = (Index("ix_site_leverage_rank", "rank", "site_id"),)
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    affiliates: Mapped[int] = mapped_column(Integer)
+    contracts: Mapped[int] = mapped_column(Integer)
+    spend_cents: Mapped[int] = mapped_column(BigInteger)
+    unconverted: Mapped[int] = mapped_column(Integer)
+
+
+class LeverageSnapshot(Base):
+    """When the stored leverage ranking was computed, and for which day (one row, id 1).
+
+    No row: there is no valid ranking stored (never computed, or a change to the contracts,
+    disclosures, rates or sites made it out of date)."""
+
+    __tablename__ = "leverage_snapshot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    computed_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    computed_for: Mapped[date] = mapped_column(Date)

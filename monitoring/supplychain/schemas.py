@@ -173,6 +173,10 @@ class RankedSiteSchema(BaseSchema):
     rank = Integer(dump_only=True, metadata={"description": _l("Equal for sites with equal leverage.")})
     site = fields.Nested(SiteRefSchema, dump_only=True)
     leverage = fields.Nested(LeverageSchema, dump_only=True)
+    as_of = fields.DateTime(
+        dump_only=True,
+        metadata={"description": _l("When the stored ranking this item comes from was computed (UTC).")},
+    )
 
 
 class ConcernedAffiliateSchema(BaseSchema):

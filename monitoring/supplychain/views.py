@@ -22,6 +22,7 @@ from monitoring.core.pagination import Page, paginate
 from monitoring.core.roles import UserRole
 from monitoring.core.transactions import attempt
 from monitoring.supplychain import case_status, operations, page_links, pickers, queries, services
+from monitoring.supplychain import leverage as stored_leverage
 from monitoring.supplychain.forms import (
     NEW_SITE,
     ContractForm,
@@ -226,14 +227,16 @@ def site_name_remove(site_id: int, name_id: int) -> Any:
 def leverage() -> Any:
     user = current()
     require(can_view_leverage(user))
-    query, keys = queries.leverage_ranking(date.today())
-    page: Page = paginate(db.session(), query, key_columns=keys, after=request.args.get("after"))
-    rows = queries.ranked(page.items)
-    first_page = not request.args.get("after")
+    stored = stored_leverage.ranking(date.today())
+    after = request.args.get("after")
+    page: Page = paginate(db.session(), stored.query, key_columns=stored.keys, after=after)
+    rows = queries.ranked(page.items, stored.as_of)
+    first_page = not after
     return render_template(
         "supplychain/leverage.html",
         page=page,
         rows=rows,
+        as_of=stored.as_of,
         first_page=first_page,
         can_set_rates=can_set_currency_rates(user),
     )
