@@ -39,8 +39,30 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app, has_request_context, request
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, event, inspect, select
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    Connection,
+    ForeignKey,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    event,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    mapped_column,
+    relationship,
+)
+from sqlalchemy.orm.util import identity_key
 
 from monitoring.core.crypto import derive_key
 from monitoring.core.db import Base, db
@@ -95,19 +117,43 @@ class AuditHead(Base):
     key_check: Mapped[str | None] = mapped_column(String(64))
 
 
-def _canonical(entry: AuditEntry) -> bytes:
+def _canonical_fields(
+    entry_id: int,
+    created_dt: datetime,
+    actor_id: int | None,
+    action: str,
+    object_type: str | None,
+    object_id: str | None,
+    summary: str,
+    data: str,
+    prev_hash: str,
+) -> bytes:
     fields = [
-        str(entry.id),
-        entry.created_dt.isoformat(timespec="microseconds"),
-        str(entry.actor_id or ""),
+        str(entry_id),
+        created_dt.isoformat(timespec="microseconds"),
+        str(actor_id or ""),
+        action,
+        object_type or "",
+        object_id or "",
+        summary,
+        data,
+        prev_hash,
+    ]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    return _canonical_fields(
+        entry.id,
+        entry.created_dt,
+        entry.actor_id,
         entry.action,
-        entry.object_type or "",
-        entry.object_id or "",
+        entry.object_type,
+        entry.object_id,
         entry.summary,
         entry.data,
         entry.prev_hash,
-    ]
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+    )
 
 
 def compute_hash(key: bytes, entry: AuditEntry) -> str:
@@ -127,23 +173,25 @@ class AuditKeyMismatch(RuntimeError):
     """The configured audit key is not the one this database's chain is written with."""
 
 
-def _check_key(head: AuditHead, key: bytes) -> None:
-    """Refuse to chain an entry under a key other than the chain's; remember the key's check value.
+def _check_key(session: Session, last_id: int, stored_check: str | None, key: bytes) -> str | None:
+    """Refuse to chain an entry under a key other than the chain's.
 
-    A head from before the key check existed gets it once the newest entry proves the key right.
+    Returns the key-check value to store when the head has none yet (a head from before the key
+    check existed gets it once the newest entry proves the key right), else None.
     """
     expected = key_check_value(key)
-    if head.key_check is None:
-        last = db.session.get(AuditEntry, head.last_id) if head.last_id else None
+    if stored_check is None:
+        last = session.get(AuditEntry, last_id) if last_id else None
         if last is not None and not hmac.compare_digest(last.hash, compute_hash(key, last)):
             raise AuditKeyMismatch(
                 "the audit key does not match the newest audit entry; refusing to extend the chain"
             )
-        head.key_check = expected
-    elif not hmac.compare_digest(head.key_check, expected):
+        return expected
+    if not hmac.compare_digest(stored_check, expected):
         raise AuditKeyMismatch(
             "the audit key (MONITORING_AUDIT_KEY) does not match this database; refusing to extend the chain"
         )
+    return None
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -153,28 +201,64 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-# Where a session keeps the chain head it has locked and moved in the current transaction.
+# The chain is extended with plain statements, outside the unit of work: an entry is never read
+# back in the request that writes it, so it need not be an object of the session.
+_ENTRY = cast(Table, AuditEntry.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+_LOCK_HEAD = (
+    select(_HEAD.c.last_id, _HEAD.c.last_hash, _HEAD.c.key_check).where(_HEAD.c.id == 1).with_for_update()
+)
+_INSERT_ENTRY = insert(_ENTRY)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+_HEAD_IDENTITY = identity_key(AuditHead, 1)
+
+# Where a session keeps the end of the chain it has locked and moved in the current transaction.
 _HELD_HEAD = "audit.held_head"
 
 
-def _held_head(session: Session, key: bytes) -> AuditHead | None:
-    """The head this transaction has already locked and moved, if any: no need to read it again.
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An entry :func:`record` appended: its id and hash, and what it follows."""
+
+    id: int
+    hash: str
+    prev_hash: str
+    created_dt: datetime
+    action: str
+
+
+@dataclass(slots=True)
+class _Held:
+    """The chain's end as this transaction left it, under the audit key it was written with."""
+
+    last_id: int
+    last_hash: str
+    key: bytes
+
+
+def _orm_head(session: Session) -> AuditHead | None:
+    """The head row as an object of the session, if something loaded it (tests, verification)."""
+    return cast("AuditHead | None", session.identity_map.get(_HEAD_IDENTITY))
+
+
+def _held_head(session: Session, key: bytes) -> _Held | None:
+    """The end of the chain this transaction has already locked and moved, if any.
 
     After an entry is appended the head row stays locked until the transaction ends (PostgreSQL:
-    ``FOR UPDATE``; SQLite: the transaction has written, so it holds the write lock), and the
-    session's object holds what this transaction wrote to it. So the next entry of the same
-    transaction chains on from it without another ``SELECT … FOR UPDATE``. It is forgotten when
-    any transaction or savepoint of the session ends (a savepoint rolled back releases locks
-    taken inside it, and expires what it wrote), and not used if it left the session or the
-    audit key changed.
+    ``FOR UPDATE``; SQLite: the transaction has written, so it holds the write lock), and what
+    this transaction wrote to it is remembered. So the next entry of the same transaction chains
+    on from it without another ``SELECT … FOR UPDATE``. It is forgotten when any transaction or
+    savepoint of the session ends (a savepoint rolled back releases locks taken inside it, and
+    undoes what it wrote), and not used if the audit key changed or the head was changed through
+    the session's object meanwhile.
     """
-    held = session.info.get(_HELD_HEAD)
-    if held is None:
+    held = cast("_Held | None", session.info.get(_HELD_HEAD))
+    if held is None or held.key != key:
         return None
-    head, held_key = held
-    if held_key != key or head not in session or inspect(head).expired:
+    head = _orm_head(session)
+    if head is not None and inspect(head).modified:
         return None
-    return cast(AuditHead, head)
+    return held
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -182,6 +266,34 @@ def _forget_held_head(session: Session, transaction: SessionTransaction) -> None
     # A transaction or a savepoint, not the subtransaction each flush opens and closes.
     if transaction.nested or transaction.parent is None:
         session.info.pop(_HELD_HEAD, None)
+
+
+def _forget_on_head_write(state: ORMExecuteState) -> None:
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ is AuditHead:
+        state.session.info.pop(_HELD_HEAD, None)
+
+
+event.listen(Session, "do_orm_execute", _forget_on_head_write)
+
+
+def _lock_head(session: Session, connection: Connection, key: bytes) -> tuple[_Held, dict[str, Any]]:
+    """Lock the head row and read the chain's end; what else the head's update must set."""
+    head = _orm_head(session)
+    if head is not None and inspect(head).modified:
+        session.flush()  # a change made through the session's object is the head to lock
+    row = connection.execute(_LOCK_HEAD).first()
+    if row is None:
+        connection.execute(
+            insert(_HEAD).values(id=1, last_id=0, last_hash=GENESIS, key_check=key_check_value(key))
+        )
+        return _Held(0, GENESIS, key), {}
+    try:
+        key_check = _check_key(session, row.last_id, row.key_check, key)
+    except AuditKeyMismatch:
+        logger.error("audit key mismatch: no entry written")
+        raise
+    return _Held(row.last_id, row.last_hash, key), {} if key_check is None else {"key_check": key_check}
 
 
 def record(
@@ -193,11 +305,13 @@ def record(
     object_type: str | None = None,
     object_id: Any = None,
     data: dict[str, Any] | None = None,
-) -> AuditEntry:
+) -> Recorded:
     """Append an audit entry to the current transaction (the caller commits).
 
     ``summary`` is plain English, never translated; ``data`` holds field changes and
-    context, never secrets.
+    context, never secrets. The entry and the head's move are written at once, by two plain
+    statements (no objects of the session's unit of work); what is returned says where the entry
+    went in the chain (load the :class:`AuditEntry` to read it back).
     """
     # current_user is a proxy: audit the object behind it.
     obj = obj._get_current_object() if hasattr(obj, "_get_current_object") else obj
@@ -205,49 +319,58 @@ def record(
     if obj is not None:
         object_type = object_type or type(obj).__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
-    session = db.session()
-    key = audit_key()
-    head = _held_head(session, key)
-    if head is None:
-        head = session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
-        if head is None:
-            head = AuditHead(id=1, last_id=0, last_hash=GENESIS, key_check=key_check_value(key))
-            session.add(head)
-        else:
-            try:
-                _check_key(head, key)
-            except AuditKeyMismatch:
-                logger.error("audit key mismatch: no entry written for %s", action)
-                raise
     payload = dict(_clean(data or {}))
     if has_request_context() and request.endpoint:
         payload.setdefault("endpoint", request.endpoint)
     elif (command := click.get_current_context(silent=True)) is not None:
         payload.setdefault("cli", command.command_path)
-    entry = AuditEntry(
+    session = db.session()
+    connection = session.connection()
+    key = audit_key()
+    held = _held_head(session, key)
+    head_values: dict[str, Any] = {}
+    if held is None:
+        held, head_values = _lock_head(session, connection, key)
+    values: dict[str, Any] = {
+        "created_dt": utcnow(),
+        "actor_id": getattr(actor, "id", None),
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "summary": summary,
+        "data": json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False),
+        "prev_hash": held.last_hash,
+    }
+    if held.last_id:
         # The head is locked, and every entry is written here: the next id is the head's plus one,
         # known before the insert, so the entry goes in whole with its hash (one statement, not two).
-        id=head.last_id + 1 if head.last_id else None,
-        created_dt=utcnow(),
-        actor_id=getattr(actor, "id", None),
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        summary=summary,
-        data=json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False),
-        prev_hash=head.last_hash,
-        hash=secrets.token_hex(32),  # placeholder until the id is known
-    )
-    session.add(entry)
-    if entry.id is None:  # the chain's first entry: the database numbers it
-        session.flush()
-    entry.hash = compute_hash(key, entry)
-    head.last_id = entry.id
-    head.last_hash = entry.hash
-    session.flush()
-    session.info[_HELD_HEAD] = (head, key)
-    logger.info("audit %s %s:%s by %s: %s", action, object_type, object_id, entry.actor_id, summary)
-    return entry
+        entry_id = held.last_id + 1
+        entry_hash = hmac.new(key, _canonical_fields(entry_id, **values), hashlib.sha256).hexdigest()
+        connection.execute(_INSERT_ENTRY, {"id": entry_id, **values, "hash": entry_hash})
+    else:  # the chain's first entry: the database numbers it
+        result = connection.execute(_INSERT_ENTRY, {**values, "hash": secrets.token_hex(32)})
+        entry_id = int(cast(Row[Any], result.inserted_primary_key)[0])
+        entry_hash = hmac.new(key, _canonical_fields(entry_id, **values), hashlib.sha256).hexdigest()
+        connection.execute(update(_ENTRY).where(_ENTRY.c.id == entry_id).values(hash=entry_hash))
+    connection.execute(_MOVE_HEAD, {"last_id": entry_id, "last_hash": entry_hash, **head_values})
+    held.last_id, held.last_hash = entry_id, entry_hash
+    session.info[_HELD_HEAD] = held
+    _expire_loaded(session, entry_id)
+    logger.info("audit %s %s:%s by %s: %s", action, object_type, object_id, values["actor_id"], summary)
+    return Recorded(entry_id, entry_hash, values["prev_hash"], values["created_dt"], action)
+
+
+def _expire_loaded(session: Session, entry_id: int) -> None:
+    """Objects of the session that the plain statements made stale are read again when next used.
+
+    The head's object, if loaded, now lags the row; an entry's object with this id is left over
+    from a savepoint rolled back whose ids are reused.
+    """
+    identity_map = session.identity_map
+    if identity_map:
+        for stale in (identity_map.get(_HEAD_IDENTITY), identity_map.get((AuditEntry, (entry_id,), None))):
+            if stale is not None:
+                session.expire(stale)
 
 
 # --- verifying the chain -----------------------------------------------------------------------

@@ -151,7 +151,7 @@ def create_report(
 
     The row's id is taken first (:func:`~monitoring.testimony.sealing_base._new_report_id`), so
     the data key's sealing and every field's associated data name it and the row goes in whole:
-    the report, its categories and its audit entry are written by one flush.
+    the report and its categories are written by one flush, its audit entry by two plain statements.
     """
     org_key = _current_key(organisation)
     report_id = _new_report_id()
@@ -195,7 +195,9 @@ def create_report(
         categories=[ReportCategory(category=c) for c in dict.fromkeys(testimony.categories)],
     )
     db.session.add(report)
-    # The audit entry's flush writes the report and its categories with it.
+    # The report and its categories go in with one flush; the audit entry and the head's move
+    # after them are two plain statements (no objects of the session).
+    db.session.flush()
     audit.record(
         "report.create",
         f"Received sealed report {report_id} ({channel.value}) for {organisation.name}",
