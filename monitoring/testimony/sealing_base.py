@@ -181,7 +181,8 @@ def _new_report_id() -> int:
 
     PostgreSQL: ``nextval`` of the table's own sequence, the one the column's default takes ids
     from: no other transaction can ever get the same value, whatever it does (values a rolled
-    back transaction took are skipped, as with the default).
+    back transaction took are skipped, as with the default); a transaction filing several
+    reports takes them a block at a time (:func:`_next_sequence_id`).
 
     SQLite: the largest id plus one, exactly what SQLite itself picks for a new row
     (``worker_report.id`` is a rowid alias without AUTOINCREMENT). Reports still pending in the
@@ -195,14 +196,50 @@ def _new_report_id() -> int:
     """
     session = db.session()
     if session.get_bind().dialect.name == "postgresql":
-        return int(session.execute(_NEXT_ID_PG).scalar_one())
+        return _next_sequence_id(session)
     if any(isinstance(o, WorkerReport) for o in session.new):
         session.flush()
     return int(session.execute(_MAX_ID_SQLITE).scalar() or 0) + 1
 
 
+# Where a session keeps the report ids it has taken from the sequence and not used yet.
+_SPARE_IDS = "sealing.spare_report_ids"
+# Ids taken at once by a transaction that files more than one report (PostgreSQL).
+ID_BLOCK = 32
+
+
+def _next_sequence_id(session: Session) -> int:
+    """The sequence's next value; a transaction filing several reports takes them a block at a time.
+
+    The first report of a transaction takes one value; the next takes :data:`ID_BLOCK` at once
+    and keeps the rest for the reports after it. A value from the sequence is never handed out
+    twice, whatever happens to the transaction that took it, so the spare ones stay unique; those
+    left when the transaction or a savepoint ends are dropped (a gap, as a rolled-back insert
+    leaves), so a form that files one report a request takes one value a request.
+    """
+    spare: list[int] | None = session.info.get(_SPARE_IDS)
+    if spare:
+        return spare.pop()
+    if spare is None:
+        session.info[_SPARE_IDS] = []
+        return int(session.execute(_NEXT_ID_PG).scalar_one())
+    ids = session.execute(_NEXT_IDS_PG, {"n": ID_BLOCK}).scalars().all()
+    spare[:] = sorted((int(i) for i in ids), reverse=True)
+    return spare.pop()
+
+
+def _forget_spare_ids(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested or transaction.parent is None:
+        session.info.pop(_SPARE_IDS, None)
+
+
+event.listen(Session, "after_transaction_end", _forget_spare_ids)
+
 # Plain statements: no ORM compilation, and no autoflush (the SQLite path flushes what it needs).
 _NEXT_ID_PG = text("SELECT nextval(pg_get_serial_sequence('worker_report', 'id'))")
+_NEXT_IDS_PG = text(
+    "SELECT nextval(pg_get_serial_sequence('worker_report', 'id')) FROM generate_series(1, :n)"
+)
 _MAX_ID_SQLITE = text("SELECT max(id) FROM worker_report")
 
 

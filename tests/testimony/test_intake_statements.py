@@ -100,3 +100,32 @@ def test_the_first_report_of_a_transaction_reads_the_key_and_locks_the_head(
         assert sum("FROM audit_head" in s for s in seen) == 1
         db.session.commit()
         assert audit.verify_chain(audit.audit_key()).ok
+
+
+def test_postgresql_takes_a_transactions_ids_a_block_at_a_time(app: Flask, monitor_with_keys: User) -> None:
+    """The first report takes one value of the sequence, the second a block, those after none."""
+    from monitoring.testimony import sealing_base
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            import pytest
+
+            pytest.skip("the id blocks are PostgreSQL's sequence")
+        monitor = db.session.get(User, monitor_with_keys.id)
+        reports = []
+        nextvals = []
+        for n in range(sealing_base.ID_BLOCK + 3):
+            with statements() as seen:
+                reports.append(_file(monitor, f"Report {n}"))
+            nextvals.append(sum(s.startswith("SELECT nextval(") for s in seen))
+        assert nextvals[:3] == [1, 1, 0]
+        assert sum(nextvals) == 3  # one, then two blocks
+        ids = [r.id for r in reports]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        db.session.commit()
+        # A new transaction starts with one value again: the spare ones were dropped.
+        with statements() as seen:
+            late = _file(monitor, "Later")
+        assert sum(s.startswith("SELECT nextval(") for s in seen) == 1 and late.id > max(ids)
+        db.session.commit()
+        assert audit.verify_chain(audit.audit_key()).ok
