@@ -162,12 +162,14 @@ def create_report(
     country = site.country if site is not None else country
     report = WorkerReport(
         id=report_id,
-        organisation=organisation,
+        # Keys, not objects: the organisation, the site and the author are not made part of the
+        # flush (the relationships load them from the session's identity map when read).
+        organisation_id=organisation.id,
         organisation_key_id=org_key.id,
         wrapped_key=_seal_to(org_key, data_key, _bound_data_key_context(report_id, org_key.id)),
         key_binding=BOUND,
         data_key_generation=org_key.version,
-        site=site,
+        site_id=site.id if site is not None else None,
         country=country,
         channel=channel,
         collected_date=collected_date,
@@ -185,7 +187,7 @@ def create_report(
         workplace_sealed=(
             _seal_report_field(data_key, report_id, "workplace_sealed", workplace) if workplace else None
         ),
-        created_by=created_by,
+        created_by_id=created_by.id if created_by is not None else None,
         receipt_lookup=receipt_lookup,
         receipt_public_key=receipt_public_key,
         survey_import_id=survey_import.id if survey_import is not None else None,
