@@ -1,7 +1,9 @@
-"""stored leverage ranking: every linked site's rank, read a page at a time
+"""stored leverage ranking: every linked site's rank, read a page at a time; a monitor's findings
 
 Ranking every site on each request read all current disclosures (seconds at full size); the
 ranking is stored in site_leverage, with leverage_snapshot saying when and for which day.
+A monitor's findings list reads its organisation's newest findings from an index
+(organisation, created, id), which replaces the one on the organisation alone.
 
 Revision ID: 9335e53ee503
 Revises: 512a4f2f3cfc
@@ -43,9 +45,13 @@ def upgrade() -> None:
         sa.Column("computed_for", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_leverage_snapshot")),
     )
+    op.create_index("ix_finding_org_created", "finding", ["organisation_id", "created_dt", "id"])
+    op.drop_index("ix_finding_organisation_id", table_name="finding")
 
 
 def downgrade() -> None:
+    op.create_index("ix_finding_organisation_id", "finding", ["organisation_id"])
+    op.drop_index("ix_finding_org_created", table_name="finding")
     op.drop_table("leverage_snapshot")
     op.drop_index("ix_site_leverage_rank", table_name="site_leverage")
     op.drop_table("site_leverage")

@@ -207,12 +207,13 @@ class Finding(Base):
         CheckConstraint("workers_affected IS NULL OR workers_affected >= 0", name="workers_not_negative"),
         Index("ix_finding_site_case", "site_id", "case_id"),
         Index("ix_finding_created", "created_dt", "id"),  # the findings lists' order
+        Index("ix_finding_org_created", "organisation_id", "created_dt", "id"),  # a monitor's list
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     # The monitor organisation that filed it.
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("remediation_case.id"), index=True)
     # A code of the labour standards (monitoring.cases.standards), e.g. "FL-2".
     standard: Mapped[str] = mapped_column(String(16), index=True)

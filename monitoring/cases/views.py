@@ -38,7 +38,7 @@ from monitoring.core.auth import roles
 from monitoring.core.db import db
 from monitoring.core.forms import apply_error, form_args
 from monitoring.core.operations import OperationError
-from monitoring.core.pagination import Page, paginate
+from monitoring.core.pagination import Page, paginate, paginate_keys_first
 from monitoring.core.transactions import attempt
 from monitoring.supplychain import pickers
 from monitoring.supplychain.models import Site
@@ -62,7 +62,8 @@ def me() -> User:
 
 
 def page_of(listing: lists.Listing) -> Page:
-    return paginate(db.session(), listing.query, key_columns=listing.order, after=request.args.get("after"))
+    pages = paginate_keys_first if listing.keys_first else paginate
+    return pages(db.session(), listing.query, key_columns=listing.order, after=request.args.get("after"))
 
 
 def list_context(form: Any, listing: lists.Listing) -> dict[str, Any]:

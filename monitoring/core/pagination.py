@@ -222,3 +222,37 @@ def paginate(
     items = [row[0] if single else tuple(row[:width]) for row in rows]
     next_cursor = encode_cursor(list(rows[-1][width:])) if more and rows else None
     return Page(items=items, next_cursor=next_cursor, limit=size)
+
+
+def paginate_keys_first(
+    session: Session | scoped_session[Any],
+    query: Select[Any],
+    *,
+    key_columns: Sequence[Any],
+    after: str | None = None,
+    limit: int | None = None,
+) -> Page:
+    """:func:`paginate` in two queries, for a query of one entity ordered by expressions.
+
+    The first sorts only the key columns (small rows, however wide the entity's are: sealed
+    columns, eager joins); the second loads the page's entities by the last key column, which
+    must be the entity's primary key column. Same order, pages and cursors as :func:`paginate`.
+    """
+    keys = _keys(key_columns)
+    size = page_size(limit)
+    keyed = query.with_only_columns(*(k.expr for k in keys)).order_by(None)
+    keyed = keyed.order_by(*(k.expr.desc() if k.descending else k.expr.asc() for k in keys))
+    if after:
+        keyed = keyed.where(_after_condition(keys, decode_cursor(after, key_columns)))
+    rows = session.execute(keyed.limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    ids = [row[-1] for row in rows]
+    by_id: dict[Any, Any] = {}
+    if ids:
+        id_column = keys[-1].expr
+        loaded = session.execute(query.order_by(None).where(id_column.in_(ids))).unique().scalars()
+        by_id = {getattr(item, str(id_column.key)): item for item in loaded}
+    items = [by_id[i] for i in ids if i in by_id]
+    next_cursor = encode_cursor(list(rows[-1])) if more and rows else None
+    return Page(items=items, next_cursor=next_cursor, limit=size)
