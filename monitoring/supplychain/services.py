@@ -347,21 +347,26 @@ def site_view(user: User, site: Site, today: date) -> SiteView:
     return SiteView(site, list(disclosures), concerned(user, site, today), own_links)
 
 
-def product_links(user: User, product: Product, today: date) -> tuple[list[Contract], list[Disclosure]]:
-    """The contracts covering a product and its current disclosures, as far as the user sees."""
+# The order of a product's disclosures on its page, by site name (a keyset).
+PRODUCT_DISCLOSURE_ORDER = [Site.name, Disclosure.id]
+
+
+def product_links(user: User, product: Product, today: date) -> tuple[list[Contract], Select[Any], set[int]]:
+    """The contracts covering a product, the query of its current disclosures (to page by
+    :data:`PRODUCT_DISCLOSURE_ORDER`) and the ids of all their sites, as far as the user sees."""
     contracts = db.session.scalars(
         visible_contracts(user)
         .join(ContractProduct)
         .where(ContractProduct.product_id == product.id)
         .order_by(Contract.start_date.desc(), Contract.id)
     ).all()
-    disclosures = db.session.scalars(
+    disclosures = (
         visible_disclosures(user, today)
         .join(Site, Site.id == Disclosure.site_id)
         .where(Disclosure.product_id == product.id, disclosure_is_current(today))
-        .order_by(Site.name, Disclosure.id)
-    ).all()
-    return list(contracts), list(disclosures)
+    )
+    site_ids = set(db.session.scalars(disclosures.with_only_columns(Disclosure.site_id).distinct()))
+    return list(contracts), disclosures, site_ids
 
 
 def sites_of_products(user: User, product_ids: set[int], today: date) -> dict[int, list[Disclosure]]:

@@ -267,13 +267,20 @@ def product(product_id: int) -> Any:
     user = current()
     product = load(visible_products(user), Product.id == product_id)
     today = date.today()
-    contracts, disclosures = services.product_links(user, product, today)
-    site_cases = case_status.cases_at(user, {d.site_id for d in disclosures}, today)
+    contracts, disclosures, site_ids = services.product_links(user, product, today)
+    after = request.args.get("after")
+    order = services.PRODUCT_DISCLOSURE_ORDER
+    page: Page = paginate(db.session(), disclosures, key_columns=order, after=after)
+    # The cases of all the product's sites, for the exact total; the page's rows show their own.
+    site_cases = case_status.cases_at(user, site_ids, today)
     return render_template(
         "supplychain/product.html",
         product=product,
         contracts=contracts,
-        disclosures=disclosures,
+        page=page,
+        disclosures=page.items,
+        first_page=not after,
+        site_count=len(site_ids),
         site_cases=site_cases,
         product_cases=case_status.total(list(site_cases.values())),
         can_edit=can_manage_products(user),
