@@ -14,7 +14,7 @@ from monitoring.accounts.models import User, UserRole
 from monitoring.core.db import db
 from monitoring.core.types import utcnow
 from monitoring.supplychain import leverage, queries
-from monitoring.supplychain.models import LeverageSnapshot, SiteLeverage
+from monitoring.supplychain.models import LeverageSnapshot, Site, SiteLeverage
 from tests.supplychain.helpers import TODAY
 from tests.supplychain.test_leverage import example  # noqa: F401 (a fixture)
 
@@ -124,3 +124,20 @@ def test_another_day_or_an_old_ranking_is_computed_again(app, example, api_clien
         assert _inserts(app, client, "/api/v1/sites/leverage") == 1
         assert _inserts(app, client, "/api/v1/sites/leverage") == 0
         assert _ranking(client)[0] == first
+
+
+def test_a_merge_makes_it_out_of_date_but_a_new_name_does_not(app, example, api_client, create_user):  # noqa: F811
+    s1, s2, s3, _s4 = example["sites"]
+    client = api_client(create_user(UserRole.coordinator))
+    _ranking(client)
+    with app.app_context():
+        site = db.session.get(Site, s2)
+        site.name = "Example site 2, renamed"
+        db.session.commit()
+    assert _stored(app)[0] is not None
+    with app.app_context():
+        site = db.session.get(Site, s2)
+        site.merged_into_id, site.merged_dt = s1, utcnow()
+        db.session.commit()
+    assert _stored(app)[0] is None
+    assert [(rank, site) for rank, site, _ in _ranking(client)[0]] == [(1, s1), (2, s3)]
