@@ -106,17 +106,25 @@ def erase_report(report: WorkerReport, reason: ErasureReason, actor: User | None
     erase_reports([report], reason, actor)
 
 
-def erase_reports(reports: Sequence[WorkerReport], reason: ErasureReason, actor: User | None = None) -> int:
+def erase_reports(
+    reports: Sequence[WorkerReport],
+    reason: ErasureReason,
+    actor: User | None = None,
+    *,
+    audit_each: bool = True,
+) -> int:
     """Crypto-shred the sealed content of many reports, keep their metadata, audit each; flush.
 
     Reports erased already are skipped; returns how many were erased. The rows are cleared a
     batch of reports at a time, one statement per table, so a whole import's reports go in a
-    few dozen statements besides their audit entries.
+    few dozen statements besides their audit entries. With ``audit_each=False`` the caller
+    writes one entry naming every report instead (an import's undo: one act, thousands of
+    reports, whose entries one by one took most of its time).
     """
     todo = [report for report in reports if report.erased_dt is None]
     objects: list[str] = []
     for start in range(0, len(todo), ERASE_BATCH):
-        objects += _erase_batch(todo[start : start + ERASE_BATCH], reason, actor)
+        objects += _erase_batch(todo[start : start + ERASE_BATCH], reason, actor, audit_each)
     # The objects are ciphertext whose keys go with the rows: shredded once that is committed,
     # so an erasure rolled back leaves the reports' files as their rows still name them.
     if objects:
@@ -124,7 +132,9 @@ def erase_reports(reports: Sequence[WorkerReport], reason: ErasureReason, actor:
     return len(todo)
 
 
-def _erase_batch(batch: list[WorkerReport], reason: ErasureReason, actor: User | None) -> list[str]:
+def _erase_batch(
+    batch: list[WorkerReport], reason: ErasureReason, actor: User | None, audit_each: bool
+) -> list[str]:
     ids = [report.id for report in batch]
     grants = _counts(ReportGrant.report_id, ids)
     if grants:
@@ -136,18 +146,24 @@ def _erase_batch(batch: list[WorkerReport], reason: ErasureReason, actor: User |
     db.session.execute(
         delete(ReportReadMarker).where(ReportReadMarker.report_id.in_(ids)), execution_options=_BY_FETCH
     )
-    now = utcnow()
-    for report in batch:
-        report.wrapped_key = None  # type: ignore[assignment]  # nullable once erased (see the model)
-        report.identity_sealed = None
-        report.testimony_sealed = None
-        report.workplace_sealed = None
-        report.receipt_lookup = None
-        report.receipt_public_key = None
-        report.erased_dt = now
-        report.erasure_reason = reason
-    db.session.flush()
-    for report in batch:
+    # One UPDATE for the batch; the reports held in the session take the same values without
+    # going through the unit of work (which cost most of an import's undo, a report at a time).
+    db.session.execute(
+        update(WorkerReport)
+        .where(WorkerReport.id.in_(ids))
+        .values(
+            wrapped_key=None,  # nullable once erased (see the model)
+            identity_sealed=None,
+            testimony_sealed=None,
+            workplace_sealed=None,
+            receipt_lookup=None,
+            receipt_public_key=None,
+            erased_dt=utcnow(),
+            erasure_reason=reason,
+        ),
+        execution_options=_BY_FETCH,
+    )
+    for report in batch if audit_each else ():
         audit.record(
             "report.erased",
             f"Erased the sealed content of report {report.id} ({reason.value})",

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import column, func, select, table
+from sqlalchemy import column, func, select, table, update
 
 from monitoring.accounts.models import Organisation, User
 from monitoring.core import audit
@@ -82,10 +82,13 @@ def undo_survey_import(actor: User, survey: SurveyImport) -> int:
             )
         )
     reports = list(db.session.scalars(select(WorkerReport).where(WorkerReport.survey_import_id == survey.id)))
-    for report in reports:
-        # The digest goes with the content, so the same answers can be imported again.
-        report.source_digest = None
-    shredded = operations_erasure.erase_reports(reports, ErasureReason.import_undone, actor)
+    # The digest goes with the content, so the same answers can be imported again.
+    db.session.execute(
+        update(WorkerReport).where(WorkerReport.survey_import_id == survey.id).values(source_digest=None),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    erased = [report.id for report in reports if report.erased_dt is None]
+    shredded = operations_erasure.erase_reports(reports, ErasureReason.import_undone, actor, audit_each=False)
     survey.undone_dt = utcnow()
     survey.undone_by_id = actor.id
     db.session.flush()
@@ -94,7 +97,13 @@ def undo_survey_import(actor: User, survey: SurveyImport) -> int:
         f"Undid survey import {survey.id}: {shredded} of its {len(reports)} reports shredded",
         actor=actor,
         obj=survey,
-        data={"reports": len(reports), "shredded": shredded, "organisation_id": survey.organisation_id},
+        data={
+            "reports": len(reports),
+            "shredded": shredded,
+            "organisation_id": survey.organisation_id,
+            "reason": ErasureReason.import_undone.value,
+            "erased_report_ids": erased,  # the one entry of every report this undo erased
+        },
     )
     logger.info("survey import %s undone: %d reports shredded", survey.id, shredded)
     return shredded
