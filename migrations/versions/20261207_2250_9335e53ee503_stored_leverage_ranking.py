@@ -3,7 +3,8 @@
 Ranking every site on each request read all current disclosures (seconds at full size); the
 ranking is stored in site_leverage, with leverage_snapshot saying when and for which day.
 A monitor's findings list reads its organisation's newest findings from an index
-(organisation, created, id), which replaces the one on the organisation alone.
+(organisation, created, id), which replaces the one on the organisation alone, and its site
+picker looks up each site's findings of the organisation by (site, organisation).
 
 Revision ID: 9335e53ee503
 Revises: 512a4f2f3cfc
@@ -47,9 +48,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_finding_org_created", "finding", ["organisation_id", "created_dt", "id"])
     op.drop_index("ix_finding_organisation_id", table_name="finding")
+    op.create_index("ix_finding_site_org", "finding", ["site_id", "organisation_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_finding_site_org", table_name="finding")
     op.create_index("ix_finding_organisation_id", "finding", ["organisation_id"])
     op.drop_index("ix_finding_org_created", table_name="finding")
     op.drop_table("leverage_snapshot")

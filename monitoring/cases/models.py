@@ -208,6 +208,7 @@ class Finding(Base):
         Index("ix_finding_site_case", "site_id", "case_id"),
         Index("ix_finding_created", "created_dt", "id"),  # the findings lists' order
         Index("ix_finding_org_created", "organisation_id", "created_dt", "id"),  # a monitor's list
+        Index("ix_finding_site_org", "site_id", "organisation_id"),  # a monitor's site picker
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
