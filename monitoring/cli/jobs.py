@@ -12,6 +12,7 @@ from collections.abc import Callable
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from monitoring.cli.audit import write_checkpoint
 from monitoring.cli.keys import rewrap_protected
@@ -125,6 +126,20 @@ def jobs_run() -> None:
 FIGURE_SNAPSHOTS_PER_TURN = 5
 
 
+def _refresh_leverage() -> bool:
+    """Recompute the stored leverage ranking if it is out of date; commit. A request storing it
+    at the same moment wins: the worker leaves it to that one."""
+    from monitoring.supplychain import leverage
+
+    try:
+        refreshed = leverage.refresh_if_stale()
+        db.session.commit()
+    except (IntegrityError, DBAPIError):
+        db.session.rollback()
+        return False
+    return refreshed
+
+
 @jobs_cli.command("worker")
 @click.option("--once", is_flag=True, help="Run what is queued now, then stop.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between looks at the queue.")
@@ -145,6 +160,10 @@ def jobs_worker(once: bool, interval: float) -> None:
         refreshed = refresh_snapshots(limit=FIGURE_SNAPSHOTS_PER_TURN)
         if refreshed:
             click.echo(f"refreshed {refreshed} figure snapshots")
+        # The stored leverage ranking, out of date after a change to the supply chains, so that
+        # no coordinator waits for it on the next read.
+        if _refresh_leverage():
+            click.echo("refreshed the leverage ranking")
         if once:
             return
         db.session.remove()

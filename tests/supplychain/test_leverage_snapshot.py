@@ -141,3 +141,23 @@ def test_a_merge_makes_it_out_of_date_but_a_new_name_does_not(app, example, api_
         db.session.commit()
     assert _stored(app)[0] is None
     assert [(rank, site) for rank, site, _ in _ranking(client)[0]] == [(1, s1), (2, s3)]
+
+
+def test_the_jobs_worker_stores_an_out_of_date_ranking(app, registry, example, api_client, create_user):  # noqa: F811
+    """After a change to the supply chains the worker recomputes the ranking, so that the next
+    reader is not the one who waits for it; a ranking in date is left alone."""
+    s1, s2, s3, _s4 = example["sites"]
+    worker = ["jobs", "worker", "--once"]
+    result = app.test_cli_runner().invoke(args=worker)
+    assert result.exit_code == 0, result.output
+    assert "refreshed the leverage ranking" in result.output
+    as_of, rows = _stored(app)
+    assert as_of is not None and [site for _rank, site, _spend in rows] == [s1, s3, s2]
+    again = app.test_cli_runner().invoke(args=worker)
+    assert "leverage" not in again.output and _stored(app)[0] == as_of
+    registry.rate("NOK", "0.0850")
+    assert _stored(app)[0] is None
+    app.test_cli_runner().invoke(args=worker)
+    assert _stored(app)[1] == [(1, s1, 21054050), (2, s3, 11594000), (3, s2, 12344050)]
+    client = api_client(create_user(UserRole.coordinator))
+    assert _inserts(app, client, "/api/v1/sites/leverage") == 0  # read back, not computed again
