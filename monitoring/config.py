@@ -145,6 +145,9 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_BATCH_ROWS": 1000,
     # Seconds after which `flask jobs worker` recomputes a dashboard's figure snapshot.
     "FIGURES_MAX_AGE_SECONDS": 300,
+    # Seconds after which the stored leverage ranking is recomputed (it is also recomputed at
+    # once after a change to contracts, disclosures, rates or sites, and on a new day).
+    "LEVERAGE_MAX_AGE_SECONDS": 3600,
     # Days a change of who receives a country's reports waits for objections, unless the
     # organisation receiving them today confirms it sooner.
     "COVERAGE_CHANGE_WAIT_DAYS": 14,
