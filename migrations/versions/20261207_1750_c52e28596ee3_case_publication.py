@@ -5,7 +5,7 @@ monitor of the case's organisation, withdrawn by either; the case is public whil
 not withdrawn.
 
 Revision ID: c52e28596ee3
-Revises: 08d49eccb84c
+Revises: e8516d463dc0
 Create Date: 2026-12-07 17:50:00+00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import monitoring.core.types
 
 revision: str = "c52e28596ee3"
-down_revision: str | None = "08d49eccb84c"
+down_revision: str | None = "e8516d463dc0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,7 @@ yet applied. The notification kind ``import_finished`` tells the owner that an i
 (the kind CHECK is rebuilt listing every kind, those of 71c24e1d523c and this one).
 
 Revision ID: 4b7e2c9a1f30
-Revises: c52e28596ee3
+Revises: e8516d463dc0
 Create Date: 2026-12-07 18:00:00+00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import monitoring.core.types
 
 revision: str = "4b7e2c9a1f30"
-down_revision: str | None = "c52e28596ee3"
+down_revision: str | None = "e8516d463dc0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

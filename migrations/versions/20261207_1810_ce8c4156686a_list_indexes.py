@@ -5,7 +5,7 @@ corrective action, site, contract and disclosure lists (their keyset order), and
 deadline counts of the monitor's home page (not acknowledged / no feedback yet, by due date).
 
 Revision ID: ce8c4156686a
-Revises: 4b7e2c9a1f30
+Revises: e8516d463dc0
 Create Date: 2026-12-07 18:10:00+00:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "ce8c4156686a"
-down_revision: str | None = "4b7e2c9a1f30"
+down_revision: str | None = "e8516d463dc0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,7 +4,7 @@
 ``case_id`` (an interim remedy, with who recorded it and when) is set.
 
 Revision ID: 7a3c5e9b2d14
-Revises: ce8c4156686a
+Revises: e8516d463dc0
 Create Date: 2026-12-07 18:20:00+00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import monitoring.core.types
 
 revision: str = "7a3c5e9b2d14"
-down_revision: str | None = "ce8c4156686a"
+down_revision: str | None = "e8516d463dc0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

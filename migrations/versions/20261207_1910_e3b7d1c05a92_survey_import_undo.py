@@ -5,7 +5,7 @@ was undone says so (the erasure_reason CHECK is rebuilt listing every reason). `
 gets ``proposed_site_id``: the site fuzzy matching proposes for review.
 
 Revision ID: e3b7d1c05a92
-Revises: 7a3c5e9b2d14
+Revises: b5e1d9c3a7f2
 Create Date: 2026-12-07 19:10:00+00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import monitoring.core.types
 
 revision: str = "e3b7d1c05a92"
-down_revision: str | None = "7a3c5e9b2d14"
+down_revision: str | None = "b5e1d9c3a7f2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
