@@ -143,7 +143,12 @@ fuzz: translations  ## Fuzz the API with schemathesis for every role (zero serve
 # --- benchmarks -------------------------------------------------------------------------
 
 # Speed and memory are checked here, not by timed tests; benchmarks/README.md keeps the results.
-bench: translations  ## Run the benchmarks (encryption, login and report filing, imports, case lists, pages and exports at scale)
+# With BENCH_POSTGRES naming a PostgreSQL server (postgresql+psycopg://USER@HOST:PORT, a role that
+# may create databases), every benchmark that fills a database runs again on PostgreSQL in the
+# same run, each on a fresh database of that server (benchmarks/fresh_database.py; left filled
+# for a look afterwards, dropped by the next run).
+BENCH_PG = $(BIN)/python benchmarks/fresh_database.py '$(BENCH_POSTGRES)'
+bench: translations  ## Run the benchmarks (encryption, login and report filing, imports, case lists, pages and exports at scale; on PostgreSQL too with BENCH_POSTGRES)
 	$(BIN)/python benchmarks/micro.py
 	$(BIN)/python benchmarks/crypto.py
 	$(BIN)/python benchmarks/sealing.py
@@ -154,6 +159,16 @@ bench: translations  ## Run the benchmarks (encryption, login and report filing,
 	$(BIN)/python benchmarks/pages.py --scales 0.1 1
 	$(BIN)/python benchmarks/api_ratio.py
 	$(BIN)/python benchmarks/exports.py --scale 1
+ifneq ($(BENCH_POSTGRES),)
+	$(BIN)/python benchmarks/sealing.py --runs 200 --database-url "$$($(BENCH_PG) bench_sealing)"
+	$(BIN)/python benchmarks/import_jobs.py --facilities 100000 --survey 5000 \
+		--database-url "$$($(BENCH_PG) bench_import_jobs)"
+	$(BIN)/python benchmarks/cases.py --database-url "$$($(BENCH_PG) bench_cases)"
+	$(BIN)/python benchmarks/pages.py --scales 0.1 1 \
+		--database-url "$$($(BENCH_PG) bench_pages_tenth)" "$$($(BENCH_PG) bench_pages_full)"
+	$(BIN)/python benchmarks/api_ratio.py --database-url "$$($(BENCH_PG) bench_api_ratio)"
+	$(BIN)/python benchmarks/exports.py --scale 1 --database-url "$$($(BENCH_PG) bench_exports)"
+endif
 
 # Load and faults against gunicorn on loopback (not part of make test; about 3 minutes): a mixed
 # load, two servers on one database, kill -9 of the server; with SOAK_DATABASE_URL (an empty

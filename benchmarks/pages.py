@@ -1,13 +1,14 @@
 """Pages at scale: ``.venv/bin/python benchmarks/pages.py --scales 0.01 0.1 [--runs 20]``.
 
-For each scale, fills a fresh SQLite database (or the empty ``--database-url`` given, one
-scale only) with ``generate.py``, then requests each role's home, list and detail pages, the
-case board with filters, the leverage ranking, the report list, each role's dashboard, every API
-list and the reporting API (dashboard, figures, remedy ledger) through the Flask test client
-(signed in, or with a bearer token): p50 and p95 of ``--runs`` requests after one to warm up,
-the time of that first one (for the dashboards and figures, the one that finds no snapshot of
-the figures, nor of the dashboard's ledger, leverage ranking and portfolio, and computes and
-stores them), and the SQL statements each request ran (a
+For each scale, fills a fresh SQLite database (or the empty ``--database-url`` given for that
+scale: one URL per scale, in the same order; ``make bench`` does so on PostgreSQL when
+``BENCH_POSTGRES`` names a server) with ``generate.py``, then requests each role's home, list
+and detail pages, the case board with filters, the leverage ranking, the report list, each
+role's dashboard, every API list and the reporting API (dashboard, figures, remedy ledger)
+through the Flask test client (signed in, or with a bearer token): p50 and p95 of ``--runs``
+requests after one to warm up, the time of that first one (for the dashboards and figures, the
+one that finds no snapshot of the figures, nor of the dashboard's ledger, leverage ranking and
+portfolio, and computes and stores them), and the SQL statements each request ran (a
 ``before_cursor_execute`` counter). ``--only dashboard figures`` measures only the pages whose
 path holds one of those words.
 
@@ -200,16 +201,21 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[0.01, 0.1], help="smallest first")
     parser.add_argument("--runs", type=int, default=20, help="requests per page (default 20)")
-    parser.add_argument("--database-url", help="an empty database (one scale only)")
+    parser.add_argument(
+        "--database-url", nargs="+", help="an empty database for each scale, in the order of --scales"
+    )
     parser.add_argument(
         "--only", nargs="+", help="only the pages whose path holds one of these (e.g. dashboard)"
     )
     args = parser.parse_args(argv)
-    if args.database_url and len(args.scales) != 1:
-        parser.error("--database-url takes one scale")
+    urls = args.database_url or [None] * len(args.scales)
+    if len(urls) != len(args.scales):
+        parser.error("--database-url takes one empty database per scale")
+    database = "PostgreSQL" if args.database_url and urls[0].startswith("postgresql") else "SQLite"
+    print(f"{database}, scales {' '.join(f'{s:g}' for s in args.scales)}, {args.runs} runs a page")
     sizes, runs = [], []
-    for scale in args.scales:
-        counted, results = run_scale(scale, args.database_url, args.runs, args.only)
+    for scale, url in zip(args.scales, urls, strict=True):
+        counted, results = run_scale(scale, url, args.runs, args.only)
         sizes.append(counted)
         runs.append(results)
     sys.exit(report(args.scales, sizes, runs))

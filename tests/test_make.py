@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -53,3 +54,41 @@ def test_makefile_has_target(target: str) -> None:
     # --question exits 0 (up to date) or 1 (needs remaking); 2 means the target is unknown.
     done = subprocess.run(["make", "--question", target], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode in {0, 1}, done.stderr
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_bench_runs_again_on_postgresql_when_a_server_is_named() -> None:
+    def planned(*variables: str) -> list[str]:
+        done = subprocess.run(
+            ["make", "--dry-run", "--always-make", "bench", *variables],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return [line for line in done.stdout.splitlines() if "benchmarks/" in line]
+
+    filling = ("sealing.py", "import_jobs.py", "cases.py", "pages.py", "api_ratio.py", "exports.py")
+    sqlite_only = planned()
+    assert not any("--database-url" in line for line in sqlite_only)
+    both = " ".join(planned("BENCH_POSTGRES=postgresql+psycopg://bench@127.0.0.1:5432"))
+    for script in filling:
+        assert both.count(f"benchmarks/{script}") == 2, script
+    # Each run on PostgreSQL gets its own fresh database, the pages one per scale.
+    names = re.findall(r"fresh_database\.py '[^']+' (\w+)\)", both)
+    assert len(names) == len(set(names)) == len(filling) + 1
+
+
+def test_fresh_database_takes_only_plain_names() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "fresh_database.py"),
+            "postgresql+psycopg://nobody@127.0.0.1:1",
+            'x"; DROP DATABASE y; --',
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "not a plain database name" in done.stderr
