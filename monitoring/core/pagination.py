@@ -194,6 +194,25 @@ def _after_condition(keys: list[_Key], values: list[Any]) -> ColumnElement[bool]
     return clauses[0] if len(clauses) == 1 else or_(*clauses)
 
 
+def _ordered_page(
+    session: Session | scoped_session[Any],
+    query: Select[Any],
+    keys: list[_Key],
+    key_columns: Sequence[Any],
+    after: str | None,
+    size: int,
+) -> tuple[list[Any], bool]:
+    """``query`` ordered by ``keys``, after the cursor: up to ``size`` rows, and whether more follow.
+
+    One more row than the page is fetched to learn whether another page follows; it is cut off.
+    """
+    ordered = query.order_by(None).order_by(*(k.expr.desc() if k.descending else k.expr.asc() for k in keys))
+    if after:
+        ordered = ordered.where(_after_condition(keys, decode_cursor(after, key_columns)))
+    rows = list(session.execute(ordered.limit(size + 1)).all())
+    return rows[:size], len(rows) > size
+
+
 def paginate(
     session: Session | scoped_session[Any],
     query: Select[Any],
@@ -212,13 +231,8 @@ def paginate(
     size = page_size(limit)
     single = len(query.column_descriptions) == 1
     width = len(query.column_descriptions)
-    paged = query.add_columns(*(k.expr for k in keys)).order_by(None)
-    paged = paged.order_by(*(k.expr.desc() if k.descending else k.expr.asc() for k in keys))
-    if after:
-        paged = paged.where(_after_condition(keys, decode_cursor(after, key_columns)))
-    rows = session.execute(paged.limit(size + 1)).all()
-    more = len(rows) > size
-    rows = rows[:size]
+    paged = query.add_columns(*(k.expr for k in keys))
+    rows, more = _ordered_page(session, paged, keys, key_columns, after, size)
     items = [row[0] if single else tuple(row[:width]) for row in rows]
     next_cursor = encode_cursor(list(rows[-1][width:])) if more and rows else None
     return Page(items=items, next_cursor=next_cursor, limit=size)
@@ -240,13 +254,8 @@ def paginate_keys_first(
     """
     keys = _keys(key_columns)
     size = page_size(limit)
-    keyed = query.with_only_columns(*(k.expr for k in keys)).order_by(None)
-    keyed = keyed.order_by(*(k.expr.desc() if k.descending else k.expr.asc() for k in keys))
-    if after:
-        keyed = keyed.where(_after_condition(keys, decode_cursor(after, key_columns)))
-    rows = session.execute(keyed.limit(size + 1)).all()
-    more = len(rows) > size
-    rows = rows[:size]
+    keyed = query.with_only_columns(*(k.expr for k in keys))
+    rows, more = _ordered_page(session, keyed, keys, key_columns, after, size)
     ids = [row[-1] for row in rows]
     by_id: dict[Any, Any] = {}
     if ids:
