@@ -34,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.core.security import init_security
     from monitoring.core.sessions import DatabaseSessionInterface
     from monitoring.core.source import init_source
+    from monitoring.core.widgets import init_widgets
 
     init_converters(app)  # before any blueprint adds an <int:...> rule
     db.init_app(app)
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)
     init_i18n(app)
+    init_widgets(app)
     init_auth(app)
     init_accounts_auth(app)
     init_security(app)

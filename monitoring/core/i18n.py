@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
+from datetime import time as clock_time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import flask_babel
 from babel import Locale, negotiate_locale
-from babel.dates import get_datetime_format
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.dates import get_datetime_format, get_time_format, parse_pattern
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import Babel, get_locale, get_translations
 from flask_babel import gettext as _  # noqa: F401 - re-exported for features
 from flask_babel import lazy_gettext as _l  # noqa: F401
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from monitoring.config import LOCALES, WORKER_LOCALES
 from monitoring.core.time_zones import is_time_zone
@@ -67,7 +76,21 @@ def negotiate(accept: list[str], available: tuple[str, ...]) -> str | None:
     return negotiate_locale(preferred, list(available), sep="_", aliases=ALIASES)
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """The reader's locale, one ``Locale`` object per language for the whole process.
+
+    Flask-Babel would parse a new one on every request; the same object lets the caches below
+    (dates, numbers, titles) find it by identity, and Babel loads its data once.
+    """
+    return _locale(_select_locale_code())
+
+
+@lru_cache(maxsize=64)
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def _select_locale_code() -> str:
     if not has_request_context():  # the command line, jobs
         return current_app.config["DEFAULT_LOCALE"]
     available = available_locales()
@@ -123,8 +146,13 @@ def time_zone_label() -> str:
 
 def language_choices() -> list[tuple[str, str]]:
     """Each available locale with its own name for itself."""
-    codes = available_locales()
-    return [(code, (Locale.parse(code).get_display_name(code) or code).capitalize()) for code in codes]
+    return list(_own_names(available_locales()))
+
+
+@lru_cache(maxsize=8)
+def _own_names(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    # On every page, and Babel reads each locale's data to name it.
+    return tuple((code, (Locale.parse(code).get_display_name(code) or code).capitalize()) for code in codes)
 
 
 def html_lang() -> str:
@@ -133,8 +161,77 @@ def html_lang() -> str:
 
 def html_dir() -> str:
     """The page's writing direction, ``rtl`` for Urdu and the other right-to-left scripts."""
-    locale = get_locale()
-    return "rtl" if locale is not None and locale.text_direction == "rtl" else "ltr"
+    locale = current_locale()
+    return _direction(locale) if locale is not None else "ltr"
+
+
+@lru_cache(maxsize=256)
+def _direction(locale: Locale) -> str:
+    return "rtl" if locale.text_direction == "rtl" else "ltr"
+
+
+# --- messages in templates -------------------------------------------------------------------
+# A list page asks for a few hundred messages. Flask-Babel finds the catalog anew for each (the
+# context, the domain, the locale and its name: a dozen lookups through ``g``), and Jinja's i18n
+# extension adds two context calls around it; these look the catalog up once per locale.
+
+
+def current_locale() -> Locale | None:
+    """Flask-Babel's ``get_locale()``, read straight from its per-context choice once made."""
+    try:
+        locale = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):  # not chosen yet, or no app context
+        return get_locale()
+    return locale if locale is not None else get_locale()  # None: to be chosen again
+
+
+def current_translations() -> NullTranslations:
+    """Flask-Babel's ``get_translations()`` for the current locale, remembered for the context."""
+    locale = current_locale()
+    try:
+        remembered, translations = g._monitoring_translations
+    except AttributeError:
+        remembered = translations = None
+    except RuntimeError:  # no app context: Flask-Babel's untranslated messages
+        return get_translations()
+    if remembered is not locale or translations is None:
+        translations = get_translations()
+        g._monitoring_translations = (locale, translations)
+    return translations
+
+
+def _formatted(eval_ctx: EvalContext, message: str, variables: dict[str, Any]) -> str:
+    # As Jinja's newstyle gettext (which Flask-Babel installs): a message is always a format
+    # string; under autoescape it is trusted (our catalogs) and its variables are escaped.
+    if eval_ctx.autoescape:
+        return Markup(message) % variables  # noqa: S704
+    return message % variables
+
+
+@pass_eval_context
+def _jinja_gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
+    return _formatted(eval_ctx, current_translations().ugettext(string), variables)
+
+
+@pass_eval_context
+def _jinja_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return _formatted(eval_ctx, current_translations().ungettext(singular, plural, num), variables)
+
+
+@pass_eval_context
+def _jinja_pgettext(eval_ctx: EvalContext, context: str, string: str, /, **variables: Any) -> str:
+    variables.setdefault("context", context)
+    return _formatted(eval_ctx, current_translations().upgettext(context, string), variables)
+
+
+@pass_eval_context
+def _jinja_npgettext(
+    eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    return _formatted(eval_ctx, current_translations().unpgettext(context, singular, plural, num), variables)
 
 
 # --- formats ----------------------------------------------------------------------------------
@@ -151,14 +248,52 @@ def format_when(value: date | datetime | None, *, time: bool = False) -> str:
     """
     if value is None:
         return ""
+    locale = current_locale()
+    if locale is None:  # no app context: Babel's own default locale
+        return _format_when_slowly(value, time=time)
+    shown = flask_babel.to_user_timezone(value) if isinstance(value, datetime) else value
+    day = _format_day(shown.date() if isinstance(shown, datetime) else shown, locale)
+    if not time or not isinstance(shown, datetime) or is_worker_page():
+        return day
+    if _clock_by_minute(locale):
+        clock = _format_clock(shown.hour, shown.minute, locale)
+    else:
+        clock = flask_babel.format_time(value, "short")
+    joined = _datetime_pattern(locale).replace("{0}", clock).replace("{1}", day)
+    return f"{joined} ({time_zone_label()})"
+
+
+def _format_when_slowly(value: date | datetime, *, time: bool) -> str:
     day = flask_babel.format_date(value, "medium")
     if not time or not isinstance(value, datetime) or is_worker_page():
         return day
-    # The locale's own way of joining a date and a time ("{1}, {0}", "{1} {0}", "{1}'T'{0}"...).
-    pattern = str(get_datetime_format("medium", locale=get_locale() or "en"))
     clock = flask_babel.format_time(value, "short")
-    joined = pattern.replace("'", "").replace("{0}", clock).replace("{1}", day)
+    joined = _datetime_pattern(Locale.parse("en")).replace("{0}", clock).replace("{1}", day)
     return f"{joined} ({time_zone_label()})"
+
+
+@lru_cache(maxsize=8192)
+def _format_day(day: date, locale: Locale) -> str:
+    # Babel finds the locale's pattern and parses it on every call; a page shows a few days, often.
+    return babel_format_date(day, "medium", locale=locale)
+
+
+@lru_cache(maxsize=256)
+def _clock_by_minute(locale: Locale) -> bool:
+    """Whether the locale's short time shows only the hour, the minute and the time of day."""
+    fields = re.findall(r"%\((\w+)\)", str(parse_pattern(get_time_format("short", locale=locale)).format))
+    return {name[0] for name in fields} <= set("hHkKmaBb")
+
+
+@lru_cache(maxsize=8192)
+def _format_clock(hour: int, minute: int, locale: Locale) -> str:
+    return babel_format_time(clock_time(hour, minute), "short", locale=locale)
+
+
+@lru_cache(maxsize=256)
+def _datetime_pattern(locale: Locale) -> str:
+    # The locale's own way of joining a date and a time ("{1}, {0}", "{1} {0}", "{1}'T'{0}"...).
+    return str(get_datetime_format("medium", locale=locale)).replace("'", "")
 
 
 def format_number(value: int | float | Decimal | None) -> str:
@@ -166,12 +301,12 @@ def format_number(value: int | float | Decimal | None) -> str:
     if value is None:
         return ""
     if type(value) is int:  # counts: the same few numbers on every page, each formatted once
-        return _format_int(value, str(get_locale() or "en"))
+        return _format_int(value, current_locale() or Locale.parse("en"))
     return flask_babel.format_decimal(value)
 
 
 @lru_cache(maxsize=8192)
-def _format_int(value: int, locale: str) -> str:
+def _format_int(value: int, locale: Locale) -> str:
     # Babel parses the locale's pattern on every call: a tenth of a millisecond a number.
     return format_decimal(value, locale=locale)
 
@@ -220,8 +355,14 @@ def init_i18n(app: Flask) -> None:
         language_choices=language_choices,
         html_lang=html_lang,
         html_dir=html_dir,
-        get_locale=get_locale,
+        get_locale=current_locale,
         time_zone_label=time_zone_label,
+        # Over Flask-Babel's (Jinja's i18n extension): the same messages, the catalog looked up once.
+        _=_jinja_gettext,
+        gettext=_jinja_gettext,
+        ngettext=_jinja_ngettext,
+        pgettext=_jinja_pgettext,
+        npgettext=_jinja_npgettext,
     )
     app.jinja_env.filters.update(date=format_when, number=format_number)
 
