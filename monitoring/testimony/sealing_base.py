@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select, text
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, object_session
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    make_transient,
+    make_transient_to_detached,
+    object_session,
+)
 
 from monitoring.accounts.models import Organisation, OrganisationKey, User
 from monitoring.core import audit, crypto
@@ -241,6 +249,56 @@ _NEXT_IDS_PG = text(
     "SELECT nextval(pg_get_serial_sequence('worker_report', 'id')) FROM generate_series(1, :n)"
 )
 _MAX_ID_SQLITE = text("SELECT max(id) FROM worker_report")
+
+
+# Where a session keeps the objects whose rows plain INSERTs wrote in the current transaction,
+# with the transaction or savepoint that wrote each.
+_INSERTED = "sealing.inserted"
+
+
+def _attach_inserted(session: Session, instance: object) -> None:
+    """Make ``instance``, whose row a plain INSERT has just written, an object of the session.
+
+    It becomes persistent as a flush would have left it: every attribute it was given reads
+    without a query (a relationship it was not given is loaded when first read), and a change
+    made to it afterwards is flushed as an UPDATE. Like an object the flush inserted, it leaves
+    the session (transient again) when the transaction or savepoint that wrote its row is rolled
+    back, so an id the rollback frees (SQLite reuses them) is never taken for a row that is gone.
+    """
+    make_transient_to_detached(instance)
+    session.add(instance)
+    writer = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_INSERTED, []).append((writer, weakref.ref(instance)))
+
+
+def _forget_inserted(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # a new transaction: the last one's objects are settled
+        session.info.pop(_INSERTED, None)
+
+
+def _expunge_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Objects whose rows a rolled-back transaction or savepoint (or one inside it) wrote are dropped."""
+    inserted: list[tuple[SessionTransaction, weakref.ref[object]]] | None = session.info.get(_INSERTED)
+    if not inserted:
+        return
+    undone: SessionTransaction | None = previous_transaction
+    # A flush's subtransaction rolls back the savepoint or transaction around it.
+    while undone is not None and not (undone.nested or undone.parent is None):
+        undone = undone.parent
+    kept = []
+    for writer, ref in inserted:
+        within: SessionTransaction | None = writer
+        while within is not None and within is not undone:
+            within = within.parent
+        if within is None:
+            kept.append((writer, ref))
+        elif (instance := ref()) is not None and object_session(instance) is session:
+            make_transient(instance)
+    session.info[_INSERTED] = kept
+
+
+event.listen(Session, "after_transaction_create", _forget_inserted)
+event.listen(Session, "after_soft_rollback", _expunge_rolled_back)
 
 
 def _data_key_context(

@@ -50,15 +50,16 @@ def _file(monitor: User, text: str) -> WorkerReport:
     )
 
 
-def test_a_sealed_report_is_one_flush_of_five_statements(app: Flask, monitor_with_keys: User) -> None:
+def test_a_sealed_report_is_five_statements(app: Flask, monitor_with_keys: User) -> None:
     with app.app_context():
         monitor = db.session.get(User, monitor_with_keys.id)
         first = _file(monitor, "The first report")
         with statements() as seen:
             second = _file(monitor, "The second report")
-        # The row's id taken first (SQLite: the largest plus one; PostgreSQL: nextval), then one
-        # flush: the audit entry, the chain's head moved, the report with its sealed fields, its
-        # category. The organisation's key and the locked head are the transaction's already.
+        # The row's id taken first (SQLite: the largest plus one; PostgreSQL: nextval), then plain
+        # statements: the report with its sealed fields, its categories (one executemany), the
+        # audit entry, the chain's head moved. The organisation's key and the locked head are the
+        # transaction's already.
         assert len(seen) == 5, seen
         assert seen[0].startswith(("SELECT max(id) FROM worker_report", "SELECT nextval("))
         assert sum(s.startswith("INSERT INTO worker_report") for s in seen) == 1
