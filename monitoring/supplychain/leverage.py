@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from monitoring.core.db import db
 from monitoring.core.transactions import attempt
 from monitoring.core.types import utcnow
-from monitoring.supplychain import queries
+from monitoring.supplychain import buyer_reach, queries
 from monitoring.supplychain.models import (
     Contract,
     ContractProduct,
@@ -127,8 +127,10 @@ def ranking(today: date) -> Ranking:
 
 
 def invalidate(connection: Connection | Session) -> None:
-    """Mark the stored ranking out of date (for writes made with SQL, not through the ORM)."""
+    """Mark the stored ranking, and every buyer's stored sites, out of date (for writes made
+    with SQL, not through the ORM)."""
     connection.execute(delete(snapshot_table))
+    buyer_reach.invalidate(connection)
 
 
 _WATCHED = (Contract, ContractProduct, Disclosure, CurrencyRate)
@@ -147,5 +149,5 @@ def _forget_on_change(session: Session, flush_context: Any) -> None:
     changed = any(_changes_ranking(o, False) for o in chain(session.new, session.dirty)) or any(
         _changes_ranking(o, True) for o in session.deleted
     )
-    if changed:
-        invalidate(session.connection())
+    if changed:  # the buyers' stored sites watch their own changes (not the rates)
+        session.connection().execute(delete(snapshot_table))

@@ -471,3 +471,33 @@ class LeverageSnapshot(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     computed_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     computed_for: Mapped[date] = mapped_column(Date)
+
+
+class BuyerSite(Base):
+    """A site one buyer's contracts in force reach today (see ``supplychain.buyer_reach``).
+
+    Walking up a buyer's chains from its products grows with the registry; the set is stored
+    here per buyer, with :class:`BuyerSiteSnapshot` saying when and for which day, so that its
+    case board and pages look a site up by key."""
+
+    __tablename__ = "buyer_site"
+
+    affiliate_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)
+
+
+class BuyerSiteSnapshot(Base):
+    """When a buyer's stored sites were computed, and for which day (one row a buyer).
+
+    No row: the buyer has no valid set stored (never computed, or a change to the contracts,
+    disclosures or sites made every stored set out of date)."""
+
+    __tablename__ = "buyer_site_snapshot"
+
+    affiliate_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    computed_for: Mapped[date] = mapped_column(Date)

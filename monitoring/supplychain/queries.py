@@ -225,11 +225,20 @@ def _current(disclosure: Any, today: date) -> ColumnElement[bool]:
     )
 
 
-@lru_cache(maxsize=256)
 def buyer_sites(today: date, affiliate_id: int) -> Select[Any]:
     """The ids of the sites linked today to one buyer's contracts in force, as :func:`links`
-    links them: the sites placing one of its products, and the sites upstream of those through
-    current disclosures naming the site their part goes to, up to :data:`MAX_TIERS` steps.
+    links them: :func:`walk_up`, stored per buyer (``supplychain.buyer_reach``)."""
+    from monitoring.supplychain import buyer_reach  # the store builds on this module
+
+    return buyer_reach.buyer_sites(today, affiliate_id)
+
+
+@lru_cache(maxsize=256)
+def walk_up(today: date, affiliate_id: int) -> Select[Any]:
+    """The ids of the sites linked today to one buyer's contracts in force, as :func:`links`
+    links them, computed now: the sites placing one of its products, and the sites upstream of
+    those through current disclosures naming the site their part goes to, up to
+    :data:`MAX_TIERS` steps (a site may come more than once).
 
     Walked up from the buyer's own products, so that its cost follows the buyer's chains rather
     than every disclosure in the registry (:func:`reach` walks down from every site). UNION
