@@ -125,18 +125,17 @@ SEVERITY_RANK = {Severity.priority: 0, Severity.major: 1, Severity.minor: 2}
 @site_case_status.register_source
 def cases_by_site(user: User, site_ids: Collection[int], today: date) -> dict[int, SiteCases]:
     """Per site, the cases the user may see: open, overdue (an open action past its deadline in
-    force) and closed, and the worst severity of the open ones. Two grouped queries."""
-    due = deadlines.next_deadline_subquery(today)
+    force) and closed, and the worst severity of the open ones. Two grouped queries; a case's
+    overdue actions are looked up by the actions' case index, not grouped over every action."""
     is_open = Case.state != CaseState.closed
     rows = db.session.execute(
         permissions.visible_cases(user, today)
         .with_only_columns(
             Case.site_id,
             func.sum(case((is_open, 1), else_=0)),
-            func.sum(case((and_(is_open, func.coalesce(due.c.overdue, 0) > 0), 1), else_=0)),
+            func.sum(case((and_(is_open, deadlines.case_overdue(today)), 1), else_=0)),
             func.sum(case((is_open, 0), else_=1)),
         )
-        .outerjoin(due, due.c.case_id == Case.id)
         .where(Case.site_id.in_(site_ids))
         .group_by(Case.site_id)
     ).all()

@@ -21,8 +21,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, union_all
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from monitoring.accounts.models import Organisation, OrganisationKind, User
 from monitoring.core.db import db
@@ -399,35 +399,67 @@ class MadeAt:
         return self.total - len(self.shown)
 
 
+# A product made at more sites than this has its first few found by walking the sites by name
+# (and the disclosures at each) rather than by sorting all of the product's disclosures.
+MANY_SITES = 200
+
+
 def first_sites_of_products(user: User, product_ids: set[int], today: date) -> dict[int, MadeAt]:
     """The visible disclosures of each product, by site name: the first few and their number
-    (one query; the others are counted in the database, not loaded)."""
+    (two queries; the others are counted in the database, not loaded)."""
     if not product_ids:
         return {}
-    ranked = (
-        visible_disclosures(user, today)
-        .join(Site, Site.id == Disclosure.site_id)
-        .where(Disclosure.product_id.in_(product_ids))
-        .with_only_columns(
-            Disclosure.id.label("disclosure_id"),
-            func.row_number()
-            .over(partition_by=Disclosure.product_id, order_by=(Site.name, Disclosure.id))
-            .label("position"),
-            func.count().over(partition_by=Disclosure.product_id).label("total"),
+    visible = visible_disclosures(user, today)
+    totals: dict[int, int] = {
+        product_id: int(total)
+        for product_id, total in db.session.execute(
+            visible.where(Disclosure.product_id.in_(product_ids))
+            .with_only_columns(Disclosure.product_id, func.count())
+            .group_by(Disclosure.product_id)
         )
-        .subquery("ranked")
+    }
+    if not totals:
+        return {}
+    firsts = union_all(
+        *(
+            select(_first_disclosures(visible, product_id, total > MANY_SITES))
+            for product_id, total in sorted(totals.items())
+        )
     )
     shown: dict[int, list[Disclosure]] = defaultdict(list)
-    totals: dict[int, int] = {}
-    for disclosure, total in db.session.execute(
-        select(Disclosure, ranked.c.total)
-        .join(ranked, ranked.c.disclosure_id == Disclosure.id)
-        .where(ranked.c.position <= SITES_SHOWN)
-        .order_by(Disclosure.product_id, ranked.c.position)
+    for disclosure in db.session.scalars(
+        select(Disclosure)
+        .join(Site, Site.id == Disclosure.site_id)
+        .where(Disclosure.id.in_(firsts))
+        .order_by(Disclosure.product_id, Site.name, Disclosure.id)
     ):
         shown[disclosure.product_id].append(disclosure)
-        totals[disclosure.product_id] = int(total)
-    return {product_id: MadeAt(shown[product_id], totals[product_id]) for product_id in totals}
+    return {product_id: MadeAt(shown[product_id], total) for product_id, total in totals.items()}
+
+
+def _first_disclosures(visible: Select[Disclosure], product_id: int, many: bool) -> Any:
+    """The ids of a product's first :data:`SITES_SHOWN` visible disclosures by site name.
+
+    With ``many`` sites, only the disclosures at the sites named like one of the first
+    :data:`SITES_SHOWN` sites (by name) that have one: those sites hold at least that many
+    disclosures, so the first ones are among them (sites of the same name included), and the
+    database walks the index on the site's name to find them, whatever the product's size.
+    """
+    query = (
+        visible.join(Site, Site.id == Disclosure.site_id)
+        .where(Disclosure.product_id == product_id)
+        .with_only_columns(Disclosure.id)
+    )
+    if many:
+        walked, named = aliased(Site, name="walked"), aliased(Site, name="named")
+        made_there = (
+            visible.where(Disclosure.site_id == walked.id, Disclosure.product_id == product_id)
+            .with_only_columns(Disclosure.id)
+            .correlate_except(Disclosure)
+        )
+        names = select(walked.name).where(made_there.exists()).order_by(walked.name).limit(SITES_SHOWN)
+        query = query.where(Disclosure.site_id.in_(select(named.id).where(named.name.in_(names))))
+    return query.order_by(Site.name, Disclosure.id).limit(SITES_SHOWN).subquery()
 
 
 # --- input to operations --------------------------------------------------------------------

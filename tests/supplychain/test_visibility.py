@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.supplychain.helpers import SEES
+from tests.supplychain.helpers import SEES, TODAY
 
 ROLES = ["coordinator", "monitor", "A", "B", "X", "Y"]
 
@@ -175,3 +175,34 @@ def test_merged_site_is_not_listed_but_readers_reach_its_page(world, registry, a
     assert world.sites["S4"] not in ids
     # A supplier whose disclosure moved along no longer reaches the merged site.
     assert client_for(world.users["X"]).get(f"/sites/{world.sites['S4']}").status_code == 404
+
+
+@pytest.mark.parametrize("many", [0, 10_000])  # the walk by site name, and the plain sort
+def test_the_first_sites_of_a_product_are_the_same_found_either_way(app, world, registry, monkeypatch, many):
+    """Sites of the same name, disclosed in another order than their ids, several parts at one
+    site: the first few are the first by (site name, disclosure id), found by either query."""
+    from monitoring.accounts.models import User
+    from monitoring.core.db import db
+    from monitoring.supplychain import services
+    from monitoring.supplychain.models import Disclosure, Site
+    from monitoring.supplychain.permissions import visible_disclosures
+
+    monkeypatch.setattr(services, "MANY_SITES", many)
+    x, p1 = world.users["X"].id, world.products["P1"]
+    twins = [registry.site("Site T") for _ in range(services.SITES_SHOWN + 2)]
+    for site_id in reversed(twins):
+        registry.disclose(x, p1, site_id, "battery")
+    registry.disclose(x, p1, twins[0], "display")
+    registry.disclose(x, p1, registry.site("Site A"), "casing")
+    with app.app_context():
+        user = db.session.get(User, world.users["A"].id)
+        rows = db.session.execute(
+            visible_disclosures(user, TODAY)
+            .join(Site, Site.id == Disclosure.site_id)
+            .where(Disclosure.product_id == p1)
+            .with_only_columns(Site.name, Disclosure.id)
+        ).all()
+        expected = [d for _name, d in sorted(rows)]
+        made_at = services.first_sites_of_products(user, {p1}, TODAY)[p1]
+        assert [d.id for d in made_at.shown] == expected[: services.SITES_SHOWN]
+        assert made_at.total == len(expected) == services.SITES_SHOWN + 5
