@@ -417,10 +417,13 @@ class CorrectiveAction(Base):
         Index("ix_corrective_action_state_due", "state", "plan_due_date", "closure_due_date"),
         Index("ix_corrective_action_requested", "requested_dt", "id"),  # the lists' orders
         Index("ix_corrective_action_state_changed", "state_changed_dt", "id"),
+        # A case's actions by state and closure date, read from the index alone: a monitor's
+        # dashboard queues count their organisation's cases' actions without reading the rows.
+        Index("ix_corrective_action_case_state", "case_id", "state", "closure_due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("remediation_case.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("remediation_case.id"))  # ix_corrective_action_case_state
     finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id"), index=True)
     # The supplier organisation addressed.
     supplier_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))

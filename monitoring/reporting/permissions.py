@@ -107,6 +107,12 @@ def sees_queues(user: User) -> bool:
     return is_coordinator(user) or is_monitor(user)
 
 
+def counts_whole_network(user: User) -> bool:
+    """Whether the user's queues count the whole network (the coordinators'), not one
+    organisation's cases."""
+    return is_coordinator(user)
+
+
 def sees_leverage(user: User) -> bool:
     """Cases ranked by the buyers' collective leverage: the coordinators'."""
     return is_coordinator(user)
