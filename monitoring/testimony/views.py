@@ -121,7 +121,9 @@ def reports() -> Any:
     form = ReportFilterForm(formdata=request.args)
     form.validate()  # a filter that does not parse is shown with its error and left out
     query = s.list_reports(s.me(), s.filter_args(ListWorkerReportsArgs, request.args.to_dict()))
-    page = paginate(db.session(), query, key_columns=s.REPORT_ORDER, after=request.args.get("after"))
+    page = paginate(
+        db.session(), s.without_sealed(query), key_columns=s.REPORT_ORDER, after=request.args.get("after")
+    )
     page.items = s.report_views(page.items)
     filters = {k: v for k, v in request.args.items() if k != "after" and v}
     first_page = not request.args.get("after")
