@@ -87,9 +87,9 @@ def cases() -> Any:
         return redirect(link("actions.requests", "/requests/"))
     form = CaseFilterForm(lists.case_countries(user, today), formdata=request.args)
     context = list_context(
-        form, lists.list_cases(user, services.filter_args(ListCasesArgs, request.args, form), today)
+        form, lists.list_case_board(user, services.filter_args(ListCasesArgs, request.args, form), today)
     )
-    context["page"].items = lists.case_rows(context["page"].items)
+    context["page"].items = lists.board_rows(context["page"].items, today)
     return render_template(
         "cases/board.html",
         scope=permissions.board_scope(user),

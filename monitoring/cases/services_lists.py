@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from monitoring.accounts.models import Organisation, User
 from monitoring.cases import deadlines, permissions
-from monitoring.cases.models import ActionState, Case, CorrectiveAction, Finding
+from monitoring.cases.models import ActionState, Case, CaseState, CorrectiveAction, Finding, Severity
 from monitoring.cases.standards import codes_in_group
 from monitoring.core.db import db
 from monitoring.supplychain.models import Site, SiteName
@@ -89,17 +89,6 @@ def addable_findings(user: User, case_: Case) -> list[Finding]:
 
 
 # --- cases ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    """A case on the board, with its counts and the deadline in force first."""
-
-    case: Case
-    findings: int
-    open_actions: int
-    next_due: date | None
-    overdue: bool
 
 
 def _count_of(model: Any, *conditions: ColumnElement[bool]) -> Any:
@@ -199,6 +188,86 @@ def _case_brief_query(today: date) -> tuple[Select[Any], Exists]:
     return query, deadlines.case_overdue(today)
 
 
+@dataclass(frozen=True)
+class BoardRow:
+    """A case on the board as plain values: what its row shows and nothing else."""
+
+    id: int
+    reference: str
+    state: CaseState
+    severity: Severity
+    site: SimpleNamespace  # name, city, country
+    lead: str | None
+    findings: int
+    open_actions: int
+    next_due: date | None
+    overdue: bool
+
+
+def list_case_board(user: User, args: Mapping[str, Any], today: date) -> Listing:
+    """The case board: the cases of :func:`list_cases` (same filters, same order) as rows of
+    plain columns, what a row of the board shows (see :func:`board_rows`).
+
+    A page of 50 Case objects, each with its site, monitor organisation and lead (with the
+    lead's organisation) joined in, cost more to plan and to load than the board shows.
+    """
+    query, overdue = _case_board_query(today)
+    query = _case_filters(query.where(permissions.visible_case_clause(user, today)), args, overdue)
+    return Listing(query, [Case.opened_dt.desc(), Case.id.desc()])
+
+
+@lru_cache(maxsize=4)
+def _case_board_query(today: date) -> tuple[Select[Any], Exists]:
+    """The board's columns and joins, built once a day; and whether one of a case's actions is
+    overdue (for the filter: a row's ``overdue`` follows from its next deadline)."""
+    open_actions = _count_of(
+        CorrectiveAction, CorrectiveAction.case_id == Case.id, CorrectiveAction.state != ActionState.closed
+    )
+    query = (
+        select(
+            Case.id,
+            Case.reference,
+            Case.state,
+            Case.severity,
+            _SITE.name,
+            _SITE.city,
+            _SITE.country,
+            _LEAD.name,
+            _count_of(Finding, Finding.case_id == Case.id),
+            open_actions,
+            deadlines.case_next_due(),
+        )
+        .select_from(Case)
+        .join(_SITE, _SITE.id == Case.site_id)
+        .outerjoin(_LEAD, _LEAD.id == Case.lead_coordinator_id)
+    )
+    return query, deadlines.case_overdue(today)
+
+
+def board_rows(rows: Iterable[Sequence[Any]], today: date) -> list[BoardRow]:
+    """The rows of :func:`list_case_board`; a case is overdue when its next deadline has passed
+    (the earliest deadline in force is before today exactly when one of them is)."""
+    board = []
+    for case_id, reference, state, severity, name, city, country, lead, findings, open_, due in rows:
+        site = SimpleNamespace(name=name, city=city, country=country)
+        overdue = due is not None and due < today
+        board.append(
+            BoardRow(
+                case_id,
+                reference,
+                state,
+                severity,
+                site,
+                lead,
+                int(findings or 0),
+                int(open_ or 0),
+                due,
+                overdue,
+            )
+        )
+    return board
+
+
 def case_briefs(user: User, rows: Iterable[Sequence[Any]], today: date) -> list[SimpleNamespace]:
     """The rows of :func:`list_case_briefs` as ``CaseSchema`` reads them, shown as
     :func:`monitoring.cases.services_shown.show_case` shows a case: suppliers get its site,
@@ -250,15 +319,20 @@ def case_text_clause(text: str) -> ColumnElement[bool]:
     )
 
 
-def case_rows(rows: list[Any]) -> list[CaseRow]:
-    return [CaseRow(c, int(n or 0), int(o or 0), due, bool(late)) for c, n, o, due, late in rows]
-
-
 def case_countries(user: User, today: date) -> list[str]:
     """The countries of the sites of the cases the user sees (the country filter's choices)."""
-    site_ids = permissions.visible_cases(user, today).with_only_columns(Case.site_id)
-    query = select(Site.country).where(Site.id.in_(site_ids)).distinct().order_by(Site.country)
-    return list(db.session.scalars(query))
+    # The sites' countries one after the other (a loose scan of the index on the sites' country),
+    # each kept when a case the user sees is at a site there: a few index lookups a country
+    # instead of reading every case the user sees and its site.
+    first = select(func.min(Site.country).label("country")).cte("case_country", recursive=True)
+    following = select(func.min(Site.country)).where(Site.country > first.c.country).scalar_subquery()
+    scan = first.union_all(select(following).where(first.c.country.is_not(None)))
+    at_site = select(Case.id).join(Site, Site.id == Case.site_id).where(Site.country == scan.c.country)
+    # One case is enough (a scalar subquery with LIMIT 1, which PostgreSQL looks up for each
+    # country; an EXISTS it turns into a join of every visible case with its site).
+    one_case = at_site.where(permissions.visible_case_clause(user, today)).limit(1).scalar_subquery()
+    query = select(scan.c.country).where(scan.c.country.is_not(None), one_case.is_not(None))
+    return list(db.session.scalars(query.order_by(scan.c.country)))
 
 
 # --- corrective actions -------------------------------------------------------------------------
@@ -318,8 +392,9 @@ class HomeCounts:
 
 def home_counts(user: User, today: date) -> HomeCounts | None:
     """Open and overdue requests of a supplier, or actions waiting for a monitor's verification."""
-    ids = permissions.visible_actions(user).with_only_columns(CorrectiveAction.id).order_by(None)
-    query = select(func.count(CorrectiveAction.id)).where(CorrectiveAction.id.in_(ids))
+    # The user's actions counted where they are scoped (an index on the supplier, its states and
+    # deadlines answers a supplier's counts by itself), not looked up again by their ids.
+    query = permissions.visible_actions(user).with_only_columns(func.count()).select_from(CorrectiveAction)
     if permissions.answers_requests(user):
         late = func.count(case((deadlines.overdue_clause(today), CorrectiveAction.id)))
         query = query.add_columns(late).where(CorrectiveAction.state != ActionState.closed)
