@@ -399,9 +399,16 @@ class MadeAt:
         return self.total - len(self.shown)
 
 
-# A product made at more sites than this has its first few found by walking the sites by name
-# (and the disclosures at each) rather than by sorting all of the product's disclosures.
+# On SQLite, a product made at more sites than this has its first few found by walking the
+# sites by name (and the disclosures at each) rather than by sorting all of its disclosures.
 MANY_SITES = 200
+
+
+def _walks_by_name() -> bool:
+    """Whether the first sites need the walk spelled out: PostgreSQL's planner walks the index on
+    the site's name by itself for the plain query (and joins the spelled-out walk by hashing
+    every site), SQLite's, without statistics, sorts all of the product's disclosures."""
+    return db.session.get_bind().dialect.name == "sqlite"
 
 
 def first_sites_of_products(user: User, product_ids: set[int], today: date) -> dict[int, MadeAt]:
@@ -420,9 +427,10 @@ def first_sites_of_products(user: User, product_ids: set[int], today: date) -> d
     }
     if not totals:
         return {}
+    walk = _walks_by_name()
     firsts = union_all(
         *(
-            select(_first_disclosures(visible, product_id, total > MANY_SITES))
+            select(_first_disclosures(visible, product_id, walk and total > MANY_SITES))
             for product_id, total in sorted(totals.items())
         )
     )
