@@ -34,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from monitoring.core.security import init_security
     from monitoring.core.sessions import DatabaseSessionInterface
     from monitoring.core.source import init_source
+    from monitoring.core.urls import init_urls
     from monitoring.core.widgets import init_widgets
 
     init_converters(app)  # before any blueprint adds an <int:...> rule
@@ -43,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     init_i18n(app)
     init_widgets(app)
+    init_urls(app)
     init_auth(app)
     init_accounts_auth(app)
     init_security(app)

@@ -6,9 +6,11 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from flask_babel import get_locale
+from babel import Locale
 from sqlalchemy import DateTime, Dialect, Enum
 from sqlalchemy.types import TypeDecorator
+
+from monitoring.core.i18n import current_locale
 
 
 def utcnow() -> datetime:
@@ -46,8 +48,8 @@ class TitledEnum(enum.Enum):
     @property
     def title(self) -> str:
         cls = type(self)
-        locale = get_locale()
-        key = (cls, str(locale) if locale is not None else "")
+        locale = current_locale()  # one object per language (i18n.select_locale): found by identity
+        key = (cls, locale)
         titles = _TITLES.get(key)
         if titles is None:
             lazy = cls.__titles__()  # type: ignore[attr-defined]
@@ -58,7 +60,7 @@ class TitledEnum(enum.Enum):
 
 
 # The translated titles per enum class and locale: a few dozen classes times the locales.
-_TITLES: dict[tuple[type[TitledEnum], str], dict[TitledEnum, str]] = {}
+_TITLES: dict[tuple[type[TitledEnum], Locale | None], dict[TitledEnum, str]] = {}
 
 
 def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
