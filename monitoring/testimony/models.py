@@ -290,6 +290,18 @@ class WorkerReport(Base):
         Index("ix_worker_report_org_status", "organisation_id", "status"),
         # The report list's order, and the home page's deadline counts, without a scan.
         Index("ix_worker_report_org_created", "organisation_id", "created_dt", "id"),
+        # The export's columns in the list's order: the CSV reads this index, not each row.
+        Index(
+            "ix_worker_report_export",
+            "organisation_id",
+            "created_dt",
+            "id",
+            "collected_date",
+            "channel",
+            "status",
+            "country",
+            "site_id",
+        ),
         Index("ix_worker_report_org_ack_due", "organisation_id", "acknowledged_dt", "acknowledge_due_dt"),
         # With the status, the feedback-overdue count ("status != closed") reads the index alone,
         # not each report's row (sealed columns and all).
