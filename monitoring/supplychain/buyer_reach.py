@@ -12,7 +12,9 @@ A buyer's set is recomputed on its next read when it is missing, computed for an
 contract, a contract's product or a disclosure, or merges or removes a site, deletes every
 buyer's snapshot row (:func:`_forget_on_change`), and so do the bulk writes made with SQL
 (``leverage.invalidate`` calls :func:`invalidate`). If another request stores the same buyer's
-set at the same moment, the walk is used live instead.
+set at the same moment, or a change to the chains is being committed, the walk is used live
+instead; a set cannot be stored from chains a change is replacing (see
+:func:`_exclude_changes_to_the_chains`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from itertools import chain
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Connection, Select, Table, delete, event, insert, inspect, literal, select
+from sqlalchemy import Connection, Select, Table, delete, event, insert, inspect, literal, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,6 +46,8 @@ from monitoring.supplychain.models import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_AGE_SECONDS = 3600
+# How long a buyer's set waits for a change to the chains to commit before it is walked live.
+_LOCK_WAIT = "2s"
 buyer_site_table = cast(Table, BuyerSite.__table__)
 snapshot_table = cast(Table, BuyerSiteSnapshot.__table__)
 # session.info key: the (day, buyer) pairs whose stored set this transaction found valid.
@@ -69,9 +73,30 @@ def _is_valid(today: date, affiliate_id: int) -> bool:
     return row is not None and row.computed_for == today and row.computed_dt >= utcnow() - _max_age()
 
 
+def _exclude_changes_to_the_chains() -> None:
+    """Keep the set stored here from missing a change to the chains made at the same moment.
+
+    A change deletes the snapshot rows when it is flushed, before its transaction commits. On
+    PostgreSQL this transaction therefore takes a lock on the snapshot table that conflicts
+    with those deletes: it waits for a transaction that has deleted them to end (then walks
+    what it committed), and one that deletes them later waits for this one to commit (and then
+    deletes the set stored here). Without it, a set walked just before a change commits could
+    be stored after the change's delete and outlive it until ``LEVERAGE_MAX_AGE_SECONDS``:
+    an affiliate would see the cases of a contract that had ended. After ``_LOCK_WAIT`` (a
+    long import, say) the lock is given up and the caller walks live. SQLite needs nothing:
+    its writers take turns, and a transaction that read before another committed cannot write.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(text(f"SET LOCAL lock_timeout = '{_LOCK_WAIT}'"))
+    db.session.execute(text(f"LOCK TABLE {snapshot_table.name} IN SHARE ROW EXCLUSIVE MODE"))
+    db.session.execute(text("RESET lock_timeout"))
+
+
 def refresh(today: date, affiliate_id: int) -> None:
     """Compute one buyer's sites for ``today`` and store them in place of its last set; flushed."""
     db.session.flush()
+    _exclude_changes_to_the_chains()
     db.session.execute(delete(buyer_site_table).where(buyer_site_table.c.affiliate_id == affiliate_id))
     walked = queries.walk_up(today, affiliate_id).subquery("walked")
     db.session.execute(
@@ -97,7 +122,8 @@ def buyer_sites(today: date, affiliate_id: int) -> Select[Any]:
                 attempt(refresh, today, affiliate_id)
             except (IntegrityError, DBAPIError):
                 logger.info(
-                    "sites of buyer %s stored by another request meanwhile: walked live", affiliate_id
+                    "sites of buyer %s not stored (being stored or changed by another request): walked live",
+                    affiliate_id,
                 )
                 return queries.walk_up(today, affiliate_id)
         db.session.info.setdefault(_CHECKED, set()).add((today, affiliate_id))

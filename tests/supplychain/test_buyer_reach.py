@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from monitoring.accounts.models import User
 from monitoring.core.db import db
@@ -185,3 +185,43 @@ def test_a_set_stored_by_a_request_that_failed_is_not_trusted(app, example, roll
             db.session.commit()
         assert bool(db.session.scalar(select(BuyerSiteSnapshot.affiliate_id))) is not rolled_back
         assert set(db.session.scalars(queries.buyer_sites(TODAY, a))) == _live(app, a)
+
+
+def _on_postgresql(app) -> bool:
+    with app.app_context():
+        return db.engine.dialect.name == "postgresql"
+
+
+def test_a_set_is_not_stored_while_a_change_to_the_chains_is_being_committed(app, example):  # noqa: F811
+    """A change flushed but not yet committed (it has deleted the snapshot rows): a reader
+    waits for it, gives up after the lock wait and walks live, storing nothing it could not
+    know to be current. (SQLite cannot have two writers at once.)"""
+    if not _on_postgresql(app):
+        pytest.skip("PostgreSQL only: SQLite's writers take turns")
+    a = example["orgs"]["A"]
+    with app.app_context():
+        changing = db.engine.connect()
+        changing.begin()
+        changing.execute(buyer_reach.delete(buyer_reach.snapshot_table))  # what a change's flush runs
+        try:
+            assert _read(app, a) == (_live(app, a), 0)
+        finally:
+            changing.rollback()
+            changing.close()
+    assert _snapshots(app) == set()
+
+
+def test_a_change_waits_for_a_set_being_stored(app, example):  # noqa: F811
+    """A set being stored (not yet committed) holds back a change's delete of the snapshot rows
+    until it commits, so the change then deletes it: a set walked before the change does not
+    outlive it. Here the change gives up after a short wait instead of waiting for the end of
+    the test's transaction."""
+    if not _on_postgresql(app):
+        pytest.skip("PostgreSQL only: SQLite's writers take turns")
+    a = example["orgs"]["A"]
+    with app.app_context():
+        db.session.scalars(queries.buyer_sites(TODAY, a)).all()  # stored, not committed
+        with db.engine.connect() as changing, changing.begin():
+            changing.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                changing.execute(buyer_reach.delete(buyer_reach.snapshot_table))
