@@ -8,12 +8,13 @@ user, where a user who still owes the second factor goes, and what the language 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, g
 from flask import Request as FlaskRequest
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitoring.accounts import two_factor
@@ -40,6 +41,35 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+@dataclass(frozen=True)
+class TokenInUse:
+    """The bearer token of this request, as ``g.api_token``: what the request needs of it (when
+    it was last used; the private key it carries, see :mod:`monitoring.accounts.key_unlock`)."""
+
+    id: int
+    user_id: int
+    token_hash: str
+    last_used_dt: datetime | None
+    private_key_wrapped: bytes | None
+
+
+# Every API request runs it, so it is built once: SQLAlchemy computes a statement's cache key
+# once per statement object. The user comes with their organisation (joined, as always); of
+# the token only its columns, not a second object for the session to track. Nothing of it is
+# kept between requests: a revoked token, a deactivated user or organisation is refused on
+# the next request, in every process.
+_TOKEN_USER = (
+    select(
+        User,
+        ApiToken.id,
+        ApiToken.last_used_dt,
+        ApiToken.private_key_wrapped,
+    )
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_dt.is_(None))
+)
+
+
 def load_user_from_token(req: FlaskRequest) -> User | None:
     """The user of an API request's bearer token, if the token and the account are active."""
     if not auth.is_api_request():
@@ -47,15 +77,14 @@ def load_user_from_token(req: FlaskRequest) -> User | None:
     scheme, _, token = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    api_token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == auth.hash_token(token.strip()))
-    )
-    if api_token is None or not api_token.is_active:
+    token_hash = auth.hash_token(token.strip())
+    row = db.session.execute(_TOKEN_USER, {"token_hash": token_hash}).first()
+    if row is None:
         return None
-    user = api_token.user
+    user, token_id, last_used_dt, private_key_wrapped = row
     if not user.is_active or not user.organisation.is_active:
         return None
-    g.api_token = api_token
+    g.api_token = TokenInUse(token_id, user.id, token_hash, last_used_dt, private_key_wrapped)
     return user
 
 
