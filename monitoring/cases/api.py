@@ -37,6 +37,7 @@ from monitoring.cases.output_schemas import (
     MessageSchema,
     StandardSchema,
     TimelineItemSchema,
+    case_list_items,
 )
 from monitoring.cases.schemas import (
     MULTIPART,
@@ -57,11 +58,11 @@ from monitoring.cases.schemas import (
 from monitoring.cases.standards import STANDARDS
 from monitoring.cases.timeline import timeline
 from monitoring.core import uploads
-from monitoring.core.api import operation_error, paginate, parse_args, route
+from monitoring.core.api import Dumped, cursor_refused, operation_error, paginate, parse_args, route
 from monitoring.core.auth import roles
 from monitoring.core.errors import ApiError
 from monitoring.core.operations import OperationError
-from monitoring.core.pagination import Page
+from monitoring.core.pagination import InvalidCursor, Page
 
 logger = logging.getLogger(__name__)
 
@@ -198,8 +199,11 @@ def case_detail(case_id: int) -> views.Shown:
 @roles(*CASE_ROLES)
 def list_cases(args: dict[str, Any]) -> Page:
     today, user = services.today(), me()
-    page = page_of(lists.list_case_briefs(user, args, today), args)
-    page.items = lists.case_briefs(user, page.items, today)
+    try:
+        page = lists.case_brief_page(user, args, today)
+    except InvalidCursor as exc:
+        raise cursor_refused(exc) from exc
+    page.items = Dumped(case_list_items(page.items, today, people=permissions.sees_people(user)))
     return page
 
 

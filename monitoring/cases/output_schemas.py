@@ -8,6 +8,10 @@ field whose attribute is missing) and replace what is shown differently (workers
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
@@ -149,6 +153,53 @@ class CaseSchema(BaseSchema):
         metadata={"description": _l("The earliest deadline of its open corrective actions.")},
     )
     overdue = fields.Boolean(dump_only=True)
+
+
+def _iso(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+def _value(member: Any) -> Any:
+    return None if member is None else member.value
+
+
+def case_list_items(rows: Iterable[Sequence[Any]], today: date, *, people: bool) -> list[dict[str, Any]]:
+    """The rows of ``services_lists.case_brief_page`` dumped as :class:`CaseSchema` dumps
+    ``services_lists.case_briefs`` of them: the same JSON, read straight from the 19 columns.
+
+    An API list of 50 cases through the schema (four objects a case, a field at a time) cost as
+    much as its query. ``people`` is ``permissions.sees_people``: without it (suppliers) only the
+    site, reference, state and dates, as ``case_briefs`` leaves the rest out.
+    ``tests/cases/test_case_list_items.py`` compares both, for every role and every state.
+    """
+    items = []
+    for row in rows:
+        (case_id, reference, state, severity, outcome, opened, changed, closed) = row[:8]
+        site_id, site_name, city, country, site_kind, org_id, org_name, org_kind, lead_id, lead, due = row[8:]
+        item: dict[str, Any] = {
+            "id": case_id,
+            "reference": reference,
+            "state": _value(state),
+            "opened_dt": _iso(opened),
+            "state_changed_dt": _iso(changed),
+            "closed_dt": _iso(closed),
+            "site": {
+                "id": site_id,
+                "name": site_name,
+                "city": city,
+                "country": country,
+                "kind": _value(site_kind),
+            },
+        }
+        if people:
+            item["monitor_organisation"] = {"id": org_id, "name": org_name, "kind": _value(org_kind)}
+            item["lead_coordinator"] = None if lead_id is None else {"id": lead_id, "name": lead}
+            item["severity"] = _value(severity)
+            item["outcome"] = _value(outcome)
+            item["next_due_date"] = _iso(due)
+            item["overdue"] = due is not None and due < today
+        items.append(item)
+    return items
 
 
 class ConcernedOrganisationsSchema(BaseSchema):

@@ -7,14 +7,28 @@ columns of its order, which the page and the API paginate alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Exists, Integer, Select, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Exists,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from monitoring.accounts.models import Organisation, User
@@ -22,6 +36,7 @@ from monitoring.cases import deadlines, permissions
 from monitoring.cases.models import ActionState, Case, CaseState, CorrectiveAction, Finding, Severity
 from monitoring.cases.standards import codes_in_group
 from monitoring.core.db import db
+from monitoring.core.pagination import Page, decode_cursor, encode_cursor, page_size
 from monitoring.supplychain.models import Site, SiteName
 
 # Sorts actions without a due date after every dated one (keyset keys must not be NULL).
@@ -186,6 +201,71 @@ def _case_brief_query(today: date) -> tuple[Select[Any], Exists]:
         .outerjoin(_LEAD, _LEAD.id == Case.lead_coordinator_id)
     )
     return query, deadlines.case_overdue(today)
+
+
+# The brief list's order (newest first), the key columns of its cursor.
+CASE_BRIEF_ORDER: list[Any] = [Case.opened_dt.desc(), Case.id.desc()]
+# Page statements of the brief list, ready to run, by what makes them (see case_brief_page).
+_BRIEF_PAGES: dict[Hashable, Select[Any]] = {}
+_BRIEF_PAGES_KEPT = 512
+
+
+def case_brief_page(user: User, args: Mapping[str, Any], today: date) -> Page:
+    """One page of :func:`list_case_briefs` (rows of its 19 columns), as ``paginate`` pages it:
+    the same rows, order and cursors (``InvalidCursor`` for a bad ``after``).
+
+    Building the statement, and SQLAlchemy's cache key of it, cost more than running it: the
+    page's statement is kept, by its day, the user's visibility condition (built for every
+    request, as it may first bring an affiliate's stored sites up to date; kept by its SQL and
+    its values), every input but the cursor, the page size and whether a cursor is given (its
+    values are bound when the statement runs). At most 512 are kept, then they are dropped.
+    """
+    visible = permissions.visible_case_clause(user, today)
+    size = page_size(args.get("limit"))
+    inputs = tuple(sorted((name, value) for name, value in args.items() if name != "after"))
+    key = _statement_key(visible, (today, inputs, size, bool(args.get("after"))))
+    statement = _BRIEF_PAGES.get(key) if key is not None else None
+    if statement is None:
+        query, overdue = _case_brief_query(today)
+        statement = _case_filters(query.where(visible), args, overdue).add_columns(Case.opened_dt, Case.id)
+        statement = statement.order_by(*CASE_BRIEF_ORDER)
+        if args.get("after"):
+            after = tuple_(
+                bindparam("after_opened_dt", type_=Case.opened_dt.type), bindparam("after_id", type_=Integer)
+            )
+            statement = statement.where(tuple_(Case.opened_dt, Case.id) < after)
+        statement = statement.limit(size + 1)
+        if key is not None:
+            if len(_BRIEF_PAGES) >= _BRIEF_PAGES_KEPT:
+                _BRIEF_PAGES.clear()
+            _BRIEF_PAGES[key] = statement
+    params: dict[str, Any] = {}
+    if args.get("after"):
+        opened, case_id = decode_cursor(args["after"], CASE_BRIEF_ORDER)
+        params = {"after_opened_dt": opened, "after_id": case_id}
+    # On the session's connection: the rows as they are, without the ORM's loading of them
+    # (plain columns; the session's pending changes are flushed first, as a query would).
+    db.session.flush()
+    rows = db.session.connection().execute(statement, params).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    width = len(rows[0]) - 2 if rows else 0
+    next_cursor = encode_cursor(list(rows[-1][width:])) if more and rows else None
+    return Page(items=[tuple(row[:width]) for row in rows], next_cursor=next_cursor, limit=size)
+
+
+def _statement_key(clause: ColumnElement[Any], rest: tuple[Any, ...]) -> Hashable | None:
+    """What makes a statement built on ``clause``: its SQL's cache key, the values bound in it
+    and ``rest``; None when SQLAlchemy cannot cache it or a value cannot be a key."""
+    cache_key = clause._generate_cache_key()
+    if cache_key is None:
+        return None
+    key = (cache_key.key, tuple(bind.effective_value for bind in cache_key.bindparams), rest)
+    try:
+        hash(key)
+    except TypeError:  # a list bound in it (IN): build the statement each time
+        return None
+    return key
 
 
 @dataclass(frozen=True)

@@ -325,6 +325,12 @@ def translate_errors(messages: Any) -> Any:
 # --- output -------------------------------------------------------------------------------------
 
 
+class Dumped(list[Any]):
+    """A page's items that its handler has already put in the form its response schema dumps
+    (a list read as plain columns and written out as it is read); a test of the handler compares
+    them with the schema's own dump."""
+
+
 def make_response(result: Any, schema: Schema | None, status: int, paginated: bool) -> Any:
     """Dump a handler's result with the route's response schema."""
     if isinstance(result, Response):
@@ -338,7 +344,8 @@ def make_response(result: Any, schema: Schema | None, status: int, paginated: bo
     if paginated:
         if not isinstance(result, Page):
             raise RuntimeError(f"{request.endpoint} is paginated but did not return a Page")
-        body: Any = {"items": dump(schema, result.items, many=True), "next": result.next_cursor}
+        items = result.items if isinstance(result.items, Dumped) else dump(schema, result.items, many=True)
+        body: Any = {"items": items, "next": result.next_cursor}
     else:
         body = dump(schema, result)
     response = jsonify(body)
@@ -351,8 +358,13 @@ def paginate(query: Select[Any], order_columns: Sequence[Any], after: str | None
     try:
         return paginate_query(db.session, query, key_columns=order_columns, after=after, limit=limit)
     except InvalidCursor as exc:
-        message = str(exc.description)
-        raise ApiError(422, message, {"after": [message]}) from exc
+        raise cursor_refused(exc) from exc
+
+
+def cursor_refused(exc: InvalidCursor) -> ApiError:
+    """A bad ``after`` cursor: a 422 on that field."""
+    message = str(exc.description)
+    return ApiError(422, message, {"after": [message]})
 
 
 # --- OpenAPI ------------------------------------------------------------------------------------

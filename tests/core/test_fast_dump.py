@@ -180,4 +180,7 @@ def test_the_api_answers_what_marshmallow_would_dump(
             assert items, "the demo cases are listed"
             detail = client.get(f"/api/v1/cases/{items[0]['id']}")
             assert detail.status_code == 200
-    assert len(compared) >= len(URLS[role]) and sum(compared) > len(URLS[role])
+    # The case list is written from its columns, not dumped (tests/cases/test_case_list_items.py
+    # compares it with CaseSchema's dump for every role); its detail still is.
+    dumped = [url for url in URLS[role] if not url.startswith("/api/v1/cases")]
+    assert len(compared) >= len(dumped) and sum(compared) > len(dumped)
