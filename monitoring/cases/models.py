@@ -413,7 +413,16 @@ class CorrectiveAction(Base):
     __table_args__ = (
         CheckConstraint("(state = 'closed') = (closed_dt IS NOT NULL)", name="closed_dt_if_closed"),
         CheckConstraint("closure_due_date >= plan_due_date", name="closure_after_plan"),
-        Index("ix_corrective_action_supplier_state", "supplier_id", "state"),
+        # A supplier's requests: counted, and sorted by what is due when, from the index alone.
+        Index(
+            "ix_corrective_action_supplier_due",
+            "supplier_id",
+            "state",
+            "plan_due_date",
+            "closure_due_date",
+            "id",
+        ),
+        Index("ix_corrective_action_supplier_requested", "supplier_id", "requested_dt", "id"),  # its list
         Index("ix_corrective_action_state_due", "state", "plan_due_date", "closure_due_date"),
         Index("ix_corrective_action_requested", "requested_dt", "id"),  # the lists' orders
         Index("ix_corrective_action_state_changed", "state_changed_dt", "id"),
