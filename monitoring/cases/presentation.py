@@ -91,11 +91,15 @@ def next_step(user: User, case: Case) -> NextStep | None:
     return NextStep(who=who, blocked=blocked)
 
 
-def lacks_supplier(user: User, case: Case) -> bool:
-    """Whether no supplier can be asked for a corrective action: none is linked to the site."""
+def lacks_supplier(user: User, case: Case, suppliers: list[Any] | None = None) -> bool:
+    """Whether no supplier can be asked for a corrective action: none is linked to the site.
+
+    ``suppliers``: the site's concerned suppliers today when the page has them already."""
     if case.state is CaseState.closed or not reads_whole_case(user, case):
         return False
-    return not concerned_suppliers(case.site_id, utcnow().date())
+    if suppliers is None:
+        suppliers = concerned_suppliers(case.site_id, utcnow().date())
+    return not suppliers
 
 
 def concerns(user: User, case: Case) -> Concerns:
@@ -114,9 +118,9 @@ def _case_next_step(case: Case) -> NextStep | None:
     return next_step(user, case) if user is not None else None
 
 
-def _case_lacks_supplier(case: Case) -> bool:
+def _case_lacks_supplier(case: Case, suppliers: list[Any] | None = None) -> bool:
     user = _reader()
-    return user is not None and lacks_supplier(user, case)
+    return user is not None and lacks_supplier(user, case, suppliers)
 
 
 def _case_concerns(case: Case) -> Concerns:

@@ -174,3 +174,27 @@ def test_a_case_at_a_site_without_a_supplier_says_what_to_do(case_world: CaseWor
     other = w.case()
     page = _text(client_for(w.coordinator).get(f"/cases/{other}"))
     assert "no corrective action can be requested" not in page
+
+
+def test_the_page_looks_the_site_s_suppliers_up_once(case_world: CaseWorld, client_for, monkeypatch):
+    """The notice reuses the suppliers the page lists (a walk of the site's chains each time)."""
+    from monitoring.cases import presentation
+    from monitoring.supplychain import queries
+
+    calls: list[int] = []
+    looked_up = queries.concerned_suppliers
+
+    def counted(site_id, today, affiliate_id=None):
+        calls.append(site_id)
+        return looked_up(site_id, today, affiliate_id)
+
+    monkeypatch.setattr(queries, "concerned_suppliers", counted)
+    monkeypatch.setattr(presentation, "concerned_suppliers", counted)
+    w = case_world
+    lonely = w.registry.site("Lonely Plant", country="CN")
+    lonely_case = w.case(findings=[w.finding(site_id=lonely)], site_id=lonely)
+    for case_id, notice in ((lonely_case, True), (w.case(), False)):
+        calls.clear()
+        page = _text(client_for(w.coordinator).get(f"/cases/{case_id}"))
+        assert ("no corrective action can be requested" in page) is notice
+        assert len(calls) == 1
