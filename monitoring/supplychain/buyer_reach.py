@@ -140,7 +140,9 @@ def invalidate(connection: Connection | Session) -> None:
 _WATCHED = (Contract, ContractProduct, Disclosure)
 
 
-def _changes_reach(instance: object, deleted: bool) -> bool:
+def changes_chains(instance: object, deleted: bool) -> bool:
+    """Whether flushing ``instance`` (added, changed, or ``deleted``) changes whose chains reach
+    which sites: a contract, a contract's product, a disclosure, a site merged or removed."""
     if isinstance(instance, _WATCHED):
         return True
     if isinstance(instance, Site):
@@ -150,8 +152,8 @@ def _changes_reach(instance: object, deleted: bool) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _forget_on_change(session: Session, flush_context: Any) -> None:
-    changed = any(_changes_reach(o, False) for o in chain(session.new, session.dirty)) or any(
-        _changes_reach(o, True) for o in session.deleted
+    changed = any(changes_chains(o, False) for o in chain(session.new, session.dirty)) or any(
+        changes_chains(o, True) for o in session.deleted
     )
     if changed:
         session.info.pop(_CHECKED, None)

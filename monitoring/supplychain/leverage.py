@@ -23,7 +23,7 @@ from itertools import chain
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Connection, Table, delete, event, insert, inspect, select
+from sqlalchemy import Connection, Table, delete, event, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,10 +32,7 @@ from monitoring.core.transactions import attempt
 from monitoring.core.types import utcnow
 from monitoring.supplychain import buyer_reach, queries
 from monitoring.supplychain.models import (
-    Contract,
-    ContractProduct,
     CurrencyRate,
-    Disclosure,
     LeverageSnapshot,
     Site,
     SiteLeverage,
@@ -133,15 +130,9 @@ def invalidate(connection: Connection | Session) -> None:
     buyer_reach.invalidate(connection)
 
 
-_WATCHED = (Contract, ContractProduct, Disclosure, CurrencyRate)
-
-
 def _changes_ranking(instance: object, deleted: bool) -> bool:
-    if isinstance(instance, _WATCHED):
-        return True
-    if isinstance(instance, Site):
-        return deleted or inspect(instance).attrs.merged_into_id.history.has_changes()
-    return False
+    """The chains (as for the buyers' stored sites) or a currency rate (spend in EUR)."""
+    return isinstance(instance, CurrencyRate) or buyer_reach.changes_chains(instance, deleted)
 
 
 @event.listens_for(Session, "after_flush")
